@@ -1,0 +1,24 @@
+# Thin wrapper over CMake: the README's two quick-start commands.
+BUILD ?= build
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc)
+
+.PHONY: all configure demo test bench clean
+
+all: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+configure:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+demo: all
+	$(BUILD)/helhost run --trace $(BUILD)/hello
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 120
+
+bench: all
+	$(BUILD)/bench/helhost-bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,109 @@
+/*
+ * Auto-start: a program linked with libhel that runs without `helhost run`
+ * (a unit test under ctest, a program under gdb) starts a private emulator at
+ * its first Hel call.  The emulator is spawned first (so it is not under the
+ * filter), then the filter goes on every thread of this process and its
+ * listener is handed over a socketpair.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+extern char **environ;
+
+static const char *emulator_path(void)
+{
+	const char *env = getenv(HH_ENV_EMULATOR);
+	if (env && *env)
+		return env;
+	/* Installed libraries find the installed emulator; the build tree its own. */
+	if (access(HH_EMULATOR_INSTALLED, X_OK) == 0)
+		return HH_EMULATOR_INSTALLED;
+	return HH_EMULATOR_BUILT;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+	memset(&control, 0, sizeof(control));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* Spawn `helhost --serve FD`; it forks once more and reports the server's pid. */
+static int spawn_emulator(int sock, int reply_sock, pid_t *server)
+{
+	char fd_text[16];
+	snprintf(fd_text, sizeof(fd_text), "%d", sock);
+	const char *path = emulator_path();
+	char *argv[] = { (char *)"helhost", (char *)"--serve", fd_text, NULL };
+	posix_spawn_file_actions_t actions;
+	posix_spawn_file_actions_init(&actions);
+	/* dup2 onto itself clears close-on-exec for the child only. */
+	posix_spawn_file_actions_adddup2(&actions, sock, sock);
+	pid_t pid;
+	int r = posix_spawn(&pid, path, &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	if (r)
+		return -r;
+	/* The spawned process exits as soon as the server is forked: reap it here. */
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return -ECHILD;
+	int32_t pid_msg;
+	if (read(reply_sock, &pid_msg, sizeof(pid_msg)) != sizeof(pid_msg))
+		return -EPROTO;
+	*server = pid_msg;
+	return 0;
+}
+
+int hh_shim_autostart(void)
+{
+	static struct sock_filter code[] = HH_TRAP_FILTER_INIT;
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t server;
+	int r = spawn_emulator(sv[1], sv[0], &server);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		return r;
+	}
+	/* The server is no ancestor of ours: let it read our memory under Yama. */
+	prctl(PR_SET_PTRACER, server, 0, 0, 0);
+	int listener = -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+		listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
+	if (listener < 0) {
+		r = -errno;
+		close(sv[0]);
+		return r;
+	}
+	r = send_fd(sv[0], listener);
+	close(listener);
+	close(sv[0]);
+	return r;
+}

@@ -1,0 +1,33 @@
+/* Descriptor and universe calls. */
+#include "shim.h"
+
+HelError helCreateUniverse(HelHandle *handle)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallCreateUniverse, 0, NULL, out);
+	*handle = (HelHandle)out[0];
+	return e;
+}
+
+HelError helTransferDescriptor(HelHandle handle, HelHandle universeHandle, HelHandle *outHandle)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallTransferDescriptor, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)universeHandle), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)universeHandle), out);
+	*outHandle = (HelHandle)out[0];
+	return e;
+}
+
+HelError helDescriptorInfo(HelHandle handle, struct HelDescriptorInfo *info)
+{
+	return hh_shim_call(kHelCallDescriptorInfo, HH_NARGS((uint64_t)(int64_t)handle, HH_U(info)), HH_ARGS((uint64_t)(int64_t)handle, HH_U(info)), NULL);
+}
+
+HelError helGetCredentials(HelHandle handle, uint32_t flags, char *credentials)
+{
+	return hh_shim_call(kHelCallGetCredentials, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)flags, HH_U(credentials)), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)flags, HH_U(credentials)), NULL);
+}
+
+HelError helCloseDescriptor(HelHandle universeHandle, HelHandle handle)
+{
+	return hh_shim_call(kHelCallCloseDescriptor, HH_NARGS((uint64_t)(int64_t)universeHandle, (uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)universeHandle, (uint64_t)(int64_t)handle), NULL);
+}

@@ -1,0 +1,29 @@
+/* Message-passing calls. */
+#include "shim.h"
+
+HelError helCreateStream(HelHandle *lane1, HelHandle *lane2, uint32_t attach_credentials)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallCreateStream, HH_NARGS((uint64_t)attach_credentials), HH_ARGS((uint64_t)attach_credentials), out);
+	*lane1 = (HelHandle)out[0];
+	*lane2 = (HelHandle)out[1];
+	return e;
+}
+
+HelError helSubmitAsync(HelHandle handle, const struct HelAction *actions, size_t count, HelHandle queue, uintptr_t context, uint32_t flags)
+{
+	return hh_shim_call(kHelCallSubmitAsync, HH_NARGS((uint64_t)(int64_t)handle, HH_U(actions), (uint64_t)count, (uint64_t)(int64_t)queue, (uint64_t)context, (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)handle, HH_U(actions), (uint64_t)count, (uint64_t)(int64_t)queue, (uint64_t)context, (uint64_t)flags), NULL);
+}
+
+HelError helShutdownLane(HelHandle handle)
+{
+	return hh_shim_call(kHelCallShutdownLane, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);
+}
+
+HelError helCreateToken(HelHandle *handle)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallCreateToken, 0, NULL, out);
+	*handle = (HelHandle)out[0];
+	return e;
+}

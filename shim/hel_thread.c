@@ -1,0 +1,114 @@
+/* Thread, register, affinity and randomness calls. */
+#include "shim.h"
+
+HelError helCreateThread(HelHandle universe, HelHandle spaceHandle, HelAbi abi, void *ip, void *sp, uint32_t flags, HelHandle *handle)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallCreateThread, HH_NARGS((uint64_t)(int64_t)universe, (uint64_t)(int64_t)spaceHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp), (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)universe, (uint64_t)(int64_t)spaceHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp), (uint64_t)flags), out);
+	*handle = (HelHandle)out[0];
+	return e;
+}
+
+HelError helQueryThreadStats(HelHandle handle, struct HelThreadStats *stats)
+{
+	return hh_shim_call(kHelCallQueryThreadStats, HH_NARGS((uint64_t)(int64_t)handle, HH_U(stats)), HH_ARGS((uint64_t)(int64_t)handle, HH_U(stats)), NULL);
+}
+
+HelError helSetPriority(HelHandle handle, int priority)
+{
+	return hh_shim_call(kHelCallSetPriority, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)priority), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)priority), NULL);
+}
+
+HelError helSubmitObserve(HelHandle handle, uint64_t sequence, HelHandle queue, uintptr_t context)
+{
+	return hh_shim_call(kHelCallSubmitObserve, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)sequence, (uint64_t)(int64_t)queue, (uint64_t)context), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)sequence, (uint64_t)(int64_t)queue, (uint64_t)context), NULL);
+}
+
+HelError helKillThread(HelHandle handle)
+{
+	return hh_shim_call(kHelCallKillThread, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);
+}
+
+HelError helInterruptThread(HelHandle handle)
+{
+	return hh_shim_call(kHelCallInterruptThread, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);
+}
+
+HelError helResume(HelHandle handle)
+{
+	return hh_shim_call(kHelCallResume, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);
+}
+
+HelError helLoadRegisters(HelHandle handle, int set, void *image)
+{
+	return hh_shim_call(kHelCallLoadRegisters, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), NULL);
+}
+
+HelError helStoreRegisters(HelHandle handle, int set, const void *image)
+{
+	return hh_shim_call(kHelCallStoreRegisters, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), NULL);
+}
+
+HelError helQueryRegisterInfo(int set, struct HelRegisterInfo *info)
+{
+	return hh_shim_call(kHelCallQueryRegisterInfo, HH_NARGS((uint64_t)(int64_t)set, HH_U(info)), HH_ARGS((uint64_t)(int64_t)set, HH_U(info)), NULL);
+}
+
+HelError helWriteFsBase(void *pointer)
+{
+	return hh_shim_call(kHelCallWriteFsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
+}
+
+HelError helReadFsBase(void **pointer)
+{
+	return hh_shim_call(kHelCallReadFsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
+}
+
+HelError helWriteGsBase(void *pointer)
+{
+	return hh_shim_call(kHelCallWriteGsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
+}
+
+HelError helReadGsBase(void **pointer)
+{
+	return hh_shim_call(kHelCallReadGsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
+}
+
+HelError helSubmitAwaitClock(uint64_t counter, HelHandle queue, uintptr_t context, uint64_t *asyncId)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallSubmitAwaitClock, HH_NARGS((uint64_t)counter, (uint64_t)(int64_t)queue, (uint64_t)context), HH_ARGS((uint64_t)counter, (uint64_t)(int64_t)queue, (uint64_t)context), out);
+	*asyncId = (uint64_t)out[0];
+	return e;
+}
+
+HelError helCreateVirtualizedCpu(HelHandle handle, HelHandle *out_handle)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallCreateVirtualizedCpu, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), out);
+	*out_handle = (HelHandle)out[0];
+	return e;
+}
+
+HelError helRunVirtualizedCpu(HelHandle handle, struct HelVmexitReason *reason)
+{
+	return hh_shim_call(kHelCallRunVirtualizedCpu, HH_NARGS((uint64_t)(int64_t)handle, HH_U(reason)), HH_ARGS((uint64_t)(int64_t)handle, HH_U(reason)), NULL);
+}
+
+HelError helGetRandomBytes(void *buffer, size_t wantedSize, size_t *actualSize)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(kHelCallGetRandomBytes, HH_NARGS(HH_U(buffer), (uint64_t)wantedSize), HH_ARGS(HH_U(buffer), (uint64_t)wantedSize), out);
+	*actualSize = (size_t)out[0];
+	return e;
+}
+
+HelError helGetAffinity(HelHandle handle, uint8_t *mask, size_t size, size_t *actualSize)
+{
+	return hh_shim_call(kHelCallGetAffinity, HH_NARGS((uint64_t)(int64_t)handle, HH_U(mask), (uint64_t)size, HH_U(actualSize)), HH_ARGS((uint64_t)(int64_t)handle, HH_U(mask), (uint64_t)size, HH_U(actualSize)), NULL);
+}
+
+HelError helSetAffinity(HelHandle handle, uint8_t *mask, size_t size)
+{
+	return hh_shim_call(kHelCallSetAffinity, HH_NARGS((uint64_t)(int64_t)handle, HH_U(mask), (uint64_t)size), HH_ARGS((uint64_t)(int64_t)handle, HH_U(mask), (uint64_t)size), NULL);
+}

@@ -1,0 +1,42 @@
+/*
+ * libhel's internals.  Every hel* function packs its arguments and traps
+ * through hh_shim_call(); the few calls that must never block in the
+ * emulator (futexes) or need no kernel (clock, CPU, yield) are served here
+ * and only reported to the emulator when tracing.
+ */
+#ifndef HH_SHIM_H
+#define HH_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "callpage.h"
+#include "hel.h"
+
+#define HH_ARGS(...) ((const uint64_t[]){ __VA_ARGS__ })
+#define HH_NARGS(...) (sizeof(HH_ARGS(__VA_ARGS__)) / sizeof(uint64_t))
+#define HH_U(x) ((uint64_t)(uintptr_t)(x))
+
+/* Trap call with n arguments; out (may be NULL) gets out0/out1. */
+HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out);
+
+/* The calling thread's call page, registering the thread if needed. */
+struct hh_callpage *hh_shim_page(void);
+
+/* After a locally served call: report it when the emulator traces. */
+void hh_shim_trace_local(uint32_t call, const uint64_t *args, size_t n, uint64_t out0,
+		HelError error, uint64_t start_ns);
+uint64_t hh_shim_now(void);
+
+/* Start a private emulator and put this process under its filter. */
+int hh_shim_autostart(void);
+
+/* The Hel mappings of this process, mirrored from what the shim carried out. */
+void hh_shim_maps_add(uint64_t addr, uint64_t len);
+void hh_shim_maps_remove(uint64_t addr, uint64_t len);
+int hh_shim_maps_contains(uint64_t addr, uint64_t len);
+
+/* Death of the process with a message: the emulator is gone or refused us. */
+__attribute__((noreturn)) void hh_shim_fatal(const char *msg);
+
+#endif

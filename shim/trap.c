@@ -1,0 +1,268 @@
+#include "shim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Where the emulator places mappings that have no fixed address. */
+#define ARENA_LEN (256ull << 30)
+
+struct self {
+	struct hh_callpage *page;
+	uint64_t token;
+};
+
+static __thread struct self self;
+
+static struct {
+	pthread_once_t once;
+	pthread_mutex_t start_lock;
+	pthread_key_t page_key;
+	uint64_t nonce;
+	uint64_t arena_base;
+} proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER };
+
+void hh_shim_fatal(const char *msg)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "helhost: %s[%d]: %s\n",
+			program_invocation_short_name, (int)getpid(), msg);
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
+		n = 0;
+	/* Like a program whose kernel went away: no clean-up, no handlers. */
+	kill(getpid(), SIGKILL);
+	_exit(137);
+}
+
+static long raw_trap(uint64_t token, uint64_t a1, uint64_t a2)
+{
+	long ret;
+	register uint64_t rsi __asm__("rsi") = a1;
+	register uint64_t rdx __asm__("rdx") = a2;
+	__asm__ volatile("syscall"
+			: "=a"(ret)
+			: "0"((long)HH_TRAP_NR), "D"(token), "r"(rsi), "r"(rdx)
+			: "rcx", "r11", "memory");
+	return ret;
+}
+
+static uint64_t fresh_nonce(void)
+{
+	uint64_t n = 0;
+	while (getrandom(&n, sizeof(n), 0) != sizeof(n) || !n)
+		;
+	return n;
+}
+
+static void drop_page(void *page)
+{
+	munmap(page, sizeof(struct hh_callpage));
+}
+
+static void forked_child(void)
+{
+	/* The call page is shared with the parent's thread: this thread needs its own. */
+	if (self.page)
+		munmap(self.page, sizeof(*self.page));
+	self.page = NULL;
+	self.token = 0;
+	proc.nonce = fresh_nonce();
+	pthread_mutex_init(&proc.start_lock, NULL);
+}
+
+static void init_process(void)
+{
+	void *arena = mmap(NULL, ARENA_LEN, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED)
+		hh_shim_fatal("cannot reserve address space for Hel mappings");
+	proc.arena_base = (uint64_t)(uintptr_t)arena;
+	proc.nonce = fresh_nonce();
+	if (pthread_key_create(&proc.page_key, drop_page) || pthread_atfork(NULL, NULL, forked_child))
+		hh_shim_fatal("cannot set up thread bookkeeping");
+}
+
+/* Registration trap; starts a private emulator when nobody serves us. */
+static long register_trap(int fd)
+{
+	for (;;) {
+		long r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd, (uint64_t)getpid());
+		if (r == -EINTR)
+			continue;
+		if (r != -ENOSYS)
+			return r;
+		/* No filter yet: one thread starts the emulator, the others retry. */
+		pthread_mutex_lock(&proc.start_lock);
+		r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd, (uint64_t)getpid());
+		if (r == -ENOSYS && hh_shim_autostart() < 0)
+			hh_shim_fatal("cannot start the emulator (set HELHOST_EMULATOR to the helhost binary)");
+		pthread_mutex_unlock(&proc.start_lock);
+		if (r != -ENOSYS && r != -EINTR)
+			return r;
+	}
+}
+
+static struct hh_callpage *register_self(void)
+{
+	pthread_once(&proc.once, init_process);
+	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, sizeof(struct hh_callpage)) < 0)
+		hh_shim_fatal("cannot create a call page");
+	struct hh_callpage *page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		hh_shim_fatal("cannot map a call page");
+	page->tid = gettid();
+	page->pid = getpid();
+	page->ppid = getppid();
+	page->image_nonce = proc.nonce;
+	page->arena_base = proc.arena_base;
+	page->arena_len = ARENA_LEN;
+	long token = register_trap(fd);
+	close(fd);
+	if (token <= 0)
+		hh_shim_fatal("the emulator refused to register this thread");
+	self.page = page;
+	self.token = (uint64_t)token;
+	pthread_setspecific(proc.page_key, page);
+	return page;
+}
+
+struct hh_callpage *hh_shim_page(void)
+{
+	if (__builtin_expect(self.page != NULL, 1))
+		return self.page;
+	return register_self();
+}
+
+uint64_t hh_shim_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool in_arena(uint64_t addr, uint64_t len)
+{
+	return addr >= proc.arena_base && addr + len <= proc.arena_base + ARENA_LEN;
+}
+
+static long trap(uint32_t call)
+{
+	for (;;) {
+		struct hh_callpage *page = hh_shim_page();
+		page->call = call;
+		long r = raw_trap(self.token, 0, 0);
+		if (r >= 0)
+			return r;
+		if (r == -EINTR)
+			continue;       /* withdrawn before the emulator saw it: not done */
+		if (r == -ENOSYS)
+			hh_shim_fatal("the emulator has gone away");
+		hh_shim_fatal("the emulator does not know this thread");
+	}
+}
+
+/* The emulator placed a mapping the shim could not make: it forgets it. */
+static HelError undo_map(const struct hh_mm_op *op, int err)
+{
+	struct hh_callpage *page = self.page;
+	page->arg[0] = op->addr;
+	page->arg[1] = op->len;
+	trap(HH_CALL_MAP_UNDO);
+	return err == EEXIST ? kHelErrAlreadyExists : kHelErrNoMemory;
+}
+
+static HelError apply_op(const struct hh_mm_op *op)
+{
+	void *addr = (void *)(uintptr_t)op->addr, *r;
+	switch (op->kind) {
+	case HH_MM_MAP:
+		r = mmap(addr, op->len, (int)op->prot, MAP_SHARED |
+				(op->place == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
+				op->fd, (off_t)op->offset);
+		int err = errno;
+		close(op->fd);
+		if (r == MAP_FAILED)
+			return undo_map(op, err);
+		hh_shim_maps_add(op->addr, op->len);
+		return kHelErrNone;
+	case HH_MM_UNMAP:
+		/* Inside the arena the range goes back to the reservation. */
+		if (in_arena(op->addr, op->len))
+			r = mmap(addr, op->len, PROT_NONE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		else
+			r = munmap(addr, op->len) ? MAP_FAILED : addr;
+		if (r == MAP_FAILED)
+			hh_shim_fatal("cannot unmap a Hel mapping");
+		hh_shim_maps_remove(op->addr, op->len);
+		return kHelErrNone;
+	case HH_MM_PROTECT:
+		if (mprotect(addr, op->len, (int)op->prot))
+			hh_shim_fatal("cannot change the protection of a Hel mapping");
+		return kHelErrNone;
+	case HH_MM_CLOSE:
+		close(op->fd);
+		return kHelErrNone;
+	}
+	hh_shim_fatal("unknown address-space operation");
+}
+
+static HelError apply_plan(struct hh_callpage *page)
+{
+	struct hh_mm_op ops[HH_MM_MAX_OPS];
+	uint32_t count = page->mm_count < HH_MM_MAX_OPS ? page->mm_count : HH_MM_MAX_OPS;
+	memcpy(ops, page->mm, count * sizeof(ops[0]));   /* the undo trap reuses the page */
+	page->mm_count = 0;
+	HelError e = kHelErrNone;
+	for (uint32_t i = 0; i < count; i++) {
+		HelError r = apply_op(&ops[i]);
+		if (r && !e)
+			e = r;
+	}
+	return e;
+}
+
+HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out)
+{
+	struct hh_callpage *page = hh_shim_page();
+	for (size_t i = 0; i < n; i++)
+		page->arg[i] = args[i];
+	HelError e = (HelError)trap(call);
+	page = self.page;
+	if (page->mm_count) {
+		HelError r = apply_plan(page);
+		if (r)
+			e = r;
+	}
+	if (out) {
+		out[0] = page->out[0];
+		out[1] = page->out[1];
+	}
+	return e;
+}
+
+void hh_shim_trace_local(uint32_t call, const uint64_t *args, size_t n, uint64_t out0,
+		HelError error, uint64_t start_ns)
+{
+	struct hh_callpage *page = hh_shim_page();
+	if (!(page->emu_flags & HH_EMU_TRACE))
+		return;
+	uint64_t ns = hh_shim_now() - start_ns;
+	page->trace_call = call;
+	page->trace_error = error;
+	page->trace_ns = ns;
+	for (size_t i = 0; i < HH_TRACE_ARGS; i++)
+		page->trace_arg[i] = i < n ? args[i] : 0;
+	page->trace_out[0] = out0;
+	page->trace_out[1] = 0;
+	trap(HH_CALL_TRACE_LOCAL);
+}

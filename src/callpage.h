@@ -1,0 +1,126 @@
+/*
+ * The one contract between libhel (shim/) and the emulator (src/).
+ *
+ * Each thread of a hosted program owns one call page: a page of a memfd that
+ * the thread and the emulator both map.  A Hel call writes its number and
+ * arguments into the page and issues the trap syscall; seccomp turns that
+ * syscall into a user notification for the emulator, which reads the page,
+ * writes the outputs back into it and answers the notification with the
+ * HelError as the syscall's return value.  Nothing else is shared between the
+ * two sides, so every field below says who writes it and who reads it.
+ */
+#ifndef HH_CALLPAGE_H
+#define HH_CALLPAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+/* A syscall number far outside Linux's table; only the filter knows it. */
+#define HH_TRAP_NR 0x4855u
+
+/*
+ * First argument of the trap syscall.  A registered thread passes the token
+ * the emulator gave it; token 0 registers the calling thread, with the call
+ * page's memfd number as the second argument and getpid() as the third.
+ */
+#define HH_TOKEN_REGISTER 0
+
+/* Calls of the shim itself, numbered past every Hel call number. */
+enum hh_internal_call {
+	/* An address-space change the shim could not carry out: forget it. */
+	HH_CALL_MAP_UNDO = 0x10000,
+	/* A call the shim served locally, reported for the trace. */
+	HH_CALL_TRACE_LOCAL,
+	HH_CALL_INTERNAL_LAST
+};
+
+/* Address-space changes the shim performs after the reply, in order. */
+enum hh_mm_kind {
+	HH_MM_MAP = 1,      /* mmap(addr, len, prot, MAP_SHARED|fixed mode, fd, offset) */
+	HH_MM_UNMAP,        /* remove [addr, addr+len): re-reserve in the arena, else munmap */
+	HH_MM_PROTECT,      /* mprotect(addr, len, prot) */
+	HH_MM_CLOSE,        /* close(fd): an fd installed for a call that then failed */
+	HH_MM_KIND_LAST
+};
+
+/* How an HH_MM_MAP places its range. */
+enum hh_mm_place {
+	HH_PLACE_REPLACE = 0,   /* MAP_FIXED: the emulator owns what is there */
+	HH_PLACE_NOREPLACE,     /* MAP_FIXED_NOREPLACE: a Linux mapping may be there */
+	HH_PLACE_LAST
+};
+
+struct hh_mm_op {
+	uint32_t kind;          /* enum hh_mm_kind */
+	int32_t fd;             /* MAP: fd installed in the program by the emulator; the shim closes it */
+	uint64_t addr;
+	uint64_t len;
+	uint64_t offset;        /* MAP: offset into the memfd */
+	uint32_t prot;          /* PROT_* bits */
+	uint32_t place;         /* MAP: enum hh_mm_place */
+};
+
+#define HH_MM_MAX_OPS 64
+#define HH_CALL_MAX_ARGS 9
+#define HH_TRACE_ARGS 6
+
+/* Bits of hh_callpage.emu_flags. */
+#define HH_EMU_TRACE (1u << 0)  /* report locally served calls with HH_CALL_TRACE_LOCAL */
+
+struct hh_callpage {
+	/* Written by the shim before each trap; read by the emulator. */
+	uint32_t call;                      /* Hel call number or enum hh_internal_call */
+	uint32_t reserved0;
+	uint64_t arg[HH_CALL_MAX_ARGS];     /* in Managarm's argument order (ABI.md §5) */
+
+	/* Written by the emulator before it answers; read by the shim after. */
+	uint64_t out[2];                    /* out0 (rsi) and out1 (rdx) of the real kernel */
+	uint32_t mm_count;                  /* entries of mm[] to carry out */
+	uint32_t emu_flags;                 /* HH_EMU_* bits; valid from the registration reply on */
+	struct hh_mm_op mm[HH_MM_MAX_OPS];
+
+	/* Written by the shim once, before the registration trap; read by the emulator. */
+	int32_t tid;
+	int32_t pid;
+	int32_t ppid;
+	uint32_t reserved1;
+	uint64_t image_nonce;               /* changes on exec and in a fork's child */
+	uint64_t arena_base;                /* the program's reserved range for Hel mappings */
+	uint64_t arena_len;
+
+	/* HH_CALL_TRACE_LOCAL: written by the shim, read by the emulator. */
+	uint32_t trace_call;
+	int32_t trace_error;
+	uint64_t trace_ns;
+	uint64_t trace_arg[HH_TRACE_ARGS];
+	uint64_t trace_out[2];
+};
+
+_Static_assert(sizeof(struct hh_callpage) <= 4096, "the call page is one page");
+
+/*
+ * The seccomp filter: the trap syscall becomes a user notification, every
+ * other syscall passes untouched.  Installed by the launcher (before exec)
+ * and by auto-start (on the whole process).
+ */
+#define HH_TRAP_FILTER_INIT { \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)), \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3), \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)), \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HH_TRAP_NR, 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), \
+}
+
+/* Filter flags: one listener, all threads, a received call is never interrupted. */
+#define HH_TRAP_FILTER_FLAGS (SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC | \
+	SECCOMP_FILTER_FLAG_TSYNC_ESRCH | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+
+/* Environment: trace every call (auto-start), and where the emulator binary is. */
+#define HH_ENV_TRACE "HELHOST_TRACE"
+#define HH_ENV_EMULATOR "HELHOST_EMULATOR"
+
+#endif

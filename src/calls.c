@@ -1,0 +1,77 @@
+#include "calls.h"
+
+#include <stdio.h>
+
+#include "universe.h"
+
+static const struct hh_call_info table[] = {
+#define HH_CALL(number, name, decode, args, coverage, note) \
+	{ number, "hel" #name, decode, args, coverage, note },
+#include "calls.def"
+#undef HH_CALL
+};
+
+#define TABLE_LEN (sizeof(table) / sizeof(table[0]))
+
+/* Number -> row, filled on first use; the table is small and sorted by number. */
+static const struct hh_call_info *by_number[kHelNumCalls];
+
+const struct hh_call_info *hh_call_lookup(uint32_t number)
+{
+	if (number >= kHelNumCalls)
+		return NULL;
+	if (!by_number[1])
+		for (size_t i = 0; i < TABLE_LEN; i++)
+			by_number[table[i].number] = &table[i];
+	return by_number[number];
+}
+
+const struct hh_call_info *hh_call_at(size_t index)
+{
+	return index < TABLE_LEN ? &table[index] : NULL;
+}
+
+HelError hh_call_refuse(struct hh_call *c, HelError err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, struct hh_desc *out)
+{
+	HelHandle handle = (HelHandle)c->arg[arg];
+	HelError e = hh_universe_resolve_any(c->universe, handle, type_mask, out);
+	if (e == kHelErrNoDescriptor)
+		return hh_call_refuse(c, e, "arg %u: no handle %lld", arg, (long long)handle);
+	if (e == kHelErrBadDescriptor)
+		return hh_call_refuse(c, e, "arg %u: handle %lld is a %s", arg, (long long)handle,
+				out->obj ? out->obj->ops->name : "?");
+	return e;
+}
+
+HelError hh_call_dispatch(struct hh_call *c)
+{
+	const struct hh_call_info *info = hh_call_lookup(c->number);
+	/* Supercalls and unassigned numbers: the shim never sends them. */
+	if (!info)
+		return hh_call_refuse(c, kHelErrIllegalSyscall, "no call %u", c->number);
+	return info->decode(c);
+}
+
+HelError hh_call_not_yet(struct hh_call *c)
+{
+	return hh_call_refuse(c, kHelErrUnsupportedOperation, "not implemented yet in helhost");
+}
+
+HelError hh_call_no_hardware(struct hh_call *c)
+{
+	return hh_call_refuse(c, kHelErrNoHardwareSupport, "no virtualization in a hosted kernel");
+}
+
+HelError hh_call_no_hosted(struct hh_call *c)
+{
+	return hh_call_refuse(c, kHelErrUnsupportedOperation, "hardware access cannot exist hosted");
+}

@@ -1,0 +1,77 @@
+/*
+ * The decode layer: one hh_call_<Name>() per Hel call checks the arguments
+ * and resolves handles, then hands over to an object operation.  All calls
+ * are listed once, in calls.def, which also drives the trace's call names and
+ * argument formats and the coverage table.
+ */
+#ifndef HH_CALLS_H
+#define HH_CALLS_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "callpage.h"
+#include "hel.h"
+#include "space.h"
+
+struct hh_thread;
+struct hh_process;
+struct hh_universe;
+
+enum hh_coverage {
+	HH_WORKS = 1,           /* behaves as in thor */
+	HH_NOT_YET,             /* answers kHelErrUnsupportedOperation for now */
+	HH_HOSTED_NO,           /* cannot exist hosted; answers the documented error */
+};
+
+struct hh_call {
+	struct hh_thread *thread;
+	struct hh_process *proc;
+	struct hh_universe *universe;
+	uint32_t number;
+	uint64_t arg[HH_CALL_MAX_ARGS];
+	uint64_t out[2];
+	struct hh_mm_plan plan;         /* address-space changes for the shim */
+	/* Installs fd in the calling program; returns its number there or -errno. */
+	int (*install_fd)(struct hh_call *c, int fd);
+	void *transport;
+	char why[160];                  /* why the call was refused, for the trace */
+};
+
+typedef HelError (*hh_decode_fn)(struct hh_call *c);
+
+struct hh_call_info {
+	uint32_t number;
+	const char *name;               /* "helNop" */
+	hh_decode_fn decode;
+	const char *args;               /* "kind:name ..." for the trace, see trace.c */
+	enum hh_coverage coverage;
+	const char *note;               /* for the coverage table */
+};
+
+#define HH_CALL(number, name, decode, args, coverage, note) HelError hh_call_##name(struct hh_call *c);
+#include "calls.def"
+#undef HH_CALL
+HelError hh_call_not_yet(struct hh_call *c);
+HelError hh_call_no_hardware(struct hh_call *c);
+HelError hh_call_no_hosted(struct hh_call *c);
+
+/* The table row of a call number, or NULL for an unassigned number. */
+const struct hh_call_info *hh_call_lookup(uint32_t number);
+/* Iterate the table in number order: index 0, 1, ... until NULL. */
+const struct hh_call_info *hh_call_at(size_t index);
+
+/* Run a call: decode and operate; outputs and plan land in c. */
+HelError hh_call_dispatch(struct hh_call *c);
+
+/* Record why a call is refused (for the trace) and return err. */
+HelError hh_call_refuse(struct hh_call *c, HelError err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Resolve a handle of the caller's universe; refusals say which argument. */
+struct hh_desc;
+HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, struct hh_desc *out);
+
+#define HH_TYPE(t) (1u << (t))
+
+#endif

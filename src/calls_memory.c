@@ -1,0 +1,144 @@
+/* Decoding of the memory-object and address-space calls (OBJECTS.md §3, §4). */
+#include "calls.h"
+#include "memory.h"
+#include "process.h"
+#include "space.h"
+#include "universe.h"
+#include "usermem.h"
+
+static bool page_aligned(uint64_t x)
+{
+	return !(x % HH_PAGE_SIZE);
+}
+
+static HelError resolve_memory(struct hh_call *c, unsigned arg, struct hh_memory **out)
+{
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_MEMORY), &desc);
+	if (e)
+		return e;
+	*out = hh_memory_of(desc.obj);
+	return kHelErrNone;
+}
+
+/* kHelNullHandle is the caller's own space; other spaces need the native path. */
+static HelError resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out)
+{
+	if ((HelHandle)c->arg[arg] == kHelNullHandle) {
+		*out = c->proc->space;
+		return kHelErrNone;
+	}
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_SPACE), &desc);
+	if (e)
+		return e;
+	return hh_call_refuse(c, kHelErrUnsupportedOperation, "only the own space is served yet");
+}
+
+HelError hh_call_AllocateMemory(struct hh_call *c)
+{
+	uint64_t size = c->arg[0];
+	uint32_t flags = (uint32_t)c->arg[1];
+	if (!size || !page_aligned(size))
+		return hh_call_refuse(c, kHelErrIllegalArgs, "size %#llx is not a page multiple",
+				(unsigned long long)size);
+	if (c->arg[2]) {
+		/* addressBits limits physical addresses; there are none to limit here. */
+		struct HelAllocRestrictions restrictions;
+		if (hh_user_read(c->proc->pid, c->arg[2], &restrictions, sizeof(restrictions)))
+			return hh_call_refuse(c, kHelErrFault, "restrictions unreadable");
+	}
+	struct hh_memory *mem;
+	HelError e = hh_memory_allocate(size, flags, &mem);
+	if (e)
+		return hh_call_refuse(c, e, "cannot back %#llx bytes", (unsigned long long)size);
+	HelHandle h = hh_universe_attach(c->universe, &mem->base, 0);
+	hh_object_unref(&mem->base);
+	if (!h)
+		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
+	c->out[0] = (uint64_t)h;
+	return kHelErrNone;
+}
+
+HelError hh_call_ResizeMemory(struct hh_call *c)
+{
+	struct hh_memory *mem;
+	HelError e = resolve_memory(c, 0, &mem);
+	if (e)
+		return e;
+	if ((e = hh_memory_resize(mem, c->arg[1])))
+		return hh_call_refuse(c, e, "from %#llx to %#llx (grow only, in %#llx steps)",
+				(unsigned long long)mem->size, (unsigned long long)c->arg[1],
+				(unsigned long long)mem->granule);
+	return kHelErrNone;
+}
+
+HelError hh_call_MemoryInfo(struct hh_call *c)
+{
+	struct hh_memory *mem;
+	HelError e = resolve_memory(c, 0, &mem);
+	if (e)
+		return e;
+	c->out[0] = mem->size;
+	return kHelErrNone;
+}
+
+HelError hh_call_Loadahead(struct hh_call *c)
+{
+	struct hh_memory *mem;
+	return resolve_memory(c, 0, &mem);
+}
+
+HelError hh_call_MapMemory(struct hh_call *c)
+{
+	uint64_t pointer = c->arg[2], offset = c->arg[3], len = c->arg[4];
+	uint32_t flags = (uint32_t)c->arg[5];
+	/* The order of the checks is thor's (OBJECTS.md §10). */
+	if (!len || !page_aligned(pointer) || !page_aligned(offset) || !page_aligned(len))
+		return hh_call_refuse(c, kHelErrIllegalArgs, "pointer, offset and size must be page multiples, size > 0");
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY) | HH_TYPE(HH_OBJ_QUEUE), &desc);
+	if (e)
+		return e;
+	struct hh_space *space;
+	if ((e = resolve_space(c, 1, &space)))
+		return e;
+	if ((flags & kHelMapFixed) && !pointer)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "kHelMapFixed needs a pointer");
+	int memfd;
+	uint64_t length;
+	hh_memory_source(desc.obj, &memfd, &length);
+	if (offset > length || len > length - offset)
+		return hh_call_refuse(c, kHelErrBufferTooSmall, "object has %#llx bytes",
+				(unsigned long long)length);
+
+	/* The program needs the memfd; install it first so that nothing must be undone. */
+	int fd = c->install_fd(c, memfd);
+	if (fd < 0)
+		return hh_call_refuse(c, kHelErrNoMemory, "cannot pass the memfd (%d)", fd);
+	uint64_t addr;
+	if ((e = hh_space_map(space, desc.obj, offset, len, pointer, flags, &addr, &c->plan))) {
+		c->plan.ops[c->plan.count++] = (struct hh_mm_op){ .kind = HH_MM_CLOSE, .fd = fd };
+		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
+	}
+	c->plan.ops[c->plan.count - 1].fd = fd;
+	c->out[0] = addr;
+	return kHelErrNone;
+}
+
+HelError hh_call_UnmapMemory(struct hh_call *c)
+{
+	struct hh_space *space;
+	HelError e = resolve_space(c, 0, &space);
+	if (e)
+		return e;
+	uint64_t pointer = c->arg[1], len = c->arg[2];
+	/* thor does not check; unaligned ranges trip its assertions ([emu]). */
+	if (!page_aligned(pointer) || !page_aligned(len) || pointer + len < pointer)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "range must be page aligned");
+	if (!len)
+		return kHelErrNone;
+	if ((e = hh_space_unmap(space, pointer, len, &c->plan)))
+		return hh_call_refuse(c, e, "too many pieces to unmap at once");
+	return kHelErrNone;
+}

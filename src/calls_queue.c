@@ -1,0 +1,74 @@
+/* Decoding of the queue calls and of the simple submissions (QUEUES.md). */
+#include "calls.h"
+#include "clock.h"
+#include "process.h"
+#include "queue.h"
+#include "universe.h"
+#include "usermem.h"
+
+static HelError resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)
+{
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_QUEUE), &desc);
+	if (e)
+		return e;
+	*out = hh_queue_of(desc.obj);
+	return kHelErrNone;
+}
+
+HelError hh_call_CreateQueue(struct hh_call *c)
+{
+	struct HelQueueParameters params;
+	if (hh_user_read(c->proc->pid, c->arg[0], &params, sizeof(params)))
+		return hh_call_refuse(c, kHelErrFault, "params unreadable");
+	struct hh_queue *q;
+	HelError e = hh_queue_create(&params, &q);
+	if (e)
+		return hh_call_refuse(c, e, "flags %#x, ringShift %u, numChunks %u, chunkSize %zu",
+				params.flags, params.ringShift, params.numChunks, params.chunkSize);
+	HelHandle h = hh_universe_attach(c->universe, &q->base, 0);
+	hh_object_unref(&q->base);
+	if (!h)
+		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
+	c->out[0] = (uint64_t)h;
+	return kHelErrNone;
+}
+
+HelError hh_call_CancelAsync(struct hh_call *c)
+{
+	struct hh_queue *q;
+	HelError e = resolve_queue(c, 0, &q);
+	if (e)
+		return e;
+	if ((e = hh_queue_cancel(q, c->arg[1])))
+		return hh_call_refuse(c, e, "async ID %llu was never issued by this queue",
+				(unsigned long long)c->arg[1]);
+	return kHelErrNone;
+}
+
+HelError hh_call_SubmitAsyncNop(struct hh_call *c)
+{
+	struct hh_queue *q;
+	HelError e = resolve_queue(c, 0, &q);
+	if (e)
+		return e;
+	/* No QueueTooSmall check in thor: 8 bytes always fit (QUEUES.md §5). */
+	if (!hh_queue_post_simple(q, c->arg[1], kHelErrNone))
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+	return kHelErrNone;
+}
+
+HelError hh_call_SubmitAwaitClock(struct hh_call *c)
+{
+	struct hh_queue *q;
+	HelError e = resolve_queue(c, 1, &q);
+	if (e)
+		return e;
+	if ((e = hh_queue_check_size(q, sizeof(struct HelSimpleResult))))
+		return hh_call_refuse(c, e, "chunks of %llu bytes", (unsigned long long)q->chunk_size);
+	struct hh_clock_wait *w = hh_clock_wait_new(q, c->arg[2]);
+	if (!w)
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the wait");
+	c->out[0] = hh_clock_wait_start(w, c->arg[0]);
+	return kHelErrNone;
+}

@@ -1,0 +1,61 @@
+#include "clock.h"
+
+#include <stdlib.h>
+
+#include "loop.h"
+
+struct hh_clock_wait {
+	struct hh_timer timer;
+	struct hh_async async;
+	struct hh_queue *queue;         /* a pending operation keeps its queue alive */
+	struct hh_completion *result;   /* allocated at submission */
+};
+
+static void finish(struct hh_clock_wait *w, HelError error)
+{
+	struct HelSimpleResult r = { .error = error, .reserved = 0 };
+	hh_completion_add(w->result, &r, sizeof(r));
+	hh_queue_remove_async(w->queue, &w->async);
+	hh_queue_post(w->queue, w->result);
+	hh_object_unref(&w->queue->base);
+	free(w);
+}
+
+static void expired(struct hh_timer *t)
+{
+	finish((struct hh_clock_wait *)t, kHelErrNone);
+}
+
+static void cancelled(struct hh_async *a)
+{
+	struct hh_clock_wait *w = (struct hh_clock_wait *)((char *)a - offsetof(struct hh_clock_wait, async));
+	hh_timer_stop(&w->timer);
+	finish(w, kHelErrCancelled);
+}
+
+struct hh_clock_wait *hh_clock_wait_new(struct hh_queue *q, uint64_t context)
+{
+	struct hh_clock_wait *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->result = hh_completion_new(sizeof(struct HelSimpleResult), context);
+	if (!w->result) {
+		free(w);
+		return NULL;
+	}
+	w->queue = q;
+	hh_object_ref(&q->base);
+	hh_timer_init(&w->timer, expired);
+	w->async.cancel = cancelled;
+	return w;
+}
+
+uint64_t hh_clock_wait_start(struct hh_clock_wait *w, uint64_t deadline)
+{
+	uint64_t id = hh_queue_add_async(w->queue, &w->async);
+	if (deadline <= hh_now())
+		finish(w, kHelErrNone);
+	else
+		hh_timer_start(&w->timer, deadline);
+	return id;
+}

@@ -1,0 +1,115 @@
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "callpage.h"
+#include "process.h"
+#include "trap.h"
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control = { 0 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	if (n != 1 || !cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child(char **argv, int sock, pid_t emulator)
+{
+	static struct sock_filter code[] = HH_TRAP_FILTER_INIT;
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+	/* The emulator going away takes its programs with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != emulator)
+		_exit(127);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(127);
+	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
+	if (listener < 0 || send_fd(sock, listener) < 0)
+		_exit(127);
+	close(listener);
+	close(sock);
+	execvp(argv[0], argv);
+	static const char msg[] = "helhost: cannot execute the program\n";
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+int hh_launch(char **argv)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t emulator = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child(argv, sv[1], emulator);
+	}
+	close(sv[1]);
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int listener = recv_fd(sv[0]);
+	close(sv[0]);
+	if (pidfd < 0 || listener < 0) {
+		kill(pid, SIGKILL);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (listener >= 0)
+			close(listener);
+		fprintf(stderr, "helhost: cannot start %s\n", argv[0]);
+		return -ECHILD;
+	}
+	const char *name = strrchr(argv[0], '/');
+	if (!hh_process_launched(pid, pidfd, name ? name + 1 : argv[0]) || !hh_trap_listen(listener)) {
+		kill(pid, SIGKILL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int hh_accept_listener(int sock)
+{
+	int listener = recv_fd(sock);
+	if (listener < 0)
+		return listener;
+	return hh_trap_listen(listener) ? 0 : -ENOMEM;
+}

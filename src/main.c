@@ -1,0 +1,154 @@
+/* helhost: the emulator's command line. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calls.h"
+#include "launcher.h"
+#include "loop.h"
+#include "process.h"
+#include "trace.h"
+#include "trap.h"
+#include "callpage.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: helhost run [--trace] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	      "       helhost coverage      print the API coverage table (Markdown)\n"
+	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
+	      "with this process as their kernel. Exits with the first non-zero\n"
+	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n", f);
+}
+
+static bool run_done(void)
+{
+	return !hh_process_any_launched_alive();
+}
+
+static bool serve_done(void)
+{
+	return hh_trap_open_listeners() == 0;
+}
+
+static int start_loop(bool trace)
+{
+	hh_trace_enable(trace);
+	int r = hh_loop_init();
+	if (r < 0)
+		fprintf(stderr, "helhost: io_uring: %s\n", strerror(-r));
+	return r;
+}
+
+/* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
+static int cmd_run(int argc, char **argv)
+{
+	bool trace = false;
+	int i = 0;
+	if (i < argc && !strcmp(argv[i], "--trace")) {
+		trace = true;
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (start_loop(trace) < 0)
+		return 1;
+	/* Split at "--" in place: each program's argv ends where the next begins. */
+	for (int start = i; start < argc;) {
+		int end = start;
+		while (end < argc && strcmp(argv[end], "--"))
+			end++;
+		argv[end < argc ? end : argc] = NULL;
+		if (end > start && hh_launch(&argv[start]) < 0) {
+			hh_process_kill_all();
+			return 1;
+		}
+		start = end + 1;
+	}
+	int r = hh_loop_run(run_done);
+	/* Nothing a run started outlives it, not even a program's forked children. */
+	hh_process_kill_all();
+	hh_loop_fini();
+	return r < 0 ? 1 : hh_process_exit_code();
+}
+
+/*
+ * Auto-start (internal): serve the program that spawned us.  We fork once
+ * more so that the server is no child of the program (its wait() calls must
+ * not see us), tell the program the server's pid, and take its listener.
+ */
+static int cmd_serve(const char *fd_text)
+{
+	int sock = atoi(fd_text);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid > 0)
+		_exit(0);
+	/* Hold none of the program's other files open (pipes would never see EOF). */
+	if (sock != 3 && dup2(sock, 3) < 0)
+		_exit(1);
+	sock = 3;
+	close_range(4, ~0u, 0);
+	/* Ctrl-C is the program's to handle; we end when its filter has no users. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	int32_t self = (int32_t)getpid();
+	if (write(sock, &self, sizeof(self)) != sizeof(self))
+		return 1;
+	const char *trace = getenv(HH_ENV_TRACE);
+	if (start_loop(trace && *trace && strcmp(trace, "0")) < 0)
+		return 1;
+	int r = hh_accept_listener(sock);
+	close(sock);
+	if (r < 0) {
+		fprintf(stderr, "helhost: auto-start: no listener (%s)\n", strerror(-r));
+		return 1;
+	}
+	r = hh_loop_run(serve_done);
+	hh_process_kill_all();
+	hh_loop_fini();
+	return r < 0 ? 1 : 0;
+}
+
+static const char *coverage_word(enum hh_coverage c)
+{
+	switch (c) {
+	case HH_WORKS: return "works";
+	case HH_NOT_YET: return "not yet";
+	case HH_HOSTED_NO: return "cannot work hosted";
+	}
+	return "?";
+}
+
+static int cmd_coverage(void)
+{
+	puts("| # | call | status | notes |");
+	puts("|---:|---|---|---|");
+	const struct hh_call_info *info;
+	for (size_t i = 0; (info = hh_call_at(i)); i++)
+		printf("| %u | `%s` | %s | %s |\n", info->number, info->name,
+				coverage_word(info->coverage), info->note);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (argc == 3 && !strcmp(argv[1], "--serve"))
+		return cmd_serve(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "coverage"))
+		return cmd_coverage();
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}

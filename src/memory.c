@@ -1,0 +1,103 @@
+#include "memory.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+static void memory_destroy(struct hh_object *obj)
+{
+	struct hh_memory *mem = hh_memory_of(obj);
+	close(mem->memfd);
+	free(mem);
+}
+
+static const struct hh_object_ops memory_ops = {
+	.type = HH_OBJ_MEMORY,
+	.name = "memory",
+	.destroy = memory_destroy,
+};
+
+static uint64_t round_up_pow2(uint64_t x)
+{
+	uint64_t p = 1;
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out)
+{
+	uint64_t granule = HH_PAGE_SIZE;
+	/* Continuous memory is one power-of-two block in thor; its length shows it. */
+	if (flags & kHelAllocContinuous) {
+		if (size > (1ull << 62))
+			return kHelErrNoMemory;
+		size = round_up_pow2(size);
+		granule = size;
+	}
+	struct hh_memory *mem = calloc(1, sizeof(*mem));
+	if (!mem)
+		return kHelErrNoMemory;
+	mem->memfd = memfd_create("hel-memory", MFD_CLOEXEC);
+	if (mem->memfd < 0) {
+		free(mem);
+		return kHelErrNoMemory;
+	}
+	if (size > INT64_MAX || ftruncate(mem->memfd, (off_t)size) < 0) {
+		close(mem->memfd);
+		free(mem);
+		return kHelErrNoMemory;
+	}
+	hh_object_init(&mem->base, &memory_ops);
+	mem->kind = HH_MEMORY_ALLOCATED;
+	mem->size = size;
+	mem->granule = granule;
+	*out = mem;
+	return kHelErrNone;
+}
+
+HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
+{
+	/* Allocated memory only grows, in whole granules (OBJECTS.md §3.3 [emu]). */
+	if (new_size < mem->size || new_size % mem->granule)
+		return kHelErrIllegalArgs;
+	if (new_size > INT64_MAX || ftruncate(mem->memfd, (off_t)new_size) < 0)
+		return kHelErrNoMemory;
+	mem->size = new_size;
+	return kHelErrNone;
+}
+
+void hh_memory_source(struct hh_object *obj, int *fd, uint64_t *length)
+{
+	if (hh_object_type(obj) == HH_OBJ_QUEUE) {
+		struct hh_queue *q = hh_queue_of(obj);
+		*fd = q->memfd;
+		*length = q->length;
+		return;
+	}
+	struct hh_memory *mem = hh_memory_of(obj);
+	*fd = mem->memfd;
+	*length = mem->size;
+}
+
+void hh_memory_wake(struct hh_object *obj, uint64_t offset)
+{
+	int fd;
+	uint64_t length;
+	hh_memory_source(obj, &fd, &length);
+	uint64_t page = offset & ~(HH_PAGE_SIZE - 1);
+	if (offset + sizeof(int) > length)
+		return;
+	/* A shared futex is keyed on the memfd page, so any mapping of it reaches the waiters. */
+	char *map = mmap(NULL, HH_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, (off_t)page);
+	if (map == MAP_FAILED)
+		return;
+	syscall(SYS_futex, map + (offset - page), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	munmap(map, HH_PAGE_SIZE);
+}

@@ -1,0 +1,47 @@
+/*
+ * Memory objects.  Each allocated object is one memfd: mappings are real
+ * mmaps of it in the programs, so their page faults never reach the emulator,
+ * and resizing is ftruncate.
+ */
+#ifndef HH_MEMORY_H
+#define HH_MEMORY_H
+
+#include <stdint.h>
+
+#include "hel.h"
+#include "object.h"
+
+enum hh_memory_kind {
+	HH_MEMORY_ALLOCATED = 1,
+	HH_MEMORY_KIND_LAST
+};
+
+struct hh_memory {
+	struct hh_object base;
+	enum hh_memory_kind kind;
+	int memfd;
+	uint64_t size;
+	uint64_t granule;       /* resize unit: 4096, or the block of a Continuous object */
+};
+
+#define HH_PAGE_SIZE 4096ull
+
+/* Create an allocated object of size bytes (size checked by the caller). */
+HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out);
+HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
+
+/*
+ * What helMapMemory can map: memory objects and queues.  Gives the memfd and
+ * the object's length in bytes.
+ */
+void hh_memory_source(struct hh_object *obj, int *fd, uint64_t *length);
+
+/* Wake every futex waiter on the word at offset of a memory object or queue. */
+void hh_memory_wake(struct hh_object *obj, uint64_t offset);
+
+static inline struct hh_memory *hh_memory_of(struct hh_object *obj)
+{
+	return (struct hh_memory *)obj;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * Programs: the Linux processes the emulator serves.  Each has a universe
+ * (its threads' handle table) and an address space.  A program's fork child
+ * becomes a new program whose universe and space are copies of its parent's
+ * at the fork; an exec starts the program afresh.
+ */
+#ifndef HH_PROCESS_H
+#define HH_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+struct hh_universe;
+struct hh_space;
+struct hh_thread;
+
+struct hh_process {
+	struct hh_process *next;
+	pid_t pid;
+	int pidfd;
+	struct hh_watcher exit_watch;
+	char name[32];
+	uint64_t image_nonce;
+	struct hh_universe *universe;   /* NULL until the first registration */
+	struct hh_space *space;
+	struct hh_thread *threads;
+	bool launched;                  /* a child of `helhost run`: its status counts */
+	bool exited;
+	int status;                     /* exit code (128 + signal when killed) */
+};
+
+/* A program `helhost run` started; pidfd is taken over. */
+struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name);
+struct hh_process *hh_process_find(pid_t pid);
+
+/*
+ * A thread of pid registers: find its program or make it (a fork child of a
+ * known program copies it; an unknown pid or a new image starts empty).
+ * pidfd is taken over when a new program is made, else closed.
+ */
+struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t nonce,
+		uint64_t arena_base, uint64_t arena_len);
+
+/* True while any launched program has not exited yet. */
+bool hh_process_any_launched_alive(void);
+/* The first non-zero exit status of a launched program, else 0. */
+int hh_process_exit_code(void);
+/* End every program still known (the emulator is going away). */
+void hh_process_kill_all(void);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * Completion queues (QUEUES.md).  The queue's memory is a memfd that the
+ * emulator and the program both map; the emulator writes elements into the
+ * chunks the program supplies and wakes it through the progress futex.
+ */
+#ifndef HH_QUEUE_H
+#define HH_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hel.h"
+#include "loop.h"
+#include "object.h"
+
+/* One element waiting for room in the queue.  Owned by the queue once posted. */
+struct hh_completion {
+	struct hh_completion *next;
+	uint64_t context;
+	uint32_t length;        /* payload bytes used, a multiple of 8 */
+	uint32_t capacity;
+	char payload[];
+};
+
+/* A cancellable operation pending on a queue (QUEUES.md §9). */
+struct hh_async {
+	struct hh_async *next, *prev;
+	uint64_t id;
+	void (*cancel)(struct hh_async *a);
+};
+
+struct hh_queue {
+	struct hh_object base;
+	int memfd;
+	uint64_t length;                /* bytes of the memory object (whole pages) */
+	char *map;                      /* the emulator's mapping */
+	uint32_t ring_shift;
+	uint32_t num_chunks;
+	uint64_t chunk_size;
+	uint64_t chunks_offset;
+	uint64_t chunk_stride;
+
+	uint32_t current_index;         /* next ring slot to take a chunk from */
+	uint32_t progress;              /* bytes written into the current chunk */
+	bool have_chunk;
+	uint32_t chunk;                 /* current chunk number */
+	bool broken;                    /* the program broke the head contract */
+	bool destroyed;                 /* freed once head_wait has ended */
+
+	struct hh_completion *head, **tail;
+	struct hh_watcher head_wait;    /* waiting for the program to supply a chunk */
+
+	uint64_t next_async_id;
+	struct hh_async *asyncs;        /* pending cancellable operations */
+};
+
+/* Checks and creates; kHelErrIllegalArgs / kHelErrNoMemory on failure. */
+HelError hh_queue_create(const struct HelQueueParameters *params, struct hh_queue **out);
+
+/* kHelErrQueueTooSmall unless a payload of n bytes always fits one chunk. */
+HelError hh_queue_check_size(const struct hh_queue *q, size_t n);
+
+struct hh_completion *hh_completion_new(size_t capacity, uint64_t context);
+/* Append one result piece, padded to 8 bytes (capacity reserved at creation). */
+void hh_completion_add(struct hh_completion *c, const void *data, size_t len);
+/* Hand a completion to the queue; it appears once the program supplies a chunk. */
+void hh_queue_post(struct hh_queue *q, struct hh_completion *c);
+/* Post a HelSimpleResult. Returns false if no memory for the element. */
+bool hh_queue_post_simple(struct hh_queue *q, uint64_t context, HelError error);
+
+uint64_t hh_queue_add_async(struct hh_queue *q, struct hh_async *a);
+void hh_queue_remove_async(struct hh_queue *q, struct hh_async *a);
+HelError hh_queue_cancel(struct hh_queue *q, uint64_t id);
+
+static inline struct hh_queue *hh_queue_of(struct hh_object *obj)
+{
+	return (struct hh_queue *)obj;
+}
+
+#endif

@@ -1,0 +1,225 @@
+#include "trap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "callpage.h"
+#include "calls.h"
+#include "loop.h"
+#include "process.h"
+#include "space.h"
+#include "thread.h"
+#include "trace.h"
+
+/* Not in this system's uapi headers yet (MECHANISMS.md §1). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
+#endif
+
+struct hh_listener {
+	struct hh_watcher watch;
+	int fd;
+};
+
+static size_t open_listeners;
+
+struct pending {
+	struct hh_listener *listener;
+	struct seccomp_notif req;
+};
+
+static void listener_event(struct hh_watcher *w, int res);
+
+void *hh_trap_listen(int fd)
+{
+	struct hh_listener *l = calloc(1, sizeof(*l));
+	if (!l) {
+		close(fd);
+		return NULL;
+	}
+	/* Keep the woken caller on the emulator's core: ~6 µs instead of ~50 µs a trap. */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0) < 0)
+		fprintf(stderr, "helhost: listener: no sync wake-up (%s); calls will be slower\n",
+				strerror(errno));
+	l->fd = fd;
+	l->watch.cb = listener_event;
+	hh_loop_poll(&l->watch, fd, POLLIN);
+	open_listeners++;
+	return l;
+}
+
+size_t hh_trap_open_listeners(void)
+{
+	return open_listeners;
+}
+
+static int install_fd(struct hh_call *c, int fd)
+{
+	struct pending *p = c->transport;
+	struct seccomp_notif_addfd addfd = {
+		.id = p->req.id, .flags = 0, .srcfd = (uint32_t)fd, .newfd = 0,
+		.newfd_flags = O_CLOEXEC,
+	};
+	int r = ioctl(p->listener->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	return r < 0 ? -errno : r;
+}
+
+static struct hh_callpage *take_page(int pidfd, int remote_fd)
+{
+	int memfd = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
+	if (memfd < 0)
+		return NULL;
+	void *page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	close(memfd);
+	return page == MAP_FAILED ? NULL : page;
+}
+
+/* Token 0: a thread's first call.  Returns its token or -errno. */
+static int64_t register_thread(const struct seccomp_notif *req)
+{
+	pid_t tid = (pid_t)req->pid, pid = (pid_t)req->data.args[2];
+	struct hh_process *proc = hh_process_find(pid);
+	int pidfd = proc ? proc->pidfd : (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -ESRCH;
+	struct hh_callpage *page = take_page(pidfd, (int)req->data.args[1]);
+	if (!page || page->tid != tid || page->pid != pid) {
+		if (page)
+			munmap(page, sizeof(*page));
+		if (!proc)
+			close(pidfd);
+		return -EINVAL;
+	}
+	proc = hh_process_register(pid, pidfd, page->ppid, page->image_nonce,
+			page->arena_base, page->arena_len);
+	if (!proc) {
+		munmap(page, sizeof(*page));
+		return -ENOMEM;
+	}
+	/* A tid seen before in this image: its old thread has ended. */
+	for (struct hh_thread *t = proc->threads; t; t = t->next_in_proc) {
+		if (t->tid == tid) {
+			hh_thread_ended(t);
+			break;
+		}
+	}
+	struct hh_thread *t = hh_thread_register(proc, tid, page);
+	if (!t) {
+		munmap(page, sizeof(*page));
+		return -ENOMEM;
+	}
+	page->emu_flags = hh_trace_enabled() ? HH_EMU_TRACE : 0;
+	return (int64_t)t->token;
+}
+
+/* The shim could not carry out a mapping: take it out of the table again. */
+static void undo_map(struct hh_call *c)
+{
+	struct hh_mm_plan discard = { .count = 0 };
+	if (hh_space_unmap(c->proc->space, c->arg[0], c->arg[1], &discard))
+		fprintf(stderr, "helhost: cannot undo a mapping of %s[%d]\n", c->proc->name, (int)c->proc->pid);
+}
+
+static void trace_local(struct hh_call *c)
+{
+	struct hh_callpage *page = c->thread->page;
+	struct hh_trace_line line;
+	c->number = page->trace_call;
+	memcpy(c->arg, page->trace_arg, sizeof(page->trace_arg));
+	memcpy(c->out, page->trace_out, sizeof(page->trace_out));
+	hh_trace_begin(&line, c);
+	hh_trace_end(&line, c, page->trace_error, page->trace_ns);
+}
+
+static HelError serve(struct pending *p, struct hh_thread *t)
+{
+	struct hh_callpage *page = t->page;
+	struct hh_call c;
+	c.thread = t;
+	c.proc = t->proc;
+	c.universe = t->proc->universe;
+	c.number = page->call;
+	memcpy(c.arg, page->arg, sizeof(c.arg));
+	c.out[0] = c.out[1] = 0;
+	c.plan.count = 0;
+	c.install_fd = install_fd;
+	c.transport = p;
+	c.why[0] = 0;
+
+	if (c.number == HH_CALL_MAP_UNDO) {
+		undo_map(&c);
+		return kHelErrNone;
+	}
+	if (c.number == HH_CALL_TRACE_LOCAL) {
+		trace_local(&c);
+		return kHelErrNone;
+	}
+	HelError error;
+	if (hh_trace_enabled()) {
+		struct hh_trace_line line;
+		hh_trace_begin(&line, &c);
+		uint64_t start = hh_now();
+		error = hh_call_dispatch(&c);
+		hh_trace_end(&line, &c, error, hh_now() - start);
+	} else {
+		error = hh_call_dispatch(&c);
+	}
+	page->out[0] = c.out[0];
+	page->out[1] = c.out[1];
+	page->mm_count = c.plan.count;
+	memcpy(page->mm, c.plan.ops, c.plan.count * sizeof(c.plan.ops[0]));
+	return error;
+}
+
+static void handle_one(struct hh_listener *l)
+{
+	struct pending p = { .listener = l };
+	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &p.req) < 0)
+		return;         /* the caller died before we looked (ENOENT) */
+	struct seccomp_notif_resp resp = { .id = p.req.id };
+	uint64_t token = p.req.data.args[0];
+	if (p.req.data.nr != (int)HH_TRAP_NR) {
+		resp.error = -ENOSYS;
+	} else if (token == HH_TOKEN_REGISTER) {
+		int64_t r = register_thread(&p.req);
+		if (r < 0)
+			resp.error = (int32_t)r;
+		else
+			resp.val = r;
+	} else {
+		struct hh_thread *t = hh_thread_by_token(token);
+		/* A stale or foreign token: the shim re-registers on EPERM. */
+		if (!t || !t->proc || t->tid != (pid_t)p.req.pid)
+			resp.error = -EPERM;
+		else
+			resp.val = serve(&p, t);
+	}
+	/* ENOENT: the caller was killed meanwhile; its program's exit cleans up. */
+	ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+static void listener_event(struct hh_watcher *w, int res)
+{
+	struct hh_listener *l = (struct hh_listener *)w;
+	if (res > 0 && (res & POLLIN))
+		handle_one(l);
+	if (res < 0 || (res & (POLLHUP | POLLERR | POLLNVAL))) {
+		/* No task uses the filter any more. */
+		close(l->fd);
+		free(l);
+		open_listeners--;
+		return;
+	}
+	hh_loop_poll(&l->watch, l->fd, POLLIN);
+}

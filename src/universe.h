@@ -1,0 +1,56 @@
+/*
+ * Universes: handle tables.  Each universe numbers its handles from 1 with a
+ * private counter and never reuses a number (OBJECTS.md §1.1).  No other code
+ * indexes a table: lookups go through hh_universe_resolve().
+ */
+#ifndef HH_UNIVERSE_H
+#define HH_UNIVERSE_H
+
+#include <stddef.h>
+
+#include "hel.h"
+#include "object.h"
+
+struct hh_desc {
+	struct hh_object *obj;  /* one reference held by the table entry */
+	uint32_t aux;           /* type-specific: the lane index of a stream */
+};
+
+struct hh_universe_slot;
+
+struct hh_universe {
+	struct hh_object base;
+	HelHandle next_handle;
+	size_t count;                   /* live entries */
+	size_t used;                    /* live + deleted slots */
+	size_t capacity;                /* power of two */
+	struct hh_universe_slot *slots;
+};
+
+struct hh_universe *hh_universe_create(void);
+/* A new universe holding copies of every descriptor of src, under the same numbers. */
+struct hh_universe *hh_universe_clone(struct hh_universe *src);
+
+/* Attach a descriptor (takes a new reference to obj); returns its number or 0 on OOM. */
+HelHandle hh_universe_attach(struct hh_universe *u, struct hh_object *obj, uint32_t aux);
+
+/*
+ * Look a handle up.  Returns kHelErrNoDescriptor if absent, kHelErrBadDescriptor
+ * if present but of another type (type 0 accepts any type).  The descriptor
+ * stays owned by the table.
+ */
+HelError hh_universe_resolve(struct hh_universe *u, HelHandle handle, enum hh_type type,
+		struct hh_desc *out);
+/* Like resolve, accepting any of the types in mask (bit 1 << type). */
+HelError hh_universe_resolve_any(struct hh_universe *u, HelHandle handle, unsigned mask,
+		struct hh_desc *out);
+
+/* Remove a handle; returns kHelErrNoDescriptor if absent. */
+HelError hh_universe_detach(struct hh_universe *u, HelHandle handle);
+
+static inline struct hh_universe *hh_universe_of(struct hh_object *obj)
+{
+	return (struct hh_universe *)obj;
+}
+
+#endif
