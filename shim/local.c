@@ -10,29 +10,70 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
 
+#ifndef FUTEX2_SIZE_U32
+#define FUTEX2_SIZE_U32 FUTEX_32
+#endif
+
+/* Mark that we are about to sleep on the alive word, and check it. */
+static uint32_t arm_alive(uint32_t *alive)
+{
+	uint32_t w = __atomic_load_n(alive, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (w & FUTEX_OWNER_DIED)
+			hh_shim_emulator_died();
+		if (w & FUTEX_WAITERS)
+			return w;
+		if (__atomic_compare_exchange_n(alive, &w, w | FUTEX_WAITERS, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return w | FUTEX_WAITERS;
+	}
+}
+
+/* Sleep until *pointer is woken or the deadline (absolute, CLOCK_MONOTONIC). */
+static HelError wait_host(int *pointer, int expected, const struct timespec *deadline)
+{
+	uint32_t *alive = hh_shim_alive_word();
+	long r;
+	if (!alive) {
+		/* WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, helGetClock's time base. */
+		r = syscall(SYS_futex, pointer, FUTEX_WAIT_BITSET, expected, deadline, NULL,
+				FUTEX_BITSET_MATCH_ANY);
+	} else {
+		/* Also wake up when the emulator dies (src/alive.h). */
+		struct futex_waitv waiters[2] = {
+			{ .val = (uint32_t)expected, .uaddr = HH_U(pointer), .flags = FUTEX2_SIZE_U32 },
+			{ .val = arm_alive(alive), .uaddr = HH_U(alive), .flags = FUTEX2_SIZE_U32 },
+		};
+		r = syscall(SYS_futex_waitv, waiters, 2, 0, deadline, CLOCK_MONOTONIC);
+		if (__atomic_load_n(alive, __ATOMIC_ACQUIRE) & FUTEX_OWNER_DIED)
+			hh_shim_emulator_died();
+	}
+	/* Woken, timed out, interrupted or value differs: all kHelErrNone in thor. */
+	return r < 0 && errno == EFAULT ? kHelErrFault : kHelErrNone;
+}
+
 HelError helFutexWait(int *pointer, int expected, int64_t deadline)
 {
 	uint64_t start = hh_shim_now();
 	HelError e = kHelErrNone;
+	uint32_t prot;
 	/* thor's order: the mapping, then the deadline, then the value. */
-	if (!hh_shim_maps_contains(HH_U(pointer), sizeof(int))) {
+	if (!hh_shim_maps_lookup(HH_U(pointer), sizeof(int), &prot)) {
 		e = kHelErrFault;
 	} else if (deadline < 0 && deadline != kHelWaitInfinite) {
 		e = kHelErrIllegalArgs;
+	} else if ((prot & PROT_READ) && __atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected) {
+		/* A changed value needs no syscall: the futex would say EAGAIN. */
 	} else {
 		struct timespec ts = { .tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000 };
-		/* WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, helGetClock's time base. */
-		long r = syscall(SYS_futex, pointer, FUTEX_WAIT_BITSET, expected,
-				deadline == kHelWaitInfinite ? NULL : &ts, NULL, FUTEX_BITSET_MATCH_ANY);
-		if (r < 0 && errno == EFAULT)
-			e = kHelErrFault;
-		/* Woken, timed out, interrupted or value differs: all kHelErrNone in thor. */
+		e = wait_host(pointer, expected, deadline == kHelWaitInfinite ? NULL : &ts);
 	}
 	hh_shim_trace_local(kHelCallFutexWait, HH_ARGS(HH_U(pointer), (uint64_t)(int64_t)expected,
 			(uint64_t)deadline), 3, 0, e, start);
@@ -43,7 +84,8 @@ HelError helFutexWake(int *pointer)
 {
 	uint64_t start = hh_shim_now();
 	HelError e = kHelErrNone;
-	if (!hh_shim_maps_contains(HH_U(pointer), sizeof(int)))
+	uint32_t prot;
+	if (!hh_shim_maps_lookup(HH_U(pointer), sizeof(int), &prot))
 		e = kHelErrFault;
 	else if (syscall(SYS_futex, pointer, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0) < 0 && errno == EFAULT)
 		e = kHelErrFault;

@@ -11,6 +11,7 @@
 
 struct range {
 	uint64_t lo, hi;
+	uint32_t prot;
 };
 
 static struct {
@@ -40,7 +41,7 @@ static void remove_locked(uint64_t lo, uint64_t hi)
 		if (m->lo < lo && m->hi > hi) {
 			/* Split: room was reserved by the caller. */
 			memmove(m + 2, m + 1, (maps.count - i - 1) * sizeof(*m));
-			m[1] = (struct range){ hi, m->hi };
+			m[1] = (struct range){ hi, m->hi, m->prot };
 			m->hi = lo;
 			maps.count++;
 			return;
@@ -72,14 +73,14 @@ static void reserve_locked(size_t n)
 	maps.cap = cap;
 }
 
-void hh_shim_maps_add(uint64_t addr, uint64_t len)
+void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot)
 {
 	pthread_rwlock_wrlock(&maps.lock);
 	reserve_locked(maps.count + 2);
 	remove_locked(addr, addr + len);
 	size_t i = first_above(addr);
 	memmove(&maps.r[i + 1], &maps.r[i], (maps.count - i) * sizeof(maps.r[0]));
-	maps.r[i] = (struct range){ addr, addr + len };
+	maps.r[i] = (struct range){ addr, addr + len, prot };
 	maps.count++;
 	pthread_rwlock_unlock(&maps.lock);
 }
@@ -92,12 +93,14 @@ void hh_shim_maps_remove(uint64_t addr, uint64_t len)
 	pthread_rwlock_unlock(&maps.lock);
 }
 
-int hh_shim_maps_contains(uint64_t addr, uint64_t len)
+int hh_shim_maps_lookup(uint64_t addr, uint64_t len, uint32_t *prot)
 {
 	pthread_rwlock_rdlock(&maps.lock);
 	size_t i = first_above(addr);
-	/* Adjacent mappings are separate entries; a word never spans two pages here. */
+	/* Adjacent mappings are separate entries; an aligned word never spans two. */
 	int found = i < maps.count && maps.r[i].lo <= addr && addr + len <= maps.r[i].hi;
+	if (found)
+		*prot = maps.r[i].prot;
 	pthread_rwlock_unlock(&maps.lock);
 	return found;
 }

@@ -7,6 +7,7 @@
 #ifndef HH_SHIM_H
 #define HH_SHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +33,15 @@ uint64_t hh_shim_now(void);
 int hh_shim_autostart(void);
 
 /* The Hel mappings of this process, mirrored from what the shim carried out. */
-void hh_shim_maps_add(uint64_t addr, uint64_t len);
+void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot);
 void hh_shim_maps_remove(uint64_t addr, uint64_t len);
-int hh_shim_maps_contains(uint64_t addr, uint64_t len);
+/* True if [addr, addr+len) lies in one Hel mapping; *prot gets its PROT_* bits. */
+int hh_shim_maps_lookup(uint64_t addr, uint64_t len, uint32_t *prot);
+
+/* The emulator's robust life-sign word (see src/alive.h), or NULL before it is known. */
+uint32_t *hh_shim_alive_word(void);
+/* The word says the emulator died: wake the other waiters and end the process. */
+__attribute__((noreturn)) void hh_shim_emulator_died(void);
 
 /* Death of the process with a message: the emulator is gone or refused us. */
 __attribute__((noreturn)) void hh_shim_fatal(const char *msg);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ static struct {
 	pthread_key_t page_key;
 	uint64_t nonce;
 	uint64_t arena_base;
+	uint32_t *alive_word;
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
 void hh_shim_fatal(const char *msg)
@@ -110,6 +113,30 @@ static long register_trap(int fd)
 	}
 }
 
+static void map_alive_page(int fd)
+{
+	char *base = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED)
+		return;         /* waits then just do not notice the emulator's death */
+	uint32_t *expected = NULL;
+	if (!__atomic_compare_exchange_n(&proc.alive_word, &expected,
+			(uint32_t *)(base + HH_ALIVE_WORD_OFFSET), false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		munmap(base, 4096);     /* another thread registered first */
+}
+
+uint32_t *hh_shim_alive_word(void)
+{
+	return __atomic_load_n(&proc.alive_word, __ATOMIC_ACQUIRE);
+}
+
+void hh_shim_emulator_died(void)
+{
+	/* Linux woke only one waiter: pass it on to every other program. */
+	syscall(SYS_futex, proc.alive_word, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+	hh_shim_fatal("the emulator has gone away");
+}
+
 static struct hh_callpage *register_self(void)
 {
 	pthread_once(&proc.once, init_process);
@@ -125,10 +152,13 @@ static struct hh_callpage *register_self(void)
 	page->image_nonce = proc.nonce;
 	page->arena_base = proc.arena_base;
 	page->arena_len = ARENA_LEN;
+	page->want_alive = __atomic_load_n(&proc.alive_word, __ATOMIC_ACQUIRE) == NULL;
 	long token = register_trap(fd);
 	close(fd);
 	if (token <= 0)
 		hh_shim_fatal("the emulator refused to register this thread");
+	if (page->want_alive && page->alive_fd >= 0)
+		map_alive_page(page->alive_fd);
 	self.page = page;
 	self.token = (uint64_t)token;
 	pthread_setspecific(proc.page_key, page);
@@ -192,7 +222,7 @@ static HelError apply_op(const struct hh_mm_op *op)
 		close(op->fd);
 		if (r == MAP_FAILED)
 			return undo_map(op, err);
-		hh_shim_maps_add(op->addr, op->len);
+		hh_shim_maps_add(op->addr, op->len, op->prot);
 		return kHelErrNone;
 	case HH_MM_UNMAP:
 		/* Inside the arena the range goes back to the reservation. */

@@ -67,6 +67,12 @@ struct hh_mm_op {
 #define HH_CALL_MAX_ARGS 9
 #define HH_TRACE_ARGS 6
 
+/*
+ * The alive page: the emulator owns the word at this offset as a robust
+ * futex (its tid); Linux sets FUTEX_OWNER_DIED there when the emulator dies.
+ */
+#define HH_ALIVE_WORD_OFFSET 64
+
 /* Bits of hh_callpage.emu_flags. */
 #define HH_EMU_TRACE (1u << 0)  /* report locally served calls with HH_CALL_TRACE_LOCAL */
 
@@ -90,6 +96,9 @@ struct hh_callpage {
 	uint64_t image_nonce;               /* changes on exec and in a fork's child */
 	uint64_t arena_base;                /* the program's reserved range for Hel mappings */
 	uint64_t arena_len;
+	uint32_t want_alive;                /* the process has no alive page mapped yet */
+	/* Registration reply: the alive page's memfd installed in the program, or -1. */
+	int32_t alive_fd;
 
 	/* HH_CALL_TRACE_LOCAL: written by the shim, read by the emulator. */
 	uint32_t trace_call;

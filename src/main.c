@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alive.h"
 #include "calls.h"
 #include "launcher.h"
 #include "loop.h"
@@ -38,8 +39,13 @@ static int start_loop(bool trace)
 {
 	hh_trace_enable(trace);
 	int r = hh_loop_init();
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "helhost: io_uring: %s\n", strerror(-r));
+		return r;
+	}
+	r = hh_alive_init();
+	if (r < 0)
+		fprintf(stderr, "helhost: alive page: %s\n", strerror(-r));
 	return r;
 }
 

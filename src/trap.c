@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "callpage.h"
+#include "alive.h"
 #include "calls.h"
 #include "loop.h"
 #include "process.h"
@@ -86,7 +87,20 @@ static struct hh_callpage *take_page(int pidfd, int remote_fd)
 }
 
 /* Token 0: a thread's first call.  Returns its token or -errno. */
-static int64_t register_thread(const struct seccomp_notif *req)
+/* Hand the alive page to a program that has none yet (its first thread). */
+static void give_alive_page(struct hh_listener *l, const struct seccomp_notif *req,
+		struct hh_callpage *page)
+{
+	page->alive_fd = -1;
+	if (!page->want_alive)
+		return;
+	struct seccomp_notif_addfd addfd = { .id = req->id, .srcfd = (uint32_t)hh_alive_fd(),
+		.newfd_flags = O_CLOEXEC };
+	int fd = ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	page->alive_fd = fd < 0 ? -1 : fd;
+}
+
+static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif *req)
 {
 	pid_t tid = (pid_t)req->pid, pid = (pid_t)req->data.args[2];
 	struct hh_process *proc = hh_process_find(pid);
@@ -120,6 +134,7 @@ static int64_t register_thread(const struct seccomp_notif *req)
 		return -ENOMEM;
 	}
 	page->emu_flags = hh_trace_enabled() ? HH_EMU_TRACE : 0;
+	give_alive_page(l, req, page);
 	return (int64_t)t->token;
 }
 
@@ -192,7 +207,7 @@ static void handle_one(struct hh_listener *l)
 	if (p.req.data.nr != (int)HH_TRAP_NR) {
 		resp.error = -ENOSYS;
 	} else if (token == HH_TOKEN_REGISTER) {
-		int64_t r = register_thread(&p.req);
+		int64_t r = register_thread(l, &p.req);
 		if (r < 0)
 			resp.error = (int32_t)r;
 		else

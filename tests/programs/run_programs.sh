@@ -1,0 +1,30 @@
+#!/bin/sh
+# `helhost run`: several programs in one emulator, exit status, trace, fork.
+set -u
+emu=$1 child=$2 hello=$3
+fail=0
+check() { # description, expected, actual
+	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
+}
+out=$(mktemp) ; trap 'rm -f "$out"' EXIT
+
+"$emu" run "$child" 0 >"$out" 2>&1; check "one program, status 0" 0 $?
+grep -q 'run_child\[[0-9]*\]: run_child says hello' "$out"; check "helLog prefixed with name and pid" 0 $?
+
+"$emu" run "$child" 0 -- "$child" 3 -- "$child" 0 >"$out" 2>&1; check "first non-zero status of three" 3 $?
+[ "$(grep -c 'says hello' "$out")" = 3 ]; check "all three programs ran" 0 $?
+
+"$emu" run "$child" 0 fork >"$out" 2>&1; check "a forked child shares the emulator and the handles" 0 $?
+
+"$emu" run --trace "$hello" >"$out" 2>&1; check "hello under --trace" 0 $?
+grep -q 'helSubmitAsyncNop(queue=1<queue>, context=0x1) = kHelErrNone' "$out"; check "trace names calls, handle types and results" 0 $?
+grep -q 'helCancelAsync(queue=1<queue>, async_id=2) = kHelErrNone' "$out"; check "trace shows the cancel" 0 $?
+grep -q 'helFutexWait(.*) = kHelErrNone' "$out"; check "locally served calls are traced" 0 $?
+
+HELHOST_TRACE=1 "$hello" >"$out" 2>&1; check "auto-started hello with HELHOST_TRACE" 0 $?
+grep -q 'helMapMemory(memory=1<queue>, space=null' "$out"; check "auto-start traces too" 0 $?
+
+"$emu" run /nonexistent/program >"$out" 2>&1; check "a missing program fails with 127" 127 $?
+"$emu" >/dev/null 2>&1; check "no arguments: usage, status 2" 2 $?
+
+exit $fail
