@@ -1,0 +1,430 @@
+/*
+ * helhost-bench: each Hel operation next to its Linux-native counterpart,
+ * measured in the same run.  Every figure is the median of ROUNDS rounds
+ * (each round: many iterations, timed as a whole), with the min and max of
+ * the rounds; the ratio is helhost's median over Linux's.  The machines are
+ * noisy, so only ratios from one run are compared.
+ *
+ *     helhost-bench [--json FILE] [--quick]
+ */
+#include <errno.h>
+#include <hel.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hq.h"
+
+#define ROUNDS 11
+
+static int quick;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct stats {
+	double median, min, max;        /* ns per operation */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static struct stats summarize(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return (struct stats){ v[n / 2], v[0], v[n - 1] };
+}
+
+/* Set-up time an operation spent that must not count (added by the op). */
+static uint64_t untimed_ns;
+
+/* Run op(iters) ROUNDS times; op returns the number of operations it did. */
+static struct stats measure(long (*op)(long iters), long iters)
+{
+	double per_op[ROUNDS];
+	if (quick)
+		iters = iters / 10 + 1;
+	op(iters / 10 + 1);     /* warm up */
+	for (int r = 0; r < ROUNDS; r++) {
+		untimed_ns = 0;
+		uint64_t t0 = now_ns();
+		long n = op(iters);
+		per_op[r] = (double)(now_ns() - t0 - untimed_ns) / (double)n;
+	}
+	return summarize(per_op, ROUNDS);
+}
+
+/* ---- Linux-native baselines ---- */
+
+static long op_getppid(long iters)
+{
+	for (long i = 0; i < iters; i++)
+		syscall(SYS_getppid);
+	return iters;
+}
+
+static int futex_word = 1;
+
+static long op_futex_mismatch(long iters)
+{
+	for (long i = 0; i < iters; i++)
+		syscall(SYS_futex, &futex_word, FUTEX_WAIT, 0, NULL, NULL, 0);
+	return iters;
+}
+
+static long op_memfd(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		int fd = memfd_create("bench", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+			abort();
+		close(fd);
+	}
+	return iters;
+}
+
+static int bench_memfd = -1;
+
+static long op_mmap_munmap(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, bench_memfd, 0);
+		if (p == MAP_FAILED)
+			abort();
+		munmap(p, 1 << 20);
+	}
+	return iters;
+}
+
+/* Page faults: touch every page of a fresh 1 MiB mapping; per page. */
+static long op_faults_memfd(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		int fd = memfd_create("bench", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+			abort();
+		volatile char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		uint64_t t1 = now_ns();
+		for (int off = 0; off < (1 << 20); off += 4096, pages++)
+			p[off] = 1;
+		uint64_t t2 = now_ns();
+		munmap((void *)p, 1 << 20);
+		untimed_ns += (t1 - t0) + (now_ns() - t2);
+	}
+	return pages;
+}
+
+/*
+ * A raw seccomp user-notification round trip: a client process traps a magic
+ * syscall, a supervisor process answers with RECV + SEND (sync wake-up set,
+ * as helhost does).  Measured before the first Hel call, so that no other
+ * filter is stacked on the client.
+ */
+#define RAW_NR 0x4856
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } c;
+	memset(&c, 0, sizeof(c));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+		.msg_controllen = sizeof(c.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } c;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+		.msg_controllen = sizeof(c.buf) };
+	if (recvmsg(sock, &msg, 0) != 1 || !CMSG_FIRSTHDR(&msg))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	return fd;
+}
+
+static void raw_supervisor(int sock)
+{
+	int listener = recv_fd(sock);
+	if (listener < 0)
+		_exit(1);
+	ioctl(listener, SECCOMP_IOW(4, __u64), 1);     /* SET_FLAGS: sync wake-up */
+	for (;;) {
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof(req));
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+			_exit(0);
+		struct seccomp_notif_resp resp = { .id = req.id, .val = 0 };
+		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+}
+
+static long op_raw_trap(long iters)
+{
+	for (long i = 0; i < iters; i++)
+		syscall(RAW_NR);
+	return iters;
+}
+
+static void raw_client(int sock, int result_fd, long iters)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RAW_NR, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = code };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(1);
+	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+	if (listener < 0 || send_fd(sock, listener) < 0)
+		_exit(1);
+	close(listener);
+	struct stats s = measure(op_raw_trap, iters);
+	if (write(result_fd, &s, sizeof(s)) != sizeof(s))
+		_exit(1);
+	_exit(0);
+}
+
+static struct stats measure_raw_trap(long iters)
+{
+	int sv[2], pipefd[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || pipe(pipefd) < 0)
+		abort();
+	pid_t sup = fork();
+	if (sup == 0) {
+		close(sv[1]);
+		raw_supervisor(sv[0]);
+	}
+	pid_t cli = fork();
+	if (cli == 0) {
+		close(sv[0]);
+		raw_client(sv[1], pipefd[1], iters);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	close(pipefd[1]);
+	struct stats s = { 0 };
+	if (read(pipefd[0], &s, sizeof(s)) != sizeof(s))
+		fprintf(stderr, "raw seccomp baseline failed\n");
+	close(pipefd[0]);
+	waitpid(cli, NULL, 0);
+	waitpid(sup, NULL, 0);
+	return s;
+}
+
+/* ---- helhost ---- */
+
+static struct hq bench_q;
+static int *hel_word;
+static HelHandle bench_mem;
+
+static long op_hel_nop(long iters)
+{
+	for (long i = 0; i < iters; i++)
+		helNop();
+	return iters;
+}
+
+static long op_hel_futex_mismatch(long iters)
+{
+	for (long i = 0; i < iters; i++)
+		helFutexWait(hel_word, 0, kHelWaitInfinite);
+	return iters;
+}
+
+static long op_async_nop(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		helSubmitAsyncNop(bench_q.handle, (uintptr_t)i);
+		if (!hq_next(&bench_q, -1))
+			abort();
+	}
+	return iters;
+}
+
+#define BATCH 32
+
+static long op_async_nop_batched(long iters)
+{
+	long done = 0;
+	for (long i = 0; i < iters; i += BATCH) {
+		for (int j = 0; j < BATCH; j++)
+			helSubmitAsyncNop(bench_q.handle, (uintptr_t)j);
+		for (int j = 0; j < BATCH; j++)
+			if (!hq_next(&bench_q, -1))
+				abort();
+		done += BATCH;
+	}
+	return done;
+}
+
+static long op_hel_allocate(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		HelHandle h;
+		if (helAllocateMemory(1 << 20, 0, NULL, &h) || helCloseDescriptor(kHelThisUniverse, h))
+			abort();
+	}
+	return iters;
+}
+
+static long op_hel_map_unmap(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		void *p;
+		if (helMapMemory(bench_mem, kHelNullHandle, NULL, 0, 1 << 20,
+				kHelMapProtRead | kHelMapProtWrite, &p) ||
+				helUnmapMemory(kHelNullHandle, p, 1 << 20))
+			abort();
+	}
+	return iters;
+}
+
+static long op_hel_faults(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		HelHandle h;
+		void *p;
+		if (helAllocateMemory(1 << 20, 0, NULL, &h) ||
+				helMapMemory(h, kHelNullHandle, NULL, 0, 1 << 20,
+					kHelMapProtRead | kHelMapProtWrite, &p))
+			abort();
+		uint64_t t1 = now_ns();
+		for (int off = 0; off < (1 << 20); off += 4096, pages++)
+			((volatile char *)p)[off] = 1;
+		uint64_t t2 = now_ns();
+		helUnmapMemory(kHelNullHandle, p, 1 << 20);
+		helCloseDescriptor(kHelThisUniverse, h);
+		/* Only the faults count, not the calls around them. */
+		untimed_ns += (t1 - t0) + (now_ns() - t2);
+	}
+	return pages;
+}
+
+/* ---- the table ---- */
+
+struct row {
+	const char *name;
+	const char *baseline;
+	struct stats hel, linux_;
+};
+
+static void print_stats(const char *label, struct stats s)
+{
+	printf("  %-44s %10.0f ns  (min %.0f, max %.0f)\n", label, s.median, s.min, s.max);
+}
+
+static void report(FILE *json, const struct row *rows, int n)
+{
+	printf("\n%-34s %12s %12s %8s\n", "operation (helhost vs Linux)", "helhost ns", "Linux ns", "ratio");
+	for (int i = 0; i < n; i++)
+		printf("%-34s %12.0f %12.0f %7.2fx   (vs %s)\n", rows[i].name, rows[i].hel.median,
+				rows[i].linux_.median, rows[i].hel.median / rows[i].linux_.median, rows[i].baseline);
+	if (!json)
+		return;
+	fprintf(json, "{\n  \"rounds\": %d,\n  \"rows\": [\n", ROUNDS);
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		fprintf(json, "    {\"name\": \"%s\", \"baseline\": \"%s\", "
+				"\"helhost_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
+				"\"linux_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, \"ratio\": %.3f}%s\n",
+				r->name, r->baseline, r->hel.median, r->hel.min, r->hel.max,
+				r->linux_.median, r->linux_.min, r->linux_.max, r->hel.median / r->linux_.median,
+				i + 1 < n ? "," : "");
+	}
+	fprintf(json, "  ]\n}\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *json_path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--quick"))
+			quick = 1;
+		else {
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--quick]\n");
+			return 2;
+		}
+	}
+	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
+
+	/* Linux baselines first: the raw trap must not run under helhost's filter. */
+	struct stats getppid_s = measure(op_getppid, 200000);
+	struct stats raw = measure_raw_trap(20000);
+	struct stats futex_s = measure(op_futex_mismatch, 200000);
+	struct stats memfd_s = measure(op_memfd, 5000);
+	bench_memfd = memfd_create("bench", MFD_CLOEXEC);
+	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
+		abort();
+	struct stats mmap_s = measure(op_mmap_munmap, 5000);
+	struct stats faults_s = measure(op_faults_memfd, 100);
+	print_stats("getppid", getppid_s);
+	print_stats("raw seccomp notification round trip", raw);
+
+	/* helhost: the first call auto-starts the emulator. */
+	if (hq_open(&bench_q, 9, 16, 4096))
+		abort();
+	HelHandle word_mem;
+	void *word_page;
+	if (helAllocateMemory(4096, 0, NULL, &word_mem) ||
+			helMapMemory(word_mem, kHelNullHandle, NULL, 0, 4096,
+				kHelMapProtRead | kHelMapProtWrite, &word_page) ||
+			helAllocateMemory(1 << 20, 0, NULL, &bench_mem))
+		abort();
+	hel_word = word_page;
+	*hel_word = 1;
+
+	struct row rows[] = {
+		{ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s },
+		{ "helNop", "raw seccomp notification", { 0, 0, 0 }, raw },
+		{ "helFutexWait, mismatching value", "futex(2) FUTEX_WAIT, mismatching", measure(op_hel_futex_mismatch, 200000), futex_s },
+		{ "async nop round trip (one at a time)", "raw seccomp notification", measure(op_async_nop, 20000), raw },
+		{ "async nop, batched by 32", "raw seccomp notification", measure(op_async_nop_batched, 20000), raw },
+		{ "allocate + close 1 MiB", "memfd_create + ftruncate + close", measure(op_hel_allocate, 5000), memfd_s },
+		{ "map + unmap 1 MiB", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
+		{ "page fault, fresh 1 MiB mapping", "the same on a memfd mapping", measure(op_hel_faults, 100), faults_s },
+	};
+	rows[1].hel = rows[0].hel;
+	FILE *json = json_path ? fopen(json_path, "w") : NULL;
+	report(json, rows, (int)(sizeof(rows) / sizeof(rows[0])));
+	if (json)
+		fclose(json);
+	return 0;
+}
