@@ -23,6 +23,8 @@ struct self {
 };
 
 static __thread struct self self;
+/* Set between the fork handlers: the image the emulator keeps for the child. */
+static __thread uint64_t pending_fork_image;
 
 static struct {
 	pthread_once_t once;
@@ -31,6 +33,7 @@ static struct {
 	uint64_t nonce;
 	uint64_t arena_base;
 	uint32_t *alive_word;
+	bool registered;        /* some thread of this process image has registered */
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
 void hh_shim_fatal(const char *msg)
@@ -70,7 +73,23 @@ static void drop_page(void *page)
 	munmap(page, sizeof(struct hh_callpage));
 }
 
-static void forked_child(void)
+static struct hh_callpage *register_self(uint64_t fork_image);
+
+/* Before fork: the emulator copies our universe and space as they are now. */
+static void fork_prepare(void)
+{
+	uint64_t out[2];
+	pending_fork_image = 0;
+	if (proc.registered && hh_shim_call(HH_CALL_FORK_PREPARE, 0, NULL, out) == kHelErrNone)
+		pending_fork_image = out[0];
+}
+
+static void fork_parent(void)
+{
+	pending_fork_image = 0;
+}
+
+static void fork_child(void)
 {
 	/* The call page is shared with the parent's thread: this thread needs its own. */
 	if (self.page)
@@ -79,6 +98,11 @@ static void forked_child(void)
 	self.token = 0;
 	proc.nonce = fresh_nonce();
 	pthread_mutex_init(&proc.start_lock, NULL);
+	/* Claim the image now, before the parent can change or lose it. */
+	uint64_t image = pending_fork_image;
+	pending_fork_image = 0;
+	if (image)
+		register_self(image);
 }
 
 static void init_process(void)
@@ -89,7 +113,7 @@ static void init_process(void)
 		hh_shim_fatal("cannot reserve address space for Hel mappings");
 	proc.arena_base = (uint64_t)(uintptr_t)arena;
 	proc.nonce = fresh_nonce();
-	if (pthread_key_create(&proc.page_key, drop_page) || pthread_atfork(NULL, NULL, forked_child))
+	if (pthread_key_create(&proc.page_key, drop_page) || pthread_atfork(fork_prepare, fork_parent, fork_child))
 		hh_shim_fatal("cannot set up thread bookkeeping");
 }
 
@@ -137,7 +161,7 @@ void hh_shim_emulator_died(void)
 	hh_shim_fatal("the emulator has gone away");
 }
 
-static struct hh_callpage *register_self(void)
+static struct hh_callpage *register_self(uint64_t fork_image)
 {
 	pthread_once(&proc.once, init_process);
 	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC);
@@ -153,6 +177,7 @@ static struct hh_callpage *register_self(void)
 	page->arena_base = proc.arena_base;
 	page->arena_len = ARENA_LEN;
 	page->want_alive = __atomic_load_n(&proc.alive_word, __ATOMIC_ACQUIRE) == NULL;
+	page->fork_image = fork_image;
 	long token = register_trap(fd);
 	close(fd);
 	if (token <= 0)
@@ -161,6 +186,7 @@ static struct hh_callpage *register_self(void)
 		map_alive_page(page->alive_fd);
 	self.page = page;
 	self.token = (uint64_t)token;
+	proc.registered = true;
 	pthread_setspecific(proc.page_key, page);
 	return page;
 }
@@ -169,7 +195,7 @@ struct hh_callpage *hh_shim_page(void)
 {
 	if (__builtin_expect(self.page != NULL, 1))
 		return self.page;
-	return register_self();
+	return register_self(0);
 }
 
 uint64_t hh_shim_now(void)

@@ -34,6 +34,8 @@ enum hh_internal_call {
 	HH_CALL_MAP_UNDO = 0x10000,
 	/* A call the shim served locally, reported for the trace. */
 	HH_CALL_TRACE_LOCAL,
+	/* The program is about to fork: keep a copy of its universe and space (out0: its id). */
+	HH_CALL_FORK_PREPARE,
 	HH_CALL_INTERNAL_LAST
 };
 
@@ -97,6 +99,8 @@ struct hh_callpage {
 	uint64_t arena_base;                /* the program's reserved range for Hel mappings */
 	uint64_t arena_len;
 	uint32_t want_alive;                /* the process has no alive page mapped yet */
+	uint32_t reserved2;
+	uint64_t fork_image;                /* a fork child's first registration: the id of its image */
 	/* Registration reply: the alive page's memfd installed in the program, or -1. */
 	int32_t alive_fd;
 

@@ -40,8 +40,22 @@ static void read_comm(pid_t pid, char *name, size_t size)
 	name[strcspn(name, "\n")] = 0;
 }
 
+static void free_fork_image(struct hh_fork_image *f)
+{
+	if (f->universe)
+		hh_object_unref(&f->universe->base);
+	if (f->space)
+		hh_object_unref(&f->space->base);
+	free(f);
+}
+
 static void drop_image(struct hh_process *p)
 {
+	while (p->fork_images) {
+		struct hh_fork_image *f = p->fork_images;
+		p->fork_images = f->next;
+		free_fork_image(f);
+	}
 	while (p->threads)
 		hh_thread_ended(p->threads);
 	if (p->universe)
@@ -121,15 +135,45 @@ static bool fresh_image(struct hh_process *p, uint64_t arena_base, uint64_t aren
 	return p->universe && p->space;
 }
 
-static bool copy_image(struct hh_process *p, const struct hh_process *parent)
+uint64_t hh_process_fork_prepare(struct hh_process *p)
 {
-	p->universe = hh_universe_clone(parent->universe);
-	p->space = hh_space_clone(parent->space);
-	return p->universe && p->space;
+	static uint64_t next_id = 1;
+	struct hh_fork_image *f = calloc(1, sizeof(*f));
+	if (!f)
+		return 0;
+	f->universe = hh_universe_clone(p->universe);
+	f->space = hh_space_clone(p->space);
+	if (!f->universe || !f->space) {
+		free_fork_image(f);
+		return 0;
+	}
+	f->id = next_id++;
+	f->next = p->fork_images;
+	p->fork_images = f;
+	return f->id;
 }
 
-struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t nonce,
-		uint64_t arena_base, uint64_t arena_len)
+/* Give the child the image its parent prepared at the fork. */
+static bool claim_fork_image(struct hh_process *p, pid_t ppid, uint64_t id)
+{
+	struct hh_process *parent = hh_process_find(ppid);
+	if (!parent || !id)
+		return false;
+	for (struct hh_fork_image **link = &parent->fork_images; *link; link = &(*link)->next) {
+		struct hh_fork_image *f = *link;
+		if (f->id != id)
+			continue;
+		*link = f->next;
+		p->universe = f->universe;
+		p->space = f->space;
+		free(f);
+		return true;
+	}
+	return false;
+}
+
+struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t fork_image,
+		uint64_t nonce, uint64_t arena_base, uint64_t arena_len)
 {
 	struct hh_process *p = hh_process_find(pid);
 	if (p) {
@@ -154,10 +198,7 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_
 	}
 	p->image_nonce = nonce;
 	read_comm(pid, p->name, sizeof(p->name));
-	struct hh_process *parent = hh_process_find(ppid);
-	bool ok = parent && parent->universe ? copy_image(p, parent)
-			: fresh_image(p, arena_base, arena_len);
-	if (!ok) {
+	if (!claim_fork_image(p, ppid, fork_image) && !fresh_image(p, arena_base, arena_len)) {
 		drop_image(p);
 		return NULL;
 	}

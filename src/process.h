@@ -17,6 +17,14 @@ struct hh_universe;
 struct hh_space;
 struct hh_thread;
 
+/* A program's universe and space as they were when it forked. */
+struct hh_fork_image {
+	struct hh_fork_image *next;
+	uint64_t id;
+	struct hh_universe *universe;
+	struct hh_space *space;
+};
+
 struct hh_process {
 	struct hh_process *next;
 	pid_t pid;
@@ -27,6 +35,7 @@ struct hh_process {
 	struct hh_universe *universe;   /* NULL until the first registration */
 	struct hh_space *space;
 	struct hh_thread *threads;
+	struct hh_fork_image *fork_images;      /* taken at fork, not yet claimed by a child */
 	bool launched;                  /* a child of `helhost run`: its status counts */
 	bool exited;
 	int status;                     /* exit code (128 + signal when killed) */
@@ -37,12 +46,19 @@ struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name);
 struct hh_process *hh_process_find(pid_t pid);
 
 /*
- * A thread of pid registers: find its program or make it (a fork child of a
- * known program copies it; an unknown pid or a new image starts empty).
- * pidfd is taken over when a new program is made, else closed.
+ * A program is about to fork: copy its universe and space now, so that the
+ * child starts from the state at the fork.  Returns the image's id, or 0.
  */
-struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t nonce,
-		uint64_t arena_base, uint64_t arena_len);
+uint64_t hh_process_fork_prepare(struct hh_process *p);
+
+/*
+ * A thread of pid registers: find its program or make it.  A fork child
+ * names the fork image its parent (ppid) prepared; an unknown pid without
+ * one, or a known pid with a new image nonce (exec), starts empty.  pidfd is
+ * taken over when a new program is made, else closed.
+ */
+struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t fork_image,
+		uint64_t nonce, uint64_t arena_base, uint64_t arena_len);
 
 /* True while any launched program has not exited yet. */
 bool hh_process_any_launched_alive(void);

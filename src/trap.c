@@ -115,7 +115,7 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 			close(pidfd);
 		return -EINVAL;
 	}
-	proc = hh_process_register(pid, pidfd, page->ppid, page->image_nonce,
+	proc = hh_process_register(pid, pidfd, page->ppid, page->fork_image, page->image_nonce,
 			page->arena_base, page->arena_len);
 	if (!proc) {
 		munmap(page, sizeof(*page));
@@ -179,6 +179,10 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 	if (c.number == HH_CALL_TRACE_LOCAL) {
 		trace_local(&c);
 		return kHelErrNone;
+	}
+	if (c.number == HH_CALL_FORK_PREPARE) {
+		page->out[0] = hh_process_fork_prepare(c.proc);
+		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
 	}
 	HelError error;
 	if (hh_trace_enabled()) {

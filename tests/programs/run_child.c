@@ -2,7 +2,8 @@
  * A program for `helhost run` tests: makes a few Hel calls, then exits with
  * the status given as argv[1] (default 0).  With "fork" as argv[2] it first
  * forks a child whose Hel calls must reach the same emulator, with a copy of
- * the parent's handles.
+ * the parent's handles; with "orphan" it leaves a forked child blocked on
+ * its queue behind, which `helhost run` must end when the run ends.
  */
 #include <hel.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ int main(int argc, char **argv)
 		waitpid(pid, &st, 0);
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			return 102;
+	}
+	if (argc > 2 && !strcmp(argv[2], "orphan") && fork() == 0) {
+		hq_next(&q, -1);
+		_exit(0);
 	}
 	const char msg[] = "run_child says hello";
 	HEL_CHECK(helLog(kHelLogSeverityInfo, msg, sizeof(msg) - 1));

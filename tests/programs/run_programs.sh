@@ -27,4 +27,14 @@ grep -q 'helMapMemory(memory=1<queue>, space=null' "$out"; check "auto-start tra
 "$emu" run /nonexistent/program >"$out" 2>&1; check "a missing program fails with 127" 127 $?
 "$emu" >/dev/null 2>&1; check "no arguments: usage, status 2" 2 $?
 
+
+# Nothing outlives a run: tag our processes through the environment and look for them.
+tag=helhost-test-$$
+tagged() { grep -l "HELHOST_TEST_TAG=$tag" /proc/[0-9]*/environ 2>/dev/null | wc -l; }
+HELHOST_TEST_TAG=$tag "$emu" run "$child" 0 orphan >"$out" 2>&1; check "run with an orphaned child" 0 $?
+sleep 0.3
+check "no process of the run survives it" 0 "$(tagged)"
+HELHOST_TEST_TAG=$tag "$hello" >"$out" 2>&1; check "auto-started hello" 0 $?
+for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(tagged)" = 0 ] && break; sleep 0.2; done
+check "the private emulator ends with its program" 0 "$(tagged)"
 exit $fail
