@@ -172,7 +172,6 @@ static struct hh_callpage *register_self(uint64_t fork_image)
 		hh_shim_fatal("cannot map a call page");
 	page->tid = gettid();
 	page->pid = getpid();
-	page->ppid = getppid();
 	page->image_nonce = proc.nonce;
 	page->arena_base = proc.arena_base;
 	page->arena_len = ARENA_LEN;

@@ -93,8 +93,6 @@ struct hh_callpage {
 	/* Written by the shim once, before the registration trap; read by the emulator. */
 	int32_t tid;
 	int32_t pid;
-	int32_t ppid;
-	uint32_t reserved1;
 	uint64_t image_nonce;               /* changes on exec and in a fork's child */
 	uint64_t arena_base;                /* the program's reserved range for Hel mappings */
 	uint64_t arena_len;

@@ -18,6 +18,13 @@
 static struct {
 	struct hh_process *head;
 	int first_failure;
+	/*
+	 * Images taken at forks and not yet claimed.  They do not die with the
+	 * parent: a parent may exit before its child's first registration.  An
+	 * image whose fork failed stays until the emulator exits.
+	 */
+	struct hh_fork_image *fork_images;
+	uint64_t next_fork_image;
 } programs;
 
 struct hh_process *hh_process_find(pid_t pid)
@@ -51,11 +58,6 @@ static void free_fork_image(struct hh_fork_image *f)
 
 static void drop_image(struct hh_process *p)
 {
-	while (p->fork_images) {
-		struct hh_fork_image *f = p->fork_images;
-		p->fork_images = f->next;
-		free_fork_image(f);
-	}
 	while (p->threads)
 		hh_thread_ended(p->threads);
 	if (p->universe)
@@ -137,7 +139,6 @@ static bool fresh_image(struct hh_process *p, uint64_t arena_base, uint64_t aren
 
 uint64_t hh_process_fork_prepare(struct hh_process *p)
 {
-	static uint64_t next_id = 1;
 	struct hh_fork_image *f = calloc(1, sizeof(*f));
 	if (!f)
 		return 0;
@@ -147,19 +148,18 @@ uint64_t hh_process_fork_prepare(struct hh_process *p)
 		free_fork_image(f);
 		return 0;
 	}
-	f->id = next_id++;
-	f->next = p->fork_images;
-	p->fork_images = f;
+	f->id = ++programs.next_fork_image;
+	f->next = programs.fork_images;
+	programs.fork_images = f;
 	return f->id;
 }
 
 /* Give the child the image its parent prepared at the fork. */
-static bool claim_fork_image(struct hh_process *p, pid_t ppid, uint64_t id)
+static bool claim_fork_image(struct hh_process *p, uint64_t id)
 {
-	struct hh_process *parent = hh_process_find(ppid);
-	if (!parent || !id)
+	if (!id)
 		return false;
-	for (struct hh_fork_image **link = &parent->fork_images; *link; link = &(*link)->next) {
+	for (struct hh_fork_image **link = &programs.fork_images; *link; link = &(*link)->next) {
 		struct hh_fork_image *f = *link;
 		if (f->id != id)
 			continue;
@@ -172,7 +172,7 @@ static bool claim_fork_image(struct hh_process *p, pid_t ppid, uint64_t id)
 	return false;
 }
 
-struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t fork_image,
+struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image,
 		uint64_t nonce, uint64_t arena_base, uint64_t arena_len)
 {
 	struct hh_process *p = hh_process_find(pid);
@@ -198,7 +198,7 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_
 	}
 	p->image_nonce = nonce;
 	read_comm(pid, p->name, sizeof(p->name));
-	if (!claim_fork_image(p, ppid, fork_image) && !fresh_image(p, arena_base, arena_len)) {
+	if (!claim_fork_image(p, fork_image) && !fresh_image(p, arena_base, arena_len)) {
 		drop_image(p);
 		return NULL;
 	}

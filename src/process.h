@@ -35,7 +35,6 @@ struct hh_process {
 	struct hh_universe *universe;   /* NULL until the first registration */
 	struct hh_space *space;
 	struct hh_thread *threads;
-	struct hh_fork_image *fork_images;      /* taken at fork, not yet claimed by a child */
 	bool launched;                  /* a child of `helhost run`: its status counts */
 	bool exited;
 	int status;                     /* exit code (128 + signal when killed) */
@@ -53,11 +52,11 @@ uint64_t hh_process_fork_prepare(struct hh_process *p);
 
 /*
  * A thread of pid registers: find its program or make it.  A fork child
- * names the fork image its parent (ppid) prepared; an unknown pid without
- * one, or a known pid with a new image nonce (exec), starts empty.  pidfd is
- * taken over when a new program is made, else closed.
+ * names the fork image its parent prepared (the image outlives the parent);
+ * an unknown pid without one, or a known pid with a new image nonce (exec),
+ * starts empty.  pidfd is taken over when a new program is made, else closed.
  */
-struct hh_process *hh_process_register(pid_t pid, int pidfd, pid_t ppid, uint64_t fork_image,
+struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image,
 		uint64_t nonce, uint64_t arena_base, uint64_t arena_len);
 
 /* True while any launched program has not exited yet. */

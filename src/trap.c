@@ -115,7 +115,7 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 			close(pidfd);
 		return -EINVAL;
 	}
-	proc = hh_process_register(pid, pidfd, page->ppid, page->fork_image, page->image_nonce,
+	proc = hh_process_register(pid, pidfd, page->fork_image, page->image_nonce,
 			page->arena_base, page->arena_len);
 	if (!proc) {
 		munmap(page, sizeof(*page));
