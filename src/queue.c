@@ -77,7 +77,7 @@ fail_free:
 
 HelError hh_queue_check_size(const struct hh_queue *q, size_t n)
 {
-	return ELEMENT_HEADER + n <= q->chunk_size ? kHelErrNone : kHelErrQueueTooSmall;
+	return n <= q->chunk_size - ELEMENT_HEADER ? kHelErrNone : kHelErrQueueTooSmall;
 }
 
 struct hh_completion *hh_completion_new(size_t capacity, uint64_t context)

@@ -223,10 +223,11 @@ HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t off
 			return e;
 		*addr = hint;
 	} else if (flags & kHelMapFixedNoReplace) {
+		/* thor looks for overlaps before it looks at the usable range. */
+		if (hint + len >= hint && overlaps(s, hint, len))
+			return kHelErrAlreadyExists;
 		if (!usable)
 			return kHelErrNoMemory;
-		if (overlaps(s, hint, len))
-			return kHelErrAlreadyExists;
 		/* Outside the arena a Linux mapping may sit there; the shim finds out. */
 		if (!in_arena(s, hint, len))
 			place = HH_PLACE_NOREPLACE;
