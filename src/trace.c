@@ -130,6 +130,7 @@ static void put_value(struct hh_trace_line *line, const struct hh_call *c, char 
 	const char *name;
 	switch (kind) {
 	case 'h': put_handle(line, c, (int64_t)v); break;
+	case 'H': put(line, "%lld", (long long)v); break;
 	case 'x': put(line, "%#llx", (unsigned long long)v); break;
 	case 'u': put(line, "%llu", (unsigned long long)v); break;
 	case 'd': put(line, "%lld", (long long)v); break;
