@@ -1,6 +1,7 @@
 /* Decoding of the descriptor and universe calls (OBJECTS.md §1). */
 #include "calls.h"
 #include "process.h"
+#include "stream.h"
 #include "thread.h"
 #include "universe.h"
 #include "usermem.h"
@@ -80,10 +81,17 @@ HelError hh_call_GetCredentials(struct hh_call *c)
 		credentials = c->thread->credentials;
 	} else {
 		struct hh_desc desc;
-		HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_THREAD), &desc);
+		HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_THREAD) | HH_TYPE(HH_OBJ_STREAM), &desc);
 		if (e)
 			return e;
-		credentials = hh_thread_of(desc.obj)->credentials;
+		if (hh_object_type(desc.obj) == HH_OBJ_THREAD) {
+			credentials = hh_thread_of(desc.obj)->credentials;
+		} else if (hh_stream_of(desc.obj)->has_credentials) {
+			credentials = hh_stream_of(desc.obj)->credentials;
+		} else {
+			/* thor asserts here (STREAMS.md Q4). */
+			return hh_call_refuse(c, kHelErrBadDescriptor, "the lane's stream has no credentials");
+		}
 	}
 	if (hh_user_write(c->proc->pid, c->arg[2], credentials, 16))
 		return hh_call_refuse(c, kHelErrFault, "credentials buffer unwritable");

@@ -4,10 +4,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "credentials.h"
 #include "process.h"
 
 #ifndef PIDFD_THREAD
@@ -86,8 +86,7 @@ struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct 
 	t->tid = tid;
 	t->page = page;
 	t->exit_watch.cb = exit_seen;
-	if (getrandom(t->credentials, sizeof(t->credentials), 0) != sizeof(t->credentials) ||
-			!take_token(t)) {
+	if (!hh_credentials_fresh(t->credentials) || !take_token(t)) {
 		free(t);
 		return NULL;
 	}

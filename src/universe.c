@@ -104,14 +104,14 @@ static bool put(struct hh_universe *u, HelHandle handle, struct hh_desc desc)
 	return true;
 }
 
-static void desc_take(struct hh_desc desc)
+void hh_desc_take(struct hh_desc desc)
 {
 	hh_object_ref(desc.obj);
 	if (desc.obj->ops->attach)
 		desc.obj->ops->attach(desc.obj, desc.aux);
 }
 
-static void desc_release(struct hh_desc desc)
+void hh_desc_release(struct hh_desc desc)
 {
 	if (desc.obj->ops->detach)
 		desc.obj->ops->detach(desc.obj, desc.aux);
@@ -125,7 +125,7 @@ HelHandle hh_universe_attach(struct hh_universe *u, struct hh_object *obj, uint3
 	if (!put(u, handle, desc))
 		return 0;
 	u->next_handle++;
-	desc_take(desc);
+	hh_desc_take(desc);
 	return handle;
 }
 
@@ -143,7 +143,7 @@ struct hh_universe *hh_universe_clone(struct hh_universe *src)
 		if (s->state != SLOT_LIVE)
 			continue;
 		put(u, s->handle, s->desc);   /* cannot grow: same capacity, fewer tombstones */
-		desc_take(s->desc);
+		hh_desc_take(s->desc);
 	}
 	u->next_handle = src->next_handle;
 	return u;
@@ -176,7 +176,7 @@ HelError hh_universe_detach(struct hh_universe *u, HelHandle handle)
 	s->state = SLOT_DELETED;
 	s->desc = (struct hh_desc){ 0 };
 	u->count--;
-	desc_release(desc);
+	hh_desc_release(desc);
 	return kHelErrNone;
 }
 
@@ -185,7 +185,7 @@ static void universe_destroy(struct hh_object *obj)
 	struct hh_universe *u = hh_universe_of(obj);
 	for (size_t i = 0; i < u->capacity; i++)
 		if (u->slots[i].state == SLOT_LIVE)
-			desc_release(u->slots[i].desc);
+			hh_desc_release(u->slots[i].desc);
 	free(u->slots);
 	free(u);
 }

@@ -45,6 +45,13 @@ HelError hh_universe_resolve(struct hh_universe *u, HelHandle handle, enum hh_ty
 HelError hh_universe_resolve_any(struct hh_universe *u, HelHandle handle, unsigned mask,
 		struct hh_desc *out);
 
+/*
+ * A descriptor held outside any table (an item in flight): take and release
+ * one reference the way a table entry does, attach/detach hooks included.
+ */
+void hh_desc_take(struct hh_desc desc);
+void hh_desc_release(struct hh_desc desc);
+
 /* Remove a handle; returns kHelErrNoDescriptor if absent. */
 HelError hh_universe_detach(struct hh_universe *u, HelHandle handle);
 

@@ -1,0 +1,89 @@
+/*
+ * Streams and lanes (STREAMS.md).  A stream has two lanes; items submitted
+ * on one lane pair up, in order, with items submitted on the other.  One
+ * helSubmitAsync is one submission: a flat array of items forming a root
+ * chain plus ancillary lists, completing as a single queue element once
+ * every item is done.
+ */
+#ifndef HH_STREAM_H
+#define HH_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "credentials.h"
+#include "hel.h"
+#include "object.h"
+#include "universe.h"
+
+struct hh_queue;
+struct hh_submission;
+struct hh_stream;
+
+#define HH_INLINE_MAX 128       /* RecvInline capacity */
+#define HH_KERNEL_BUFFER_MAX 4096 /* larger SendFromBuffer is streamed after matching */
+#define HH_ROOT (-1)
+
+struct hh_item {
+	struct hh_submission *sub;
+	struct hh_item *next;           /* in its lane's queue of unmatched items */
+	struct hh_stream *stream;       /* the lane it travelled on (a lane reference), or NULL */
+	int lane;
+	int index;                      /* position in the submission's array */
+	int parent;                     /* index of the Offer/Accept it is ancillary to, or HH_ROOT */
+	int type;                       /* kHelAction* */
+	uint32_t flags;                 /* kHelItem* */
+
+	/* Inputs, filled by the decoder. */
+	void *kbuf;                     /* kernel-buffer send: the bytes, copied at submission */
+	size_t len;                     /* send length, or RecvToBuffer capacity */
+	uint64_t ubuf;                  /* flow send source or RecvToBuffer destination */
+	bool flow;                      /* SendFromBuffer over HH_KERNEL_BUFFER_MAX bytes */
+	struct hh_desc pushed;          /* PushDescriptor: the captured copy (a reference) */
+	unsigned char creds[HH_CREDENTIALS_SIZE]; /* Imbue: captured; Extract: received */
+
+	/* Results. */
+	bool done;
+	HelError error;
+	size_t length;                  /* bytes received */
+	unsigned char inline_data[HH_INLINE_MAX];
+	struct hh_desc received;        /* Pull, Accept, Offer(WantLane): what to attach (a reference) */
+	struct hh_stream *child;        /* Offer/Accept: the new stream (a lane reference) */
+};
+
+struct hh_stream {
+	struct hh_object base;
+	struct {
+		uint32_t peers;         /* descriptors, pushed copies and items naming this lane */
+		bool broken;            /* peers dropped to zero */
+		bool shutdown;
+		struct hh_item *head, **tail;
+	} lane[2];
+	bool has_credentials;
+	unsigned char credentials[HH_CREDENTIALS_SIZE];
+};
+
+struct hh_stream *hh_stream_create(bool with_credentials);
+void hh_stream_shutdown(struct hh_stream *s, int lane);
+
+/*
+ * Build a submission: the decoder creates it, fills items[0..count), then
+ * either starts it (after which nothing can fail) or aborts it.
+ */
+struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64_t context,
+		struct hh_universe *u, pid_t pid, size_t result_bytes);
+struct hh_item *hh_submission_item(struct hh_submission *sub, size_t i);
+void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane);
+void hh_submission_abort(struct hh_submission *sub);
+
+/* Bytes an action can add to the element (QUEUES.md §7.2). */
+size_t hh_action_result_size(int type);
+
+static inline struct hh_stream *hh_stream_of(struct hh_object *obj)
+{
+	return (struct hh_stream *)obj;
+}
+
+#endif
