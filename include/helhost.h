@@ -14,6 +14,38 @@ extern "C" {
 /* The helhost release this libhel belongs to, e.g. "0.1.0". */
 HEL_API const char *helhost_version(void);
 
+/*
+ * The registry: how programs of one emulator find each other.
+ *
+ * A server publishes a descriptor (usually one lane of a stream it keeps the
+ * other lane of) under a name of 1 to 255 bytes; a client looks the name up
+ * and gets its own handle to the same lane, on which it offers (kHelActionOffer)
+ * to open a private conversation.  A name belongs to the program that
+ * published it and disappears when that program exits or unpublishes it.
+ *
+ * helhost_publish: kHelErrAlreadyExists if the name is taken,
+ * kHelErrNoDescriptor for an unknown handle, kHelErrIllegalArgs for a bad name.
+ */
+HEL_API HelError helhost_publish(const char *name, HelHandle handle);
+/* kHelErrNoDescriptor if not published, kHelErrBadDescriptor if another program's. */
+HEL_API HelError helhost_unpublish(const char *name);
+
+/*
+ * Look a name up asynchronously: the result is one element in queue with
+ * context, a struct HelHandleResult whose handle is new in the caller's
+ * universe.  If the name is not published yet the lookup waits until it is,
+ * or until deadline (helGetClock nanoseconds; -1 waits forever), when it
+ * completes with kHelErrCancelled.  *asyncId cancels it with helCancelAsync.
+ */
+HEL_API HelError helhost_submit_lookup(const char *name, int64_t deadline, HelHandle queue,
+		uintptr_t context, uint64_t *asyncId);
+
+/*
+ * The same, waiting in the calling thread (on a private queue): returns the
+ * lookup's error, kHelErrCancelled when the deadline passed first.
+ */
+HEL_API HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,70 @@
 /* helhost's own extensions (include/helhost.h). */
+#include <string.h>
+
 #include "helhost.h"
+#include "shim.h"
 
 const char *helhost_version(void)
 {
 	return HELHOST_VERSION;
+}
+
+HelError helhost_publish(const char *name, HelHandle handle)
+{
+	return hh_shim_call(HH_CALL_PUBLISH, 3,
+			HH_ARGS(HH_U(name), name ? strlen(name) : 0, (uint64_t)handle), NULL);
+}
+
+HelError helhost_unpublish(const char *name)
+{
+	return hh_shim_call(HH_CALL_UNPUBLISH, 2, HH_ARGS(HH_U(name), name ? strlen(name) : 0), NULL);
+}
+
+HelError helhost_submit_lookup(const char *name, int64_t deadline, HelHandle queue,
+		uintptr_t context, uint64_t *asyncId)
+{
+	uint64_t out[2];
+	HelError e = hh_shim_call(HH_CALL_SUBMIT_LOOKUP, 5, HH_ARGS(HH_U(name),
+			name ? strlen(name) : 0, (uint64_t)deadline, (uint64_t)queue, (uint64_t)context), out);
+	*asyncId = out[0];
+	return e;
+}
+
+/* A one-chunk queue is enough for the single element of a lookup. */
+HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle)
+{
+	struct HelQueueParameters params = { .flags = 0, .ringShift = 0, .numChunks = 1, .chunkSize = 64 };
+	HelHandle queue;
+	void *memory;
+	uint64_t id;
+	*handle = kHelNullHandle;
+	HelError e = helCreateQueue(&params, &queue);
+	if (e)
+		return e;
+	if ((e = helMapMemory(queue, kHelNullHandle, NULL, 0, 4096,
+			kHelMapProtRead | kHelMapProtWrite, &memory)))
+		goto close;
+	struct HelQueue *q = memory;
+	struct HelChunk *chunk = (struct HelChunk *)((char *)memory + 64);
+	q->indexQueue[0] = 0;
+	__atomic_store_n(&q->headFutex, 1, __ATOMIC_RELEASE);   /* supply chunk 0 */
+	if ((e = helhost_submit_lookup(name, deadline, queue, 0, &id)))
+		goto unmap;
+	for (;;) {
+		int word = __atomic_load_n(&chunk->progressFutex, __ATOMIC_ACQUIRE);
+		if (word & kHelProgressMask)
+			break;
+		if (!(word & kHelProgressWaiters) && !__atomic_compare_exchange_n(&chunk->progressFutex,
+				&word, kHelProgressWaiters, 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+			continue;
+		helFutexWait(&chunk->progressFutex, kHelProgressWaiters, kHelWaitInfinite);
+	}
+	struct HelHandleResult *r = (struct HelHandleResult *)(chunk->buffer + sizeof(struct HelElement));
+	e = r->error;
+	*handle = r->handle;
+unmap:
+	helUnmapMemory(kHelNullHandle, memory, 4096);
+close:
+	helCloseDescriptor(kHelThisUniverse, queue);
+	return e;
 }

@@ -36,6 +36,10 @@ enum hh_internal_call {
 	HH_CALL_TRACE_LOCAL,
 	/* The program is about to fork: keep a copy of its universe and space (out0: its id). */
 	HH_CALL_FORK_PREPARE,
+	/* helhost.h's registry; these run through the call table like Hel calls. */
+	HH_CALL_PUBLISH = 0x10100,
+	HH_CALL_UNPUBLISH,
+	HH_CALL_SUBMIT_LOOKUP,
 	HH_CALL_INTERNAL_LAST
 };
 

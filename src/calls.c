@@ -6,7 +6,7 @@
 
 static const struct hh_call_info table[] = {
 #define HH_CALL(number, name, decode, args, coverage, note) \
-	{ number, "hel" #name, decode, args, coverage, note },
+	{ number, (number) < kHelNumCalls ? "hel" #name : "helhost_" #name, decode, args, coverage, note },
 #include "calls.def"
 #undef HH_CALL
 };
@@ -18,10 +18,15 @@ static const struct hh_call_info *by_number[kHelNumCalls];
 
 const struct hh_call_info *hh_call_lookup(uint32_t number)
 {
-	if (number >= kHelNumCalls)
-		return NULL;
-	if (!by_number[1])
+	/* helhost's own calls: few, numbered apart. */
+	if (number >= kHelNumCalls) {
 		for (size_t i = 0; i < TABLE_LEN; i++)
+			if (table[i].number == number)
+				return &table[i];
+		return NULL;
+	}
+	if (!by_number[1])
+		for (size_t i = 0; i < TABLE_LEN && table[i].number < kHelNumCalls; i++)
 			by_number[table[i].number] = &table[i];
 	return by_number[number];
 }

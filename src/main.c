@@ -137,7 +137,7 @@ static int cmd_coverage(void)
 	puts("| # | call | status | notes |");
 	puts("|---:|---|---|---|");
 	const struct hh_call_info *info;
-	for (size_t i = 0; (info = hh_call_at(i)); i++)
+	for (size_t i = 0; (info = hh_call_at(i)) && info->number < kHelNumCalls; i++)
 		printf("| %u | `%s` | %s | %s |\n", info->number, info->name,
 				coverage_word(info->coverage), info->note);
 	return 0;

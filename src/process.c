@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "space.h"
 #include "thread.h"
 #include "universe.h"
@@ -58,6 +59,7 @@ static void free_fork_image(struct hh_fork_image *f)
 
 static void drop_image(struct hh_process *p)
 {
+	hh_registry_forget(p);
 	while (p->threads)
 		hh_thread_ended(p->threads);
 	if (p->universe)

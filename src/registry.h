@@ -1,0 +1,33 @@
+/*
+ * The registry (helhost.h): programs publish a descriptor, usually a lane,
+ * under a name, and others look the name up.  A lookup of a name not yet
+ * published waits, through a queue, until it appears or its deadline passes.
+ * A program's names go away when it exits, so that nobody finds the lane of
+ * a dead server.
+ */
+#ifndef HH_REGISTRY_H
+#define HH_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hel.h"
+#include "universe.h"
+
+struct hh_process;
+struct hh_queue;
+
+#define HH_NAME_MAX 255
+
+HelError hh_registry_publish(const char *name, struct hh_desc desc, struct hh_process *owner);
+HelError hh_registry_unpublish(const char *name, struct hh_process *owner);
+/*
+ * Look name up for universe u; the HelHandleResult goes to q with context.
+ * deadline is helGetClock time or -1.  Returns the async ID, or 0 when out of memory.
+ */
+uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_universe *u,
+		struct hh_queue *q, uint64_t context);
+/* The program is gone: its names are too. */
+void hh_registry_forget(struct hh_process *owner);
+
+#endif
