@@ -12,7 +12,7 @@ configure:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
 demo: all
-	$(BUILD)/helhost run --trace $(BUILD)/hello
+	$(BUILD)/helhost run --trace $(BUILD)/examples/hello
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 120
