@@ -10,11 +10,6 @@ HelError helCreateStream(HelHandle *lane1, HelHandle *lane2, uint32_t attach_cre
 	return e;
 }
 
-HelError helSubmitAsync(HelHandle handle, const struct HelAction *actions, size_t count, HelHandle queue, uintptr_t context, uint32_t flags)
-{
-	return hh_shim_call(kHelCallSubmitAsync, HH_NARGS((uint64_t)(int64_t)handle, HH_U(actions), (uint64_t)count, (uint64_t)(int64_t)queue, (uint64_t)context, (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)handle, HH_U(actions), (uint64_t)count, (uint64_t)(int64_t)queue, (uint64_t)context, (uint64_t)flags), NULL);
-}
-
 HelError helShutdownLane(HelHandle handle)
 {
 	return hh_shim_call(kHelCallShutdownLane, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);

@@ -38,6 +38,13 @@ void hh_shim_maps_remove(uint64_t addr, uint64_t len);
 /* True if [addr, addr+len) lies in one Hel mapping; *prot gets its PROT_* bits. */
 int hh_shim_maps_lookup(uint64_t addr, uint64_t len, uint32_t *prot);
 
+/*
+ * True if [p, p+len) can be read without a fault: it lies on the calling
+ * thread's stack above sp (an address in the caller's frame), or in a
+ * readable Hel mapping.  Unknown memory is left to the emulator to read.
+ */
+bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp);
+
 /* The emulator's robust life-sign word (see src/alive.h), or NULL before it is known. */
 uint32_t *hh_shim_alive_word(void);
 /* The word says the emulator died: wake the other waiters and end the process. */

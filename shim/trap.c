@@ -20,6 +20,7 @@
 struct self {
 	struct hh_callpage *page;
 	uint64_t token;
+	uintptr_t stack_top;    /* highest address of this thread's stack, or 0 */
 };
 
 static __thread struct self self;
@@ -161,6 +162,32 @@ void hh_shim_emulator_died(void)
 	hh_shim_fatal("the emulator has gone away");
 }
 
+static uintptr_t stack_top(void)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+	uintptr_t top = 0;
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return 0;
+	if (!pthread_attr_getstack(&attr, &addr, &size))
+		top = (uintptr_t)addr + size;
+	pthread_attr_destroy(&attr);
+	return top;
+}
+
+bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp)
+{
+	uintptr_t a = (uintptr_t)p;
+	uint32_t prot;
+	if (a + len < a)
+		return false;
+	/* Between the caller's stack pointer and the stack's top all is mapped. */
+	if (a >= sp && a + len <= self.stack_top)
+		return true;
+	return hh_shim_maps_lookup(a, len, &prot) && (prot & PROT_READ);
+}
+
 static struct hh_callpage *register_self(uint64_t fork_image)
 {
 	pthread_once(&proc.once, init_process);
@@ -185,6 +212,7 @@ static struct hh_callpage *register_self(uint64_t fork_image)
 		map_alive_page(page->alive_fd);
 	self.page = page;
 	self.token = (uint64_t)token;
+	self.stack_top = stack_top();
 	proc.registered = true;
 	pthread_setspecific(proc.page_key, page);
 	return page;

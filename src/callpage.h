@@ -70,6 +70,18 @@ struct hh_mm_op {
 };
 
 #define HH_MM_MAX_OPS 64
+#define HH_INLINE_DATA 4096
+
+/* Bits of hh_callpage.in_flags. */
+#define HH_IN_ACTIONS (1u << 0)  /* helSubmitAsync: in_data holds the actions, see below */
+
+/*
+ * helSubmitAsync with HH_IN_ACTIONS: in_data holds struct HelAction[count],
+ * then uint32_t offset[count], then payload bytes.  offset[i] locates the
+ * bytes of a SendFromBuffer of at most 4096 bytes inside in_data, or is
+ * HH_NOT_INLINE when the emulator must read them from the program.
+ */
+#define HH_NOT_INLINE 0xffffffffu
 #define HH_CALL_MAX_ARGS 9
 #define HH_TRACE_ARGS 6
 
@@ -112,9 +124,18 @@ struct hh_callpage {
 	uint64_t trace_ns;
 	uint64_t trace_arg[HH_TRACE_ARGS];
 	uint64_t trace_out[2];
+
+	/*
+	 * Written by the shim with a call's arguments; read by the emulator.
+	 * Bytes the shim copied from memory it knows to be readable (its stack,
+	 * Hel mappings), so that the emulator need not read the program's memory.
+	 */
+	uint32_t in_flags;
+	uint32_t in_len;
+	unsigned char in_data[HH_INLINE_DATA];
 };
 
-_Static_assert(sizeof(struct hh_callpage) <= 4096, "the call page is one page");
+_Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages");
 
 /*
  * The seccomp filter: the trap syscall becomes a user notification, every

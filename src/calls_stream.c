@@ -116,8 +116,31 @@ static HelError gather(struct hh_call *c, const struct HelAction *a, struct hh_i
 	return e;
 }
 
+/*
+ * What the shim copied into the call page (callpage.h, HH_IN_ACTIONS), so
+ * that small messages cost no process_vm_readv.  Bounds are checked here;
+ * the program may change the bytes meanwhile, but only its own message.
+ */
+struct inline_args {
+	const unsigned char *data;
+	uint32_t len;
+	uint32_t *offsets;              /* per action, or NULL: nothing inline */
+};
+
+static HelError copy_payload(struct hh_call *c, const struct inline_args *in, size_t i,
+		const struct HelAction *a, void *to)
+{
+	uint32_t off = in->offsets ? in->offsets[i] : HH_NOT_INLINE;
+	if (off != HH_NOT_INLINE && off <= in->len && a->length <= in->len - off) {
+		memcpy(to, in->data + off, a->length);
+		return kHelErrNone;
+	}
+	return hh_user_read(c->proc->pid, (uint64_t)(uintptr_t)a->buffer, to, a->length);
+}
+
 /* Check one action and capture what must be captured at submission (§3.1 step 5). */
-static HelError decode_action(struct hh_call *c, const struct HelAction *a, struct hh_item *item)
+static HelError decode_action(struct hh_call *c, const struct inline_args *in, size_t i,
+		const struct HelAction *a, struct hh_item *item)
 {
 	item->type = a->type;
 	item->flags = a->flags;
@@ -134,7 +157,7 @@ static HelError decode_action(struct hh_call *c, const struct HelAction *a, stru
 		}
 		if (!(item->kbuf = malloc(a->length ? a->length : 1)))
 			return kHelErrNoMemory;
-		return hh_user_read(c->proc->pid, (uint64_t)(uintptr_t)a->buffer, item->kbuf, a->length);
+		return copy_payload(c, in, i, a, item->kbuf);
 	case kHelActionSendFromBufferSg:
 		return gather(c, a, item);
 	case kHelActionRecvToBuffer:
@@ -167,7 +190,7 @@ static HelError decode_action(struct hh_call *c, const struct HelAction *a, stru
  * of lists with thor's stack rule (STREAMS.md §3.2).  Returns the first error.
  */
 static HelError decode_actions(struct hh_call *c, const struct HelAction *actions, size_t count,
-		struct hh_submission *sub)
+		const struct inline_args *in, struct hh_submission *sub)
 {
 	int *stack = malloc(count * sizeof(*stack) + sizeof(*stack));
 	if (!stack)
@@ -177,7 +200,7 @@ static HelError decode_actions(struct hh_call *c, const struct HelAction *action
 	HelError e = kHelErrNone;
 	for (size_t i = 0; i < count && !e; i++) {
 		struct hh_item *item = hh_submission_item(sub, i);
-		if ((e = decode_action(c, &actions[i], item))) {
+		if ((e = decode_action(c, in, i, &actions[i], item))) {
 			hh_call_refuse(c, e, "action %zu (type %d)", i, actions[i].type);
 			break;
 		}
@@ -208,12 +231,18 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_STREAM), &lane);
 	if (e || (e = hh_call_resolve(c, 3, HH_TYPE(HH_OBJ_QUEUE), &queue)))
 		return e;
-	struct HelAction *actions = malloc(count * sizeof(*actions));
+	struct HelAction *actions = malloc(count * (sizeof(*actions) + sizeof(uint32_t)));
 	if (!actions)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for %llu actions",
 				(unsigned long long)count);
-	/* thor reads the array unchecked; an unreadable one is a fault here (STREAMS.md Q3). */
-	if ((e = hh_user_read(c->proc->pid, actions_addr, actions, count * sizeof(*actions)))) {
+	struct inline_args in = { .data = c->page->in_data, .len = c->page->in_len };
+	if ((c->page->in_flags & HH_IN_ACTIONS) && in.len <= HH_INLINE_DATA &&
+			count * (sizeof(*actions) + sizeof(uint32_t)) <= in.len) {
+		in.offsets = (uint32_t *)(actions + count);
+		memcpy(actions, in.data, count * sizeof(*actions));
+		memcpy(in.offsets, in.data + count * sizeof(*actions), count * sizeof(uint32_t));
+	} else if ((e = hh_user_read(c->proc->pid, actions_addr, actions, count * sizeof(*actions)))) {
+		/* thor reads the array unchecked; an unreadable one is a fault here (STREAMS.md Q3). */
 		free(actions);
 		return hh_call_refuse(c, e, "actions unreadable");
 	}
@@ -227,7 +256,7 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 		free(actions);
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the submission");
 	}
-	e = decode_actions(c, actions, count, sub);
+	e = decode_actions(c, actions, count, &in, sub);
 	free(actions);
 	if (!e && (e = hh_queue_check_size(q, reserved)))
 		hh_call_refuse(c, e, "results need %zu bytes, chunks hold %llu", reserved + 16,

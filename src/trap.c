@@ -167,6 +167,7 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 	c.number = page->call;
 	memcpy(c.arg, page->arg, sizeof(c.arg));
 	c.out[0] = c.out[1] = 0;
+	c.page = page;
 	c.plan.count = 0;
 	c.install_fd = install_fd;
 	c.transport = p;
