@@ -251,7 +251,7 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 		reserved += hh_action_result_size(actions[i].type);
 	struct hh_queue *q = hh_queue_of(queue.obj);
 	struct hh_submission *sub = hh_submission_new(count, q, context, c->universe,
-			c->proc->pid, reserved);
+			c->proc->pid, c->proc->space, reserved);
 	if (!sub) {
 		free(actions);
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the submission");

@@ -10,9 +10,17 @@
 
 #include "queue.h"
 
+static void drop_view(struct hh_memory *mem)
+{
+	if (mem->view)
+		munmap(mem->view, mem->view_len);
+	mem->view = NULL;
+}
+
 static void memory_destroy(struct hh_object *obj)
 {
 	struct hh_memory *mem = hh_memory_of(obj);
+	drop_view(mem);
 	close(mem->memfd);
 	free(mem);
 }
@@ -70,6 +78,7 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 	if (new_size > INT64_MAX || ftruncate(mem->memfd, (off_t)new_size) < 0)
 		return kHelErrNoMemory;
 	mem->size = new_size;
+	drop_view(mem);         /* remade at the new length when next needed */
 	return kHelErrNone;
 }
 
@@ -84,6 +93,21 @@ void hh_memory_source(struct hh_object *obj, int *fd, uint64_t *length)
 	struct hh_memory *mem = hh_memory_of(obj);
 	*fd = mem->memfd;
 	*length = mem->size;
+}
+
+char *hh_memory_view(struct hh_object *obj)
+{
+	if (hh_object_type(obj) == HH_OBJ_QUEUE)
+		return hh_queue_of(obj)->map;
+	struct hh_memory *mem = hh_memory_of(obj);
+	if (!mem->view) {
+		void *p = mmap(NULL, mem->size, PROT_READ | PROT_WRITE, MAP_SHARED, mem->memfd, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		mem->view = p;
+		mem->view_len = mem->size;
+	}
+	return mem->view;
 }
 
 void hh_memory_wake(struct hh_object *obj, uint64_t offset)

@@ -22,6 +22,8 @@ struct hh_memory {
 	int memfd;
 	uint64_t size;
 	uint64_t granule;       /* resize unit: 4096, or the block of a Continuous object */
+	char *view;             /* the emulator's mapping of the whole object, made on demand */
+	uint64_t view_len;
 };
 
 #define HH_PAGE_SIZE 4096ull
@@ -35,6 +37,9 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
  * the object's length in bytes.
  */
 void hh_memory_source(struct hh_object *obj, int *fd, uint64_t *length);
+
+/* The emulator's mapping of a memory object or queue (whole), or NULL. */
+char *hh_memory_view(struct hh_object *obj);
 
 /* Wake every futex waiter on the word at offset of a memory object or queue. */
 void hh_memory_wake(struct hh_object *obj, uint64_t offset);

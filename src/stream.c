@@ -5,6 +5,7 @@
 
 #include "loop.h"
 #include "queue.h"
+#include "space.h"
 #include "transfer.h"
 
 struct hh_submission {
@@ -13,6 +14,7 @@ struct hh_submission {
 	struct hh_completion *result;   /* allocated at submission: finishing cannot fail */
 	struct hh_universe *universe;   /* where received handles go (a reference) */
 	pid_t pid;                      /* whose memory the buffers are in */
+	struct hh_space *space;         /* and its Hel mappings (a reference) */
 	size_t count, pending;
 	struct hh_item items[];
 };
@@ -199,6 +201,7 @@ static void release(struct hh_submission *sub)
 	}
 	hh_object_unref(&sub->queue->base);
 	hh_object_unref(&sub->universe->base);
+	hh_object_unref(&sub->space->base);
 	free(sub);
 }
 
@@ -214,7 +217,7 @@ static void finish(struct hh_deferred *d)
 }
 
 struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64_t context,
-		struct hh_universe *u, pid_t pid, size_t result_bytes)
+		struct hh_universe *u, pid_t pid, struct hh_space *space, size_t result_bytes)
 {
 	struct hh_submission *sub = calloc(1, sizeof(*sub) + count * sizeof(struct hh_item));
 	if (!sub)
@@ -230,6 +233,8 @@ struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64
 	sub->universe = u;
 	hh_object_ref(&u->base);
 	sub->pid = pid;
+	sub->space = space;
+	hh_object_ref(&space->base);
 	sub->count = sub->pending = count;
 	for (size_t i = 0; i < count; i++) {
 		sub->items[i].sub = sub;
@@ -322,11 +327,13 @@ static void match_data(struct hh_item *send, struct hh_item *recv)
 		complete_pair(send, kHelErrBufferTooSmall, recv, kHelErrBufferTooSmall);
 		return;
 	}
+	struct hh_endpoint from = { send->sub->pid, send->sub->space, send->ubuf };
+	struct hh_endpoint to = { recv->sub->pid, recv->sub->space, recv->ubuf };
 	enum hh_transfer_result r;
 	if (send->flow)
-		r = hh_transfer(send->sub->pid, send->ubuf, recv->sub->pid, recv->ubuf, n);
+		r = hh_transfer(&from, &to, n);
 	else
-		r = n ? hh_transfer_out(send->kbuf, recv->sub->pid, recv->ubuf, n) : HH_TRANSFER_OK;
+		r = n ? hh_transfer_out(send->kbuf, &to, n) : HH_TRANSFER_OK;
 	switch (r) {
 	case HH_TRANSFER_OK:
 		recv->length = n;

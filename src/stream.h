@@ -19,6 +19,7 @@
 #include "universe.h"
 
 struct hh_queue;
+struct hh_space;
 struct hh_submission;
 struct hh_stream;
 
@@ -73,7 +74,7 @@ void hh_stream_shutdown(struct hh_stream *s, int lane);
  * either starts it (after which nothing can fail) or aborts it.
  */
 struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64_t context,
-		struct hh_universe *u, pid_t pid, size_t result_bytes);
+		struct hh_universe *u, pid_t pid, struct hh_space *space, size_t result_bytes);
 struct hh_item *hh_submission_item(struct hh_submission *sub, size_t i);
 void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane);
 void hh_submission_abort(struct hh_submission *sub);

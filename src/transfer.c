@@ -1,39 +1,78 @@
 #include "transfer.h"
 
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
+
+#include "memory.h"
+#include "space.h"
 
 #define BOUNCE (64 * 1024)
 
-enum hh_transfer_result hh_transfer(pid_t src_pid, uint64_t src_addr,
-		pid_t dst_pid, uint64_t dst_addr, size_t len)
+/*
+ * The emulator's own pointer to [addr, addr+len) when it lies in one Hel
+ * mapping that allows the access, else NULL (then process_vm_* it is).
+ */
+static char *view(const struct hh_endpoint *e, size_t len, uint32_t prot)
 {
-	static char bounce[BOUNCE];
-	if (src_addr + len < src_addr)
-		return HH_TRANSFER_SOURCE_FAULT;
-	if (dst_addr + len < dst_addr)
-		return HH_TRANSFER_DEST_FAULT;
+	const struct hh_mapping *m = e->space ? hh_space_find(e->space, e->addr) : NULL;
+	if (!m || e->addr + len < e->addr || e->addr + len > m->addr + m->len || (m->prot & prot) != prot)
+		return NULL;
+	char *base = hh_memory_view(m->source);
+	return base ? base + m->offset + (e->addr - m->addr) : NULL;
+}
+
+static bool remote_io(pid_t pid, void *local, uint64_t remote_addr, size_t len, bool write)
+{
+	struct iovec l = { local, len }, r = { (void *)(uintptr_t)remote_addr, len };
+	ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+			: process_vm_readv(pid, &l, 1, &r, 1, 0);
+	return n == (ssize_t)len;
+}
+
+/* Neither side is Hel memory: through a buffer of ours, the one case of two copies. */
+static enum hh_transfer_result bounce(const struct hh_endpoint *src, const struct hh_endpoint *dst,
+		size_t len)
+{
+	static char buffer[BOUNCE];
 	for (size_t done = 0; done < len;) {
 		size_t n = len - done < BOUNCE ? len - done : BOUNCE;
-		struct iovec local = { bounce, n };
-		struct iovec remote = { (void *)(uintptr_t)(src_addr + done), n };
-		if (process_vm_readv(src_pid, &local, 1, &remote, 1, 0) != (ssize_t)n)
+		if (!remote_io(src->pid, buffer, src->addr + done, n, false))
 			return HH_TRANSFER_SOURCE_FAULT;
-		remote.iov_base = (void *)(uintptr_t)(dst_addr + done);
-		if (process_vm_writev(dst_pid, &local, 1, &remote, 1, 0) != (ssize_t)n)
+		if (!remote_io(dst->pid, buffer, dst->addr + done, n, true))
 			return HH_TRANSFER_DEST_FAULT;
 		done += n;
 	}
 	return HH_TRANSFER_OK;
 }
 
-enum hh_transfer_result hh_transfer_out(const void *src, pid_t dst_pid, uint64_t dst_addr,
+enum hh_transfer_result hh_transfer(const struct hh_endpoint *src, const struct hh_endpoint *dst,
 		size_t len)
 {
-	if (dst_addr + len < dst_addr)
+	if (src->addr + len < src->addr)
+		return HH_TRANSFER_SOURCE_FAULT;
+	if (dst->addr + len < dst->addr)
 		return HH_TRANSFER_DEST_FAULT;
-	struct iovec local = { (void *)src, len };
-	struct iovec remote = { (void *)(uintptr_t)dst_addr, len };
-	if (process_vm_writev(dst_pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+	char *from = view(src, len, PROT_READ), *to = view(dst, len, PROT_WRITE);
+	if (from && to) {
+		memmove(to, from, len);
+		return HH_TRANSFER_OK;
+	}
+	if (from)
+		return remote_io(dst->pid, from, dst->addr, len, true) ? HH_TRANSFER_OK : HH_TRANSFER_DEST_FAULT;
+	if (to)
+		return remote_io(src->pid, to, src->addr, len, false) ? HH_TRANSFER_OK : HH_TRANSFER_SOURCE_FAULT;
+	return bounce(src, dst, len);
+}
+
+enum hh_transfer_result hh_transfer_out(const void *src, const struct hh_endpoint *dst, size_t len)
+{
+	if (dst->addr + len < dst->addr)
 		return HH_TRANSFER_DEST_FAULT;
-	return HH_TRANSFER_OK;
+	char *to = view(dst, len, PROT_WRITE);
+	if (to) {
+		memcpy(to, src, len);
+		return HH_TRANSFER_OK;
+	}
+	return remote_io(dst->pid, (void *)src, dst->addr, len, true) ? HH_TRANSFER_OK : HH_TRANSFER_DEST_FAULT;
 }

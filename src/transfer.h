@@ -11,18 +11,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct hh_space;
+
+/* One side of a copy: an address in a program, whose Hel mappings space lists. */
+struct hh_endpoint {
+	pid_t pid;
+	struct hh_space *space;
+	uint64_t addr;
+};
+
 enum hh_transfer_result {
 	HH_TRANSFER_OK = 0,
 	HH_TRANSFER_SOURCE_FAULT,
 	HH_TRANSFER_DEST_FAULT,
 };
 
-/* Copy len bytes from src_addr in src_pid to dst_addr in dst_pid. */
-enum hh_transfer_result hh_transfer(pid_t src_pid, uint64_t src_addr,
-		pid_t dst_pid, uint64_t dst_addr, size_t len);
-
-/* Copy len bytes from the emulator's src to dst_addr in dst_pid. */
-enum hh_transfer_result hh_transfer_out(const void *src, pid_t dst_pid, uint64_t dst_addr,
+/* Copy len bytes between two programs. */
+enum hh_transfer_result hh_transfer(const struct hh_endpoint *src, const struct hh_endpoint *dst,
 		size_t len);
+
+/* Copy len bytes from the emulator's src into a program. */
+enum hh_transfer_result hh_transfer_out(const void *src, const struct hh_endpoint *dst, size_t len);
 
 #endif
