@@ -36,7 +36,11 @@ uint64_t hh_now(void)
 
 int hh_loop_init(void)
 {
-	int r = io_uring_queue_init(RING_ENTRIES, &loop.ring, 0);
+	/* Completions are only ever reaped by this thread, when it waits: skip the IPIs. */
+	int r = io_uring_queue_init(RING_ENTRIES, &loop.ring,
+			IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+	if (r == -EINVAL)
+		r = io_uring_queue_init(RING_ENTRIES, &loop.ring, 0);
 	if (r < 0)
 		return r;
 	loop.deferred_tail = &loop.deferred_head;
