@@ -36,6 +36,8 @@ enum hh_internal_call {
 	HH_CALL_TRACE_LOCAL,
 	/* The program is about to fork: keep a copy of its universe and space (out0: its id). */
 	HH_CALL_FORK_PREPARE,
+	/* The shim could not open the memfd behind the mapping at arg0 itself: install it (out0). */
+	HH_CALL_FETCH_FD,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
@@ -48,7 +50,6 @@ enum hh_mm_kind {
 	HH_MM_MAP = 1,      /* mmap(addr, len, prot, MAP_SHARED|fixed mode, fd, offset) */
 	HH_MM_UNMAP,        /* remove [addr, addr+len): re-reserve in the arena, else munmap */
 	HH_MM_PROTECT,      /* mprotect(addr, len, prot) */
-	HH_MM_CLOSE,        /* close(fd): an fd installed for a call that then failed */
 	HH_MM_KIND_LAST
 };
 
@@ -61,12 +62,13 @@ enum hh_mm_place {
 
 struct hh_mm_op {
 	uint32_t kind;          /* enum hh_mm_kind */
-	int32_t fd;             /* MAP: fd installed in the program by the emulator; the shim closes it */
+	int32_t fd;             /* MAP: the emulator's fd of the memfd; the shim takes its own copy */
 	uint64_t addr;
 	uint64_t len;
 	uint64_t offset;        /* MAP: offset into the memfd */
 	uint32_t prot;          /* PROT_* bits */
 	uint32_t place;         /* MAP: enum hh_mm_place */
+	uint64_t ino;           /* MAP: the memfd's inode number, to check the copy */
 };
 
 #define HH_MM_MAX_OPS 64
@@ -117,6 +119,8 @@ struct hh_callpage {
 	uint64_t fork_image;                /* a fork child's first registration: the id of its image */
 	/* Registration reply: the alive page's memfd installed in the program, or -1. */
 	int32_t alive_fd;
+	int32_t emu_pid;                    /* registration reply: the emulator's pid (for pidfd_getfd) */
+	uint32_t reserved3;
 
 	/* HH_CALL_TRACE_LOCAL: written by the shim, read by the emulator. */
 	uint32_t trace_call;

@@ -33,9 +33,6 @@ struct hh_call {
 	uint64_t out[2];
 	const struct hh_callpage *page; /* for inline data; the program may scribble on it */
 	struct hh_mm_plan plan;         /* address-space changes for the shim */
-	/* Installs fd in the calling program; returns its number there or -errno. */
-	int (*install_fd)(struct hh_call *c, int fd);
-	void *transport;
 	char why[160];                  /* why the call was refused, for the trace */
 };
 

@@ -105,23 +105,17 @@ HelError hh_call_MapMemory(struct hh_call *c)
 		return e;
 	if ((flags & kHelMapFixed) && !pointer)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "kHelMapFixed needs a pointer");
-	int memfd;
-	uint64_t length;
-	hh_memory_source(desc.obj, &memfd, &length);
-	if (offset > length || len > length - offset)
+	struct hh_memory_source src = hh_memory_source(desc.obj);
+	if (offset > src.length || len > src.length - offset)
 		return hh_call_refuse(c, kHelErrBufferTooSmall, "object has %#llx bytes",
-				(unsigned long long)length);
-
-	/* The program needs the memfd; install it first so that nothing must be undone. */
-	int fd = c->install_fd(c, memfd);
-	if (fd < 0)
-		return hh_call_refuse(c, kHelErrNoMemory, "cannot pass the memfd (%d)", fd);
+				(unsigned long long)src.length);
 	uint64_t addr;
-	if ((e = hh_space_map(space, desc.obj, offset, len, pointer, flags, &addr, &c->plan))) {
-		c->plan.ops[c->plan.count++] = (struct hh_mm_op){ .kind = HH_MM_CLOSE, .fd = fd };
+	if ((e = hh_space_map(space, desc.obj, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
-	}
-	c->plan.ops[c->plan.count - 1].fd = fd;
+	/* The shim takes its own copy of our memfd (pidfd_getfd), checked by inode. */
+	struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
+	op->fd = src.fd;
+	op->ino = src.ino;
 	c->out[0] = addr;
 	return kHelErrNone;
 }

@@ -213,6 +213,12 @@ static bool run_deferred(void)
 	return any;
 }
 
+void hh_loop_settle(void)
+{
+	while (run_deferred() | hh_object_reap())
+		;
+}
+
 /* ---- the loop ---- */
 
 static void reap_completions(void)

@@ -49,6 +49,13 @@ static inline bool hh_timer_active(const struct hh_timer *t)
 /* Run d->cb in the deferred phase of this loop iteration (at most once). */
 void hh_defer(struct hh_deferred *d);
 
+/*
+ * Run deferred work and teardowns now, until none is left: the transport
+ * calls it before it answers a call, so that the elements a call completed
+ * are in their queues by the time the caller runs again.
+ */
+void hh_loop_settle(void);
+
 /* Run until done() says so after an iteration.  Returns 0 or -errno. */
 int hh_loop_run(bool (*done)(void));
 

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "queue.h"
@@ -82,17 +83,20 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 	return kHelErrNone;
 }
 
-void hh_memory_source(struct hh_object *obj, int *fd, uint64_t *length)
+static uint64_t inode_of(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+struct hh_memory_source hh_memory_source(struct hh_object *obj)
 {
 	if (hh_object_type(obj) == HH_OBJ_QUEUE) {
 		struct hh_queue *q = hh_queue_of(obj);
-		*fd = q->memfd;
-		*length = q->length;
-		return;
+		return (struct hh_memory_source){ q->memfd, inode_of(q->memfd), q->length };
 	}
 	struct hh_memory *mem = hh_memory_of(obj);
-	*fd = mem->memfd;
-	*length = mem->size;
+	return (struct hh_memory_source){ mem->memfd, inode_of(mem->memfd), mem->size };
 }
 
 char *hh_memory_view(struct hh_object *obj)
@@ -112,11 +116,10 @@ char *hh_memory_view(struct hh_object *obj)
 
 void hh_memory_wake(struct hh_object *obj, uint64_t offset)
 {
-	int fd;
-	uint64_t length;
-	hh_memory_source(obj, &fd, &length);
+	struct hh_memory_source src = hh_memory_source(obj);
+	int fd = src.fd;
 	uint64_t page = offset & ~(HH_PAGE_SIZE - 1);
-	if (offset + sizeof(int) > length)
+	if (offset + sizeof(int) > src.length)
 		return;
 	/* A shared futex is keyed on the memfd page, so any mapping of it reaches the waiters. */
 	char *map = mmap(NULL, HH_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, (off_t)page);

@@ -32,11 +32,14 @@ struct hh_memory {
 HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out);
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
 
-/*
- * What helMapMemory can map: memory objects and queues.  Gives the memfd and
- * the object's length in bytes.
- */
-void hh_memory_source(struct hh_object *obj, int *fd, uint64_t *length);
+/* What helMapMemory can map: memory objects and queues. */
+struct hh_memory_source {
+	int fd;                 /* the emulator's memfd */
+	uint64_t ino;           /* its inode number */
+	uint64_t length;        /* the object's length in bytes */
+};
+
+struct hh_memory_source hh_memory_source(struct hh_object *obj);
 
 /* The emulator's mapping of a memory object or queue (whole), or NULL. */
 char *hh_memory_view(struct hh_object *obj);

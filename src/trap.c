@@ -15,6 +15,7 @@
 #include "alive.h"
 #include "calls.h"
 #include "loop.h"
+#include "memory.h"
 #include "process.h"
 #include "space.h"
 #include "thread.h"
@@ -63,17 +64,6 @@ void *hh_trap_listen(int fd)
 size_t hh_trap_open_listeners(void)
 {
 	return open_listeners;
-}
-
-static int install_fd(struct hh_call *c, int fd)
-{
-	struct pending *p = c->transport;
-	struct seccomp_notif_addfd addfd = {
-		.id = p->req.id, .flags = 0, .srcfd = (uint32_t)fd, .newfd = 0,
-		.newfd_flags = O_CLOEXEC,
-	};
-	int r = ioctl(p->listener->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-	return r < 0 ? -errno : r;
 }
 
 static struct hh_callpage *take_page(int pidfd, int remote_fd)
@@ -134,6 +124,7 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 		return -ENOMEM;
 	}
 	page->emu_flags = hh_trace_enabled() ? HH_EMU_TRACE : 0;
+	page->emu_pid = (int32_t)getpid();
 	give_alive_page(l, req, page);
 	return (int64_t)t->token;
 }
@@ -144,6 +135,21 @@ static void undo_map(struct hh_call *c)
 	struct hh_mm_plan discard = { .count = 0 };
 	if (hh_space_unmap(c->proc->space, c->arg[0], c->arg[1], &discard))
 		fprintf(stderr, "helhost: cannot undo a mapping of %s[%d]\n", c->proc->name, (int)c->proc->pid);
+}
+
+/* The slow way to the memfd behind a mapping: install it in the caller. */
+static HelError fetch_fd(struct pending *p, struct hh_call *c)
+{
+	const struct hh_mapping *m = hh_space_find(c->proc->space, c->arg[0]);
+	if (!m)
+		return kHelErrFault;
+	struct seccomp_notif_addfd addfd = { .id = p->req.id,
+		.srcfd = (uint32_t)hh_memory_source(m->source).fd, .newfd_flags = O_CLOEXEC };
+	int fd = ioctl(p->listener->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	if (fd < 0)
+		return kHelErrNoMemory;
+	c->thread->page->out[0] = (uint64_t)fd;
+	return kHelErrNone;
 }
 
 static void trace_local(struct hh_call *c)
@@ -169,8 +175,6 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 	c.out[0] = c.out[1] = 0;
 	c.page = page;
 	c.plan.count = 0;
-	c.install_fd = install_fd;
-	c.transport = p;
 	c.why[0] = 0;
 
 	if (c.number == HH_CALL_MAP_UNDO) {
@@ -181,6 +185,8 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 		trace_local(&c);
 		return kHelErrNone;
 	}
+	if (c.number == HH_CALL_FETCH_FD)
+		return fetch_fd(p, &c);
 	if (c.number == HH_CALL_FORK_PREPARE) {
 		page->out[0] = hh_process_fork_prepare(c.proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
@@ -225,6 +231,8 @@ static void handle_one(struct hh_listener *l)
 		else
 			resp.val = serve(&p, t);
 	}
+	/* Completions first: a caller that looks at its queue right away finds them. */
+	hh_loop_settle();
 	/* ENOENT: the caller was killed meanwhile; its program's exit cleans up. */
 	ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
