@@ -129,7 +129,7 @@ static void complete(struct hh_item *item, HelError error)
 	if (error)
 		item->length = 0;
 	/* An item that fails takes its whole ancillary subtree with it (STREAMS.md Q2). */
-	if (error && (item->type == kHelActionOffer || item->type == kHelActionAccept) && !item->child)
+	if (error && !item->child)
 		for (size_t i = (size_t)item->index + 1; i < sub->count; i++)
 			if (sub->items[i].parent == item->index)
 				complete(&sub->items[i], error);

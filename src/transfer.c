@@ -22,25 +22,36 @@ static char *view(const struct hh_endpoint *e, size_t len, uint32_t prot)
 	return base ? base + m->offset + (e->addr - m->addr) : NULL;
 }
 
-static bool remote_io(pid_t pid, void *local, uint64_t remote_addr, size_t len, bool write)
+/* Bytes transferred before the first fault (process_vm_* stop at it). */
+static size_t remote_io_partial(pid_t pid, void *local, uint64_t remote_addr, size_t len, bool write)
 {
 	struct iovec l = { local, len }, r = { (void *)(uintptr_t)remote_addr, len };
 	ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
 			: process_vm_readv(pid, &l, 1, &r, 1, 0);
-	return n == (ssize_t)len;
+	return n < 0 ? 0 : (size_t)n;
 }
 
-/* Neither side is Hel memory: through a buffer of ours, the one case of two copies. */
+static bool remote_io(pid_t pid, void *local, uint64_t remote_addr, size_t len, bool write)
+{
+	return remote_io_partial(pid, local, remote_addr, len, write) == len;
+}
+
+/*
+ * Neither side is Hel memory: through a buffer of ours, the one case of two
+ * copies.  Like thor's piecewise flow, the bytes read before a source fault
+ * are still written, so a receiver that faults first is the one reported.
+ */
 static enum hh_transfer_result bounce(const struct hh_endpoint *src, const struct hh_endpoint *dst,
 		size_t len)
 {
 	static char buffer[BOUNCE];
 	for (size_t done = 0; done < len;) {
 		size_t n = len - done < BOUNCE ? len - done : BOUNCE;
-		if (!remote_io(src->pid, buffer, src->addr + done, n, false))
-			return HH_TRANSFER_SOURCE_FAULT;
-		if (!remote_io(dst->pid, buffer, dst->addr + done, n, true))
+		size_t got = remote_io_partial(src->pid, buffer, src->addr + done, n, false);
+		if (!remote_io(dst->pid, buffer, dst->addr + done, got, true))
 			return HH_TRANSFER_DEST_FAULT;
+		if (got < n)
+			return HH_TRANSFER_SOURCE_FAULT;
 		done += n;
 	}
 	return HH_TRANSFER_OK;
