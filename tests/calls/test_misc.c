@@ -533,24 +533,6 @@ START_TEST(test_misc_not_yet_thread_calls)
 }
 END_TEST
 
-START_TEST(test_misc_not_yet_event_calls)
-{
-	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
-	HelHandle m = new_memory();
-	HelHandle h = 0;
-	uint64_t id = 0;
-	/* events (should fail: not served yet); m stands in */
-	ck_assert_int_eq(helCreateOneshotEvent(&h), kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helCreateBitsetEvent(&h), kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helRaiseEvent(m), kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helSubmitAwaitEvent(m, 0, q.handle, 2, &id), kHelErrUnsupportedOperation);
-	/* no handle was created, no completion posted */
-	ck_assert_int_eq(next_number(), m + 1);
-	ck_assert_ptr_null(hq_next(&q, hq_deadline_ms(20)));
-}
-END_TEST
-
 /* ---- several pthreads at once ---------------------------------------------- */
 
 #define THREADS 4
@@ -657,7 +639,6 @@ static Suite *misc_suite(void)
 	tcase_add_test(tc, test_misc_hardware_calls_refused);
 	tcase_add_test(tc, test_misc_not_yet_memory_calls);
 	tcase_add_test(tc, test_misc_not_yet_thread_calls);
-	tcase_add_test(tc, test_misc_not_yet_event_calls);
 	tcase_add_test(tc, test_misc_first_calls_race);
 	tcase_add_test(tc, test_misc_nop_log_concurrent_threads);
 	suite_add_tcase(s, tc);
