@@ -5,12 +5,15 @@
  * the rounds; the ratio is helhost's median over Linux's.  The machines are
  * noisy, so only ratios from one run are compared.
  *
- *     helhost-bench [--json FILE] [--quick]
+ *     helhost-bench [--json FILE] [--svg FILE] [--quick]
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <hel.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <math.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,11 @@
 #define ROUNDS 11
 
 static int quick;
+
+static double pow10i(int e)
+{
+	return pow(10.0, e);
+}
 
 static uint64_t now_ns(void)
 {
@@ -336,6 +344,200 @@ static long op_hel_faults(long iters)
 	return pages;
 }
 
+
+/* ---- messages: two lanes of one thread, and two programs ---- */
+
+static size_t msg_size;                 /* the row being measured */
+static char *msg_out, *msg_in;          /* heap buffers, like a pipe's user */
+static HelHandle lane_a, lane_b;
+static int pipe_fds[2];
+
+static HelError submit(HelHandle lane, struct HelAction *a, size_t n, uintptr_t context)
+{
+	return helSubmitAsync(lane, a, n, bench_q.handle, context, 0);
+}
+
+static void expect_elements(int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!hq_next(&bench_q, -1))
+			abort();
+}
+
+static long op_lanes(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = msg_out, .length = msg_size };
+		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = msg_in, .length = msg_size };
+		if (submit(lane_b, &recv, 1, 1) || submit(lane_a, &send, 1, 2))
+			abort();
+		expect_elements(2);
+	}
+	return iters;
+}
+
+static long op_pipe_transfer(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		for (size_t done = 0; done < msg_size;) {
+			ssize_t n = write(pipe_fds[1], msg_out + done, msg_size - done);
+			if (n <= 0)
+				abort();
+			done += (size_t)n;
+		}
+		for (size_t done = 0; done < msg_size;) {
+			ssize_t n = read(pipe_fds[0], msg_in + done, msg_size - done);
+			if (n <= 0)
+				abort();
+			done += (size_t)n;
+		}
+	}
+	return iters;
+}
+
+static long op_memcpy(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		memcpy(msg_in, msg_out, msg_size);
+		__asm__ volatile("" ::: "memory");
+	}
+	return iters;
+}
+
+#define BURST 64
+
+/* Many small messages: one submission of BURST chained sends, one of receives. */
+static long op_lanes_burst(long iters)
+{
+	struct HelAction send[BURST], recv[BURST];
+	for (int j = 0; j < BURST; j++) {
+		send[j] = (struct HelAction){ .type = kHelActionSendFromBuffer,
+			.flags = j + 1 < BURST ? kHelItemChain : 0, .buffer = msg_out, .length = 8 };
+		recv[j] = (struct HelAction){ .type = kHelActionRecvInline,
+			.flags = j + 1 < BURST ? kHelItemChain : 0 };
+	}
+	long done = 0;
+	for (long i = 0; i < iters; i += BURST, done += BURST) {
+		if (submit(lane_b, recv, BURST, 1) || submit(lane_a, send, BURST, 2))
+			abort();
+		expect_elements(2);
+	}
+	return done;
+}
+
+static long op_pipe_burst(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		if (write(pipe_fds[1], msg_out, 8) != 8 || read(pipe_fds[0], msg_in, 8) != 8)
+			abort();
+	}
+	return iters;
+}
+
+/* Ping-pong between two programs: the child echoes whatever arrives. */
+static pid_t echo_child;
+static int ping_fds[2], pong_fds[2];
+
+static void hel_echo(HelHandle lane)
+{
+	struct hq q;
+	char *buf = malloc(1 << 16);
+	if (hq_open(&q, 9, 16, 4096) || !buf)
+		_exit(1);
+	for (;;) {
+		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
+		if (helSubmitAsync(lane, &recv, 1, q.handle, 0, 0))
+			_exit(2);
+		struct HelElement *e = hq_next(&q, -1);
+		struct HelLengthResult *r = hq_payload(e);
+		if (r->error)
+			_exit(0);       /* the parent closed its lane */
+		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = buf, .length = r->length };
+		if (helSubmitAsync(lane, &send, 1, q.handle, 0, 0))
+			_exit(3);
+		hq_next(&q, -1);
+	}
+}
+
+static void start_hel_echo(void)
+{
+	if (helCreateStream(&lane_a, &lane_b, 0))
+		abort();
+	echo_child = fork();
+	if (echo_child == 0) {
+		helCloseDescriptor(kHelThisUniverse, lane_a);
+		hel_echo(lane_b);
+	}
+	helCloseDescriptor(kHelThisUniverse, lane_b);
+}
+
+static void stop_hel_echo(void)
+{
+	helCloseDescriptor(kHelThisUniverse, lane_a);
+	waitpid(echo_child, NULL, 0);
+}
+
+static long op_hel_pingpong(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		struct HelAction a[2] = {
+			{ .type = kHelActionSendFromBuffer, .flags = kHelItemChain, .buffer = msg_out, .length = msg_size },
+			{ .type = kHelActionRecvToBuffer, .buffer = msg_in, .length = msg_size },
+		};
+		if (submit(lane_a, a, 2, 1))
+			abort();
+		expect_elements(1);
+	}
+	return iters;
+}
+
+static void start_pipe_echo(void)
+{
+	if (pipe(ping_fds) || pipe(pong_fds))
+		abort();
+	echo_child = fork();
+	if (echo_child == 0) {
+		char *buf = malloc(1 << 16);
+		close(ping_fds[1]);     /* or the parent's close would never reach us */
+		close(pong_fds[0]);
+		for (;;) {
+			ssize_t n = read(ping_fds[0], buf, 1 << 16);
+			if (n <= 0)
+				_exit(0);
+			for (ssize_t done = 0; done < n;) {
+				ssize_t w = write(pong_fds[1], buf + done, (size_t)(n - done));
+				if (w <= 0)
+					_exit(1);
+				done += w;
+			}
+		}
+	}
+	close(ping_fds[0]);
+	close(pong_fds[1]);
+}
+
+static void stop_pipe_echo(void)
+{
+	close(ping_fds[1]);
+	close(pong_fds[0]);
+	waitpid(echo_child, NULL, 0);
+}
+
+static long op_pipe_pingpong(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		if (write(ping_fds[1], msg_out, msg_size) != (ssize_t)msg_size)
+			abort();
+		for (size_t done = 0; done < msg_size;) {
+			ssize_t n = read(pong_fds[0], msg_in + done, msg_size - done);
+			if (n <= 0)
+				abort();
+			done += (size_t)n;
+		}
+	}
+	return iters;
+}
+
 /* ---- the table ---- */
 
 struct row {
@@ -370,16 +572,117 @@ static void report(FILE *json, const struct row *rows, int n)
 	fprintf(json, "  ]\n}\n");
 }
 
+
+static char names[32][48];
+static int names_used;
+
+static const char *sized(const char *what, size_t size)
+{
+	char *n = names[names_used++];
+	if (size >= (1 << 20))
+		snprintf(n, sizeof(names[0]), "%s %zu MiB", what, size >> 20);
+	else if (size >= 1024)
+		snprintf(n, sizeof(names[0]), "%s %zu KiB", what, size >> 10);
+	else
+		snprintf(n, sizeof(names[0]), "%s %zu B", what, size);
+	return n;
+}
+
+/* Scale iterations so that each figure takes a similar time. */
+static long iters_for(size_t size, long small)
+{
+	long it = (long)((64ull << 20) / (size + 4096));
+	return it < small ? it : small;
+}
+
+static int message_rows(struct row *rows, int n)
+{
+	static const size_t sizes[] = { 1, 32, 128, 4096, 16384, 65536, 1 << 20 };
+	msg_out = malloc(1 << 20);
+	msg_in = malloc(1 << 20);
+	if (!msg_out || !msg_in || pipe(pipe_fds) || fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20) < 0)
+		abort();
+	memset(msg_out, 0x5a, 1 << 20);
+	memset(msg_in, 0, 1 << 20);
+	if (helCreateStream(&lane_a, &lane_b, 0))
+		abort();
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		msg_size = sizes[i];
+		long it = iters_for(msg_size, 5000);
+		rows[n++] = (struct row){ sized("send/receive, 2 lanes,", msg_size), "pipe write + read",
+			measure(op_lanes, it), measure(op_pipe_transfer, it) };
+	}
+	msg_size = 1 << 20;
+	struct stats mib = rows[n - 1].hel;
+	rows[n++] = (struct row){ "send/receive 1 MiB", "memcpy 1 MiB", mib, measure(op_memcpy, 200) };
+	rows[n++] = (struct row){ "64 x 8 B messages, one submission each side", "pipe write + read of 8 B",
+		measure(op_lanes_burst, 20000), measure(op_pipe_burst, 20000) };
+	helCloseDescriptor(kHelThisUniverse, lane_a);
+	helCloseDescriptor(kHelThisUniverse, lane_b);
+
+	static const size_t pp_sizes[] = { 8, 65536 };
+	for (size_t i = 0; i < 2; i++) {
+		msg_size = pp_sizes[i];
+		long it = msg_size > 4096 ? 1000 : 5000;
+		start_hel_echo();
+		struct stats hel = measure(op_hel_pingpong, it);
+		stop_hel_echo();
+		start_pipe_echo();
+		struct stats lin = measure(op_pipe_pingpong, it);
+		stop_pipe_echo();
+		rows[n++] = (struct row){ sized("ping-pong, 2 programs,", msg_size),
+			"pipe ping-pong, 2 processes", hel, lin };
+	}
+	return n;
+}
+
+/* A bar per row: helhost / Linux, on a log scale, with 1x marked. */
+static void draw_chart(const char *path, const struct row *rows, int n)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	const int left = 330, width = 420, bar = 18, top = 40;
+	const double lo = -1.0, hi = 2.0;  /* log10 of 0.1x .. 100x */
+	int height = top + n * (bar + 6) + 30;
+	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+			"font-family='sans-serif' font-size='12'>\n", left + width + 80, height);
+	fprintf(f, "<text x='10' y='20' font-size='14'>helhost / Linux (log scale; shorter is better)</text>\n");
+	for (int t = 0; t < 4; t++) {
+		double x = left + width * (double)t / 3.0;
+		fprintf(f, "<line x1='%.0f' y1='%d' x2='%.0f' y2='%d' stroke='%s'/>"
+				"<text x='%.0f' y='%d' text-anchor='middle'>%gx</text>\n",
+				x, top - 5, x, height - 25, t == 1 ? "black" : "#ccc", x, height - 10, pow10i(t - 1));
+	}
+	for (int i = 0; i < n; i++) {
+		double ratio = rows[i].hel.median / rows[i].linux_.median;
+		double l = log10(ratio);
+		l = l < lo ? lo : l > hi ? hi : l;
+		double x0 = left + width * (0 - lo) / (hi - lo), x1 = left + width * (l - lo) / (hi - lo);
+		int y = top + i * (bar + 6);
+		fprintf(f, "<text x='%d' y='%d' text-anchor='end'>%s (vs %s)</text>\n", left - 6, y + 13,
+				rows[i].name, rows[i].baseline);
+		fprintf(f, "<rect x='%.1f' y='%d' width='%.1f' height='%d' fill='%s'/>\n",
+				x1 < x0 ? x1 : x0, y, x1 < x0 ? x0 - x1 : x1 - x0, bar,
+				ratio <= 1.0 ? "#4a4" : ratio <= 2.0 ? "#da3" : "#c44");
+		fprintf(f, "<text x='%d' y='%d'>%.2fx</text>\n", left + width + 6, y + 13, ratio);
+	}
+	fprintf(f, "</svg>\n");
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
-	const char *json_path = NULL;
+	const char *json_path = NULL, *svg_path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--svg") && i + 1 < argc)
+			svg_path = argv[++i];
 		else if (!strcmp(argv[i], "--quick"))
 			quick = 1;
 		else {
-			fprintf(stderr, "usage: helhost-bench [--json FILE] [--quick]\n");
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick]\n");
 			return 2;
 		}
 	}
@@ -399,7 +702,7 @@ int main(int argc, char **argv)
 	print_stats("raw seccomp notification round trip", raw);
 
 	/* helhost: the first call auto-starts the emulator. */
-	if (hq_open(&bench_q, 9, 16, 4096))
+	if (hq_open(&bench_q, 9, 16, 16384))
 		abort();
 	HelHandle word_mem;
 	void *word_page;
@@ -411,7 +714,7 @@ int main(int argc, char **argv)
 	hel_word = word_page;
 	*hel_word = 1;
 
-	struct row rows[] = {
+	struct row rows[64] = {
 		{ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s },
 		{ "helNop", "raw seccomp notification", { 0, 0, 0 }, raw },
 		{ "helFutexWait, mismatching value", "futex(2) FUTEX_WAIT, mismatching", measure(op_hel_futex_mismatch, 200000), futex_s },
@@ -421,9 +724,13 @@ int main(int argc, char **argv)
 		{ "map + unmap 1 MiB", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
 		{ "page fault, fresh 1 MiB mapping", "the same on a memfd mapping", measure(op_hel_faults, 100), faults_s },
 	};
+	int n = 8;
+	n = message_rows(rows, n);
 	rows[1].hel = rows[0].hel;
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
-	report(json, rows, (int)(sizeof(rows) / sizeof(rows[0])));
+	report(json, rows, n);
+	if (svg_path)
+		draw_chart(svg_path, rows, n);
 	if (json)
 		fclose(json);
 	return 0;
