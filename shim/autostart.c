@@ -85,7 +85,7 @@ int hh_shim_autostart(void)
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid_t server;
+	pid_t server = 0;
 	int r = spawn_emulator(sv[1], sv[0], &server);
 	close(sv[1]);
 	if (r < 0) {

@@ -100,7 +100,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY) | HH_TYPE(HH_OBJ_QUEUE), &desc);
 	if (e)
 		return e;
-	struct hh_space *space;
+	struct hh_space *space = NULL;
 	if ((e = resolve_space(c, 1, &space)))
 		return e;
 	if ((flags & kHelMapFixed) && !pointer)
@@ -122,7 +122,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 
 HelError hh_call_UnmapMemory(struct hh_call *c)
 {
-	struct hh_space *space;
+	struct hh_space *space = NULL;
 	HelError e = resolve_space(c, 0, &space);
 	if (e)
 		return e;

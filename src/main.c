@@ -79,6 +79,7 @@ static int cmd_run(int argc, char **argv)
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
 	hh_process_kill_all();
+	hh_trap_close_all();
 	hh_loop_fini();
 	return r < 0 ? 1 : hh_process_exit_code();
 }
@@ -118,6 +119,7 @@ static int cmd_serve(const char *fd_text)
 	}
 	r = hh_loop_run(serve_done);
 	hh_process_kill_all();
+	hh_trap_close_all();
 	hh_loop_fini();
 	return r < 0 ? 1 : 0;
 }

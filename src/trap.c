@@ -31,10 +31,14 @@
 
 struct hh_listener {
 	struct hh_watcher watch;
+	struct hh_listener *next;
 	int fd;
 };
 
-static size_t open_listeners;
+static struct {
+	struct hh_listener *head;
+	size_t count;
+} listeners;
 
 struct pending {
 	struct hh_listener *listener;
@@ -57,13 +61,32 @@ void *hh_trap_listen(int fd)
 	l->fd = fd;
 	l->watch.cb = listener_event;
 	hh_loop_poll(&l->watch, fd, POLLIN);
-	open_listeners++;
+	l->next = listeners.head;
+	listeners.head = l;
+	listeners.count++;
 	return l;
 }
 
 size_t hh_trap_open_listeners(void)
 {
-	return open_listeners;
+	return listeners.count;
+}
+
+static void close_listener(struct hh_listener *l)
+{
+	struct hh_listener **link = &listeners.head;
+	while (*link != l)
+		link = &(*link)->next;
+	*link = l->next;
+	close(l->fd);
+	free(l);
+	listeners.count--;
+}
+
+void hh_trap_close_all(void)
+{
+	while (listeners.head)
+		close_listener(listeners.head);
 }
 
 static struct hh_callpage *take_page(int pidfd, int remote_fd)
@@ -244,9 +267,7 @@ static void listener_event(struct hh_watcher *w, int res)
 		handle_one(l);
 	if (res < 0 || (res & (POLLHUP | POLLERR | POLLNVAL))) {
 		/* No task uses the filter any more. */
-		close(l->fd);
-		free(l);
-		open_listeners--;
+		close_listener(l);
 		return;
 	}
 	hh_loop_poll(&l->watch, l->fd, POLLIN);

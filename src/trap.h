@@ -12,5 +12,7 @@
 void *hh_trap_listen(int fd);
 /* Listeners that still have programs behind them. */
 size_t hh_trap_open_listeners(void);
+/* The emulator is exiting: stop listening (the loop is no longer run). */
+void hh_trap_close_all(void);
 
 #endif
