@@ -18,7 +18,7 @@ test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 120
 
 bench: all
-	$(BUILD)/bench/helhost-bench --json $(BUILD)/bench.json
+	$(BUILD)/bench/helhost-bench --json $(BUILD)/bench.json --svg $(BUILD)/bench.svg
 
 clean:
 	rm -rf $(BUILD)

@@ -642,7 +642,7 @@ static void draw_chart(const char *path, const struct row *rows, int n)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return;
-	const int left = 330, width = 420, bar = 18, top = 40;
+	const int left = 540, width = 420, bar = 18, top = 40;
 	const double lo = -1.0, hi = 2.0;  /* log10 of 0.1x .. 100x */
 	int height = top + n * (bar + 6) + 30;
 	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
