@@ -40,8 +40,9 @@ int hh_shim_maps_lookup(uint64_t addr, uint64_t len, uint32_t *prot);
 
 /*
  * True if [p, p+len) can be read without a fault: it lies on the calling
- * thread's stack above sp (an address in the caller's frame), or in a
- * readable Hel mapping.  Unknown memory is left to the emulator to read.
+ * thread's stack above sp (an address in the caller's frame), in the brk
+ * heap, or in a readable Hel mapping.  Unknown memory is left to the
+ * emulator to read.
  */
 bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp);
 

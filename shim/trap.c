@@ -40,6 +40,7 @@ static struct {
 	int emu_pid;            /* whose memfds the shim copies */
 	int emu_pidfd;          /* opened on first use; -1 if that failed */
 	bool emu_pidfd_opened;
+	uintptr_t heap_start;   /* the brk heap begins here (it ends at sbrk(0)) */
 	bool registered;        /* some thread of this process image has registered */
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -112,6 +113,22 @@ static void fork_child(void)
 		register_self(image);
 }
 
+/* Where the brk heap starts: its line in /proc/self/maps, or the break now. */
+static uintptr_t heap_start(void)
+{
+	uintptr_t start = (uintptr_t)sbrk(0);
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo;
+		if (strstr(line, "[heap]") && sscanf(line, "%lx-", &lo) == 1)
+			start = lo;
+	}
+	if (f)
+		fclose(f);
+	return start;
+}
+
 static void init_process(void)
 {
 	void *arena = mmap(NULL, ARENA_LEN, PROT_NONE,
@@ -120,6 +137,7 @@ static void init_process(void)
 		hh_shim_fatal("cannot reserve address space for Hel mappings");
 	proc.arena_base = (uint64_t)(uintptr_t)arena;
 	proc.nonce = fresh_nonce();
+	proc.heap_start = heap_start();
 	if (pthread_key_create(&proc.page_key, drop_page) || pthread_atfork(fork_prepare, fork_parent, fork_child))
 		hh_shim_fatal("cannot set up thread bookkeeping");
 }
@@ -190,6 +208,9 @@ bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp)
 		return false;
 	/* Between the caller's stack pointer and the stack's top all is mapped. */
 	if (a >= sp && a + len <= self.stack_top)
+		return true;
+	/* The brk heap, where malloc keeps the main thread's small blocks, is one readable range. */
+	if (a >= proc.heap_start && a + len <= (uintptr_t)sbrk(0))
 		return true;
 	return hh_shim_maps_lookup(a, len, &prot) && (prot & PROT_READ);
 }
