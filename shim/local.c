@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -33,6 +34,51 @@ static uint32_t arm_alive(uint32_t *alive)
 		if (__atomic_compare_exchange_n(alive, &w, w | FUTEX_WAITERS, false,
 				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return w | FUTEX_WAITERS;
+	}
+}
+
+/*
+ * Before sleeping, a wait spins a little on its word (with sched_yield, so
+ * that the emulator or the peer can run on this core): waking a sleeping
+ * thread on the other core costs ~50 µs on these VMs, a reply in flight
+ * arrives in a few.  The spin is bounded (HELHOST_SPIN_NS, default 50 µs;
+ * 0 turns it off), so an idle program still sleeps and uses no CPU, and it
+ * is skipped on a single CPU, where it could only delay the peer.
+ */
+#define SPIN_NS_DEFAULT 50000
+
+static int64_t spin_budget(void)
+{
+	static int64_t budget = -1;
+	if (budget < 0) {
+		const char *env = getenv(HH_ENV_SPIN_NS);
+		cpu_set_t cpus;
+		int64_t b = env && *env ? strtoll(env, NULL, 10) : SPIN_NS_DEFAULT;
+		if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
+			b = 0;
+		budget = b < 0 ? 0 : b;
+	}
+	return budget;
+}
+
+/* True if *pointer changed before the spin budget (or the deadline) ran out. */
+static bool spin(const int *pointer, int expected, int64_t deadline)
+{
+	int64_t budget = spin_budget();
+	if (!budget)
+		return false;
+	uint64_t limit = hh_shim_now() + (uint64_t)budget;
+	if (deadline >= 0 && (uint64_t)deadline < limit)
+		limit = (uint64_t)deadline;
+	for (unsigned i = 1;; i++) {
+		if (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected)
+			return true;
+		if (!(i % 64)) {
+			if (hh_shim_now() >= limit)
+				return false;
+			sched_yield();
+		}
+		__builtin_ia32_pause();
 	}
 }
 
@@ -69,7 +115,8 @@ HelError helFutexWait(int *pointer, int expected, int64_t deadline)
 		e = kHelErrFault;
 	} else if (deadline < 0 && deadline != kHelWaitInfinite) {
 		e = kHelErrIllegalArgs;
-	} else if ((prot & PROT_READ) && __atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected) {
+	} else if ((prot & PROT_READ) && (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected ||
+			spin(pointer, expected, deadline))) {
 		/* A changed value needs no syscall: the futex would say EAGAIN. */
 	} else {
 		struct timespec ts = { .tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000 };

@@ -162,5 +162,6 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages")
 /* Environment: trace every call (auto-start), and where the emulator binary is. */
 #define HH_ENV_TRACE "HELHOST_TRACE"
 #define HH_ENV_EMULATOR "HELHOST_EMULATOR"
+#define HH_ENV_SPIN_NS "HELHOST_SPIN_NS"
 
 #endif
