@@ -538,6 +538,14 @@ static long op_pipe_pingpong(long iters)
 	return iters;
 }
 
+/* Per-round-trip latency: median and 99th percentile of n single round trips. */
+struct latency {
+	const char *name;
+	double hel_p50, hel_p99, pipe_p50, pipe_p99;
+};
+
+static struct latency latencies[2];
+
 /* ---- the table ---- */
 
 struct row {
@@ -557,9 +565,21 @@ static void report(FILE *json, const struct row *rows, int n)
 	for (int i = 0; i < n; i++)
 		printf("%-34s %12.0f %12.0f %7.2fx   (vs %s)\n", rows[i].name, rows[i].hel.median,
 				rows[i].linux_.median, rows[i].hel.median / rows[i].linux_.median, rows[i].baseline);
+	printf("\n%-34s %12s %12s %12s %12s\n", "single round trips (latency)", "helhost p50", "p99",
+			"pipe p50", "p99");
+	for (int i = 0; i < 2; i++)
+		printf("%-34s %10.1f us %9.1f us %9.1f us %9.1f us\n", latencies[i].name,
+				latencies[i].hel_p50 / 1e3, latencies[i].hel_p99 / 1e3,
+				latencies[i].pipe_p50 / 1e3, latencies[i].pipe_p99 / 1e3);
 	if (!json)
 		return;
-	fprintf(json, "{\n  \"rounds\": %d,\n  \"rows\": [\n", ROUNDS);
+	fprintf(json, "{\n  \"rounds\": %d,\n  \"latency_us\": [\n", ROUNDS);
+	for (int i = 0; i < 2; i++)
+		fprintf(json, "    {\"name\": \"%s\", \"helhost_p50\": %.1f, \"helhost_p99\": %.1f, "
+				"\"pipe_p50\": %.1f, \"pipe_p99\": %.1f}%s\n", latencies[i].name,
+				latencies[i].hel_p50 / 1e3, latencies[i].hel_p99 / 1e3,
+				latencies[i].pipe_p50 / 1e3, latencies[i].pipe_p99 / 1e3, i ? "" : ",");
+	fprintf(json, "  ],\n  \"rows\": [\n");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		fprintf(json, "    {\"name\": \"%s\", \"baseline\": \"%s\", "
@@ -595,6 +615,24 @@ static long iters_for(size_t size, long small)
 	return it < small ? it : small;
 }
 
+
+static void percentiles(long (*op)(long), int n, double *p50, double *p99)
+{
+	double *v = malloc((size_t)n * sizeof(*v));
+	if (!v)
+		abort();
+	op(100);        /* warm up */
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		op(1);
+		v[i] = (double)(now_ns() - t0);
+	}
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	*p50 = v[n / 2];
+	*p99 = v[n * 99 / 100];
+	free(v);
+}
+
 static int message_rows(struct row *rows, int n)
 {
 	static const size_t sizes[] = { 1, 32, 128, 4096, 16384, 65536, 1 << 20 };
@@ -613,8 +651,23 @@ static int message_rows(struct row *rows, int n)
 			measure(op_lanes, it), measure(op_pipe_transfer, it) };
 	}
 	msg_size = 1 << 20;
-	struct stats mib = rows[n - 1].hel;
-	rows[n++] = (struct row){ "send/receive 1 MiB", "memcpy 1 MiB", mib, measure(op_memcpy, 200) };
+	struct stats copy = measure(op_memcpy, 200);
+	rows[n] = (struct row){ "send/receive 1 MiB, heap buffers", "memcpy 1 MiB", rows[n - 1].hel, copy };
+	n++;
+	/* The same between buffers in Hel memory: the emulator copies through its own mapping. */
+	HelHandle mem;
+	void *hel_buf;
+	char *heap_out = msg_out, *heap_in = msg_in;
+	if (helAllocateMemory(2 << 20, 0, NULL, &mem) || helMapMemory(mem, kHelNullHandle, NULL, 0,
+			2 << 20, kHelMapProtRead | kHelMapProtWrite, &hel_buf))
+		abort();
+	msg_out = hel_buf;
+	msg_in = (char *)hel_buf + (1 << 20);
+	memset(msg_out, 0x5a, 1 << 20);
+	rows[n++] = (struct row){ "send/receive 1 MiB, Hel memory buffers", "memcpy 1 MiB",
+		measure(op_lanes, 200), copy };
+	msg_out = heap_out;
+	msg_in = heap_in;
 	rows[n++] = (struct row){ "64 x 8 B messages, one submission each side", "pipe write + read of 8 B",
 		measure(op_lanes_burst, 20000), measure(op_pipe_burst, 20000) };
 	helCloseDescriptor(kHelThisUniverse, lane_a);
@@ -624,14 +677,18 @@ static int message_rows(struct row *rows, int n)
 	for (size_t i = 0; i < 2; i++) {
 		msg_size = pp_sizes[i];
 		long it = msg_size > 4096 ? 1000 : 5000;
+		int samples = quick ? 300 : 3000;
+		struct latency *lat = &latencies[i];
+		lat->name = sized("ping-pong, 2 programs,", msg_size);
 		start_hel_echo();
 		struct stats hel = measure(op_hel_pingpong, it);
+		percentiles(op_hel_pingpong, samples, &lat->hel_p50, &lat->hel_p99);
 		stop_hel_echo();
 		start_pipe_echo();
 		struct stats lin = measure(op_pipe_pingpong, it);
+		percentiles(op_pipe_pingpong, samples, &lat->pipe_p50, &lat->pipe_p99);
 		stop_pipe_echo();
-		rows[n++] = (struct row){ sized("ping-pong, 2 programs,", msg_size),
-			"pipe ping-pong, 2 processes", hel, lin };
+		rows[n++] = (struct row){ lat->name, "pipe ping-pong, 2 processes", hel, lin };
 	}
 	return n;
 }
