@@ -23,7 +23,7 @@ static HelError read_name(struct hh_call *c, char name[HH_NAME_MAX + 1])
 	return kHelErrNone;
 }
 
-HelError hh_call_Publish(struct hh_call *c)
+HelError hh_call_publish(struct hh_call *c)
 {
 	char name[HH_NAME_MAX + 1];
 	HelError e = read_name(c, name);
@@ -37,7 +37,7 @@ HelError hh_call_Publish(struct hh_call *c)
 	return kHelErrNone;
 }
 
-HelError hh_call_Unpublish(struct hh_call *c)
+HelError hh_call_unpublish(struct hh_call *c)
 {
 	char name[HH_NAME_MAX + 1];
 	HelError e = read_name(c, name);
@@ -48,7 +48,7 @@ HelError hh_call_Unpublish(struct hh_call *c)
 	return kHelErrNone;
 }
 
-HelError hh_call_SubmitLookup(struct hh_call *c)
+HelError hh_call_submit_lookup(struct hh_call *c)
 {
 	char name[HH_NAME_MAX + 1];
 	HelError e = read_name(c, name);

@@ -7,6 +7,7 @@
 #include "process.h"
 #include "thread.h"
 #include "universe.h"
+#include "usermem.h"
 
 static bool enabled;
 
@@ -125,7 +126,28 @@ static void put_handle(struct hh_trace_line *line, const struct hh_call *c, int6
 	put(line, "%lld<%s>", (long long)h, e ? "none" : desc.obj->ops->name);
 }
 
-static void put_value(struct hh_trace_line *line, const struct hh_call *c, char kind, uint64_t v)
+/* A string argument: its pointer, and its length in the argument after it. */
+static void put_string(struct hh_trace_line *line, const struct hh_call *c, uint64_t addr, uint64_t len)
+{
+	char text[48];
+	size_t n = len < sizeof(text) ? (size_t)len : sizeof(text);
+	if (hh_user_read(c->proc->pid, addr, text, n)) {
+		put(line, "%#llx", (unsigned long long)addr);
+		return;
+	}
+	put(line, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			put(line, "%c", ch);
+		else
+			put(line, "\\x%02x", ch);
+	}
+	put(line, len > n ? "\"..." : "\"");
+}
+
+static void put_value(struct hh_trace_line *line, const struct hh_call *c, char kind, uint64_t v,
+		uint64_t next)
 {
 	const char *name;
 	switch (kind) {
@@ -135,6 +157,7 @@ static void put_value(struct hh_trace_line *line, const struct hh_call *c, char 
 	case 'u': put(line, "%llu", (unsigned long long)v); break;
 	case 'd': put(line, "%lld", (long long)v); break;
 	case 'p': put(line, v ? "%#llx" : "NULL", (unsigned long long)v); break;
+	case 's': put_string(line, c, v, next); break;
 	case 'M': put_flags(line, (uint32_t)v, map_flags); break;
 	case 'A': put_flags(line, (uint32_t)v, alloc_flags); break;
 	case 'S':
@@ -168,7 +191,8 @@ static void put_args(struct hh_trace_line *line, const struct hh_call *c, const 
 		if (is_out != outputs || !kind)
 			continue;
 		put(line, "%s%.*s=", sep, (int)name_len, name);
-		put_value(line, c, kind, values[i++]);
+		put_value(line, c, kind, values[i], i + 1 < max ? values[i + 1] : 0);
+		i++;
 		sep = ", ";
 	}
 }
