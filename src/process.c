@@ -207,6 +207,12 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 	return p;
 }
 
+bool hh_process_gone(const struct hh_process *p)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	return p->exited || (p->pidfd >= 0 && poll(&pfd, 1, 0) == 1);
+}
+
 bool hh_process_any_launched_alive(void)
 {
 	for (struct hh_process *p = programs.head; p; p = p->next)

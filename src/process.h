@@ -59,6 +59,12 @@ uint64_t hh_process_fork_prepare(struct hh_process *p);
 struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image,
 		uint64_t nonce, uint64_t arena_base, uint64_t arena_len);
 
+/*
+ * True once p has exited, even if the loop has not seen its pidfd yet: for
+ * answers that must not depend on that race (a dead server's name).
+ */
+bool hh_process_gone(const struct hh_process *p);
+
 /* True while any launched program has not exited yet. */
 bool hh_process_any_launched_alive(void);
 /* The first non-zero exit status of a launched program, else 0. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "loop.h"
+#include "process.h"
 #include "queue.h"
 
 struct entry {
@@ -28,11 +29,19 @@ static struct {
 	struct lookup *waiting;
 } registry;
 
+static void drop(struct entry **link);
+
+/* The entry for name, forgetting it if its owner has died meanwhile. */
 static struct entry *find(const char *name)
 {
-	for (struct entry *e = registry.entries; e; e = e->next)
-		if (!strcmp(e->name, name))
-			return e;
+	for (struct entry **link = &registry.entries; *link; link = &(*link)->next) {
+		if (strcmp((*link)->name, name))
+			continue;
+		if (!hh_process_gone((*link)->owner))
+			return *link;
+		drop(link);
+		return NULL;
+	}
 	return NULL;
 }
 
