@@ -33,22 +33,6 @@ static const char *emulator_path(void)
 	return HH_EMULATOR_BUILT;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
-	memset(&control, 0, sizeof(control));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
 /* Spawn `helhost --serve FD`; it forks once more and reports the server's pid. */
 static int spawn_emulator(int sock, int reply_sock, pid_t *server)
 {
@@ -102,7 +86,7 @@ int hh_shim_autostart(void)
 		close(sv[0]);
 		return r;
 	}
-	r = send_fd(sv[0], listener);
+	r = hh_send_listener(sv[0], listener);
 	close(listener);
 	close(sv[0]);
 	return r;

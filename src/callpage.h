@@ -12,8 +12,11 @@
 #ifndef HH_CALLPAGE_H
 #define HH_CALLPAGE_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -158,6 +161,27 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages")
 /* Filter flags: one listener, all threads, a received call is never interrupted. */
 #define HH_TRAP_FILTER_FLAGS (SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC | \
 	SECCOMP_FILTER_FLAG_TSYNC_ESRCH | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+
+/*
+ * The listener's way to the emulator: the side that installed the filter
+ * sends the listener fd as SCM_RIGHTS with one byte over a socketpair.
+ * Returns 0 or -errno.
+ */
+static inline int hh_send_listener(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+	memset(&control, 0, sizeof(control));
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
 
 /* Environment: trace every call (auto-start), and where the emulator binary is. */
 #define HH_ENV_TRACE "HELHOST_TRACE"

@@ -15,21 +15,6 @@
 #include "process.h"
 #include "trap.h"
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control = { 0 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
 static int recv_fd(int sock)
 {
 	char byte;
@@ -57,7 +42,7 @@ static void child(char **argv, int sock, pid_t emulator)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(127);
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
-	if (listener < 0 || send_fd(sock, listener) < 0)
+	if (listener < 0 || hh_send_listener(sock, listener) < 0)
 		_exit(127);
 	close(listener);
 	close(sock);

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
+
 #define PAGE 4096ul
 #define RW (kHelMapProtRead | kHelMapProtWrite)
 #define MS 1000000ll
@@ -37,24 +39,6 @@ static int *hel_words(size_t pages, HelHandle *handle)
 	if (handle)
 		*handle = h;
 	return p;
-}
-
-static int wait_child(pid_t pid, int64_t ms)
-{
-	int64_t end = now_ns() + ms * MS;
-	int status;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		ck_assert_int_eq(r, 0);
-		if (now_ns() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			ck_abort_msg("child %d did not finish in time", (int)pid);
-		}
-		usleep(1000);
-	}
 }
 
 /* Spin (politely) until *w == v; 0 on success, -1 on timeout. */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "hq.h"
 
 #define PAGE 4096ul
@@ -703,24 +704,6 @@ static int await_byte(volatile char *p, char v, int64_t ms)
 		usleep(100);
 	}
 	return 0;
-}
-
-static int wait_child(pid_t pid, int64_t ms)
-{
-	int64_t end = now_ns() + ms * 1000000;
-	int status;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		ck_assert_int_eq(r, 0);
-		if (now_ns() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			ck_abort_msg("child %d did not finish in time", (int)pid);
-		}
-		usleep(1000);
-	}
 }
 
 #define CHILD_CHECK(cond) do { \

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "hq.h"
 
 #define PAGE 4096ul
@@ -35,25 +36,6 @@ static struct HelSimpleResult *simple(struct HelElement *e)
 {
 	ck_assert_uint_eq(e->length, sizeof(struct HelSimpleResult));
 	return hq_payload(e);
-}
-
-/* Wait for a child to end (killing it after ms); returns the wait status. */
-static int wait_child(pid_t pid, int64_t ms)
-{
-	int64_t end = now_ns() + ms * MS;
-	int status;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		ck_assert_int_eq(r, 0);
-		if (now_ns() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			ck_abort_msg("child %d did not finish in time", (int)pid);
-		}
-		usleep(1000);
-	}
 }
 
 static int await_word(volatile int *w, int v, int64_t ms)

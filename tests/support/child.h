@@ -1,0 +1,34 @@
+/* Waiting for a forked child in a Check test, with a time limit. */
+#ifndef HH_TEST_CHILD_H
+#define HH_TEST_CHILD_H
+
+#include <check.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Wait for pid to end, killing it (and failing) after ms; returns the wait status. */
+static inline int wait_child(pid_t pid, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ms;
+	int status;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		ck_assert_int_eq(r, 0);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			ck_abort_msg("child %d did not finish in time", (int)pid);
+		}
+		usleep(1000);
+	}
+}
+
+#endif
