@@ -18,34 +18,6 @@
 
 #include "sq.h"
 
-static unsigned char pattern(size_t i, unsigned seed)
-{
-	return (unsigned char)(i * 131 + (i >> 9) + seed * 17 + 1);
-}
-
-static void fill(void *buf, size_t n, unsigned seed)
-{
-	unsigned char *b = buf;
-	for (size_t i = 0; i < n; i++)
-		b[i] = pattern(i, seed);
-}
-
-/* Index of the first byte differing from the pattern, or n. */
-static size_t check_pattern(const void *buf, size_t n, unsigned seed)
-{
-	const unsigned char *b = buf;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != pattern(i, seed))
-			return i;
-	return n;
-}
-
-/* helGetCredentials with an unsigned buffer. */
-static HelError get_credentials(HelHandle h, uint32_t flags, void *out)
-{
-	return helGetCredentials(h, flags, out);
-}
-
 /* Every item of an element failed with err: simple / inline / handle results by kind. */
 static void expect_all(struct el *e, const char *kinds, HelError err)
 {

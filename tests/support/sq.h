@@ -250,4 +250,33 @@ static inline HelHandle new_memory(size_t size)
 	return h;
 }
 
+/* Message contents that differ per seed and position. */
+static inline unsigned char pattern(size_t i, unsigned seed)
+{
+	return (unsigned char)(i * 131 + (i >> 9) + seed * 17 + 1);
+}
+
+static inline void fill(void *buf, size_t n, unsigned seed)
+{
+	unsigned char *b = buf;
+	for (size_t i = 0; i < n; i++)
+		b[i] = pattern(i, seed);
+}
+
+/* Index of the first byte differing from the pattern, or n. */
+static inline size_t check_pattern(const void *buf, size_t n, unsigned seed)
+{
+	const unsigned char *b = buf;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != pattern(i, seed))
+			return i;
+	return n;
+}
+
+/* helGetCredentials with an unsigned buffer. */
+static inline HelError get_credentials(HelHandle h, uint32_t flags, void *out)
+{
+	return helGetCredentials(h, flags, out);
+}
+
 #endif
