@@ -54,26 +54,6 @@ HelError helQueryRegisterInfo(int set, struct HelRegisterInfo *info)
 	return hh_shim_call(kHelCallQueryRegisterInfo, HH_NARGS((uint64_t)(int64_t)set, HH_U(info)), HH_ARGS((uint64_t)(int64_t)set, HH_U(info)), NULL);
 }
 
-HelError helWriteFsBase(void *pointer)
-{
-	return hh_shim_call(kHelCallWriteFsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
-}
-
-HelError helReadFsBase(void **pointer)
-{
-	return hh_shim_call(kHelCallReadFsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
-}
-
-HelError helWriteGsBase(void *pointer)
-{
-	return hh_shim_call(kHelCallWriteGsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
-}
-
-HelError helReadGsBase(void **pointer)
-{
-	return hh_shim_call(kHelCallReadGsBase, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), NULL);
-}
-
 HelError helSubmitAwaitClock(uint64_t counter, HelHandle queue, uintptr_t context, uint64_t *asyncId)
 {
 	uint64_t out[2];

@@ -7,6 +7,7 @@
  * need no kernel object at all.
  */
 #include <errno.h>
+#include <asm/prctl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -170,4 +171,42 @@ void helPanic(const char *string, size_t length)
 	/* The emulator reports the message; no supervisor observes this thread, so end the program. */
 	hh_shim_call(kHelCallPanic, 2, HH_ARGS(HH_U(string), (uint64_t)length), NULL);
 	abort();
+}
+
+/* The FS and GS bases belong to the calling thread; only it can reach them (arch_prctl). */
+static HelError base_op(uint32_t call, int code, uint64_t value, uint64_t *out)
+{
+	uint64_t start = hh_shim_now();
+	HelError e = syscall(SYS_arch_prctl, code, out ? (uint64_t)(uintptr_t)out : value) < 0
+			? kHelErrIllegalArgs : kHelErrNone;
+	hh_shim_trace_local(call, HH_ARGS(value), 1, out ? *out : 0, e, start);
+	return e;
+}
+
+HelError helWriteFsBase(void *pointer)
+{
+	/* Not served: FS is glibc's and libhel's thread pointer here (README, coverage). */
+	return hh_shim_call(kHelCallWriteFsBase, 1, HH_ARGS(HH_U(pointer)), NULL);
+}
+
+HelError helWriteGsBase(void *pointer)
+{
+	return base_op(kHelCallWriteGsBase, ARCH_SET_GS, HH_U(pointer), NULL);
+}
+
+/*
+ * Managarm's wrappers for the reads never store the value (ABI.md §5.1):
+ * the kernel returns it in a register the wrapper drops.  Code written for
+ * Managarm sees the same here: *pointer stays as it was.
+ */
+HelError helReadFsBase(void **pointer)
+{
+	uint64_t base = 0;
+	return base_op(kHelCallReadFsBase, ARCH_GET_FS, HH_U(pointer), &base);
+}
+
+HelError helReadGsBase(void **pointer)
+{
+	uint64_t base = 0;
+	return base_op(kHelCallReadGsBase, ARCH_GET_GS, HH_U(pointer), &base);
 }

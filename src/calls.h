@@ -53,6 +53,7 @@ struct hh_call_info {
 HelError hh_call_not_yet(struct hh_call *c);
 HelError hh_call_no_hardware(struct hh_call *c);
 HelError hh_call_no_hosted(struct hh_call *c);
+HelError hh_call_in_shim(struct hh_call *c);
 
 /* The table row of a call number, or NULL for an unassigned number. */
 const struct hh_call_info *hh_call_lookup(uint32_t number);

@@ -1,0 +1,141 @@
+/*
+ * Decoding of the thread calls that concern a program's own threads
+ * (OBJECTS.md §5.11, §5.12).  Hosted threads are Linux threads, so their
+ * affinity, priority and CPU time are the Linux thread's.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "calls.h"
+#include "process.h"
+#include "thread.h"
+#include "universe.h"
+#include "usermem.h"
+
+static HelError resolve_thread(struct hh_call *c, unsigned arg, bool this_thread_ok,
+		struct hh_thread **out)
+{
+	if (this_thread_ok && (HelHandle)c->arg[arg] == kHelThisThread) {
+		*out = c->thread;
+		return kHelErrNone;
+	}
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_THREAD), &desc);
+	if (e)
+		return e;
+	*out = hh_thread_of(desc.obj);
+	return kHelErrNone;
+}
+
+/* Bytes of an affinity mask: one bit per configured CPU. */
+static size_t mask_size(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	return (size_t)((cpus > 0 ? cpus : 1) + 7) / 8;
+}
+
+/* Nanoseconds the thread has been on a CPU: the first field of its schedstat. */
+static uint64_t cpu_time(const struct hh_thread *t)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	if (!t->proc)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)t->proc->pid, (int)t->tid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%llu", &ns) != 1)
+			ns = 0;
+		fclose(f);
+	}
+	return ns;
+}
+
+HelError hh_call_QueryThreadStats(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_thread(c, 0, true, &t);
+	if (e)
+		return e;
+	struct HelThreadStats stats = { .userTime = cpu_time(t) };
+	if (hh_user_write(c->proc->pid, c->arg[1], &stats, sizeof(stats)))
+		return hh_call_refuse(c, kHelErrFault, "stats unwritable");
+	return kHelErrNone;
+}
+
+HelError hh_call_SetPriority(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_thread(c, 0, true, &t);
+	if (e)
+		return e;
+	/*
+	 * Higher Hel priorities run first; map them onto nice values below 0.
+	 * Raising a thread's priority needs privilege on Linux: without it the
+	 * priority stays a hint, as thor's is for other threads (OBJECTS.md §5.12).
+	 */
+	int prio = (int)c->arg[1];
+	int nice = prio > 20 ? -20 : prio < -19 ? 19 : -prio;
+	if (t->proc && setpriority(PRIO_PROCESS, (id_t)t->tid, nice) < 0 && errno != EACCES &&
+			errno != EPERM && errno != ESRCH)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "setpriority: %s", strerror(errno));
+	return kHelErrNone;
+}
+
+HelError hh_call_GetAffinity(struct hh_call *c)
+{
+	size_t want = mask_size(), size = c->arg[2];
+	if (size < want)
+		return hh_call_refuse(c, kHelErrBufferTooSmall, "the mask needs %zu bytes", want);
+	struct hh_thread *t;
+	HelError e = resolve_thread(c, 0, false, &t);
+	if (e)
+		return e;
+	cpu_set_t set;
+	unsigned char mask[CPU_SETSIZE / 8] = { 0 };
+	if (!t->proc || sched_getaffinity(t->tid, sizeof(set), &set) < 0)
+		return hh_call_refuse(c, kHelErrThreadTerminated, "the thread has ended");
+	for (size_t cpu = 0; cpu < want * 8 && cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			mask[cpu / 8] |= (unsigned char)(1u << (cpu % 8));
+	if (hh_user_write(c->proc->pid, c->arg[1], mask, want))
+		return hh_call_refuse(c, kHelErrFault, "mask unwritable");
+	if (c->arg[3] && hh_user_write(c->proc->pid, c->arg[3], &want, sizeof(want)))
+		return hh_call_refuse(c, kHelErrFault, "actualSize unwritable");
+	return kHelErrNone;
+}
+
+HelError hh_call_SetAffinity(struct hh_call *c)
+{
+	size_t limit = mask_size(), size = c->arg[2];
+	/* thor's order: size, then the mask, then the thread (OBJECTS.md §10). */
+	if (size > limit)
+		return hh_call_refuse(c, kHelErrOutOfBounds, "masks have %zu bytes here", limit);
+	unsigned char mask[CPU_SETSIZE / 8] = { 0 };
+	if (hh_user_read(c->proc->pid, c->arg[1], mask, size))
+		return hh_call_refuse(c, kHelErrFault, "mask unreadable");
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (size_t cpu = 0; cpu < size * 8; cpu++)
+		if (mask[cpu / 8] & (1u << (cpu % 8)))
+			CPU_SET(cpu, &set);
+	if (!CPU_COUNT(&set))
+		return hh_call_refuse(c, kHelErrIllegalArgs, "no CPU in the mask");
+	struct hh_thread *t;
+	HelError e = resolve_thread(c, 0, true, &t);
+	if (e)
+		return e;
+	if (!t->proc || sched_setaffinity(t->tid, sizeof(set), &set) < 0)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "sched_setaffinity: %s", strerror(errno));
+	return kHelErrNone;
+}
+
+HelError hh_call_in_shim(struct hh_call *c)
+{
+	/* The caller's FS/GS bases are its own: libhel sets them, the emulator cannot. */
+	return hh_call_refuse(c, kHelErrUnsupportedOperation, "served by libhel in the calling thread");
+}
