@@ -1,0 +1,2 @@
+/* (being written) */
+typedef int hh_placeholder_calls_view;
