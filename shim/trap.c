@@ -356,6 +356,7 @@ static HelError apply_op(const struct hh_mm_op *op)
 	case HH_MM_PROTECT:
 		if (mprotect(addr, op->len, (int)op->prot))
 			hh_shim_fatal("cannot change the protection of a Hel mapping");
+		hh_shim_maps_add(op->addr, op->len, op->prot);
 		return kHelErrNone;
 	}
 	hh_shim_fatal("unknown address-space operation");

@@ -1,2 +1,72 @@
-/* (being written) */
-typedef int hh_placeholder_calls_space;
+/*
+ * Decoding of the asynchronous address-space calls (OBJECTS.md §4.4, §4.5).
+ * Both complete at once: the emulator decides, the shim applies the change
+ * right after the reply, like a mapping.
+ */
+#include <stdlib.h>
+
+#include "calls.h"
+#include "process.h"
+#include "queue.h"
+#include "space.h"
+#include "universe.h"
+
+/* kHelNullHandle is the caller's own space; other spaces need the native path. */
+static HelError own_space(struct hh_call *c, unsigned arg, struct hh_space **out)
+{
+	if ((HelHandle)c->arg[arg] == kHelNullHandle) {
+		*out = c->proc->space;
+		return kHelErrNone;
+	}
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_SPACE), &desc);
+	return e ? e : hh_call_refuse(c, kHelErrUnsupportedOperation, "only the own space is served yet");
+}
+
+static HelError resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)
+{
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_QUEUE), &desc);
+	if (!e)
+		*out = hh_queue_of(desc.obj);
+	return e;
+}
+
+HelError hh_call_SubmitProtectMemory(struct hh_call *c)
+{
+	uint64_t pointer = c->arg[1], len = c->arg[2], context = c->arg[5];
+	struct hh_space *space = NULL;
+	struct hh_queue *q = NULL;
+	HelError e = own_space(c, 0, &space);
+	if (e || (e = resolve_queue(c, 4, &q)))
+		return e;
+	if ((e = hh_queue_check_size(q, sizeof(struct HelSimpleResult))))
+		return hh_call_refuse(c, e, "chunks too small");
+	/* thor has no check here; mprotect needs page alignment ([emu], as for unmapping). */
+	if (pointer % 4096 || len % 4096 || pointer + len < pointer)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "range must be page aligned");
+	struct hh_completion *done = hh_completion_new(sizeof(struct HelSimpleResult), context);
+	if (!done)
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+	if ((e = hh_space_protect(space, pointer, len, hh_space_prot((uint32_t)c->arg[3]), &c->plan))) {
+		free(done);
+		return hh_call_refuse(c, e, "too many mappings in the range");
+	}
+	struct HelSimpleResult r = { .error = kHelErrNone, .reserved = 0 };
+	hh_completion_add(done, &r, sizeof(r));
+	hh_queue_post(q, done);
+	return kHelErrNone;
+}
+
+HelError hh_call_SubmitSynchronizeSpace(struct hh_call *c)
+{
+	struct hh_space *space = NULL;
+	struct hh_queue *q = NULL;
+	HelError e = own_space(c, 0, &space);
+	if (e || (e = resolve_queue(c, 3, &q)))
+		return e;
+	/* Only managed memory has write-back to report, and no hosted object is managed yet. */
+	if (!hh_queue_post_simple(q, c->arg[4], kHelErrNone))
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+	return kHelErrNone;
+}

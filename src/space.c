@@ -252,6 +252,50 @@ HelError hh_space_unmap(struct hh_space *s, uint64_t addr, uint64_t len, struct 
 	return cut(s, addr, len, plan, true);
 }
 
+/* Make a mapping boundary at addr (no-op between or at the edge of mappings). */
+static HelError split_at(struct hh_space *s, uint64_t addr)
+{
+	size_t i = lower_bound(s, addr);
+	if (i == s->count || s->maps[i].addr >= addr)
+		return kHelErrNone;
+	if (!reserve(s, s->count + 1))
+		return kHelErrNoMemory;
+	struct hh_mapping *m = &s->maps[i];
+	memmove(m + 2, m + 1, (s->count - i - 1) * sizeof(*m));
+	m[1] = *m;
+	m[1].addr = addr;
+	m[1].len = m->addr + m->len - addr;
+	m[1].offset += addr - m->addr;
+	m->len = addr - m->addr;
+	hh_object_ref(m->source);
+	s->count++;
+	return kHelErrNone;
+}
+
+HelError hh_space_protect(struct hh_space *s, uint64_t addr, uint64_t len, uint32_t prot,
+		struct hh_mm_plan *plan)
+{
+	uint64_t end = addr + len;
+	size_t pieces = 0;
+	for (size_t i = lower_bound(s, addr); i < s->count && s->maps[i].addr < end; i++)
+		pieces++;
+	/* Gaps keep their reservation: only the mapped pieces change. */
+	if (plan->count + pieces > HH_MM_MAX_OPS)
+		return kHelErrNoMemory;
+	HelError e = split_at(s, addr);
+	if (!e)
+		e = split_at(s, end);
+	if (e)
+		return e;
+	for (size_t i = lower_bound(s, addr); i < s->count && s->maps[i].addr < end; i++) {
+		struct hh_mapping *m = &s->maps[i];
+		m->prot = prot;
+		plan->ops[plan->count++] = (struct hh_mm_op){ .kind = HH_MM_PROTECT, .addr = m->addr,
+			.len = m->len, .prot = prot };
+	}
+	return kHelErrNone;
+}
+
 static void space_destroy(struct hh_object *obj)
 {
 	struct hh_space *s = hh_space_of(obj);

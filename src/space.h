@@ -54,6 +54,9 @@ HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t off
 		uint64_t len, uint64_t hint, uint32_t flags, uint64_t *addr, struct hh_mm_plan *plan);
 /* Remove every mapping (or part) inside [addr, addr+len). */
 HelError hh_space_unmap(struct hh_space *s, uint64_t addr, uint64_t len, struct hh_mm_plan *plan);
+/* Set the protection of every mapping (or part) inside [addr, addr+len); gaps stay. */
+HelError hh_space_protect(struct hh_space *s, uint64_t addr, uint64_t len, uint32_t prot,
+		struct hh_mm_plan *plan);
 /* The mapping containing addr, or NULL. */
 const struct hh_mapping *hh_space_find(const struct hh_space *s, uint64_t addr);
 

@@ -1,0 +1,168 @@
+/*
+ * helSubmitProtectMemory and helSubmitSynchronizeSpace on the program's own
+ * space (OBJECTS.md §4.4, §4.5).
+ */
+#include <check.h>
+#include <hel.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hq.h"
+
+enum { PAGE = 4096 };
+
+static struct hq q;
+
+static char *map_pages(int pages, uint32_t flags)
+{
+	HelHandle mem;
+	void *p;
+	ck_assert_int_eq(helAllocateMemory((size_t)pages * PAGE, 0, NULL, &mem), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, NULL, 0, (size_t)pages * PAGE, flags, &p),
+			kHelErrNone);
+	return p;
+}
+
+/* Submit a protection change and wait for its element; returns the element's error. */
+static HelError protect(void *p, size_t len, uint32_t flags)
+{
+	HelError e = helSubmitProtectMemory(kHelNullHandle, p, len, flags, q.handle, 0x77);
+	if (e)
+		return e;
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(5000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0x77);
+	return ((struct HelSimpleResult *)hq_payload(el))->error;
+}
+
+static void setup(void)
+{
+	ck_assert_int_eq(hq_open(&q, 4, 4, 512), kHelErrNone);
+}
+
+START_TEST(test_space_protect_read_only_then_back)
+{
+	/* should succeed: read-only keeps the contents readable, then writable again */
+	char *p = map_pages(2, kHelMapProtRead | kHelMapProtWrite);
+	strcpy(p, "before");
+	ck_assert_int_eq(protect(p, 2 * PAGE, kHelMapProtRead), kHelErrNone);
+	ck_assert_str_eq(p, "before");
+	ck_assert_int_eq(protect(p, 2 * PAGE, kHelMapProtRead | kHelMapProtWrite), kHelErrNone);
+	strcpy(p, "after");
+	ck_assert_str_eq(p, "after");
+	/* and it can be unmapped as usual */
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, 2 * PAGE), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_space_protect_write_faults)
+{
+	char *p = map_pages(1, kHelMapProtRead | kHelMapProtWrite);
+	ck_assert_int_eq(protect(p, PAGE, kHelMapProtRead), kHelErrNone);
+	p[0] = 1;       /* raises SIGSEGV */
+}
+END_TEST
+
+START_TEST(test_space_protect_none_read_faults)
+{
+	char *p = map_pages(1, kHelMapProtRead | kHelMapProtWrite);
+	ck_assert_int_eq(protect(p, PAGE, 0), kHelErrNone);
+	(void)*(volatile char *)p;      /* raises SIGSEGV */
+}
+END_TEST
+
+START_TEST(test_space_protect_middle_page_splits)
+{
+	/* should succeed: only the middle page changes; its neighbours stay writable */
+	char *p = map_pages(3, kHelMapProtRead | kHelMapProtWrite);
+	ck_assert_int_eq(protect(p + PAGE, PAGE, kHelMapProtRead), kHelErrNone);
+	p[0] = 1;
+	p[2 * PAGE] = 3;
+	ck_assert_int_eq(p[PAGE], 0);
+	/* the pieces unmap separately, the read-only one included */
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + PAGE, PAGE), kHelErrNone);
+	ck_assert_int_eq(p[2 * PAGE], 3);
+}
+END_TEST
+
+START_TEST(test_space_protect_gaps_are_fine)
+{
+	/* should succeed: a range over a mapping and unmapped gaps around it */
+	char *p = map_pages(3, kHelMapProtRead | kHelMapProtWrite);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, PAGE), kHelErrNone);
+	ck_assert_int_eq(protect(p, 3 * PAGE, kHelMapProtRead), kHelErrNone);
+	ck_assert_int_eq(p[PAGE], 0);
+}
+END_TEST
+
+START_TEST(test_space_protect_errors)
+{
+	char *p = map_pages(1, kHelMapProtRead | kHelMapProtWrite);
+	HelHandle mem;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &mem), kHelErrNone);
+	/* bad space and queue handles (should fail) */
+	ck_assert_int_eq(helSubmitProtectMemory(9999, p, PAGE, kHelMapProtRead, q.handle, 0),
+			kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitProtectMemory(mem, p, PAGE, kHelMapProtRead, q.handle, 0),
+			kHelErrBadDescriptor);
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p, PAGE, kHelMapProtRead, 9999, 0),
+			kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p, PAGE, kHelMapProtRead, mem, 0),
+			kHelErrBadDescriptor);
+	/* unaligned ranges (should fail) */
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p + 1, PAGE, kHelMapProtRead,
+			q.handle, 0), kHelErrIllegalArgs);
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p, 100, kHelMapProtRead,
+			q.handle, 0), kHelErrIllegalArgs);
+	/* nothing was posted */
+	ck_assert_ptr_null(hq_next(&q, hq_deadline_ms(20)));
+	p[0] = 1;       /* still writable */
+}
+END_TEST
+
+START_TEST(test_space_synchronize)
+{
+	/* should succeed: one element, nothing else changes */
+	char *p = map_pages(2, kHelMapProtRead | kHelMapProtWrite);
+	p[0] = 5;
+	ck_assert_int_eq(helSubmitSynchronizeSpace(kHelNullHandle, p, 2 * PAGE, q.handle, 0x55),
+			kHelErrNone);
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(5000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0x55);
+	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(el))->error, kHelErrNone);
+	ck_assert_int_eq(p[0], 5);
+	/* bad handles (should fail) */
+	ck_assert_int_eq(helSubmitSynchronizeSpace(9999, p, PAGE, q.handle, 0), kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitSynchronizeSpace(kHelNullHandle, p, PAGE, 9999, 0),
+			kHelErrNoDescriptor);
+}
+END_TEST
+
+static Suite *protect_suite(void)
+{
+	Suite *s = suite_create("protect");
+	TCase *tc = tcase_create("protect");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_space_protect_read_only_then_back);
+	tcase_add_test_raise_signal(tc, test_space_protect_write_faults, SIGSEGV);
+	tcase_add_test_raise_signal(tc, test_space_protect_none_read_faults, SIGSEGV);
+	tcase_add_test(tc, test_space_protect_middle_page_splits);
+	tcase_add_test(tc, test_space_protect_gaps_are_fine);
+	tcase_add_test(tc, test_space_protect_errors);
+	tcase_add_test(tc, test_space_synchronize);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(protect_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
