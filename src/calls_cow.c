@@ -1,2 +1,69 @@
-/* (being written) */
-typedef int hh_placeholder_calls_cow;
+/* Decoding of helCopyOnWrite and helForkMemory (OBJECTS.md §3.6, §10). */
+#include "calls.h"
+#include "cow.h"
+#include "memory.h"
+#include "universe.h"
+
+static bool page_aligned(uint64_t x)
+{
+	return !(x % HH_PAGE_SIZE);
+}
+
+static HelError attach_result(struct hh_call *c, struct hh_memory *mem)
+{
+	HelHandle h = hh_universe_attach(c->universe, &mem->base, 0);
+	hh_object_unref(&mem->base);
+	if (!h)
+		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
+	c->out[0] = (uint64_t)h;
+	return kHelErrNone;
+}
+
+HelError hh_call_CopyOnWrite(struct hh_call *c)
+{
+	HelHandle handle = (HelHandle)c->arg[0];
+	uint64_t offset = c->arg[1], size = c->arg[2];
+	struct hh_memory *source = NULL;        /* NULL: kHelZeroMemory */
+	uint64_t source_len = HH_ZERO_MEMORY_LENGTH;
+	/* The order of the checks is thor's (OBJECTS.md §10): special handles, then the lookup. */
+	if (handle < 0) {
+		if (handle != kHelZeroMemory)
+			return hh_call_refuse(c, kHelErrBadDescriptor,
+					"handle %lld: kHelZeroMemory is the only special memory",
+					(long long)handle);
+	} else {
+		struct hh_desc desc;
+		HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY), &desc);
+		if (e)
+			return e;
+		source = hh_memory_of(desc.obj);
+		source_len = source->size;
+	}
+	/* thor asserts on these when it builds the object; [emu] refuses them. */
+	if (!size || !page_aligned(offset) || !page_aligned(size))
+		return hh_call_refuse(c, kHelErrIllegalArgs, "offset and size must be page multiples, size > 0");
+	/* thor would assert when an out-of-range page is touched; [emu] refuses at creation. */
+	if (offset > source_len || size > source_len - offset)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "source has %#llx bytes",
+				(unsigned long long)source_len);
+	struct hh_memory *mem;
+	HelError e = hh_cow_create(source, offset, size, &mem);
+	if (e)
+		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)size);
+	return attach_result(c, mem);
+}
+
+HelError hh_call_ForkMemory(struct hh_call *c)
+{
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY), &desc);
+	if (e)
+		return e;
+	struct hh_memory *cow = hh_memory_of(desc.obj);
+	if (cow->kind != HH_MEMORY_COPY_ON_WRITE)
+		return hh_call_refuse(c, kHelErrUnsupportedOperation, "only copy-on-write memory forks");
+	struct hh_memory *mem;
+	if ((e = hh_cow_fork(cow, &mem)))
+		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)cow->size);
+	return attach_result(c, mem);
+}

@@ -13,6 +13,7 @@
 
 enum hh_memory_kind {
 	HH_MEMORY_ALLOCATED = 1,
+	HH_MEMORY_COPY_ON_WRITE,        /* an eager private copy (cow.c); cannot be resized */
 	HH_MEMORY_KIND_LAST
 };
 
