@@ -2,6 +2,7 @@
 #include "calls.h"
 #include "memory.h"
 #include "process.h"
+#include "slice.h"
 #include "space.h"
 #include "universe.h"
 #include "usermem.h"
@@ -97,7 +98,8 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	if (!len || !page_aligned(pointer) || !page_aligned(offset) || !page_aligned(len))
 		return hh_call_refuse(c, kHelErrIllegalArgs, "pointer, offset and size must be page multiples, size > 0");
 	struct hh_desc desc;
-	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY) | HH_TYPE(HH_OBJ_QUEUE), &desc);
+	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY) | HH_TYPE(HH_OBJ_QUEUE)
+			| HH_TYPE(HH_OBJ_SLICE), &desc);
 	if (e)
 		return e;
 	struct hh_space *space = NULL;
@@ -105,12 +107,30 @@ HelError hh_call_MapMemory(struct hh_call *c)
 		return e;
 	if ((flags & kHelMapFixed) && !pointer)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "kHelMapFixed needs a pointer");
-	struct hh_memory_source src = hh_memory_source(desc.obj);
-	if (offset > src.length || len > src.length - offset)
+	/* A slice maps its object: the space table never holds slices. */
+	struct hh_object *source = desc.obj;
+	uint64_t base = 0;
+	if (hh_object_type(desc.obj) == HH_OBJ_SLICE) {
+		struct hh_slice *slice = hh_slice_of(desc.obj);
+		if (offset > slice->size || len > slice->size - offset)
+			return hh_call_refuse(c, kHelErrBufferTooSmall, "slice has %#llx bytes",
+					(unsigned long long)slice->size);
+		source = slice->memory;
+		base = slice->offset;
+	}
+	/*
+	 * A slice may reach past its object (thor does not check); its mapping
+	 * must not ([emu], kHelErrBufferTooSmall): the program would take SIGBUS
+	 * there, and the emulator's copies through its own mapping of the object
+	 * rely on every mapping lying inside the object.
+	 */
+	struct hh_memory_source src = hh_memory_source(source);
+	if (base > src.length || offset > src.length - base || len > src.length - base - offset)
 		return hh_call_refuse(c, kHelErrBufferTooSmall, "object has %#llx bytes",
 				(unsigned long long)src.length);
+	offset += base;
 	uint64_t addr;
-	if ((e = hh_space_map(space, desc.obj, offset, len, pointer, flags, &addr, &c->plan)))
+	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
 	/* The shim takes its own copy of our memfd (pidfd_getfd), checked by inode. */
 	struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
