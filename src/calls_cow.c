@@ -38,6 +38,9 @@ HelError hh_call_CopyOnWrite(struct hh_call *c)
 			return e;
 		source = hh_memory_of(desc.obj);
 		source_len = source->size;
+		/* An indirect object has no bytes of its own to copy ([emu]). */
+		if (source->kind == HH_MEMORY_INDIRECT)
+			return hh_call_refuse(c, kHelErrUnsupportedOperation, "not for indirect memory");
 	}
 	/* thor asserts on these when it builds the object; [emu] refuses them. */
 	if (!size || !page_aligned(offset) || !page_aligned(size))

@@ -1,5 +1,6 @@
 /* Decoding of the memory-object and address-space calls (OBJECTS.md §3, §4). */
 #include "calls.h"
+#include "indirect.h"
 #include "memory.h"
 #include "process.h"
 #include "slice.h"
@@ -67,6 +68,9 @@ HelError hh_call_ResizeMemory(struct hh_call *c)
 	HelError e = resolve_memory(c, 0, &mem);
 	if (e)
 		return e;
+	/* thor panics ("does not support resize"); [emu] OBJECTS.md §3.3. */
+	if (mem->kind == HH_MEMORY_INDIRECT)
+		return hh_call_refuse(c, kHelErrUnsupportedOperation, "indirect memory cannot be resized");
 	if ((e = hh_memory_resize(mem, c->arg[1])))
 		return hh_call_refuse(c, e, "from %#llx to %#llx (grow only, in %#llx steps)",
 				(unsigned long long)mem->size, (unsigned long long)c->arg[1],
@@ -90,6 +94,58 @@ HelError hh_call_Loadahead(struct hh_call *c)
 	return resolve_memory(c, 0, &mem);
 }
 
+/*
+ * An indirect object maps as one range placed as a whole (OBJECTS.md §4.2),
+ * filled with one mapping per slot window that shows a target, recorded
+ * against the target; the rest are holes (the arena's PROT_NONE reservation,
+ * so access faults: §3.7 [emu]) that keep their place in the space.  What is
+ * mapped stays as it is when the slots change later, as in thor.
+ */
+static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct hh_space *space,
+		uint64_t offset, uint64_t len, uint64_t pointer, uint32_t flags)
+{
+	struct hh_indirect_piece pieces[HH_MM_MAX_OPS];
+	size_t n = hh_indirect_pieces(ind, offset, len, pieces, HH_MM_MAX_OPS);
+	size_t holes = 0;
+	if (n <= HH_MM_MAX_OPS) {
+		uint64_t at = offset;
+		for (size_t i = 0; i < n; at = pieces[i].start + pieces[i].len, i++)
+			holes += pieces[i].start > at;
+		holes += at < offset + len;
+	}
+	/* With kHelMapFixed each hole also clears what was there: one op more each. */
+	bool fixed = flags & kHelMapFixed;
+	if (n > HH_MM_MAX_OPS || n + (fixed ? holes : 0) > HH_MM_MAX_OPS)
+		return hh_call_refuse(c, kHelErrNoMemory, "%zu pieces: at most %d operations per call",
+				n, HH_MM_MAX_OPS);
+	HelError e = hh_space_prepare(space, n, holes);
+	uint64_t addr;
+	uint32_t place;
+	if (e || (e = hh_space_place(space, len, pointer, flags, &addr, &place)))
+		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
+	/* Prepared: nothing below fails. */
+	uint32_t prot = hh_space_prot(flags);
+	uint64_t at = offset;
+	for (size_t i = 0; i <= n; i++) {
+		uint64_t stop = i < n ? pieces[i].start : offset + len;
+		if (stop > at)
+			(void)hh_space_record_hole(space, addr + (at - offset), stop - at, fixed, &c->plan);
+		if (i == n)
+			break;
+		const struct hh_indirect_piece *p = &pieces[i];
+		(void)hh_space_record(space, &p->target->base, p->offset, addr + (p->start - offset),
+				p->len, prot, place, &c->plan);
+		/* The shim takes its own copy of the target's memfd, checked by inode. */
+		struct hh_memory_source src = hh_memory_source(&p->target->base);
+		struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
+		op->fd = src.fd;
+		op->ino = src.ino;
+		at = p->start + p->len;
+	}
+	c->out[0] = addr;
+	return kHelErrNone;
+}
+
 HelError hh_call_MapMemory(struct hh_call *c)
 {
 	uint64_t pointer = c->arg[2], offset = c->arg[3], len = c->arg[4];
@@ -107,7 +163,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 		return e;
 	if ((flags & kHelMapFixed) && !pointer)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "kHelMapFixed needs a pointer");
-	/* A slice maps its object: the space table never holds slices. */
+	/* A slice maps its object: the space table never holds slices (nor indirect objects). */
 	struct hh_object *source = desc.obj;
 	uint64_t base = 0;
 	if (hh_object_type(desc.obj) == HH_OBJ_SLICE) {
@@ -129,6 +185,8 @@ HelError hh_call_MapMemory(struct hh_call *c)
 		return hh_call_refuse(c, kHelErrBufferTooSmall, "object has %#llx bytes",
 				(unsigned long long)src.length);
 	offset += base;
+	if (hh_memory_is_indirect(source))
+		return map_indirect(c, hh_indirect_of(source), space, offset, len, pointer, flags);
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);

@@ -91,6 +91,9 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 	if (hh_object_type(target.obj) != HH_OBJ_MEMORY)
 		return hh_call_refuse(c, kHelErrBadDescriptor, "arg 0: handle %lld is a %s",
 				(long long)(HelHandle)c->arg[0], target.obj->ops->name);
+	/* An indirect object has no bytes of its own to copy ([emu]). */
+	if (hh_memory_of(target.obj)->kind == HH_MEMORY_INDIRECT)
+		return hh_call_refuse(c, kHelErrUnsupportedOperation, "not for indirect memory");
 	/* Everything the operation needs is taken now, so that it cannot fail later. */
 	char *view = hh_memory_view(target.obj);    /* kept until the object is resized */
 	if (!view)

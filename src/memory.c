@@ -74,7 +74,7 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 {
 	/* thor panics for every kind but allocated and managed (OBJECTS.md §3.3 [emu]). */
-	if (mem->kind == HH_MEMORY_COPY_ON_WRITE)
+	if (mem->kind == HH_MEMORY_COPY_ON_WRITE || mem->kind == HH_MEMORY_INDIRECT)
 		return kHelErrUnsupportedOperation;
 	/* Allocated memory only grows, in whole granules (OBJECTS.md §3.3 [emu]). */
 	if (new_size < mem->size || new_size % mem->granule)

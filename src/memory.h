@@ -14,6 +14,7 @@
 enum hh_memory_kind {
 	HH_MEMORY_ALLOCATED = 1,
 	HH_MEMORY_COPY_ON_WRITE,        /* an eager private copy (cow.c); cannot be resized */
+	HH_MEMORY_INDIRECT,             /* slots onto other objects (indirect.c); no memfd (-1) */
 	HH_MEMORY_KIND_LAST
 };
 

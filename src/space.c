@@ -38,10 +38,25 @@ static bool reserve(struct hh_space *s, size_t n)
 	return true;
 }
 
+static bool reserve_holes(struct hh_space *s, size_t n)
+{
+	if (n <= s->hole_capacity)
+		return true;
+	size_t cap = s->hole_capacity ? s->hole_capacity * 2 : 16;
+	while (cap < n)
+		cap *= 2;
+	struct hh_hole *holes = realloc(s->holes, cap * sizeof(*holes));
+	if (!holes)
+		return false;
+	s->holes = holes;
+	s->hole_capacity = cap;
+	return true;
+}
+
 struct hh_space *hh_space_clone(const struct hh_space *src)
 {
 	struct hh_space *s = hh_space_create(src->arena_base, src->arena_len);
-	if (!s || !reserve(s, src->count)) {
+	if (!s || !reserve(s, src->count) || !reserve_holes(s, src->hole_count)) {
 		if (s)
 			hh_object_unref(&s->base);
 		return NULL;
@@ -51,6 +66,9 @@ struct hh_space *hh_space_clone(const struct hh_space *src)
 		hh_object_ref(s->maps[i].source);
 	}
 	s->count = src->count;
+	if (src->hole_count)
+		memcpy(s->holes, src->holes, src->hole_count * sizeof(*s->holes));
+	s->hole_count = src->hole_count;
 	return s;
 }
 
@@ -81,10 +99,26 @@ static size_t lower_bound(const struct hh_space *s, uint64_t addr)
 	return lo;
 }
 
+/* Index of the first hole that ends after addr. */
+static size_t hole_lower_bound(const struct hh_space *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->hole_count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->holes[mid].addr + s->holes[mid].len <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Does [addr, addr+len) touch a mapping or a hole? */
 static bool overlaps(const struct hh_space *s, uint64_t addr, uint64_t len)
 {
-	size_t i = lower_bound(s, addr);
-	return i < s->count && s->maps[i].addr < addr + len;
+	size_t i = lower_bound(s, addr), j = hole_lower_bound(s, addr);
+	return (i < s->count && s->maps[i].addr < addr + len)
+		|| (j < s->hole_count && s->holes[j].addr < addr + len);
 }
 
 const struct hh_mapping *hh_space_find(const struct hh_space *s, uint64_t addr)
@@ -100,14 +134,25 @@ static bool in_arena(const struct hh_space *s, uint64_t addr, uint64_t len)
 	return addr >= s->arena_base && addr + len <= s->arena_base + s->arena_len;
 }
 
-/* thor takes the highest free gap and places the mapping at its top end. */
+/*
+ * thor takes the highest free gap and places the mapping at its top end.
+ * Mappings and holes are taken alike: both lists are walked down together.
+ */
 static bool find_gap(const struct hh_space *s, uint64_t len, uint64_t *addr)
 {
 	uint64_t lo = s->arena_base, top = s->arena_base + s->arena_len;
-	for (size_t i = s->count; i > 0; i--) {
-		const struct hh_mapping *m = &s->maps[i - 1];
-		uint64_t m_end = m->addr + m->len;
-		if (m->addr >= top)
+	for (size_t i = s->count, j = s->hole_count; i > 0 || j > 0;) {
+		uint64_t m_addr, m_end;
+		if (j == 0 || (i > 0 && s->maps[i - 1].addr > s->holes[j - 1].addr)) {
+			i--;
+			m_addr = s->maps[i].addr;
+			m_end = m_addr + s->maps[i].len;
+		} else {
+			j--;
+			m_addr = s->holes[j].addr;
+			m_end = m_addr + s->holes[j].len;
+		}
+		if (m_addr >= top)
 			continue;       /* above the arena */
 		if (m_end <= lo)
 			break;          /* below the arena */
@@ -115,7 +160,7 @@ static bool find_gap(const struct hh_space *s, uint64_t len, uint64_t *addr)
 			*addr = top - len;
 			return true;
 		}
-		top = m->addr;
+		top = m_addr;
 		if (top <= lo)
 			return false;
 	}
@@ -131,8 +176,38 @@ static void add_op(struct hh_mm_plan *plan, struct hh_mm_op op)
 	plan->ops[plan->count++] = op;
 }
 
+/* Take [addr, end) out of the holes, splitting one at the edges (room for one more is there). */
+static void cut_holes(struct hh_space *s, uint64_t addr, uint64_t end)
+{
+	size_t i = hole_lower_bound(s, addr);
+	while (i < s->hole_count && s->holes[i].addr < end) {
+		struct hh_hole *h = &s->holes[i];
+		uint64_t h_end = h->addr + h->len;
+		if (h->addr < addr && h_end > end) {
+			memmove(&s->holes[i + 2], &s->holes[i + 1], (s->hole_count - i - 1) * sizeof(*h));
+			s->holes[i + 1] = (struct hh_hole){ .addr = end, .len = h_end - end };
+			h->len = addr - h->addr;
+			s->hole_count++;
+			break;
+		}
+		if (h->addr < addr) {
+			h->len = addr - h->addr;
+			i++;
+		} else if (h_end > end) {
+			h->len = h_end - end;
+			h->addr = end;
+			i++;
+		} else {
+			memmove(h, h + 1, (s->hole_count - i - 1) * sizeof(*h));
+			s->hole_count--;
+		}
+	}
+}
+
 /*
  * Take [addr, addr+len) out of the table, splitting mappings at the edges.
+ * Holes in the range go too; they need no op (outside the arena nothing of
+ * ours is there, and inside it the one op below covers them).
  * Pieces outside the arena are listed for the shim one by one (there may be
  * Linux mappings between them); inside the arena one op covers the range.
  */
@@ -140,8 +215,8 @@ static HelError cut(struct hh_space *s, uint64_t addr, uint64_t len, struct hh_m
 		bool emit)
 {
 	uint64_t end = addr + len;
-	/* One more entry may be needed when a mapping is split in two. */
-	if (!reserve(s, s->count + 1))
+	/* One more entry may be needed when a mapping (or hole) is split in two. */
+	if (!reserve(s, s->count + 1) || (s->hole_count && !reserve_holes(s, s->hole_count + 1)))
 		return kHelErrNoMemory;
 	size_t outside = 0;
 	for (size_t i = lower_bound(s, addr); i < s->count && s->maps[i].addr < end; i++) {
@@ -153,6 +228,7 @@ static HelError cut(struct hh_space *s, uint64_t addr, uint64_t len, struct hh_m
 	}
 	if (emit && plan->count + outside + 1 > HH_MM_MAX_OPS)
 		return kHelErrNoMemory;
+	cut_holes(s, addr, end);
 
 	size_t i = lower_bound(s, addr);
 	while (i < s->count && s->maps[i].addr < end) {
@@ -209,8 +285,8 @@ static HelError insert(struct hh_space *s, struct hh_mapping m)
 	return kHelErrNone;
 }
 
-HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t offset,
-		uint64_t len, uint64_t hint, uint32_t flags, uint64_t *addr, struct hh_mm_plan *plan)
+HelError hh_space_place(struct hh_space *s, uint64_t len, uint64_t hint, uint32_t flags,
+		uint64_t *addr, uint32_t *place_out)
 {
 	uint32_t place = HH_PLACE_REPLACE;
 	bool usable = hint >= HH_SPACE_LOW && hint <= HH_SPACE_HIGH && len <= HH_SPACE_HIGH - hint;
@@ -218,7 +294,7 @@ HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t off
 		if (!usable)
 			return kHelErrNoMemory;
 		/* Fixed replaces what was there: Hel mappings leave the table. */
-		HelError e = cut(s, hint, len, plan, false);
+		HelError e = cut(s, hint, len, NULL, false);
 		if (e)
 			return e;
 		*addr = hint;
@@ -237,14 +313,52 @@ HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t off
 	} else if (!find_gap(s, len, addr)) {
 		return kHelErrNoMemory;
 	}
-	uint32_t prot = hh_space_prot(flags);
-	HelError e = insert(s, (struct hh_mapping){ .addr = *addr, .len = len, .source = source,
+	*place_out = place;
+	return kHelErrNone;
+}
+
+HelError hh_space_prepare(struct hh_space *s, size_t maps, size_t holes)
+{
+	/* One more of each for a split when kHelMapFixed cuts what was there. */
+	if (!reserve(s, s->count + maps + 1) || !reserve_holes(s, s->hole_count + holes + 1))
+		return kHelErrNoMemory;
+	return kHelErrNone;
+}
+
+HelError hh_space_record(struct hh_space *s, struct hh_object *source, uint64_t offset,
+		uint64_t addr, uint64_t len, uint32_t prot, uint32_t place, struct hh_mm_plan *plan)
+{
+	HelError e = insert(s, (struct hh_mapping){ .addr = addr, .len = len, .source = source,
 		.offset = offset, .prot = prot });
 	if (e)
 		return e;
-	add_op(plan, (struct hh_mm_op){ .kind = HH_MM_MAP, .fd = -1, .addr = *addr, .len = len,
+	add_op(plan, (struct hh_mm_op){ .kind = HH_MM_MAP, .fd = -1, .addr = addr, .len = len,
 		.offset = offset, .prot = prot, .place = place });
 	return kHelErrNone;
+}
+
+HelError hh_space_record_hole(struct hh_space *s, uint64_t addr, uint64_t len, bool clear,
+		struct hh_mm_plan *plan)
+{
+	if (!reserve_holes(s, s->hole_count + 1))
+		return kHelErrNoMemory;
+	size_t i = hole_lower_bound(s, addr);
+	memmove(&s->holes[i + 1], &s->holes[i], (s->hole_count - i) * sizeof(*s->holes));
+	s->holes[i] = (struct hh_hole){ .addr = addr, .len = len };
+	s->hole_count++;
+	if (clear)
+		add_op(plan, (struct hh_mm_op){ .kind = HH_MM_UNMAP, .addr = addr, .len = len });
+	return kHelErrNone;
+}
+
+HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t offset,
+		uint64_t len, uint64_t hint, uint32_t flags, uint64_t *addr, struct hh_mm_plan *plan)
+{
+	uint32_t place;
+	HelError e = hh_space_place(s, len, hint, flags, addr, &place);
+	if (e)
+		return e;
+	return hh_space_record(s, source, offset, *addr, len, hh_space_prot(flags), place, plan);
 }
 
 HelError hh_space_unmap(struct hh_space *s, uint64_t addr, uint64_t len, struct hh_mm_plan *plan)
@@ -302,5 +416,6 @@ static void space_destroy(struct hh_object *obj)
 	for (size_t i = 0; i < s->count; i++)
 		hh_object_unref(s->maps[i].source);
 	free(s->maps);
+	free(s->holes);
 	free(s);
 }

@@ -8,6 +8,7 @@
 #ifndef HH_SPACE_H
 #define HH_SPACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,23 @@ struct hh_mapping {
 	uint32_t prot;                  /* PROT_* */
 };
 
+/*
+ * A hole: part of a mapping that shows nothing (an empty slot of an indirect
+ * object).  It is no mapping (futexes and transfers fault there, protection
+ * changes pass it by) but it is taken for placement, and unmapping frees it.
+ */
+struct hh_hole {
+	uint64_t addr;
+	uint64_t len;
+};
+
 struct hh_space {
 	struct hh_object base;
 	uint64_t arena_base, arena_len;
 	struct hh_mapping *maps;        /* sorted by address, not overlapping */
 	size_t count, capacity;
+	struct hh_hole *holes;          /* sorted, overlapping neither each other nor maps */
+	size_t hole_count, hole_capacity;
 };
 
 /* What a map or unmap asks of the program, carried out by its shim. */
@@ -52,7 +65,22 @@ uint32_t hh_space_prot(uint32_t hel_flags);
  */
 HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t offset,
 		uint64_t len, uint64_t hint, uint32_t flags, uint64_t *addr, struct hh_mm_plan *plan);
-/* Remove every mapping (or part) inside [addr, addr+len). */
+/*
+ * hh_space_map in steps, for a mapping made of several pieces (indirect
+ * memory): prepare room for maps more mappings and holes more holes, so that
+ * nothing after placement can fail; place the whole range as hh_space_map
+ * would (with kHelMapFixed, what was there leaves the table, with no op);
+ * then record each piece (one MAP op each, fd left to the caller) and each
+ * hole (an UNMAP op when clear, to take away what a kHelMapFixed replaced).
+ */
+HelError hh_space_prepare(struct hh_space *s, size_t maps, size_t holes);
+HelError hh_space_place(struct hh_space *s, uint64_t len, uint64_t hint, uint32_t flags,
+		uint64_t *addr, uint32_t *place);
+HelError hh_space_record(struct hh_space *s, struct hh_object *source, uint64_t offset,
+		uint64_t addr, uint64_t len, uint32_t prot, uint32_t place, struct hh_mm_plan *plan);
+HelError hh_space_record_hole(struct hh_space *s, uint64_t addr, uint64_t len, bool clear,
+		struct hh_mm_plan *plan);
+/* Remove every mapping (or part) and hole inside [addr, addr+len). */
 HelError hh_space_unmap(struct hh_space *s, uint64_t addr, uint64_t len, struct hh_mm_plan *plan);
 /* Set the protection of every mapping (or part) inside [addr, addr+len); gaps stay. */
 HelError hh_space_protect(struct hh_space *s, uint64_t addr, uint64_t len, uint32_t prot,

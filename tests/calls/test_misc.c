@@ -460,8 +460,6 @@ START_TEST(test_misc_not_yet_memory_calls)
 	ck_assert_int_eq(helCreateSpace(&h), kHelErrUnsupportedOperation);
 	/* forking is for copy-on-write objects only (should fail) */
 	ck_assert_int_eq(helForkMemory(m, &h), kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helCreateIndirectMemory(4, &h), kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helAlterMemoryIndirection(m, 0, m, 0, 4096), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helCreateManagedMemory(4096, 0, &h, &h2), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helSubmitManageMemory(m, q.handle, 1), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helUpdateMemory(m, kHelManageInitialize, 0, 4096),
