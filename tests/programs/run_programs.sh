@@ -37,4 +37,16 @@ check "no process of the run survives it" 0 "$(tagged)"
 HELHOST_TEST_TAG=$tag "$hello" >"$out" 2>&1; check "auto-started hello" 0 $?
 for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(tagged)" = 0 ] && break; sleep 0.2; done
 check "the private emulator ends with its program" 0 "$(tagged)"
+
+# When the emulator dies, its programs die: a program blocked on its queue
+# (here an auto-started orphan) is woken by the emulator's robust futex.
+HELHOST_TEST_TAG=$tag "$child" 0 orphan >"$out" 2>&1
+sleep 0.3
+emulator=$(for p in $(grep -l "HELHOST_TEST_TAG=$tag" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
+	grep -q -- "--serve" /proc/$p/cmdline 2>/dev/null && echo "$p"; done)
+[ -n "$emulator" ]; check "an auto-started emulator serves the orphan" 0 $?
+kill -9 $emulator 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(tagged)" = 0 ] && break; sleep 0.2; done
+check "its blocked program died with it" 0 "$(tagged)"
+grep -q "the emulator has gone away" "$out"; check "and said why" 0 $?
 exit $fail
