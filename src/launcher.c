@@ -32,7 +32,7 @@ static int recv_fd(int sock)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(char **argv, int sock, pid_t emulator)
+static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd_limit)
 {
 	static struct sock_filter code[] = HH_TRAP_FILTER_INIT;
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
@@ -41,6 +41,9 @@ static void child(char **argv, int sock, pid_t emulator)
 		_exit(127);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(127);
+	/* The emulator raised its own fd limit; the program gets the one it would have had. */
+	if (fd_limit->rlim_max)
+		setrlimit(RLIMIT_NOFILE, fd_limit);
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
 	if (listener < 0 || hh_send_listener(sock, listener) < 0)
 		_exit(127);
@@ -53,7 +56,7 @@ static void child(char **argv, int sock, pid_t emulator)
 	_exit(127);
 }
 
-int hh_launch(char **argv)
+int hh_launch(char **argv, const struct rlimit *fd_limit)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -68,7 +71,7 @@ int hh_launch(char **argv)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child(argv, sv[1], emulator);
+		child(argv, sv[1], emulator, fd_limit);
 	}
 	close(sv[1]);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

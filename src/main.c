@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "alive.h"
@@ -35,9 +36,25 @@ static bool serve_done(void)
 	return hh_trap_open_listeners() == 0;
 }
 
+/*
+ * Every memory object and queue is a memfd here: allow as many as the system
+ * lets us.  The programs we launch get the limit they would have had.
+ */
+static struct rlimit programs_fd_limit;
+
+static void raise_fd_limit(void)
+{
+	if (getrlimit(RLIMIT_NOFILE, &programs_fd_limit) < 0)
+		return;
+	struct rlimit r = programs_fd_limit;
+	r.rlim_cur = r.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &r);
+}
+
 static int start_loop(bool trace)
 {
 	hh_trace_enable(trace);
+	raise_fd_limit();
 	int r = hh_loop_init();
 	if (r < 0) {
 		fprintf(stderr, "helhost: io_uring: %s\n", strerror(-r));
@@ -70,7 +87,7 @@ static int cmd_run(int argc, char **argv)
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
 		argv[end < argc ? end : argc] = NULL;
-		if (end > start && hh_launch(&argv[start]) < 0) {
+		if (end > start && hh_launch(&argv[start], &programs_fd_limit) < 0) {
 			hh_process_kill_all();
 			return 1;
 		}
