@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "calls.h"
+#include "memlock.h"
 #include "memory.h"
 #include "process.h"
 #include "queue.h"
@@ -119,4 +120,39 @@ HelError hh_call_SubmitReadMemory(struct hh_call *c)
 HelError hh_call_SubmitWriteMemory(struct hh_call *c)
 {
 	return submit_copy(c, true);
+}
+
+/*
+ * The lock is taken at once and its handle attached when the element is
+ * built, as in thor (OBJECTS.md §1.1: it takes the universe's next number
+ * then).  Failure (a range beyond the object) is an element, not an error.
+ */
+HelError hh_call_SubmitLockMemoryView(struct hh_call *c)
+{
+	uint64_t offset = c->arg[1], size = c->arg[2];
+	struct hh_desc desc, queue;
+	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_MEMORY), &desc);
+	if (e || (e = hh_call_resolve(c, 3, HH_TYPE(HH_OBJ_QUEUE), &queue)))
+		return e;
+	struct hh_queue *q = hh_queue_of(queue.obj);
+	if ((e = hh_queue_check_size(q, sizeof(struct HelHandleResult))))
+		return hh_call_refuse(c, e, "chunks too small");
+	struct hh_memory *mem = hh_memory_of(desc.obj);
+	struct hh_completion *done = hh_completion_new(sizeof(struct HelHandleResult), c->arg[4]);
+	if (!done)
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+	struct HelHandleResult r = { .error = kHelErrFault, .reserved = 0, .handle = kHelNullHandle };
+	if (offset <= mem->size && size <= mem->size - offset) {
+		struct hh_memlock *l = hh_memlock_create(mem, offset, size);
+		if (l) {
+			r.handle = hh_universe_attach(c->universe, &l->base, 0);
+			r.error = r.handle ? kHelErrNone : kHelErrNoMemory;
+			hh_object_unref(&l->base);
+		} else {
+			r.error = kHelErrNoMemory;
+		}
+	}
+	hh_completion_add(done, &r, sizeof(r));
+	hh_queue_post(q, done);
+	return kHelErrNone;
 }

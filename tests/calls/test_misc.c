@@ -464,8 +464,6 @@ START_TEST(test_misc_not_yet_memory_calls)
 	ck_assert_int_eq(helSubmitManageMemory(m, q.handle, 1), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helUpdateMemory(m, kHelManageInitialize, 0, 4096),
 			kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helSubmitLockMemoryView(m, 0, 4096, q.handle, 2),
-			kHelErrUnsupportedOperation);
 	/* no handle was created, no completion posted, the mapping still works */
 	ck_assert_int_eq(next_number(), m + 1);
 	ck_assert_ptr_null(hq_next(&q, hq_deadline_ms(20)));
