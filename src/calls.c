@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "process.h"
+#include "queue.h"
 #include "universe.h"
 
 static const struct hh_call_info table[] = {
@@ -55,6 +57,36 @@ HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, st
 		return hh_call_refuse(c, e, "arg %u: handle %lld is a %s", arg, (long long)handle,
 				out->obj ? out->obj->ops->name : "?");
 	return e;
+}
+
+HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)
+{
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_QUEUE), &desc);
+	if (!e)
+		*out = hh_queue_of(desc.obj);
+	return e;
+}
+
+HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out)
+{
+	if ((HelHandle)c->arg[arg] == kHelNullHandle) {
+		*out = c->proc->space;
+		return kHelErrNone;
+	}
+	struct hh_desc desc;
+	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_SPACE), &desc);
+	return e ? e : hh_call_refuse(c, kHelErrUnsupportedOperation, "only the own space is served yet");
+}
+
+HelError hh_call_give(struct hh_call *c, struct hh_object *obj)
+{
+	HelHandle h = hh_universe_attach(c->universe, obj, 0);
+	hh_object_unref(obj);
+	if (!h)
+		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
+	c->out[0] = (uint64_t)h;
+	return kHelErrNone;
 }
 
 HelError hh_call_dispatch(struct hh_call *c)

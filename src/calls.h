@@ -71,6 +71,19 @@ HelError hh_call_refuse(struct hh_call *c, HelError err, const char *fmt, ...)
 struct hh_desc;
 HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, struct hh_desc *out);
 
+/* A queue handle. */
+struct hh_queue;
+HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out);
+/* kHelNullHandle, the caller's own space; other spaces need the native path. */
+HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out);
+
+/*
+ * A new object for the caller: attach it to the caller's universe (taking
+ * over the creation reference) and return its handle in out0.
+ */
+struct hh_object;
+HelError hh_call_give(struct hh_call *c, struct hh_object *obj);
+
 #define HH_TYPE(t) (1u << (t))
 
 #endif

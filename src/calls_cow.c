@@ -9,16 +9,6 @@ static bool page_aligned(uint64_t x)
 	return !(x % HH_PAGE_SIZE);
 }
 
-static HelError attach_result(struct hh_call *c, struct hh_memory *mem)
-{
-	HelHandle h = hh_universe_attach(c->universe, &mem->base, 0);
-	hh_object_unref(&mem->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
-}
-
 HelError hh_call_CopyOnWrite(struct hh_call *c)
 {
 	HelHandle handle = (HelHandle)c->arg[0];
@@ -53,7 +43,7 @@ HelError hh_call_CopyOnWrite(struct hh_call *c)
 	HelError e = hh_cow_create(source, offset, size, &mem);
 	if (e)
 		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)size);
-	return attach_result(c, mem);
+	return hh_call_give(c, &mem->base);
 }
 
 HelError hh_call_ForkMemory(struct hh_call *c)
@@ -68,5 +58,5 @@ HelError hh_call_ForkMemory(struct hh_call *c)
 	struct hh_memory *mem;
 	if ((e = hh_cow_fork(cow, &mem)))
 		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)cow->size);
-	return attach_result(c, mem);
+	return hh_call_give(c, &mem->base);
 }

@@ -26,12 +26,7 @@ HelError hh_call_CreateUniverse(struct hh_call *c)
 	struct hh_universe *u = hh_universe_create();
 	if (!u)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a universe");
-	HelHandle h = hh_universe_attach(c->universe, &u->base, 0);
-	hh_object_unref(&u->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &u->base);
 }
 
 HelError hh_call_TransferDescriptor(struct hh_call *c)

@@ -8,12 +8,7 @@ static HelError attach_new(struct hh_call *c, struct hh_event *ev)
 {
 	if (!ev)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for an event");
-	HelHandle h = hh_universe_attach(c->universe, &ev->base, 0);
-	hh_object_unref(&ev->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &ev->base);
 }
 
 HelError hh_call_CreateOneshotEvent(struct hh_call *c)

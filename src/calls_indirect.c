@@ -20,12 +20,7 @@ HelError hh_call_CreateIndirectMemory(struct hh_call *c)
 	HelError e = hh_indirect_create(num_slots, &ind);
 	if (e)
 		return hh_call_refuse(c, e, "no memory for %llu slots", (unsigned long long)num_slots);
-	HelHandle h = hh_universe_attach(c->universe, &ind->mem.base, 0);
-	hh_object_unref(&ind->mem.base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &ind->mem.base);
 }
 
 HelError hh_call_AlterMemoryIndirection(struct hh_call *c)

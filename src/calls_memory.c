@@ -23,20 +23,6 @@ static HelError resolve_memory(struct hh_call *c, unsigned arg, struct hh_memory
 	return kHelErrNone;
 }
 
-/* kHelNullHandle is the caller's own space; other spaces need the native path. */
-static HelError resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out)
-{
-	if ((HelHandle)c->arg[arg] == kHelNullHandle) {
-		*out = c->proc->space;
-		return kHelErrNone;
-	}
-	struct hh_desc desc;
-	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_SPACE), &desc);
-	if (e)
-		return e;
-	return hh_call_refuse(c, kHelErrUnsupportedOperation, "only the own space is served yet");
-}
-
 HelError hh_call_AllocateMemory(struct hh_call *c)
 {
 	uint64_t size = c->arg[0];
@@ -54,12 +40,7 @@ HelError hh_call_AllocateMemory(struct hh_call *c)
 	HelError e = hh_memory_allocate(size, flags, &mem);
 	if (e)
 		return hh_call_refuse(c, e, "cannot back %#llx bytes", (unsigned long long)size);
-	HelHandle h = hh_universe_attach(c->universe, &mem->base, 0);
-	hh_object_unref(&mem->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &mem->base);
 }
 
 HelError hh_call_ResizeMemory(struct hh_call *c)
@@ -159,7 +140,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	if (e)
 		return e;
 	struct hh_space *space = NULL;
-	if ((e = resolve_space(c, 1, &space)))
+	if ((e = hh_call_resolve_space(c, 1, &space)))
 		return e;
 	if ((flags & kHelMapFixed) && !pointer)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "kHelMapFixed needs a pointer");
@@ -201,7 +182,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 HelError hh_call_UnmapMemory(struct hh_call *c)
 {
 	struct hh_space *space = NULL;
-	HelError e = resolve_space(c, 0, &space);
+	HelError e = hh_call_resolve_space(c, 0, &space);
 	if (e)
 		return e;
 	uint64_t pointer = c->arg[1], len = c->arg[2];

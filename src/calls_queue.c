@@ -6,16 +6,6 @@
 #include "universe.h"
 #include "usermem.h"
 
-static HelError resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)
-{
-	struct hh_desc desc;
-	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_QUEUE), &desc);
-	if (e)
-		return e;
-	*out = hh_queue_of(desc.obj);
-	return kHelErrNone;
-}
-
 HelError hh_call_CreateQueue(struct hh_call *c)
 {
 	struct HelQueueParameters params;
@@ -26,18 +16,13 @@ HelError hh_call_CreateQueue(struct hh_call *c)
 	if (e)
 		return hh_call_refuse(c, e, "flags %#x, ringShift %u, numChunks %u, chunkSize %zu",
 				params.flags, params.ringShift, params.numChunks, params.chunkSize);
-	HelHandle h = hh_universe_attach(c->universe, &q->base, 0);
-	hh_object_unref(&q->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &q->base);
 }
 
 HelError hh_call_CancelAsync(struct hh_call *c)
 {
 	struct hh_queue *q;
-	HelError e = resolve_queue(c, 0, &q);
+	HelError e = hh_call_resolve_queue(c, 0, &q);
 	if (e)
 		return e;
 	if ((e = hh_queue_cancel(q, c->arg[1])))
@@ -49,7 +34,7 @@ HelError hh_call_CancelAsync(struct hh_call *c)
 HelError hh_call_SubmitAsyncNop(struct hh_call *c)
 {
 	struct hh_queue *q;
-	HelError e = resolve_queue(c, 0, &q);
+	HelError e = hh_call_resolve_queue(c, 0, &q);
 	if (e)
 		return e;
 	/* No QueueTooSmall check in thor: 8 bytes always fit (QUEUES.md §5). */
@@ -61,7 +46,7 @@ HelError hh_call_SubmitAsyncNop(struct hh_call *c)
 HelError hh_call_SubmitAwaitClock(struct hh_call *c)
 {
 	struct hh_queue *q;
-	HelError e = resolve_queue(c, 1, &q);
+	HelError e = hh_call_resolve_queue(c, 1, &q);
 	if (e)
 		return e;
 	if ((e = hh_queue_check_size(q, sizeof(struct HelSimpleResult))))

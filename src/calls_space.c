@@ -11,34 +11,13 @@
 #include "space.h"
 #include "universe.h"
 
-/* kHelNullHandle is the caller's own space; other spaces need the native path. */
-static HelError own_space(struct hh_call *c, unsigned arg, struct hh_space **out)
-{
-	if ((HelHandle)c->arg[arg] == kHelNullHandle) {
-		*out = c->proc->space;
-		return kHelErrNone;
-	}
-	struct hh_desc desc;
-	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_SPACE), &desc);
-	return e ? e : hh_call_refuse(c, kHelErrUnsupportedOperation, "only the own space is served yet");
-}
-
-static HelError resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)
-{
-	struct hh_desc desc;
-	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_QUEUE), &desc);
-	if (!e)
-		*out = hh_queue_of(desc.obj);
-	return e;
-}
-
 HelError hh_call_SubmitProtectMemory(struct hh_call *c)
 {
 	uint64_t pointer = c->arg[1], len = c->arg[2], context = c->arg[5];
 	struct hh_space *space = NULL;
 	struct hh_queue *q = NULL;
-	HelError e = own_space(c, 0, &space);
-	if (e || (e = resolve_queue(c, 4, &q)))
+	HelError e = hh_call_resolve_space(c, 0, &space);
+	if (e || (e = hh_call_resolve_queue(c, 4, &q)))
 		return e;
 	if ((e = hh_queue_check_size(q, sizeof(struct HelSimpleResult))))
 		return hh_call_refuse(c, e, "chunks too small");
@@ -62,8 +41,8 @@ HelError hh_call_SubmitSynchronizeSpace(struct hh_call *c)
 {
 	struct hh_space *space = NULL;
 	struct hh_queue *q = NULL;
-	HelError e = own_space(c, 0, &space);
-	if (e || (e = resolve_queue(c, 3, &q)))
+	HelError e = hh_call_resolve_space(c, 0, &space);
+	if (e || (e = hh_call_resolve_queue(c, 3, &q)))
 		return e;
 	/* Only managed memory has write-back to report, and no hosted object is managed yet. */
 	if (!hh_queue_post_simple(q, c->arg[4], kHelErrNone))

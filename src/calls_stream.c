@@ -51,12 +51,7 @@ HelError hh_call_CreateToken(struct hh_call *c)
 	struct hh_token *t = hh_token_create();
 	if (!t)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a token");
-	HelHandle h = hh_universe_attach(c->universe, &t->base, 0);
-	hh_object_unref(&t->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &t->base);
 }
 
 /* The credentials an ImbueCredentials item sends (STREAMS.md §7.3). */

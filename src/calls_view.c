@@ -36,12 +36,7 @@ HelError hh_call_CreateSliceView(struct hh_call *c)
 	struct hh_slice *s = hh_slice_create(desc.obj, offset, size, flags);
 	if (!s)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the slice");
-	HelHandle h = hh_universe_attach(c->universe, &s->base, 0);
-	hh_object_unref(&s->base);
-	if (!h)
-		return hh_call_refuse(c, kHelErrNoMemory, "handle table full");
-	c->out[0] = (uint64_t)h;
-	return kHelErrNone;
+	return hh_call_give(c, &s->base);
 }
 
 /* A read or write, decoded: everything it needs is in hand, so it cannot fail. */
