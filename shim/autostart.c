@@ -5,6 +5,7 @@
  * filter), then the filter goes on every thread of this process and its
  * listener is handed over a socketpair.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -22,12 +23,24 @@
 
 extern char **environ;
 
-static const char *emulator_path(void)
+/*
+ * The emulator: HELHOST_EMULATOR, else next to this library as installed
+ * (LIBDIR/../bin/helhost, wherever the prefix was moved), else the install
+ * path configured at build time, else the build tree's own.
+ */
+static const char *emulator_path(char *buf, size_t size)
 {
 	const char *env = getenv(HH_ENV_EMULATOR);
 	if (env && *env)
 		return env;
-	/* Installed libraries find the installed emulator; the build tree its own. */
+	Dl_info info;
+	if (dladdr((void *)emulator_path, &info) && info.dli_fname) {
+		const char *slash = strrchr(info.dli_fname, '/');
+		int len = slash ? (int)(slash - info.dli_fname) : 0;
+		if (slash && snprintf(buf, size, "%.*s/../bin/helhost", len, info.dli_fname) < (int)size &&
+				access(buf, X_OK) == 0)
+			return buf;
+	}
 	if (access(HH_EMULATOR_INSTALLED, X_OK) == 0)
 		return HH_EMULATOR_INSTALLED;
 	return HH_EMULATOR_BUILT;
@@ -38,7 +51,8 @@ static int spawn_emulator(int sock, int reply_sock, pid_t *server)
 {
 	char fd_text[16];
 	snprintf(fd_text, sizeof(fd_text), "%d", sock);
-	const char *path = emulator_path();
+	char buf[4096];
+	const char *path = emulator_path(buf, sizeof(buf));
 	char *argv[] = { (char *)"helhost", (char *)"--serve", fd_text, NULL };
 	posix_spawn_file_actions_t actions;
 	posix_spawn_file_actions_init(&actions);

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Building against an installed helhost: cmake --install into a prefix that
+# is then moved, a program built with pkg-config and one with find_package,
+# both auto-starting the installed emulator.
+set -u
+build=$1 src=$2
+fail=0
+check() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build" --prefix "$work/first" >/dev/null; check "cmake --install" 0 $?
+mv "$work/first" "$work/prefix"
+prefix=$work/prefix
+
+cc "$src/examples/hello/hello.c" $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs hel) \
+	-Wl,-rpath,"$prefix/lib" -o "$work/hello-pc"; check "built with pkg-config" 0 $?
+env -u HELHOST_EMULATOR "$work/hello-pc" >"$work/out" 2>&1; check "it runs" 0 $?
+grep -q "done in" "$work/out"; check "and finishes" 0 $?
+
+mkdir "$work/proj"
+cat >"$work/proj/CMakeLists.txt" <<'EOC'
+cmake_minimum_required(VERSION 3.20)
+project(uses_helhost C)
+find_package(helhost REQUIRED)
+add_executable(hello-cmake hello.c)
+target_link_libraries(hello-cmake PRIVATE helhost::hel)
+set_target_properties(hello-cmake PROPERTIES BUILD_RPATH "${helhost_DIR}/../..")
+EOC
+cp "$src/examples/hello/hello.c" "$work/proj/"
+cmake -S "$work/proj" -B "$work/proj/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1 &&
+	cmake --build "$work/proj/build" >/dev/null 2>&1; check "built with find_package(helhost)" 0 $?
+env -u HELHOST_EMULATOR "$work/proj/build/hello-cmake" >"$work/out" 2>&1; check "it runs" 0 $?
+exit $fail
