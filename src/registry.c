@@ -113,15 +113,18 @@ static void drop(struct entry **link)
 
 HelError hh_registry_unpublish(const char *name, struct hh_process *owner)
 {
+	/* find() forgets a dead owner's name, so nobody is told it is someone else's. */
+	if (!find(name))
+		return kHelErrNoDescriptor;
 	for (struct entry **link = &registry.entries; *link; link = &(*link)->next) {
 		if (!strcmp((*link)->name, name)) {
 			if ((*link)->owner != owner)
 				return kHelErrBadDescriptor;
 			drop(link);
-			return kHelErrNone;
+			break;
 		}
 	}
-	return kHelErrNoDescriptor;
+	return kHelErrNone;
 }
 
 void hh_registry_forget(struct hh_process *owner)
