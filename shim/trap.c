@@ -1,9 +1,12 @@
+/*
+ * The trap: per-thread call pages and their registration, issuing a call,
+ * and carrying out the address-space changes the emulator decided.
+ */
 #include "shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <sys/stat.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -12,8 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,8 +52,8 @@ void hh_shim_fatal(const char *msg)
 	char line[256];
 	int n = snprintf(line, sizeof(line), "helhost: %s[%d]: %s\n",
 			program_invocation_short_name, (int)getpid(), msg);
-	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
-		n = 0;
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)n);   /* nothing to do if stderr is gone */
 	/* Like a program whose kernel went away: no clean-up, no handlers. */
 	kill(getpid(), SIGKILL);
 	_exit(137);
