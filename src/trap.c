@@ -249,7 +249,7 @@ static void handle_one(struct hh_listener *l)
 			resp.val = r;
 	} else {
 		struct hh_thread *t = hh_thread_by_token(token);
-		/* A stale or foreign token: the shim re-registers on EPERM. */
+		/* A stale or foreign token: the shim ends the program on EPERM. */
 		if (!t || !t->proc || t->tid != (pid_t)p.req.pid)
 			resp.error = -EPERM;
 		else
