@@ -754,6 +754,10 @@ int main(int argc, char **argv)
 	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
 		abort();
 	struct stats mmap_s = measure(op_mmap_munmap, 5000);
+	/* The same with every page of the memfd present. */
+	if (fallocate(bench_memfd, 0, 0, 1 << 20) < 0)
+		abort();
+	struct stats mmap_full_s = measure(op_mmap_munmap, 5000);
 	struct stats faults_s = measure(op_faults_memfd, 100);
 	print_stats("getppid", getppid_s);
 	print_stats("raw seccomp notification round trip", raw);
@@ -770,6 +774,16 @@ int main(int argc, char **argv)
 		abort();
 	hel_word = word_page;
 	*hel_word = 1;
+	HelHandle fresh_mem = bench_mem;
+	HelHandle full_mem;
+	void *full_map;
+	if (helAllocateMemory(1 << 20, 0, NULL, &full_mem) ||
+			helMapMemory(full_mem, kHelNullHandle, NULL, 0, 1 << 20,
+				kHelMapProtRead | kHelMapProtWrite, &full_map))
+		abort();
+	memset(full_map, 1, 1 << 20);   /* every page present */
+	if (helUnmapMemory(kHelNullHandle, full_map, 1 << 20))
+		abort();
 
 	struct row rows[64] = {
 		{ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s },
@@ -778,10 +792,14 @@ int main(int argc, char **argv)
 		{ "async nop round trip (one at a time)", "raw seccomp notification", measure(op_async_nop, 20000), raw },
 		{ "async nop, batched by 32", "raw seccomp notification", measure(op_async_nop_batched, 20000), raw },
 		{ "allocate + close 1 MiB", "memfd_create + ftruncate + close", measure(op_hel_allocate, 5000), memfd_s },
-		{ "map + unmap 1 MiB", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
+		{ "map + unmap 1 MiB, fresh object", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
+		{ "map + unmap 1 MiB, populated object", "mmap + munmap of a populated memfd", { 0, 0, 0 }, mmap_full_s },
 		{ "page fault, fresh 1 MiB mapping", "the same on a memfd mapping", measure(op_hel_faults, 100), faults_s },
 	};
-	int n = 8;
+	int n = 9;
+	bench_mem = full_mem;
+	rows[7].hel = measure(op_hel_map_unmap, 5000);
+	bench_mem = fresh_mem;
 	n = message_rows(rows, n);
 	rows[1].hel = rows[0].hel;
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
