@@ -4,6 +4,7 @@
 
 #include "process.h"
 #include "queue.h"
+#include "space.h"
 #include "universe.h"
 
 static const struct hh_call_info table[] = {
@@ -76,7 +77,17 @@ HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space 
 	}
 	struct hh_desc desc;
 	HelError e = hh_call_resolve(c, arg, HH_TYPE(HH_OBJ_SPACE), &desc);
-	return e ? e : hh_call_refuse(c, kHelErrUnsupportedOperation, "only the own space is served yet");
+	if (!e)
+		*out = hh_space_of(desc.obj);
+	return e;
+}
+
+HelError hh_call_apply_to(struct hh_call *c, const struct hh_space *space, HelError e)
+{
+	/* Only the caller's own space is a Linux address space the shim can change. */
+	if (space != c->proc->space)
+		c->plan.count = 0;
+	return e;
 }
 
 HelError hh_call_give(struct hh_call *c, struct hh_object *obj)

@@ -74,8 +74,13 @@ HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, st
 /* A queue handle. */
 struct hh_queue;
 HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out);
-/* kHelNullHandle, the caller's own space; other spaces need the native path. */
+/* kHelNullHandle (the caller's own space) or a space from helCreateSpace. */
 HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out);
+/*
+ * After a change to space: a space no program runs in keeps the change in
+ * its table only, so the shim gets no plan.  Returns e.
+ */
+HelError hh_call_apply_to(struct hh_call *c, const struct hh_space *space, HelError e);
 
 /*
  * A new object for the caller: attach it to the caller's universe (taking

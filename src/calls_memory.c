@@ -167,7 +167,8 @@ HelError hh_call_MapMemory(struct hh_call *c)
 				(unsigned long long)src.length);
 	offset += base;
 	if (hh_memory_is_indirect(source))
-		return map_indirect(c, hh_indirect_of(source), space, offset, len, pointer, flags);
+		return hh_call_apply_to(c, space,
+				map_indirect(c, hh_indirect_of(source), space, offset, len, pointer, flags));
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
@@ -176,7 +177,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	op->fd = src.fd;
 	op->ino = src.ino;
 	c->out[0] = addr;
-	return kHelErrNone;
+	return hh_call_apply_to(c, space, kHelErrNone);
 }
 
 HelError hh_call_UnmapMemory(struct hh_call *c)
@@ -193,5 +194,5 @@ HelError hh_call_UnmapMemory(struct hh_call *c)
 		return kHelErrNone;
 	if ((e = hh_space_unmap(space, pointer, len, &c->plan)))
 		return hh_call_refuse(c, e, "too many pieces to unmap at once");
-	return kHelErrNone;
+	return hh_call_apply_to(c, space, kHelErrNone);
 }

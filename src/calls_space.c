@@ -1,7 +1,8 @@
 /*
- * Decoding of the asynchronous address-space calls (OBJECTS.md §4.4, §4.5).
- * Both complete at once: the emulator decides, the shim applies the change
- * right after the reply, like a mapping.
+ * Decoding of the address-space calls other than mapping: helCreateSpace,
+ * and the asynchronous ones (OBJECTS.md §4.1, §4.4, §4.5).  Both of those
+ * complete at once: the emulator decides, the shim applies a change to its
+ * own space right after the reply, like a mapping.
  */
 #include <stdlib.h>
 
@@ -34,7 +35,7 @@ HelError hh_call_SubmitProtectMemory(struct hh_call *c)
 	struct HelSimpleResult r = { .error = kHelErrNone, .reserved = 0 };
 	hh_completion_add(done, &r, sizeof(r));
 	hh_queue_post(q, done);
-	return kHelErrNone;
+	return hh_call_apply_to(c, space, kHelErrNone);
 }
 
 HelError hh_call_SubmitSynchronizeSpace(struct hh_call *c)
@@ -48,4 +49,17 @@ HelError hh_call_SubmitSynchronizeSpace(struct hh_call *c)
 	if (!hh_queue_post_simple(q, c->arg[4], kHelErrNone))
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
 	return kHelErrNone;
+}
+
+/*
+ * A space of its own: the whole usable range, and no program runs in it
+ * yet (threads come with helCreateThread), so mappings live in its table
+ * and are reached through helSubmitReadMemory / helSubmitWriteMemory.
+ */
+HelError hh_call_CreateSpace(struct hh_call *c)
+{
+	struct hh_space *s = hh_space_create(HH_SPACE_LOW, HH_SPACE_HIGH - HH_SPACE_LOW);
+	if (!s)
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a space");
+	return hh_call_give(c, &s->base);
 }

@@ -13,6 +13,7 @@
 #include "process.h"
 #include "queue.h"
 #include "slice.h"
+#include "space.h"
 #include "universe.h"
 #include "usermem.h"
 
@@ -73,6 +74,37 @@ static HelError run_copy(const struct copy *k)
 }
 
 /*
+ * The same through an address space: the range may cross mappings, and a
+ * part with no mapping is a fault.  Protections do not matter (OBJECTS.md §4.6).
+ */
+static HelError run_space_copy(const struct copy *k, const struct hh_space *space)
+{
+	if (k->buffer + k->length < k->buffer)
+		return kHelErrIllegalArgs;
+	if (k->address + k->length < k->address)
+		return kHelErrFault;
+	for (uint64_t done = 0; done < k->length;) {
+		uint64_t a = k->address + done;
+		const struct hh_mapping *m = hh_space_find(space, a);
+		char *view = m ? hh_memory_view(m->source) : NULL;
+		if (!view)
+			return kHelErrFault;
+		uint64_t n = m->addr + m->len - a;
+		if (n > k->length - done)
+			n = k->length - done;
+		if (n > PIECE)
+			n = PIECE;
+		char *at = view + m->offset + (a - m->addr);
+		HelError e = k->to_object ? hh_user_read(k->pid, k->buffer + done, at, (size_t)n)
+				: hh_user_write(k->pid, k->buffer + done, at, (size_t)n);
+		if (e)
+			return e;
+		done += n;
+	}
+	return kHelErrNone;
+}
+
+/*
  * helSubmitReadMemory and helSubmitWriteMemory: handle exists → queue →
  * handle type (OBJECTS.md §10), no QueueTooSmall check.  The copy runs at
  * once and its result is posted right away (QUEUES.md §6 allows it).
@@ -83,6 +115,18 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 	HelError e = hh_call_resolve(c, 0, 0, &target);
 	if (e || (e = hh_call_resolve(c, 4, HH_TYPE(HH_OBJ_QUEUE), &queue)))
 		return e;
+	if (hh_object_type(target.obj) == HH_OBJ_SPACE) {
+		struct hh_completion *done = hh_completion_new(sizeof(struct HelSimpleResult), c->arg[5]);
+		if (!done)
+			return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+		struct copy k = { .pid = c->proc->pid, .address = c->arg[1], .length = c->arg[2],
+			.buffer = c->arg[3], .to_object = to_object };
+		struct HelSimpleResult r = { .error = run_space_copy(&k, hh_space_of(target.obj)),
+			.reserved = 0 };
+		hh_completion_add(done, &r, sizeof(r));
+		hh_queue_post(hh_queue_of(queue.obj), done);
+		return kHelErrNone;
+	}
 	/* Queues map like memory but are no memory view; slices are rejected too. */
 	if (hh_object_type(target.obj) != HH_OBJ_MEMORY)
 		return hh_call_refuse(c, kHelErrBadDescriptor, "arg 0: handle %lld is a %s",

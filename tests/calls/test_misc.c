@@ -457,7 +457,6 @@ START_TEST(test_misc_not_yet_memory_calls)
 			kHelMapProtRead | kHelMapProtWrite, &area), kHelErrNone);
 	HelHandle h = 0, h2 = 0;
 	/* memory and address-space calls (should fail: not served yet) */
-	ck_assert_int_eq(helCreateSpace(&h), kHelErrUnsupportedOperation);
 	/* forking is for copy-on-write objects only (should fail) */
 	ck_assert_int_eq(helForkMemory(m, &h), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helCreateManagedMemory(4096, 0, &h, &h2), kHelErrUnsupportedOperation);
