@@ -41,6 +41,8 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 		_exit(127);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(127);
+	/* The emulator ignores SIGPIPE; ignored signals would stay ignored across exec. */
+	signal(SIGPIPE, SIG_DFL);
 	/* The emulator raised its own fd limit; the program gets the one it would have had. */
 	if (fd_limit->rlim_max)
 		setrlimit(RLIMIT_NOFILE, fd_limit);

@@ -55,6 +55,8 @@ static int start_loop(bool trace)
 {
 	hh_trace_enable(trace);
 	raise_fd_limit();
+	/* A trace piped into a reader that goes away must not take the kernel with it. */
+	signal(SIGPIPE, SIG_IGN);
 	int r = hh_loop_init();
 	if (r < 0) {
 		fprintf(stderr, "helhost: io_uring: %s\n", strerror(-r));
