@@ -17,18 +17,9 @@
 
 static int recv_fd(int sock)
 {
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	if (n != 1 || !cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
 	int fd;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
+	int n = hh_recv_fds(sock, &fd, 1, 0);
+	return n == 1 ? fd : n < 0 ? n : -EPROTO;
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -47,7 +38,7 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 	if (fd_limit->rlim_max)
 		setrlimit(RLIMIT_NOFILE, fd_limit);
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
-	if (listener < 0 || hh_send_listener(sock, listener) < 0)
+	if (listener < 0 || hh_send_fds(sock, &listener, 1) < 0)
 		_exit(127);
 	close(listener);
 	close(sock);

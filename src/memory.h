@@ -37,7 +37,6 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
 /* What helMapMemory can map: memory objects and queues. */
 struct hh_memory_source {
 	int fd;                 /* the emulator's memfd */
-	uint64_t ino;           /* its inode number */
 	uint64_t length;        /* the object's length in bytes */
 };
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,11 +42,6 @@ static struct {
 	struct hh_listener *head;
 	size_t count;
 } listeners;
-
-struct pending {
-	struct hh_listener *listener;
-	struct seccomp_notif req;
-};
 
 static void listener_event(struct hh_watcher *w, int res);
 
@@ -90,17 +87,81 @@ void hh_trap_close_all(void)
 		close_listener(listeners.head);
 }
 
+/*
+ * Who called, from /proc/TID/status: the caller's process in our PID
+ * namespace, and its thread and process ids as it sees them itself (the
+ * last numbers of NSpid and NStgid: a program in a PID namespace of its own
+ * registers with getpid() == 2).  Returns 0 or -errno.
+ */
+struct caller_ids {
+	pid_t tgid;             /* in our namespace */
+	pid_t inner_tid, inner_tgid;
+};
+
+static pid_t last_number(const char *list)
+{
+	const char *last = list;
+	for (const char *p = list; *p && *p != '\n'; p++)
+		if ((*p == ' ' || *p == '\t') && p[1] >= '0' && p[1] <= '9')
+			last = p + 1;
+	return (pid_t)atoi(last);
+}
+
+static int read_caller_ids(pid_t tid, struct caller_ids *ids)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	*ids = (struct caller_ids){ 0 };
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Tgid:", 5))
+			ids->tgid = (pid_t)atoi(line + 5);
+		else if (!strncmp(line, "NStgid:", 7))
+			ids->inner_tgid = last_number(line + 7);
+		else if (!strncmp(line, "NSpid:", 6))
+			ids->inner_tid = last_number(line + 6);
+	}
+	fclose(f);
+	return ids->tgid > 0 && ids->inner_tid > 0 && ids->inner_tgid > 0 ? 0 : -ESRCH;
+}
+
+/*
+ * The caller's call page: a memfd of its own that it sealed against
+ * shrinking, so that our mapping of it can never fault.
+ */
 static struct hh_callpage *take_page(int pidfd, int remote_fd)
 {
 	int memfd = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
 	if (memfd < 0)
 		return NULL;
-	void *page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	struct stat st;
+	void *page = MAP_FAILED;
+	int seals = fcntl(memfd, F_GET_SEALS);
+	if (seals >= 0 && (seals & F_SEAL_SHRINK) && !fstat(memfd, &st) &&
+			st.st_size >= (off_t)sizeof(struct hh_callpage))
+		page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	close(memfd);
 	return page == MAP_FAILED ? NULL : page;
 }
 
-/* Token 0: a thread's first call.  Returns its token or -errno. */
+/* The thread's end of its socketpair, on which replies carry memfds. */
+static int take_sock(int pidfd, int remote_fd)
+{
+	int sock = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(int);
+	if (sock < 0)
+		return -1;
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET ||
+			getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) || domain != AF_UNIX) {
+		close(sock);
+		return -1;
+	}
+	return sock;
+}
+
 /* Hand the alive page to a program that has none yet (its first thread). */
 static void give_alive_page(struct hh_listener *l, const struct seccomp_notif *req,
 		struct hh_callpage *page)
@@ -114,25 +175,52 @@ static void give_alive_page(struct hh_listener *l, const struct seccomp_notif *r
 	page->alive_fd = fd < 0 ? -1 : fd;
 }
 
-static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif *req)
+/* The process of a registering thread, known or new; its pidfd or -errno. */
+static int caller_pidfd(struct hh_listener *l, const struct seccomp_notif *req,
+		const struct caller_ids *ids, struct hh_process **known)
 {
-	pid_t tid = (pid_t)req->pid, pid = (pid_t)req->data.args[2];
-	struct hh_process *proc = hh_process_find(pid);
-	int pidfd = proc ? proc->pidfd : (int)syscall(SYS_pidfd_open, pid, 0);
+	*known = hh_process_find(ids->tgid);
+	if (*known)
+		return (*known)->pidfd;
+	int pidfd = (int)syscall(SYS_pidfd_open, ids->tgid, 0);
 	if (pidfd < 0)
 		return -ESRCH;
+	/* Still the caller, so the pidfd names the process that asked (no reused pid). */
+	uint64_t id = req->id;
+	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
+		close(pidfd);
+		return -ESRCH;
+	}
+	return pidfd;
+}
+
+/* Token 0: a thread's first call.  Returns its token or -errno. */
+static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif *req)
+{
+	pid_t tid = (pid_t)req->pid;
+	struct caller_ids ids;
+	struct hh_process *proc;
+	if (read_caller_ids(tid, &ids) < 0)
+		return -ESRCH;
+	int pidfd = caller_pidfd(l, req, &ids, &proc);
+	if (pidfd < 0)
+		return pidfd;
 	struct hh_callpage *page = take_page(pidfd, (int)req->data.args[1]);
-	if (!page || page->tid != tid || page->pid != pid) {
+	int sock = page ? take_sock(pidfd, page->sock) : -1;
+	if (!page || sock < 0 || page->tid != ids.inner_tid || page->pid != ids.inner_tgid) {
 		if (page)
 			munmap(page, sizeof(*page));
+		if (sock >= 0)
+			close(sock);
 		if (!proc)
 			close(pidfd);
 		return -EINVAL;
 	}
-	proc = hh_process_register(pid, pidfd, page->fork_image, page->image_nonce,
+	proc = hh_process_register(ids.tgid, pidfd, page->fork_image, page->image_nonce,
 			page->arena_base, page->arena_len);
 	if (!proc) {
 		munmap(page, sizeof(*page));
+		close(sock);
 		return -ENOMEM;
 	}
 	/* A tid seen before in this image: its old thread has ended. */
@@ -142,13 +230,13 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 			break;
 		}
 	}
-	struct hh_thread *t = hh_thread_register(proc, tid, page);
+	struct hh_thread *t = hh_thread_register(proc, tid, page, sock);
 	if (!t) {
 		munmap(page, sizeof(*page));
+		close(sock);
 		return -ENOMEM;
 	}
 	page->emu_flags = hh_trace_enabled() ? HH_EMU_TRACE : 0;
-	page->emu_pid = (int32_t)getpid();
 	give_alive_page(l, req, page);
 	return (int64_t)t->token;
 }
@@ -159,21 +247,6 @@ static void undo_map(struct hh_call *c)
 	struct hh_mm_plan discard = { .count = 0 };
 	if (hh_space_unmap(c->proc->space, c->arg[0], c->arg[1], &discard))
 		fprintf(stderr, "helhost: cannot undo a mapping of %s[%d]\n", c->proc->name, (int)c->proc->pid);
-}
-
-/* The slow way to the memfd behind a mapping: install it in the caller. */
-static HelError fetch_fd(struct pending *p, struct hh_call *c)
-{
-	const struct hh_mapping *m = hh_space_find(c->proc->space, c->arg[0]);
-	if (!m)
-		return kHelErrFault;
-	struct seccomp_notif_addfd addfd = { .id = p->req.id,
-		.srcfd = (uint32_t)hh_memory_source(m->source).fd, .newfd_flags = O_CLOEXEC };
-	int fd = ioctl(p->listener->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-	if (fd < 0)
-		return kHelErrNoMemory;
-	c->thread->page->out[0] = (uint64_t)fd;
-	return kHelErrNone;
 }
 
 static void trace_local(struct hh_call *c)
@@ -187,7 +260,39 @@ static void trace_local(struct hh_call *c)
 	hh_trace_end(&line, c, page->trace_error, page->trace_ns);
 }
 
-static HelError serve(struct pending *p, struct hh_thread *t)
+/* The emulator's fd of the memfd behind the mapping the plan just made at addr. */
+static int source_fd(const struct hh_call *c, uint64_t addr)
+{
+	const struct hh_mapping *m = hh_space_find(c->proc->space, addr);
+	return m ? hh_memory_source(m->source).fd : -1;
+}
+
+/*
+ * The memfds a plan maps go to the calling thread on its socket before the
+ * reply, so the shim finds them queued when it wakes: it needs no access to
+ * the emulator and no second trap.  If they cannot be sent, the maps name no
+ * fd and the shim undoes them.
+ */
+static void send_memfds(struct hh_call *c)
+{
+	int fds[HH_MAX_FDS];
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->plan.count; i++) {
+		struct hh_mm_op *op = &c->plan.ops[i];
+		if (op->kind != HH_MM_MAP)
+			continue;
+		int fd = op->fd >= 0 ? op->fd : source_fd(c, op->addr);
+		op->fd = fd < 0 ? -1 : (int32_t)n;
+		if (fd >= 0)
+			fds[n++] = fd;
+	}
+	if (n == 0 || hh_send_fds(c->thread->sock, fds, n) == 0)
+		return;
+	for (uint32_t i = 0; i < c->plan.count; i++)
+		c->plan.ops[i].fd = -1;
+}
+
+static HelError serve(struct hh_thread *t)
 {
 	struct hh_callpage *page = t->page;
 	struct hh_call c;
@@ -209,8 +314,6 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 		trace_local(&c);
 		return kHelErrNone;
 	}
-	if (c.number == HH_CALL_FETCH_FD)
-		return fetch_fd(p, &c);
 	if (c.number == HH_CALL_FORK_PREPARE) {
 		page->out[0] = hh_process_fork_prepare(c.proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
@@ -225,6 +328,7 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 	} else {
 		error = hh_call_dispatch(&c);
 	}
+	send_memfds(&c);
 	page->out[0] = c.out[0];
 	page->out[1] = c.out[1];
 	page->mm_count = c.plan.count;
@@ -234,15 +338,16 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 
 static void handle_one(struct hh_listener *l)
 {
-	struct pending p = { .listener = l };
-	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &p.req) < 0)
+	struct seccomp_notif req;
+	memset(&req, 0, sizeof(req));
+	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return;         /* the caller died before we looked (ENOENT) */
-	struct seccomp_notif_resp resp = { .id = p.req.id };
-	uint64_t token = p.req.data.args[0];
-	if (p.req.data.nr != (int)HH_TRAP_NR) {
+	struct seccomp_notif_resp resp = { .id = req.id };
+	uint64_t token = req.data.args[0];
+	if (req.data.nr != (int)HH_TRAP_NR) {
 		resp.error = -ENOSYS;
 	} else if (token == HH_TOKEN_REGISTER) {
-		int64_t r = register_thread(l, &p.req);
+		int64_t r = register_thread(l, &req);
 		if (r < 0)
 			resp.error = (int32_t)r;
 		else
@@ -250,10 +355,10 @@ static void handle_one(struct hh_listener *l)
 	} else {
 		struct hh_thread *t = hh_thread_by_token(token);
 		/* A stale or foreign token: the shim ends the program on EPERM. */
-		if (!t || !t->proc || t->tid != (pid_t)p.req.pid)
+		if (!t || !t->proc || t->tid != (pid_t)req.pid)
 			resp.error = -EPERM;
 		else
-			resp.val = serve(&p, t);
+			resp.val = serve(t);
 	}
 	/* Completions first: a caller that looks at its queue right away finds them. */
 	hh_loop_settle();
