@@ -249,15 +249,42 @@ static void undo_map(struct hh_call *c)
 		fprintf(stderr, "helhost: cannot undo a mapping of %s[%d]\n", c->proc->name, (int)c->proc->pid);
 }
 
-static void trace_local(struct hh_call *c)
+/* The calls the shim serves itself (shim/local.c): the only ones it reports. */
+static bool served_locally(uint32_t call)
+{
+	switch (call) {
+	case kHelCallYield:
+	case kHelCallGetClock:
+	case kHelCallWriteGsBase:
+	case kHelCallReadFsBase:
+	case kHelCallReadGsBase:
+	case kHelCallGetCurrentCpu:
+	case kHelCallFutexWake:
+	case kHelCallFutexWait:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A locally served call, reported for the trace.  The line names the
+ * calling thread, whatever the page says; with tracing off, or for a call
+ * the shim does not serve itself, a report is refused, so that a program
+ * cannot put lines of its choosing into the trace.
+ */
+static HelError trace_local(struct hh_call *c)
 {
 	struct hh_callpage *page = c->thread->page;
+	uint32_t call = page->trace_call;
+	if (!hh_trace_enabled() || !served_locally(call))
+		return kHelErrIllegalArgs;
 	struct hh_trace_line line;
-	c->number = page->trace_call;
+	c->number = call;
 	memcpy(c->arg, page->trace_arg, sizeof(page->trace_arg));
 	memcpy(c->out, page->trace_out, sizeof(page->trace_out));
 	hh_trace_begin(&line, c);
 	hh_trace_end(&line, c, page->trace_error, page->trace_ns);
+	return kHelErrNone;
 }
 
 /* The emulator's fd of the memfd behind the mapping the plan just made at addr. */
@@ -310,10 +337,8 @@ static HelError serve(struct hh_thread *t)
 		undo_map(&c);
 		return kHelErrNone;
 	}
-	if (c.number == HH_CALL_TRACE_LOCAL) {
-		trace_local(&c);
-		return kHelErrNone;
-	}
+	if (c.number == HH_CALL_TRACE_LOCAL)
+		return trace_local(&c);
 	if (c.number == HH_CALL_FORK_PREPARE) {
 		page->out[0] = hh_process_fork_prepare(c.proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
