@@ -12,6 +12,7 @@
 #include "calls.h"
 #include "launcher.h"
 #include "loop.h"
+#include "privilege.h"
 #include "process.h"
 #include "trace.h"
 #include "trap.h"
@@ -68,6 +69,15 @@ static int start_loop(bool trace)
 	return r;
 }
 
+/* Once the programs are started: serving needs no more than privilege.c keeps. */
+static int drop_privileges(void)
+{
+	int r = hh_privilege_drop();
+	if (r < 0)
+		fprintf(stderr, "helhost: cannot drop capabilities: %s\n", strerror(-r));
+	return r;
+}
+
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
@@ -94,6 +104,10 @@ static int cmd_run(int argc, char **argv)
 			return 1;
 		}
 		start = end + 1;
+	}
+	if (drop_privileges() < 0) {
+		hh_process_kill_all();
+		return 1;
 	}
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
@@ -136,6 +150,8 @@ static int cmd_serve(const char *fd_text)
 		fprintf(stderr, "helhost: auto-start: no listener (%s)\n", strerror(-r));
 		return 1;
 	}
+	if (drop_privileges() < 0)
+		return 1;
 	r = hh_loop_run(serve_done);
 	hh_process_kill_all();
 	hh_trap_close_all();
@@ -166,6 +182,12 @@ static int cmd_coverage(void)
 
 int main(int argc, char **argv)
 {
+	/* First of all: programs of our user must not reach into the kernel. */
+	int protect = hh_privilege_protect();
+	if (protect < 0) {
+		fprintf(stderr, "helhost: cannot make the emulator non-dumpable: %s\n", strerror(-protect));
+		return 1;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "--serve"))
