@@ -20,11 +20,13 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [--trace] [--isolate] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
-	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n", f);
+	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
+	      "--isolate gives each program a user and a PID namespace of its own:\n"
+	      "programs then reach each other only through Hel.\n", f);
 }
 
 static bool run_done(void)
@@ -81,11 +83,13 @@ static int drop_privileges(void)
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
-	bool trace = false;
+	bool trace = false, isolate = false;
 	int i = 0;
-	if (i < argc && !strcmp(argv[i], "--trace")) {
-		trace = true;
-		i++;
+	for (; i < argc && (!strcmp(argv[i], "--trace") || !strcmp(argv[i], "--isolate")); i++) {
+		if (!strcmp(argv[i], "--trace"))
+			trace = true;
+		else
+			isolate = true;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -99,7 +103,7 @@ static int cmd_run(int argc, char **argv)
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
 		argv[end < argc ? end : argc] = NULL;
-		if (end > start && hh_launch(&argv[start], &programs_fd_limit) < 0) {
+		if (end > start && hh_launch(&argv[start], &programs_fd_limit, isolate) < 0) {
 			hh_process_kill_all();
 			return 1;
 		}
