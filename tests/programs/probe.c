@@ -12,6 +12,11 @@
  *         and prints one line per attack, "NAME: ok" or "NAME: denied (why)";
  *         then publishes "attack-done".  With ADDR 0 a read counts as "ok"
  *         when Linux let it through to the (unmapped) address.
+ *     probe churn ROUNDS DIR
+ *         prints "ready" and waits for DIR/start; then ROUNDS times forks a
+ *         child that maps and unmaps fresh memory in a loop and kills it
+ *         (SIGKILL) once it has done some, wherever it is; prints "churned"
+ *         and waits for DIR/stop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -134,20 +140,26 @@ static int victim(const char *addr_file)
 	return e == kHelErrNone ? 0 : 1;
 }
 
+/* The script writes a file once it knows what to put there: wait up to 60 s. */
+static int wait_file(const char *path, unsigned long *pid, unsigned long *addr)
+{
+	for (int i = 0; i < 6000; i++) {
+		FILE *f = fopen(path, "r");
+		int n = f ? fscanf(f, "%lu %lx", pid, addr) : 0;
+		if (f)
+			fclose(f);
+		if (n == 2)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 static int attack(const char *target_file)
 {
 	HEL_CHECK(helNop());
 	unsigned long pid = 0, addr = 0;
-	/* The script writes the target once it knows it: wait up to 30 s. */
-	for (int i = 0; i < 3000; i++) {
-		FILE *f = fopen(target_file, "r");
-		int n = f ? fscanf(f, "%lu %lx", &pid, &addr) : 0;
-		if (f)
-			fclose(f);
-		if (n == 2)
-			break;
-		usleep(10000);
-	}
+	wait_file(target_file, &pid, &addr);
 	if (!pid) {
 		puts("attack: no target");
 		return 1;
@@ -164,6 +176,59 @@ static int attack(const char *target_file)
 	return 0;
 }
 
+static _Noreturn void map_forever(volatile uint64_t *count)
+{
+	for (;;) {
+		HelHandle h;
+		void *p;
+		HEL_CHECK(helAllocateMemory(1 << 16, 0, NULL, &h));
+		HEL_CHECK(helMapMemory(h, kHelNullHandle, NULL, 0, 1 << 16,
+				kHelMapProtRead | kHelMapProtWrite, &p));
+		HEL_CHECK(helUnmapMemory(kHelNullHandle, p, 1 << 16));
+		HEL_CHECK(helCloseDescriptor(kHelThisUniverse, h));
+		__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static int wait_exists(const char *dir, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int i = 0; i < 6000; i++) {
+		if (access(path, F_OK) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int churn(int rounds, const char *dir)
+{
+	HEL_CHECK(helNop());
+	volatile uint64_t *count = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (count == MAP_FAILED)
+		return 1;
+	puts("ready");
+	if (wait_exists(dir, "start") < 0)
+		return 1;
+	for (int r = 0; r < rounds; r++) {
+		*count = 0;
+		pid_t child = fork();
+		if (child < 0)
+			return 1;
+		if (child == 0)
+			map_forever(count);
+		/* Some maps done (up to 60 s), then the kill lands wherever the child is. */
+		for (int i = 0; i < 60000 && __atomic_load_n(count, __ATOMIC_RELAXED) < 20 + (uint64_t)r; i++)
+			usleep(1000);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	puts("churned");
+	return wait_exists(dir, "stop") < 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -171,6 +236,8 @@ int main(int argc, char **argv)
 		return victim(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "attack"))
 		return attack(argv[2]);
-	fputs("usage: probe victim ADDRFILE | probe attack TARGETFILE\n", stderr);
+	if (argc == 4 && !strcmp(argv[1], "churn"))
+		return churn(atoi(argv[2]), argv[3]);
+	fputs("usage: probe victim ADDRFILE | probe attack TARGETFILE | probe churn ROUNDS DIR\n", stderr);
 	return 2;
 }

@@ -1,0 +1,50 @@
+#!/bin/sh
+# The emulator, run by root: which capabilities it keeps, what a root
+# program can still do to it, and that memfds sent to a thread killed before
+# it received them do not stay behind in the emulator.
+set -u
+emu=$1 probe=$2
+fail=0
+check() { # description, expected, actual
+	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
+}
+[ "$(id -u)" = 0 ] || { echo "not root: the emulator's fds and capabilities are not readable: skipped"; exit 77; }
+dir=$(mktemp -d)
+started=""
+cleanup() { for p in $started; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"; }
+trap cleanup EXIT
+wait_line() { # file, line: up to 60 s
+	for i in $(seq 600); do grep -qx "$2" "$1" && return 0; sleep 0.1; done; return 1
+}
+fds() { ls "/proc/$1/fd" | wc -l; }
+
+# Children killed while they map, 50 times: wherever a kill lands (also
+# between the emulator's send of a memfd and the child's receive), the
+# emulator ends with the fds it had before the first child.
+"$emu" run "$probe" churn 50 "$dir" >"$dir/churn" 2>&1 &
+pid=$!; started="$started $pid"
+wait_line "$dir/churn" ready; check "the churning program starts" 0 $?
+base=$(fds "$pid")
+[ "$base" -gt 3 ]; check "the emulator's fds are countable ($base)" 0 $?
+touch "$dir/start"
+wait_line "$dir/churn" churned; check "50 mapping children killed" 0 $?
+now=$(fds "$pid")
+for i in $(seq 300); do now=$(fds "$pid"); [ "$now" = "$base" ] && break; sleep 0.1; done
+check "the emulator holds as many fds as before the children" "$base" "$now"
+
+# Capabilities: started as root it keeps CAP_SYS_PTRACE (19) and CAP_SYS_NICE (23).
+check "permitted capabilities" 0000000000880000 "$(sed -n 's/^CapPrm:\t//p' /proc/$pid/status)"
+check "effective capabilities" 0000000000880000 "$(sed -n 's/^CapEff:\t//p' /proc/$pid/status)"
+check "bounding set" 0000000000880000 "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)"
+touch "$dir/stop"
+wait "$pid"; check "the churning program ends well" 0 $?
+
+# Honest limit: a root program has CAP_SYS_PTRACE and reaches the emulator anyway.
+"$emu" run "$probe" attack "$dir/t" >"$dir/root" 2>&1 &
+pid=$!; started="$started $pid"
+for i in $(seq 300); do [ "$(cat /proc/$pid/comm 2>/dev/null)" = helhost ] && break; sleep 0.1; done
+echo "$pid 0" >"$dir/t.new"; mv "$dir/t.new" "$dir/t"
+wait "$pid"; check "a root program attacks its emulator" 0 $?
+grep -q "^ptrace: ok" "$dir/root"; check "a root program can ptrace the non-dumpable emulator" 0 $?
+[ $fail = 0 ] || cat "$dir/churn" "$dir/root"
+exit $fail
