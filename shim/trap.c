@@ -196,7 +196,8 @@ static long register_trap(int fd)
 
 static void map_alive_page(int fd)
 {
-	char *base = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* Read-only: the emulator owns the word and has marked its waiters (src/alive.c). */
+	char *base = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)
 		return;         /* waits then just do not notice the emulator's death */

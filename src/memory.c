@@ -1,6 +1,7 @@
 #include "memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -52,12 +53,17 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 	struct hh_memory *mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return kHelErrNoMemory;
-	mem->memfd = memfd_create("hel-memory", MFD_CLOEXEC);
+	mem->memfd = memfd_create("hel-memory", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mem->memfd < 0) {
 		free(mem);
 		return kHelErrNoMemory;
 	}
-	if (size > INT64_MAX || ftruncate(mem->memfd, (off_t)size) < 0) {
+	/*
+	 * Programs that map the object hold its memfd: none may shrink it under
+	 * the others' and our mappings (they would fault).  Objects only grow.
+	 */
+	if (size > INT64_MAX || ftruncate(mem->memfd, (off_t)size) < 0 ||
+			fcntl(mem->memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
 		close(mem->memfd);
 		free(mem);
 		return kHelErrNoMemory;

@@ -1,5 +1,6 @@
 #include "queue.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -47,10 +48,12 @@ HelError hh_queue_create(const struct HelQueueParameters *params, struct hh_queu
 	struct hh_queue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return kHelErrNoMemory;
-	q->memfd = memfd_create("hel-queue", MFD_CLOEXEC);
+	q->memfd = memfd_create("hel-queue", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (q->memfd < 0)
 		goto fail_free;
-	if (ftruncate(q->memfd, (off_t)length) < 0)
+	/* The program holds the memfd to map it: it must not resize what we write into. */
+	if (ftruncate(q->memfd, (off_t)length) < 0 ||
+			fcntl(q->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 		goto fail_close;
 	q->map = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, q->memfd, 0);
 	if (q->map == MAP_FAILED)

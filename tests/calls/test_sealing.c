@@ -1,0 +1,158 @@
+/*
+ * Memfds a program holds cannot be turned against others: memory objects
+ * and queues cannot shrink under the emulator's and other programs'
+ * mappings, and the emulator's alive page cannot be written.  A program
+ * reaches the file behind its own mapping through /proc/self/map_files
+ * (root only) or keeps a writable mapping; both are tried here, each next
+ * to a positive control on an unsealed memfd of its own.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hq.h"
+
+/* The first mapping whose line in /proc/self/maps names the memfd; its range in *range. */
+static void *find_mapping(const char *memfd_name, char *range, size_t size)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	ck_assert_ptr_nonnull(f);
+	char line[512];
+	void *found = NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long lo;
+		if (strstr(line, memfd_name) && sscanf(line, "%lx-", &lo) == 1) {
+			snprintf(range, size, "%.*s", (int)strcspn(line, " "), line);
+			found = (void *)lo;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The file behind a mapping, read-write, through map_files (needs CAP_SYS_ADMIN). */
+static int open_behind(const char *range)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/self/map_files/%s", range);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* Positive control: an unsealed memfd of our own shrinks through map_files. */
+static void own_memfd_shrinks(void)
+{
+	int own = memfd_create("sealing-control", MFD_CLOEXEC);
+	ck_assert_int_ge(own, 0);
+	ck_assert_int_eq(ftruncate(own, 4096), 0);
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	close(own);
+	char range[64];
+	ck_assert_ptr_eq(find_mapping("sealing-control", range, sizeof(range)), p);
+	int fd = open_behind(range);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	close(fd);
+	munmap(p, 4096);
+}
+
+START_TEST(test_sealing_memory_object_cannot_shrink)
+{
+	if (geteuid() != 0)
+		return;     /* map_files needs CAP_SYS_ADMIN: nothing to try */
+	own_memfd_shrinks();
+	/* should fail: shrinking the object's memfd (EPERM); the mapping stays whole */
+	HelHandle mem;
+	char *p, range[64];
+	ck_assert_int_eq(helAllocateMemory(2 * 4096, 0, NULL, &mem), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, NULL, 0, 2 * 4096,
+			kHelMapProtRead | kHelMapProtWrite, (void **)&p), kHelErrNone);
+	ck_assert_ptr_eq(find_mapping("hel-memory", range, sizeof(range)), p);
+	int fd = open_behind(range);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	close(fd);
+	p[2 * 4096 - 1] = 7;        /* would be SIGBUS after a shrink */
+	ck_assert_int_eq(p[2 * 4096 - 1], 7);
+}
+END_TEST
+
+START_TEST(test_sealing_queue_cannot_resize)
+{
+	if (geteuid() != 0)
+		return;
+	own_memfd_shrinks();
+	/* should fail: shrinking or growing a queue's memfd (EPERM) */
+	struct hq q;
+	char range[64];
+	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	ck_assert_ptr_nonnull(find_mapping("hel-queue", range, sizeof(range)));
+	int fd = open_behind(range);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(ftruncate(fd, 1 << 24), -1);
+	ck_assert_int_eq(errno, EPERM);
+	close(fd);
+	/* the queue still works */
+	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 5), kHelErrNone);
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq((uintptr_t)e->context, 5);
+}
+END_TEST
+
+START_TEST(test_sealing_alive_page_read_only)
+{
+	/* Positive control: a read-only shared mapping of our own memfd can become writable. */
+	int own = memfd_create("sealing-control", MFD_CLOEXEC);
+	ck_assert_int_ge(own, 0);
+	ck_assert_int_eq(ftruncate(own, 4096), 0);
+	void *mine = mmap(NULL, 4096, PROT_READ, MAP_SHARED, own, 0);
+	ck_assert_ptr_ne(mine, MAP_FAILED);
+	ck_assert_int_eq(mprotect(mine, 4096, PROT_READ | PROT_WRITE), 0);
+	/* should fail: making libhel's mapping of the alive page writable */
+	ck_assert_int_eq(helNop(), kHelErrNone);
+	char range[64];
+	void *alive = find_mapping("helhost-alive", range, sizeof(range));
+	ck_assert_ptr_nonnull(alive);
+	ck_assert_int_eq(mprotect(alive, 4096, PROT_READ | PROT_WRITE), -1);
+	if (geteuid() != 0)
+		return;
+	/* should fail: writing it, or mapping it writable anew, through its file */
+	int fd = open_behind(range);
+	ck_assert_int_ge(fd, 0);
+	uint32_t word = 0x40000000;     /* FUTEX_OWNER_DIED */
+	ck_assert_int_eq(pwrite(fd, &word, sizeof(word), 64), -1);
+	ck_assert_ptr_eq(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED);
+	close(fd);
+}
+END_TEST
+
+static Suite *sealing_suite(void)
+{
+	Suite *s = suite_create("sealing");
+	TCase *tc = tcase_create("sealing");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_sealing_memory_object_cannot_shrink);
+	tcase_add_test(tc, test_sealing_queue_cannot_resize);
+	tcase_add_test(tc, test_sealing_alive_page_read_only);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sealing_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
