@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,10 +129,10 @@ static void fork_child(void)
 		munmap(self.page, sizeof(*self.page));
 	self.page = NULL;
 	self.token = 0;
-	self.sock = -1;
 	/* Every thread socket here is the parent's (ours included): a memfd sent to them is not ours. */
 	for (struct self *s = proc.threads; s; s = s->next)
 		close(s->sock);
+	self.sock = -1;
 	proc.threads = NULL;
 	pthread_mutex_init(&proc.threads_lock, NULL);
 	proc.nonce = fresh_nonce();
