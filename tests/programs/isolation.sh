@@ -106,19 +106,23 @@ grep -q "victim: attack-done seen" "$dir/isolated"; check "under --isolate, Hel 
 attack_emulator "$dir/emu" --isolate; check "attack on the emulator under --isolate runs" 0 $?
 expect "$dir/emu" denied "under --isolate, the emulator" $emulator_attacks
 
-# A debugger of the same user, outside, attaches to an isolated program.
-if command -v gdb >/dev/null; then
+# A debugger of the same user, outside, attaches to a program, isolated or not.
+gdb_attach() { # helhost run options...
 	rm -f "$dir/addr"
-	$as_user "$emu" run --isolate "$probe" victim "$dir/addr" >"$dir/gdb-run" 2>&1 &
+	$as_user "$emu" run "$@" "$probe" victim "$dir/addr" >"$dir/gdb-run" 2>&1 &
 	pid=$!; started="$started $pid"
 	if wait_file "$dir/addr"; then
 		victim=$(pgrep -f "^$probe victim $dir/addr")
 		$as_user timeout 60 gdb -nx -batch -p "$victim" -ex bt >"$dir/gdb" 2>&1
-		grep -q "helFutexWait" "$dir/gdb"; check "gdb -p (same user, outside) shows the isolated program's stack" 0 $?
+		grep -q "helFutexWait" "$dir/gdb"; check "gdb -p (same user, outside) shows the stack, options '$*'" 0 $?
 	else
 		check "the program for gdb started" 0 1
 	fi
 	kill -9 "$pid"; wait "$pid" 2>/dev/null
+}
+if command -v gdb >/dev/null; then
+	gdb_attach
+	gdb_attach --isolate
 else
 	echo "gdb not installed: gdb -p not checked"
 fi
