@@ -13,8 +13,11 @@
  *                   emulator would otherwise have to hold too (the tracer's
  *                   permitted set must contain the tracee's).
  *   CAP_SYS_NICE    helSetPriority above the default (a negative nice value).
- * Everything else goes, from the bounding set too, once the programs are
- * launched (they get theirs from the bounding set at exec).
+ * Everything else goes, from the bounding set too (where CAP_SETPCAP allows),
+ * once the programs are launched (they get theirs from the bounding set at
+ * exec).  Without CAP_SYS_PTRACE (a container may withhold it) the emulator
+ * reaches root programs only because its permitted set equals theirs, so
+ * then it keeps its set as it is.
  */
 #include "privilege.h"
 
@@ -52,10 +55,12 @@ int hh_privilege_drop(void)
 		return -errno;
 	if (!data[0].permitted && !data[1].permitted && !data[0].inheritable && !data[1].inheritable)
 		return 0;       /* nothing to give up: the usual case */
+	if (!(data[0].permitted & (1u << CAP_SYS_PTRACE)))
+		return 0;
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which goes next. */
 	for (int cap = 0; cap <= last_cap(); cap++)
 		if (cap >= 32 || !(KEPT & (1u << cap)))
-			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
 				return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -errno;
