@@ -149,8 +149,12 @@ static bool range_writable(uintptr_t a, size_t len)
 	}
 }
 
-/* Fewer than 8 bytes: the kernel copies exactly these, or answers EFAULT. */
-static bool write_small(void *dst, const void *src, size_t len)
+/*
+ * The kernel copies exactly these bytes, or answers EFAULT: for fewer than
+ * 8 bytes, and at address 0, where rt_sigprocmask would take the NULL oset
+ * for "no old set wanted" and succeed.
+ */
+static bool write_exact(void *dst, const void *src, size_t len)
 {
 	struct iovec local = { (void *)src, len }, remote = { dst, len };
 	return sys6(SYS_process_vm_writev, getpid(), (long)&local, 1, (long)&remote, 1, 0) == (long)len;
@@ -165,8 +169,8 @@ HelError hh_shim_put(void *dst, const void *src, size_t len)
 	}
 	if (a + len < a)
 		return kHelErrFault;
-	if (len < PROBE_LEN)
-		return write_small(dst, src, len) ? kHelErrNone : kHelErrFault;
+	if (len < PROBE_LEN || !a)
+		return write_exact(dst, src, len) ? kHelErrNone : kHelErrFault;
 	if (!range_writable(a, len))
 		return kHelErrFault;
 	memcpy(dst, src, len);
