@@ -123,6 +123,8 @@ bool hh_shim_readable(const void *p, size_t len)
 
 HelError hh_shim_get(void *dst, const void *src, size_t len)
 {
+	if (!len)
+		return kHelErrNone;     /* nothing to read, wherever src points */
 	if (!hh_shim_readable(src, len))
 		return kHelErrFault;
 	memcpy(dst, src, len);
@@ -163,7 +165,9 @@ static bool write_exact(void *dst, const void *src, size_t len)
 HelError hh_shim_put(void *dst, const void *src, size_t len)
 {
 	uintptr_t a = (uintptr_t)dst;
-	if (!len || known(dst, len, PROT_WRITE)) {
+	if (!len)
+		return kHelErrNone;
+	if (known(dst, len, PROT_WRITE)) {
 		memcpy(dst, src, len);
 		return kHelErrNone;
 	}

@@ -467,6 +467,7 @@ START_TEST(test_pointers_read_write_memory)
 		ck_assert_int_eq(one_simple(&s, ctx++), kHelErrFault);
 	}
 	ck_assert_int_eq(helNop(), kHelErrNone);
+	free(pl.heap);
 }
 END_TEST
 
@@ -508,6 +509,7 @@ START_TEST(test_pointers_receive_buffer)
 	for (size_t i = 0; i < 6; i++, ctx += 2)
 		ck_assert_int_eq(send_receive(&s, ctx, message, bad[i]), kHelErrFault);
 	ck_assert_int_eq(helNop(), kHelErrNone);
+	free(pl.heap);
 }
 END_TEST
 
