@@ -44,15 +44,11 @@ int hh_shim_maps_lookup(uint64_t addr, uint64_t len, uint32_t *prot);
  * is used directly; any other address is probed with a syscall that
  * answers EFAULT instead of faulting.
  */
-/* True if [p, p+len) is known readable without asking Linux. */
-bool hh_shim_known_readable(const void *p, size_t len);
 /* True if [p, p+len) can be read without a fault (known, or probed now). */
 bool hh_shim_readable(const void *p, size_t len);
 /* Copy from the program's src; kHelErrFault, and dst untouched, if it is not readable. */
 HelError hh_shim_get(void *dst, const void *src, size_t len);
-/* Copy to the program's dst; kHelErrFault if it is not writable. */
-HelError hh_shim_put(void *dst, const void *src, size_t len);
-/* hh_shim_put of an output after a call that answered e: e, or kHelErrFault if e was none. */
+/* Copy an output to the program's dst after a call that answered e: e, or kHelErrFault if e was none and dst is not writable. */
 HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len);
 /* Store value into the output *ptr of a call that answered e (hh_shim_store). */
 #define HH_STORE(e, ptr, value) hh_shim_store((e), (ptr), \
