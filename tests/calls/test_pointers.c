@@ -558,6 +558,34 @@ START_TEST(test_pointers_effect_stays)
 }
 END_TEST
 
+START_TEST(test_pointers_name_lengths)
+{
+	/*
+	 * libhel measures a name before the emulator reads it: it stops after
+	 * 256 bytes (longer than any name) and never reads past a NUL, so a
+	 * long name is refused as too long, and only a name that runs into
+	 * memory it cannot read is a fault.
+	 */
+	fixture();
+	unsigned char *fence = anon_pages(2);
+	ck_assert_int_eq(mprotect(fence + PAGE, PAGE, PROT_NONE), 0);
+	/* 300 bytes without a NUL, then readable memory (should fail: too long) */
+	memset(fence, 'x', 300);
+	ck_assert_int_eq(helhost_publish((char *)fence, fx.lane2), kHelErrIllegalArgs);
+	/* 100 bytes without a NUL up to the PROT_NONE page (should fail: fault) */
+	char *edge = (char *)fence + PAGE - 100;
+	memset(edge, 'y', 100);
+	ck_assert_int_eq(helhost_publish(edge, fx.lane2), kHelErrFault);
+	ck_assert_int_eq(helhost_unpublish(edge), kHelErrFault);
+	/* the same name ending in a NUL just before the border (should succeed) */
+	edge[99] = 0;
+	ck_assert_int_eq(helhost_publish(edge, fx.lane2), kHelErrNone);
+	ck_assert_int_eq(helhost_unpublish(edge), kHelErrNone);
+	/* the empty name is refused by the registry, not faulted (should fail) */
+	ck_assert_int_eq(helhost_publish("", fx.lane2), kHelErrIllegalArgs);
+}
+END_TEST
+
 static Suite *pointers_suite(void)
 {
 	Suite *s = suite_create("pointers");
@@ -568,6 +596,7 @@ static Suite *pointers_suite(void)
 	tcase_add_test(tc, test_pointers_receive_buffer);
 	tcase_add_test(tc, test_pointers_heap_page_protected);
 	tcase_add_test(tc, test_pointers_effect_stays);
+	tcase_add_test(tc, test_pointers_name_lengths);
 	suite_add_tcase(s, tc);
 	return s;
 }
