@@ -244,8 +244,7 @@ START_TEST(test_futex_wake_across_programs)
 {
 	int *w = hel_words(1, NULL);
 	volatile int *word = &w[0], *ready = &w[16], *back = &w[32];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* child: wait until the parent changes the word and wakes us */
 		__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
@@ -277,8 +276,7 @@ START_TEST(test_futex_wait_across_programs_woken_by_child)
 	/* should succeed: the parent blocks with no deadline, the child wakes it */
 	int *w = hel_words(1, NULL);
 	volatile int *word = &w[100];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		usleep(50000);
 		__atomic_store_n(word, 7, __ATOMIC_RELEASE);

@@ -565,8 +565,7 @@ START_TEST(test_indirect_map_fork_keeps_holes)
 	HelHandle ind = indirect(1);
 	alter(ind, 0, mem, 0, PAGE);
 	char *p = map_rw(ind, 0, 4 * PAGE);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* The child has the range too, hole included. */
 		void *q = NULL;

@@ -732,8 +732,7 @@ START_TEST(test_memory_fork_shares_mappings)
 	HelHandle h = alloc_pages(2);
 	volatile char *p = map_rw(h, 0, 2 * PAGE);
 	p[0] = 'P';
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* The child sees the parent's write made before the fork... */
 		CHILD_CHECK(p[0] == 'P');

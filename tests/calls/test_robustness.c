@@ -20,6 +20,7 @@
 
 #include "child.h"
 #include "hq.h"
+#include "task.h"
 
 #define PAGE 4096ul
 #define RW (kHelMapProtRead | kHelMapProtWrite)
@@ -182,17 +183,15 @@ START_TEST(test_robustness_kill_child_in_calls)
 	volatile int *progress = &p.shared[4];
 	for (int round = 0; round < 5; round++) {
 		__atomic_store_n(progress, 0, __ATOMIC_RELEASE);
-		pid_t pid = fork();
-		ck_assert_int_ge(pid, 0);
+		pid_t pid = fork_tied();
 		if (!pid)
 			busy_child(progress);
-		/* The child is really making calls before it is killed. */
-		int64_t end = now_ns() + 5000 * MS;
-		while (__atomic_load_n(progress, __ATOMIC_ACQUIRE) < 3 && now_ns() < end)
+		/* The child is really making calls, many rounds of them, when it is killed. */
+		int64_t end = now_ns() + 20000 * MS;
+		while (__atomic_load_n(progress, __ATOMIC_ACQUIRE) < 20 && now_ns() < end)
 			usleep(1000);
-		usleep(100000);
 		int done = __atomic_load_n(progress, __ATOMIC_ACQUIRE);
-		ck_assert_msg(done >= 3, "round %d: the child made only %d rounds of calls", round, done);
+		ck_assert_msg(done >= 20, "round %d: the child made only %d rounds of calls", round, done);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
 		int status = wait_child(pid, 5000);
 		ck_assert(WIFSIGNALED(status));
@@ -209,8 +208,7 @@ START_TEST(test_robustness_kill_child_in_futex_wait)
 	parent_setup(&p);
 	int *word = (int *)&p.shared[64];
 	volatile int *ready = &p.shared[128];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		helNop();
 		__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
@@ -218,7 +216,7 @@ START_TEST(test_robustness_kill_child_in_futex_wait)
 			helFutexWait(word, 0, kHelWaitInfinite);
 	}
 	ck_assert_int_eq(await_word(ready, 1, 5000), 0);
-	usleep(50000);
+	await_futex_sleep(pid, pid);
 	/* the child is still blocked */
 	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
@@ -239,8 +237,7 @@ START_TEST(test_robustness_child_exits_with_pending_waits)
 	struct parent p;
 	parent_setup(&p);
 	volatile uint64_t *ids = (volatile uint64_t *)&p.shared[256];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* Far clock waits in its own queue, and soon ones nobody will read. */
 		struct hq q;
@@ -255,13 +252,16 @@ START_TEST(test_robustness_child_exits_with_pending_waits)
 		CHILD_CHECK(helSubmitAwaitClock(now + 3600000000000ull, p.q.handle, 0xc41d, &id)
 				== kHelErrNone);
 		ids[0] = id;
+		ids[1] = now;
 		_exit(0);
 	}
 	int status = wait_child(pid, 5000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	/* Give the soon waits of the dead child time to fire. */
-	usleep(30000);
+	/* Once a wait of ours with the same deadline fired, so did the dead child's soon waits. */
+	uint64_t id;
+	ck_assert_int_eq(helSubmitAwaitClock(ids[1] + 10000000ull, p.q.handle, 0x500, &id), kHelErrNone);
+	expect_element(&p.q, 0x500, kHelErrNone);
 	parent_works(&p);
 	/* should succeed: the child's wait is pending in the parent's queue and can be cancelled */
 	ck_assert_uint_ne(ids[0], 0);
@@ -278,8 +278,7 @@ START_TEST(test_robustness_child_closes_all_handles)
 	HelHandle last;
 	ck_assert_int_eq(helCreateUniverse(&last), kHelErrNone);
 	volatile int *done = &p.shared[512], *checked = &p.shared[513];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* Handles count up from 1: this closes every one the child has. */
 		for (HelHandle h = 1; h <= last; h++)
@@ -316,8 +315,7 @@ START_TEST(test_robustness_universe_copied_at_fork)
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &before), kHelErrNone);
 	int go[2];
 	ck_assert_int_eq(pipe(go), 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		char c;
 		CHILD_CHECK(read(go[0], &c, 1) == 1);
@@ -368,8 +366,7 @@ START_TEST(test_robustness_orphan_keeps_universe)
 	struct parent p;
 	parent_setup(&p);
 	volatile int *result = &p.shared[600];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		orphan_parent = getpid();
 		pid_t grandchild = fork();

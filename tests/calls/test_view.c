@@ -299,8 +299,7 @@ START_TEST(test_memory_rw_memory_from_forked_child)
 	HelHandle mem = new_memory(PAGE);
 	char *m = map_rw(mem, 0, PAGE);
 	strcpy(m + 64, "parent");
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		struct sq s;
 		sq_open(&s);
@@ -539,8 +538,7 @@ START_TEST(test_slice_transfer_and_fork)
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	ck_assert_int_eq(helTransferDescriptor(sl, universe, &there), kHelErrNone);
 	ck_assert_int_gt(there, 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		void *p = NULL;
 		if (helMapMemory(sl, kHelNullHandle, NULL, 0, PAGE, RW, &p) != kHelErrNone)
