@@ -395,7 +395,7 @@ static Suite *cow_suite(void)
 {
 	Suite *s = suite_create("cow");
 	TCase *tc = tcase_create("cow");
-	tcase_set_timeout(tc, 10);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cow_copy_on_write_sees_source_at_creation);
 	tcase_add_test(tc, test_cow_copy_on_write_source_writes_not_shown);
 	tcase_add_test(tc, test_cow_copy_on_write_writes_stay_private);

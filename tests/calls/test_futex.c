@@ -199,7 +199,7 @@ START_TEST(test_futex_wake_wakes_thread)
 	struct waiter w = { .word = &words[7], .expected = 0 };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, waiter_main, &w), 0);
-	ck_assert_int_eq(await_word(&w.ready, 1, 5000), 0);
+	ck_assert_int_eq(await_word(&w.ready, 1, 20000), 0);
 	/* It blocks; the word is not changed, so only a wake-up ends the wait. */
 	await_futex_sleep(getpid(), w.tid);
 	ck_assert_int_eq(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE), 0);
@@ -210,7 +210,7 @@ START_TEST(test_futex_wake_wakes_thread)
 	/* should succeed: the wake ends the wait */
 	int64_t woken = now_ns();
 	ck_assert_int_eq(helFutexWake(&words[7]), kHelErrNone);
-	join_within(t, 2000);
+	join_within(t, 20000);
 	ck_assert_int_eq(w.error, kHelErrNone);
 	ck_assert_int_ge(w.woke_at, woken);
 }
@@ -230,12 +230,12 @@ START_TEST(test_futex_wake_through_other_mapping)
 	struct waiter w = { .word = word_a, .expected = 5 };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, waiter_main, &w), 0);
-	ck_assert_int_eq(await_word(&w.ready, 1, 5000), 0);
+	ck_assert_int_eq(await_word(&w.ready, 1, 20000), 0);
 	await_futex_sleep(getpid(), w.tid);
 	ck_assert_int_eq(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE), 0);
 	/* should succeed */
 	ck_assert_int_eq(helFutexWake(word_b), kHelErrNone);
-	join_within(t, 2000);
+	join_within(t, 20000);
 	ck_assert_int_eq(w.error, kHelErrNone);
 }
 END_TEST
@@ -255,17 +255,17 @@ START_TEST(test_futex_wake_across_programs)
 		CHILD_CHECK(helFutexWake((int *)back) == kHelErrNone);
 		_exit(0);
 	}
-	ck_assert_int_eq(await_word(ready, 1, 5000), 0);
+	ck_assert_int_eq(await_word(ready, 1, 20000), 0);
 	await_futex_sleep(pid, pid);
 	/* should succeed: change the word, wake the child */
 	__atomic_store_n(word, 1, __ATOMIC_RELEASE);
 	ck_assert_int_eq(helFutexWake((int *)word), kHelErrNone);
 	/* should succeed: the child wakes us (or has already changed the word) */
-	int64_t end = now_ns() + 5000 * MS;
+	int64_t end = now_ns() + 20000 * MS;
 	while (__atomic_load_n(back, __ATOMIC_ACQUIRE) == 0 && now_ns() < end)
 		ck_assert_int_eq(helFutexWait((int *)back, 0, now_ns() + 100 * MS), kHelErrNone);
 	ck_assert_int_eq(*back, 1);
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
@@ -286,7 +286,7 @@ START_TEST(test_futex_wait_across_programs_woken_by_child)
 	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == 0)
 		ck_assert_int_eq(helFutexWait((int *)word, 0, kHelWaitInfinite), kHelErrNone);
 	ck_assert_int_eq(*word, 7);
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 }
@@ -296,7 +296,7 @@ static Suite *futex_suite(void)
 {
 	Suite *s = suite_create("futex");
 	TCase *tc = tcase_create("futex");
-	tcase_set_timeout(tc, 10);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_futex_wait_value_mismatch);
 	tcase_add_test(tc, test_futex_wait_deadline);
 	tcase_add_test(tc, test_futex_wait_bad_deadline);

@@ -577,7 +577,7 @@ START_TEST(test_indirect_map_fork_keeps_holes)
 			_exit(1);
 		_exit(0);
 	}
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	/* the parent's range is as it was */
@@ -590,7 +590,7 @@ static Suite *indirect_suite(void)
 {
 	Suite *s = suite_create("indirect");
 	TCase *tc = tcase_create("indirect");
-	tcase_set_timeout(tc, 10);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_indirect_create_lengths);
 	tcase_add_test(tc, test_indirect_create_memory_calls);
 	tcase_add_test(tc, test_indirect_alter_check_order);

@@ -591,7 +591,7 @@ static Suite *misc_suite(void)
 {
 	Suite *s = suite_create("misc");
 	TCase *tc = tcase_create("misc");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_misc_nop_succeeds);
 	tcase_add_test(tc, test_misc_yield_succeeds);
 	tcase_add_test(tc, test_misc_log_every_severity);

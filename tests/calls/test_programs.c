@@ -36,7 +36,7 @@ static void unique_name(char out[64], const char *base)
 static HelError one(struct hq *q, HelHandle lane, struct HelAction a, void *result, size_t size)
 {
 	ck_assert_int_eq(helSubmitAsync(lane, &a, 1, q->handle, 0, 0), kHelErrNone);
-	struct HelElement *e = hq_next(q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	if (result)
 		memcpy(result, hq_payload(e), size);
@@ -142,13 +142,13 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 	hq_expect_empty(&q);      /* the child holds b */
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 7);
 	ck_assert_int_eq(((struct HelInlineResult *)hq_payload(e))->error, kHelErrEndOfLane);
 	/* and the emulator carries on */
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 8), kHelErrNone);
-	e = hq_next(&q, hq_deadline_ms(5000));
+	e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_uint_eq((uintptr_t)e->context, 8);
 }
 END_TEST
@@ -264,7 +264,7 @@ START_TEST(test_programs_registry_errors)
 	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
 	ck_assert_int_eq(helhost_submit_lookup(later, -1, q.handle, 5, &id), kHelErrNone);
 	ck_assert_int_eq(helCancelAsync(q.handle, id), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_uint_eq((uintptr_t)e->context, 5);
 	ck_assert_int_eq(((struct HelHandleResult *)hq_payload(e))->error, kHelErrCancelled);
 	ck_assert_int_eq(helhost_submit_lookup(later, -1, 12345, 5, &id), kHelErrNoDescriptor);
@@ -275,7 +275,7 @@ static Suite *programs_suite(void)
 {
 	Suite *s = suite_create("programs");
 	TCase *tc = tcase_create("programs");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_programs_stream_request_reply);
 	tcase_add_test(tc, test_programs_large_message_between_heaps);
 	tcase_add_test(tc, test_programs_killed_peer_ends_the_lane);

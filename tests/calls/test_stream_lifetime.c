@@ -1033,7 +1033,7 @@ static Suite *stream_lifetime_suite(void)
 {
 	Suite *s = suite_create("stream_lifetime");
 	TCase *tc = tcase_create("stream_lifetime");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stream_close_breaks_pending);
 	tcase_add_test(tc, test_stream_close_breaks_later);
 	tcase_add_test(tc, test_stream_close_one_of_two_handles);

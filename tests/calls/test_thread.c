@@ -157,7 +157,7 @@ static Suite *thread_suite(void)
 {
 	Suite *s = suite_create("thread");
 	TCase *tc = tcase_create("thread");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_thread_stats_grow);
 	tcase_add_test(tc, test_thread_set_priority);
 	tcase_add_test(tc, test_thread_set_affinity);

@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	struct hq q;
 	HEL_CHECK(hq_open(&q, 2, 2, 256));
 	HEL_CHECK(helSubmitAsyncNop(q.handle, 42));
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	if (!e || (uintptr_t)e->context != 42)
 		return 100;
 	if (argc > 2 && !strcmp(argv[2], "fork")) {
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			/* The child's copy of the universe has the same queue handle. */
 			HEL_CHECK(helSubmitAsyncNop(q.handle, 43));
-			e = hq_next(&q, hq_deadline_ms(5000));
+			e = hq_next(&q, hq_deadline_ms(20000));
 			_exit(e && (uintptr_t)e->context == 43 ? 0 : 101);
 		}
 		int st;
