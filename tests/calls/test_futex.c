@@ -276,9 +276,14 @@ START_TEST(test_futex_wait_across_programs_woken_by_child)
 	/* should succeed: the parent blocks with no deadline, the child wakes it */
 	int *w = hel_words(1, NULL);
 	volatile int *word = &w[100];
+	pid_t parent = getpid();
 	pid_t pid = fork_tied();
 	if (!pid) {
-		usleep(50000);
+		/* Change the word only once the parent really blocks on it. */
+		for (int i = 0; !task_in_futex_sleep(parent, parent); i++) {
+			CHILD_CHECK(i < 100000);
+			usleep(200);
+		}
 		__atomic_store_n(word, 7, __ATOMIC_RELEASE);
 		CHILD_CHECK(helFutexWake((int *)word) == kHelErrNone);
 		_exit(0);
