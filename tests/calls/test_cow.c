@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include "task.h"
 
 #define PAGE 4096ul
 #define RW (kHelMapProtRead | kHelMapProtWrite)
@@ -302,6 +305,27 @@ START_TEST(test_cow_copy_on_write_big_sparse_stays_sparse)
 }
 END_TEST
 
+/* ---- futexes in COW memory (OBJECTS.md §7) ---- */
+
+START_TEST(test_cow_futex_is_the_copy_s_own)
+{
+	/* a COW object is an object of its own: its words are not the source's futexes */
+	HelHandle src = alloc_pages(1);
+	int *source = (int *)map_rw(src, 0, PAGE);
+	HelHandle c = cow(src, 0, PAGE);
+	int *copy = (int *)map_rw(c, 0, PAGE), *again = (int *)map_rw(c, 0, PAGE);
+	struct futex_waiter w;
+	futex_waiter_start(&w, &copy[16], 0);
+	/* a wake of the source's word at the same offset leaves it asleep */
+	ck_assert_int_eq(helFutexWake(&source[16]), kHelErrNone);
+	ck_assert(task_in_futex_sleep(getpid(), w.tid));
+	/* should succeed: a wake through another mapping of the copy ends the wait */
+	ck_assert_int_eq(helFutexWake(&again[16]), kHelErrNone);
+	futex_waiter_join(&w);
+	ck_assert_int_eq(w.error, kHelErrNone);
+}
+END_TEST
+
 /* ---- helResizeMemory on COW objects ---- */
 
 START_TEST(test_cow_resize_memory_unsupported)
@@ -405,6 +429,7 @@ static Suite *cow_suite(void)
 	tcase_add_test(tc, test_cow_copy_on_write_bad_range);
 	tcase_add_test(tc, test_cow_copy_on_write_check_order);
 	tcase_add_test(tc, test_cow_copy_on_write_big_sparse_stays_sparse);
+	tcase_add_test(tc, test_cow_futex_is_the_copy_s_own);
 	tcase_add_test(tc, test_cow_resize_memory_unsupported);
 	tcase_add_test(tc, test_cow_fork_memory_diverges);
 	tcase_add_test(tc, test_cow_fork_memory_not_cow);

@@ -1,6 +1,7 @@
 #include "task.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,4 +48,35 @@ void await_futex_sleep(pid_t pid, pid_t tid)
 				(int)tid, (int)pid);
 		nanosleep(&pause, NULL);
 	}
+}
+
+static void *waiter_main(void *arg)
+{
+	struct futex_waiter *w = arg;
+	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
+	w->error = helFutexWait(w->word, w->expected, kHelWaitInfinite);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void futex_waiter_start(struct futex_waiter *w, int *word, int expected)
+{
+	*w = (struct futex_waiter){ .word = word, .expected = expected };
+	ck_assert_int_eq(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+	struct timespec pause = { .tv_sec = 0, .tv_nsec = 200000 };
+	for (long waited_us = 0; !__atomic_load_n(&w->tid, __ATOMIC_ACQUIRE); waited_us += 200) {
+		ck_assert_msg(waited_us < SAFETY_MS * 1000l, "the waiting thread never started");
+		nanosleep(&pause, NULL);
+	}
+	await_futex_sleep(getpid(), w->tid);
+}
+
+void futex_waiter_join(struct futex_waiter *w)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SAFETY_MS / 1000;
+	int r = pthread_timedjoin_np(w->thread, NULL, &until);
+	ck_assert_msg(r == 0, "the waiting thread was not woken (%s)", strerror(r));
+	ck_assert(__atomic_load_n(&w->done, __ATOMIC_ACQUIRE));
 }

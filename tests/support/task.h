@@ -7,6 +7,8 @@
 #ifndef HH_TEST_TASK_H
 #define HH_TEST_TASK_H
 
+#include <hel.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -15,5 +17,21 @@ bool task_in_futex_sleep(pid_t pid, pid_t tid);
 
 /* Wait until it does; fails the test after a generous safety deadline. */
 void await_futex_sleep(pid_t pid, pid_t tid);
+
+/* A thread of the test blocked in helFutexWait(word, expected, kHelWaitInfinite). */
+struct futex_waiter {
+	int *word;
+	int expected;
+	pid_t tid;
+	int done;
+	HelError error;
+	pthread_t thread;
+};
+
+/* Start the waiter; returns once it sleeps in the futex. */
+void futex_waiter_start(struct futex_waiter *w, int *word, int expected);
+
+/* Its wait has ended and it is joined (fails the test after the safety deadline). */
+void futex_waiter_join(struct futex_waiter *w);
 
 #endif
