@@ -302,7 +302,7 @@ START_TEST(test_event_await_async_ids_shared_with_clock)
 	HelHandle bits = new_bitset();
 	uint64_t now, id_clock, id_event, id_now, id_bits;
 	ck_assert_int_eq(helGetClock(&now), kHelErrNone);
-	ck_assert_int_eq(helSubmitAwaitClock(now + 5000000000ull, q.handle, 41, &id_clock), kHelErrNone);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 41, &id_clock), kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 42, &id_event), kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 0, q.handle, 43, &id_now), kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitEvent(bits, 1, q.handle, 44, &id_bits), kHelErrNone);
