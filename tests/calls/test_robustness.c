@@ -49,13 +49,6 @@ static int await_word(volatile int *w, int v, int64_t ms)
 	return 0;
 }
 
-#define CHILD_CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1); \
-		} \
-	} while (0)
-
 /* What the parent set up before forking; it must all keep working. */
 struct parent {
 	struct hq q;
