@@ -57,13 +57,6 @@ static int await_word(volatile int *w, int v, int64_t ms)
 	return 0;
 }
 
-#define CHILD_CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1); \
-		} \
-	} while (0)
-
 START_TEST(test_futex_wait_value_mismatch)
 {
 	int *w = hel_words(1, NULL);

@@ -720,13 +720,6 @@ static int await_byte(volatile char *p, char v, int64_t ms)
 	return 0;
 }
 
-#define CHILD_CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1); \
-		} \
-	} while (0)
-
 START_TEST(test_memory_fork_shares_mappings)
 {
 	HelHandle h = alloc_pages(2);

@@ -3,6 +3,7 @@
 #define HH_TEST_CHILD_H
 
 #include <check.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -46,5 +47,15 @@ static inline int wait_child(pid_t pid, int64_t ms)
 		usleep(1000);
 	}
 }
+
+/* In a forked child of a test: on failure, say where and exit 1. */
+#ifndef CHILD_CHECK
+#define CHILD_CHECK(cond) do { \
+		if (!(cond)) { \
+			fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			_exit(1); \
+		} \
+	} while (0)
+#endif
 
 #endif
