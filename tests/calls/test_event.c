@@ -17,7 +17,7 @@
 static void expect_event(struct hq *q, uintptr_t context, HelError error, uint32_t bitset,
 		uint64_t sequence)
 {
-	struct HelElement *e = hq_next(q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, context);
 	ck_assert_uint_eq(e->length, sizeof(struct HelEventResult));
@@ -48,7 +48,7 @@ static uint64_t next_async_id(struct hq *q)
 {
 	uint64_t id = 0;
 	ck_assert_int_eq(helSubmitAwaitClock(0, q->handle, 0xc10c, &id), kHelErrNone);
-	struct HelElement *e = hq_next(q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 0xc10c);
 	return id;
@@ -302,7 +302,7 @@ START_TEST(test_event_await_async_ids_shared_with_clock)
 	HelHandle bits = new_bitset();
 	uint64_t now, id_clock, id_event, id_now, id_bits;
 	ck_assert_int_eq(helGetClock(&now), kHelErrNone);
-	ck_assert_int_eq(helSubmitAwaitClock(now + 5000000000ull, q.handle, 41, &id_clock), kHelErrNone);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 41, &id_clock), kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 42, &id_event), kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 0, q.handle, 43, &id_now), kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitEvent(bits, 1, q.handle, 44, &id_bits), kHelErrNone);
@@ -315,7 +315,7 @@ START_TEST(test_event_await_async_ids_shared_with_clock)
 	ck_assert_int_eq(helCancelAsync(q.handle, id_event), kHelErrNone);
 	expect_event(&q, 42, kHelErrCancelled, 0, 0);
 	ck_assert_int_eq(helCancelAsync(q.handle, id_clock), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 41);
 	ck_assert_uint_eq(e->length, sizeof(struct HelSimpleResult));
@@ -501,7 +501,7 @@ static void *awaiter_main(void *arg)
 	__atomic_store_n(&a->submitted, 1, __ATOMIC_RELEASE);
 	if (a->submit_error)
 		return NULL;
-	struct HelElement *e = hq_next(a->q, hq_deadline_ms(10000));
+	struct HelElement *e = hq_next(a->q, hq_deadline_ms(20000));
 	if (e) {
 		a->got = 1;
 		a->context = (uintptr_t)e->context;
@@ -520,7 +520,7 @@ START_TEST(test_event_await_from_second_thread)
 	struct awaiter a = { .q = &q, .event = ev, .submit_error = -1, .result = { .error = -1 } };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, awaiter_main, &a), 0);
-	int64_t deadline = hq_deadline_ms(5000);
+	int64_t deadline = hq_deadline_ms(20000);
 	while (!__atomic_load_n(&a.submitted, __ATOMIC_ACQUIRE)) {
 		uint64_t now;
 		helGetClock(&now);
@@ -549,7 +549,7 @@ static Suite *event_suite(void)
 {
 	Suite *s = suite_create("event");
 	TCase *tc = tcase_create("event");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_event_create_handles);
 	tcase_add_test(tc, test_event_await_oneshot_untriggered_seq0);
 	tcase_add_test(tc, test_event_await_oneshot_untriggered_seq1_waits);

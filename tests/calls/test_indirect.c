@@ -16,6 +16,7 @@
 
 #include "child.h"
 #include "sq.h"
+#include "task.h"
 #include "vm.h"
 
 #define PAGE 4096ul
@@ -522,6 +523,26 @@ START_TEST(test_indirect_unmap_then_access_faults)
 }
 END_TEST
 
+START_TEST(test_indirect_futex_is_the_target_s)
+{
+	/* a futex word in an indirect mapping is the target's word (OBJECTS.md §7) */
+	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle ind = indirect(1);
+	alter(ind, 0, mem, PAGE, PAGE);
+	int *p = (int *)map_rw(ind, 0, PAGE);
+	int *direct = (int *)map_rw(mem, 0, 2 * PAGE);
+	struct futex_waiter w;
+	futex_waiter_start(&w, &p[16], 0);
+	/* a wake of the word at the same offset of the wrong page leaves it asleep */
+	ck_assert_int_eq(helFutexWake(&direct[16]), kHelErrNone);
+	ck_assert(task_in_futex_sleep(getpid(), w.tid));
+	/* should succeed: a wake through a direct mapping of the target's page ends the wait */
+	ck_assert_int_eq(helFutexWake(&direct[PAGE / sizeof(int) + 16]), kHelErrNone);
+	futex_waiter_join(&w);
+	ck_assert_int_eq(w.error, kHelErrNone);
+}
+END_TEST
+
 START_TEST(test_indirect_map_transfers)
 {
 	/* message bytes move through the pieces, and a hole is a fault */
@@ -565,8 +586,7 @@ START_TEST(test_indirect_map_fork_keeps_holes)
 	HelHandle ind = indirect(1);
 	alter(ind, 0, mem, 0, PAGE);
 	char *p = map_rw(ind, 0, 4 * PAGE);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* The child has the range too, hole included. */
 		void *q = NULL;
@@ -578,7 +598,7 @@ START_TEST(test_indirect_map_fork_keeps_holes)
 			_exit(1);
 		_exit(0);
 	}
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	/* the parent's range is as it was */
@@ -591,7 +611,7 @@ static Suite *indirect_suite(void)
 {
 	Suite *s = suite_create("indirect");
 	TCase *tc = tcase_create("indirect");
-	tcase_set_timeout(tc, 10);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_indirect_create_lengths);
 	tcase_add_test(tc, test_indirect_create_memory_calls);
 	tcase_add_test(tc, test_indirect_alter_check_order);
@@ -610,6 +630,7 @@ static Suite *indirect_suite(void)
 	tcase_add_test(tc, test_indirect_map_many_pieces);
 	tcase_add_test(tc, test_indirect_unmap);
 	tcase_add_test(tc, test_indirect_unmap_then_access_faults);
+	tcase_add_test(tc, test_indirect_futex_is_the_target_s);
 	tcase_add_test(tc, test_indirect_map_transfers);
 	tcase_add_test(tc, test_indirect_map_fork_keeps_holes);
 	suite_add_tcase(s, tc);

@@ -720,25 +720,17 @@ static int await_byte(volatile char *p, char v, int64_t ms)
 	return 0;
 }
 
-#define CHILD_CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1); \
-		} \
-	} while (0)
-
 START_TEST(test_memory_fork_shares_mappings)
 {
 	HelHandle h = alloc_pages(2);
 	volatile char *p = map_rw(h, 0, 2 * PAGE);
 	p[0] = 'P';
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* The child sees the parent's write made before the fork... */
 		CHILD_CHECK(p[0] == 'P');
 		/* ...and after it. */
-		CHILD_CHECK(await_byte(&p[1], 'Q', 5000) == 0);
+		CHILD_CHECK(await_byte(&p[1], 'Q', 20000) == 0);
 		/* The child's copy of the handle maps the same object. */
 		void *mine = NULL;
 		CHILD_CHECK(helMapMemory(h, kHelNullHandle, NULL, 0, 2 * PAGE, RW, &mine) == kHelErrNone);
@@ -747,15 +739,15 @@ START_TEST(test_memory_fork_shares_mappings)
 		/* Writes through either mapping reach the parent. */
 		p[2] = 'C';
 		m[PAGE] = 'D';
-		CHILD_CHECK(await_byte(&p[3], 'R', 5000) == 0);
+		CHILD_CHECK(await_byte(&p[3], 'R', 20000) == 0);
 		CHILD_CHECK(m[3] == 'R');
 		_exit(0);
 	}
 	p[1] = 'Q';
-	ck_assert_int_eq(await_byte(&p[2], 'C', 5000), 0);
-	ck_assert_int_eq(await_byte(&p[PAGE], 'D', 5000), 0);
+	ck_assert_int_eq(await_byte(&p[2], 'C', 20000), 0);
+	ck_assert_int_eq(await_byte(&p[PAGE], 'D', 20000), 0);
 	p[3] = 'R';
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	/* the parent's mapping and handle are unaffected by the child's exit */
@@ -770,7 +762,7 @@ static Suite *memory_suite(void)
 {
 	Suite *s = suite_create("memory");
 	TCase *tc = tcase_create("memory");
-	tcase_set_timeout(tc, 10);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_memory_allocate_bad_size);
 	tcase_add_test(tc, test_memory_allocate_restrictions);
 	tcase_add_test(tc, test_memory_allocate_continuous_rounds_up);

@@ -590,7 +590,7 @@ static Suite *pointers_suite(void)
 {
 	Suite *s = suite_create("pointers");
 	TCase *tc = tcase_create("pointers");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_pointer_argument, 0, NCASES);
 	tcase_add_test(tc, test_pointers_read_write_memory);
 	tcase_add_test(tc, test_pointers_receive_buffer);

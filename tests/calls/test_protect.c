@@ -32,7 +32,7 @@ static HelError protect(void *p, size_t len, uint32_t flags)
 	HelError e = helSubmitProtectMemory(kHelNullHandle, p, len, flags, q.handle, 0x77);
 	if (e)
 		return e;
-	struct HelElement *el = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(el);
 	ck_assert_uint_eq((uintptr_t)el->context, 0x77);
 	return ((struct HelSimpleResult *)hq_payload(el))->error;
@@ -152,7 +152,7 @@ START_TEST(test_space_synchronize)
 	char *before = vm_snapshot();
 	ck_assert_int_eq(helSubmitSynchronizeSpace(kHelNullHandle, p, 2 * PAGE, q.handle, 0x55),
 			kHelErrNone);
-	struct HelElement *el = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(el);
 	ck_assert_uint_eq((uintptr_t)el->context, 0x55);
 	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(el))->error, kHelErrNone);
@@ -172,7 +172,7 @@ static Suite *protect_suite(void)
 {
 	Suite *s = suite_create("protect");
 	TCase *tc = tcase_create("protect");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_space_protect_read_only_then_back);
 	tcase_add_test(tc, test_space_protect_write_faults);

@@ -43,7 +43,7 @@ static HelError copy(HelHandle h, uint64_t address, void *buf, size_t len, int w
 			: helSubmitReadMemory(h, address, len, buf, q.handle, 0x5b);
 	if (e)
 		return e;
-	struct HelElement *el = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(el);
 	ck_assert_uint_eq((uintptr_t)el->context, 0x5b);
 	return ((struct HelSimpleResult *)hq_payload(el))->error;
@@ -133,7 +133,7 @@ START_TEST(test_spaces_protect_and_synchronize)
 	ck_assert_int_eq(helSubmitProtectMemory(s, a, PAGE, kHelMapProtRead, q.handle, 1), kHelErrNone);
 	ck_assert_int_eq(helSubmitSynchronizeSpace(s, a, PAGE, q.handle, 2), kHelErrNone);
 	for (int i = 0; i < 2; i++) {
-		struct HelElement *el = hq_next(&q, hq_deadline_ms(5000));
+		struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
 		ck_assert_ptr_nonnull(el);
 		ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(el))->error, kHelErrNone);
 	}
@@ -183,7 +183,7 @@ static Suite *spaces_suite(void)
 {
 	Suite *s = suite_create("spaces");
 	TCase *tc = tcase_create("spaces");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_spaces_placement_is_top_down);
 	tcase_add_test(tc, test_spaces_read_write_through);
