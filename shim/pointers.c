@@ -178,6 +178,14 @@ static HelError put(void *dst, const void *src, size_t len)
 	return kHelErrNone;
 }
 
+/*
+ * An output store after the call has done its work.  In thor the kernel
+ * makes the handles (mapping, clock wait, ...) and hands them back in
+ * registers; the stub in the program then stores them, and a bad pointer
+ * faults there, after the fact.  So here too the effect stays and keeps
+ * its handle numbers; only the answer becomes kHelErrFault.  A call that
+ * failed keeps its own error: its outputs mean nothing (ABI.md §4).
+ */
 HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len)
 {
 	HelError w = put(dst, src, len);

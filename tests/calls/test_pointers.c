@@ -20,9 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "sq.h"
 
 #define PAGE 4096ul
@@ -586,6 +589,29 @@ START_TEST(test_pointers_name_lengths)
 }
 END_TEST
 
+START_TEST(test_pointers_panic_message)
+{
+	/*
+	 * helPanic with a message libhel cannot read still ends the program
+	 * the way a panic does (SIGABRT), not with a fault in libhel.
+	 */
+	fixture();
+	unsigned char *gone = anon_pages(1);
+	ck_assert_int_eq(munmap(gone, PAGE), 0);
+	const void *messages[] = { NULL, gone };
+	for (size_t i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (!pid)
+			helPanic(messages[i], 16);
+		int status = wait_child(pid, 20000);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+				"message %zu: status %#x", i, status);
+	}
+	ck_assert_int_eq(helNop(), kHelErrNone);
+}
+END_TEST
+
 static Suite *pointers_suite(void)
 {
 	Suite *s = suite_create("pointers");
@@ -597,6 +623,7 @@ static Suite *pointers_suite(void)
 	tcase_add_test(tc, test_pointers_heap_page_protected);
 	tcase_add_test(tc, test_pointers_effect_stays);
 	tcase_add_test(tc, test_pointers_name_lengths);
+	tcase_add_test(tc, test_pointers_panic_message);
 	suite_add_tcase(s, tc);
 	return s;
 }
