@@ -119,6 +119,14 @@ grep -q "cannot start the emulator" <<<"$out"; check "and the program says why" 
 grep -Eq 'helCreateQueue\(.*\) = kHelErrIllegalArgs \(flags 0, ringShift 1, numChunks 0, chunkSize 4096\) [0-9]+\.[0-9]us$' \
 	"$tmp/out"; check "the trace gives the reason of a refusal and the time taken" 0 $?
 
+# --- The command line: usage on request (status 0) or on a mistake (status 2)
+"$emu" --help >"$tmp/out" 2>/dev/null; check "helhost --help: status 0" 0 $?
+grep -q "^usage: helhost run" "$tmp/out"; check "and the usage on stdout" 0 $?
+"$emu" -h >/dev/null 2>&1; check "helhost -h: status 0" 0 $?
+"$emu" run >/dev/null 2>&1; check "helhost run without a program: status 2" 2 $?
+"$emu" run --trace >/dev/null 2>&1; check "helhost run --trace without a program: status 2" 2 $?
+"$emu" frobnicate now >/dev/null 2>&1; check "an unknown command: status 2" 2 $?
+
 # --- A debugger attaching to a thread in a trapped call repeats no call ------
 # gdb holds the emulator at the decoder of the program's nop (the call is
 # received, not answered); a second gdb attaches to the program meanwhile.
