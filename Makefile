@@ -32,9 +32,9 @@ coverage:
 		--timeout 600; echo $$? >ctest.status
 	emu=$$(realpath $(COVERAGE_BUILD)/helhost); for i in $$(seq 300); do \
 		ls -l /proc/[0-9]*/exe 2>/dev/null | grep -q -- "-> $$emu$$" || break; sleep 0.1; done
-	gcovr -r . --object-directory $(COVERAGE_BUILD) -f src/ -f shim/ --exclude-unreachable-branches \
+	gcovr -r . $(COVERAGE_BUILD) -f src/ -f shim/ --exclude-unreachable-branches \
 		-s --txt $(COVERAGE_BUILD)/coverage.txt --html-details $(COVERAGE_BUILD)/coverage.html
-	gcovr -r . --object-directory $(COVERAGE_BUILD) -f src/ -f shim/ --exclude-unreachable-branches \
+	gcovr -r . $(COVERAGE_BUILD) -f src/ -f shim/ --exclude-unreachable-branches \
 		-b --txt $(COVERAGE_BUILD)/coverage-branches.txt
 	@echo "per file: $(COVERAGE_BUILD)/coverage.txt (lines), coverage-branches.txt, coverage.html"
 	@exit $$(cat $(COVERAGE_BUILD)/ctest.status)
