@@ -136,7 +136,7 @@ if command -v gdb >/dev/null; then
 	mkfifo "$tmp/go"
 	"$emu" run --trace "$child" once "$tmp/pid" <"$tmp/go" >"$tmp/once" 2>"$tmp/trace" &
 	run=$!; started+=("$run")
-	exec 3>"$tmp/go"
+	exec 3<>"$tmp/go"   # read-write: never blocks, whoever opened the other end
 	await '[ -s $tmp/pid ]'; prog=$(cat "$tmp/pid"); started+=("$prog")
 	cat >"$tmp/attach" <<-EOF
 	#!/bin/sh
