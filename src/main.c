@@ -13,6 +13,7 @@
 #include "launcher.h"
 #include "loop.h"
 #include "process.h"
+#include "quota.h"
 #include "trace.h"
 #include "trap.h"
 #include "callpage.h"
@@ -55,6 +56,7 @@ static int start_loop(bool trace)
 {
 	hh_trace_enable(trace);
 	raise_fd_limit();
+	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
 	int r = hh_loop_init();
