@@ -26,9 +26,9 @@
  * call offering more than that in all shows (a message that no longer fits
  * is kHelErrBufferTooSmall).  Every match pairs an item of the call that
  * makes it, so no call, on either side, makes the loop copy more than
- * twice this in one step.
+ * twice this in one step (a 64 MiB share once stalled a neighbour ~150 ms).
  */
-#define MAX_CALL_BYTES (64u << 20)
+#define MAX_CALL_BYTES (16u << 20)
 #define MAX_CALL_SEGMENTS 4096
 
 struct budget {
@@ -231,7 +231,7 @@ static HelError decode_actions(struct hh_call *c, const struct HelAction *action
 		struct hh_item *item = hh_submission_item(sub, i);
 		if ((e = decode_action(c, in, i, &actions[i], item, &budget))) {
 			hh_call_refuse(c, e, "action %zu (type %d)%s", i, actions[i].type,
-					e == kHelErrNoMemory ? ": over 64 MiB or 4096 segments per call" : "");
+					e == kHelErrNoMemory ? ": over 16 MiB or 4096 segments per call" : "");
 			break;
 		}
 		if (!depth) {

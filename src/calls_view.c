@@ -24,7 +24,7 @@
  * completes with kHelErrNoMemory and copies nothing, so that one call
  * cannot stall every program (docs/RELIABILITY.md, "Limits and starvation").
  */
-#define MAX_COPY_BYTES (64ull << 20)
+#define MAX_COPY_BYTES (16ull << 20)
 
 HelError hh_call_CreateSliceView(struct hh_call *c)
 {

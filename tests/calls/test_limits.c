@@ -34,6 +34,8 @@
 #define MiB (1ul << 20)
 #define RW (kHelMapProtRead | kHelMapProtWrite)
 #define DEADLINE_MS 30000
+/* What one call may send or copy (src/calls_stream.c, src/calls_view.c). */
+#define CALL_MAX (16 * MiB)
 
 /* Start the emulator and a probe next to the caller. */
 static void probe_begin(struct probe *p)
@@ -370,12 +372,12 @@ START_TEST(test_limits_copies_per_call)
 	sq_open(&s);
 	HelHandle l0, l1;
 	stream(&l0, &l1);
-	char *big = mmap(NULL, 65 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *big = mmap(NULL, CALL_MAX + MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(big, MAP_FAILED);
-	/* scatter-gather over 64 MiB per call, in one action or many (should fail) */
-	struct HelSgItem over[2] = { { big, 32 * MiB }, { big, 32 * MiB + 1 } };
+	/* scatter-gather over 16 MiB per call, in one action or many (should fail) */
+	struct HelSgItem over[2] = { { big, CALL_MAX / 2 }, { big, CALL_MAX / 2 + 1 } };
 	ck_assert_int_eq(TRY(l0, &s, SG(over, 2, 0)), kHelErrNoMemory);
-	struct HelSgItem half[1] = { { big, 32 * MiB + 1 } };
+	struct HelSgItem half[1] = { { big, CALL_MAX / 2 + 1 } };
 	ck_assert_int_eq(TRY(l0, &s, SG(half, 1, CH), SG(half, 1, 0)), kHelErrNoMemory);
 	/* more than 4096 segments (should fail) */
 	struct HelSgItem *many = calloc(4097, sizeof(*many));
@@ -383,26 +385,27 @@ START_TEST(test_limits_copies_per_call)
 	for (int i = 0; i < 4097; i++)
 		many[i] = (struct HelSgItem){ big, 1 };
 	ck_assert_int_eq(TRY(l0, &s, SG(many, 4097, 0)), kHelErrNoMemory);
-	/* streamed sends over 64 MiB per call (should fail) */
-	ck_assert_int_eq(TRY(l0, &s, SEND(big, 65 * MiB, 0)), kHelErrNoMemory);
-	ck_assert_int_eq(TRY(l0, &s, SEND(big, 40 * MiB, CH), SEND(big, 40 * MiB, 0)), kHelErrNoMemory);
+	/* streamed sends over 16 MiB per call (should fail) */
+	ck_assert_int_eq(TRY(l0, &s, SEND(big, CALL_MAX + 1, 0)), kHelErrNoMemory);
+	ck_assert_int_eq(TRY(l0, &s, SEND(big, CALL_MAX / 2, CH), SEND(big, CALL_MAX / 2 + 1, 0)),
+			kHelErrNoMemory);
 	/* nothing was transmitted: the peer's receive meets the next send */
 	SUBMIT(l1, &s, 1, RECV_INLINE(0));
-	/* should succeed: 4096 segments, 64 MiB in all */
+	/* should succeed: 4096 segments, 16 MiB in all */
 	for (int i = 0; i < 4096; i++)
-		many[i] = (struct HelSgItem){ big + (size_t)i * 16 * 1024, 16 * 1024 };
+		many[i] = (struct HelSgItem){ big + (size_t)i * (CALL_MAX / 4096), CALL_MAX / 4096 };
 	SUBMIT(l0, &s, 2, SG(many, 4096, 0));
 	size_t len;
 	ck_assert_int_eq(one_inline(&s, 1, NULL, &len), kHelErrBufferTooSmall);
 	ck_assert_int_eq(one_simple(&s, 2), kHelErrBufferTooSmall);
-	/* a memory read or write of more than 64 MiB (should fail) */
-	HelHandle mem = new_memory(65 * MiB);
-	ck_assert_int_eq(helSubmitReadMemory(mem, 0, 65 * MiB, big, s.q.handle, 3), kHelErrNone);
+	/* a memory read or write of more than 16 MiB (should fail) */
+	HelHandle mem = new_memory(CALL_MAX + MiB);
+	ck_assert_int_eq(helSubmitReadMemory(mem, 0, CALL_MAX + MiB, big, s.q.handle, 3), kHelErrNone);
 	ck_assert_int_eq(one_simple(&s, 3), kHelErrNoMemory);
-	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, 64 * MiB + 1, big, s.q.handle, 4), kHelErrNone);
+	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, CALL_MAX + 1, big, s.q.handle, 4), kHelErrNone);
 	ck_assert_int_eq(one_simple(&s, 4), kHelErrNoMemory);
-	/* should succeed: 64 MiB */
-	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, 64 * MiB, big, s.q.handle, 5), kHelErrNone);
+	/* should succeed: 16 MiB */
+	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, CALL_MAX, big, s.q.handle, 5), kHelErrNone);
 	ck_assert_int_eq(one_simple(&s, 5), kHelErrNone);
 	free(many);
 	probe_end(&p);
@@ -411,7 +414,7 @@ END_TEST
 
 START_TEST(test_limits_recv_capacity_shared_per_call)
 {
-	/* RecvToBuffer capacities share 64 MiB per call: the first takes it all */
+	/* RecvToBuffer capacities share 16 MiB per call: the first takes it all */
 	struct probe p;
 	probe_begin(&p);
 	struct sq s;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,8 +78,13 @@ int probe_start(struct probe *p)
 	p->pid = fork();
 	if (p->pid < 0)
 		return -1;
-	if (!p->pid)
+	if (!p->pid) {
+		/* A parent that dies (a failed test, an aborted bench) takes its probe along. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(101);
 		run(p->shared);
+	}
 	return 0;
 }
 
