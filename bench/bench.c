@@ -585,6 +585,19 @@ static void attack_lock(void)
 /* What one call may send or copy: MAX_CALL_BYTES of src/calls_stream.c. */
 #define CALL_MAX (16u << 20)
 
+/* Submit `a` on one lane and `b` on the other, `times` times, waiting for both elements. */
+static void exchange(struct HelAction *a, size_t na, struct HelAction *b, size_t nb, int times)
+{
+	for (int i = 0; i < times; i++) {
+		if (helSubmitAsync(attack_l0, a, na, attack_q.handle, 1, 0) ||
+				helSubmitAsync(attack_l1, b, nb, attack_q.handle, 2, 0))
+			abort();
+		for (int j = 0; j < 2; j++)
+			if (!hq_next(&attack_q, -1))
+				abort();
+	}
+}
+
 /* The most a call may gather: 4096 segments, 16 MiB, met by a RecvInline that refuses it. */
 static void attack_sg(void)
 {
@@ -596,16 +609,9 @@ static void attack_sg(void)
 	memset(buf, 1, 4096 * seg);
 	for (int i = 0; i < 4096; i++)
 		items[i] = (struct HelSgItem){ buf + (size_t)i * seg, seg };
-	for (int i = 0; i < 10; i++) {
-		struct HelAction send = { .type = kHelActionSendFromBufferSg, .buffer = items, .length = 4096 };
-		struct HelAction recv = { .type = kHelActionRecvInline };
-		if (helSubmitAsync(attack_l0, &send, 1, attack_q.handle, 1, 0) ||
-				helSubmitAsync(attack_l1, &recv, 1, attack_q.handle, 2, 0))
-			abort();
-		for (int j = 0; j < 2; j++)
-			if (!hq_next(&attack_q, -1))
-				abort();
-	}
+	struct HelAction send = { .type = kHelActionSendFromBufferSg, .buffer = items, .length = 4096 };
+	struct HelAction recv = { .type = kHelActionRecvInline };
+	exchange(&send, 1, &recv, 1, 10);
 	free(items);
 	free(buf);
 }
@@ -619,16 +625,9 @@ static void attack_flow(void)
 		abort();
 	memset(from, 2, n);
 	memset(to, 0, n);
-	for (int i = 0; i < 10; i++) {
-		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = from, .length = n };
-		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = to, .length = n };
-		if (helSubmitAsync(attack_l0, &send, 1, attack_q.handle, 1, 0) ||
-				helSubmitAsync(attack_l1, &recv, 1, attack_q.handle, 2, 0))
-			abort();
-		for (int j = 0; j < 2; j++)
-			if (!hq_next(&attack_q, -1))
-				abort();
-	}
+	struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = from, .length = n };
+	struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = to, .length = n };
+	exchange(&send, 1, &recv, 1, 10);
 	free(from);
 	free(to);
 }
@@ -642,14 +641,7 @@ static void attack_actions(void)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		a[i] = (struct HelAction){ .type = kHelActionDismiss, .flags = i + 1 < n ? kHelItemChain : 0 };
-	for (int i = 0; i < 3; i++) {
-		if (helSubmitAsync(attack_l0, a, n, attack_q.handle, 1, 0) ||
-				helSubmitAsync(attack_l1, a, n, attack_q.handle, 2, 0))
-			abort();
-		for (int j = 0; j < 2; j++)
-			if (!hq_next(&attack_q, -1))
-				abort();
-	}
+	exchange(a, n, a, n, 3);
 	free(a);
 }
 
