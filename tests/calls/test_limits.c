@@ -331,6 +331,52 @@ START_TEST(test_limits_fd_reserve_keeps_registration)
 }
 END_TEST
 
+START_TEST(test_limits_dead_program_gives_back)
+{
+	/*
+	 * A program takes every memfd of the emulator-wide budget and is killed
+	 * mid-way: once the emulator has seen it die, its memory objects are
+	 * gone and the budget is there for the others again.
+	 */
+	struct rlimit small = { 2048, 2048 };
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &small), 0);
+	ck_assert_int_eq(setenv("HELHOST_MAX_MEMFDS", "1000000", 1), 0);
+	struct probe p;
+	probe_begin(&p);
+	int full[2];
+	ck_assert_int_eq(pipe(full), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		HelHandle h;
+		while (helAllocateMemory(PAGE, 0, NULL, &h) == kHelErrNone)
+			;
+		CHILD_CHECK(write(full[1], "x", 1) == 1);
+		for (;;)
+			helNop();
+	}
+	char c;
+	ck_assert_int_eq(read(full[0], &c, 1), 1);
+	HelHandle h;
+	/* (should fail) while the hog lives */
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &h), kHelErrNoMemory);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	int status = wait_child(pid, DEADLINE_MS);
+	ck_assert(WIFSIGNALED(status));
+	/* should succeed once the emulator has reaped it */
+	HelError e;
+	int64_t end = hq_deadline_ms(DEADLINE_MS);
+	uint64_t now;
+	while ((e = helAllocateMemory(PAGE, 0, NULL, &h)) == kHelErrNoMemory &&
+			helGetClock(&now) == kHelErrNone && (int64_t)now < end)
+		usleep(1000);
+	ck_assert_int_eq(e, kHelErrNone);
+	for (int i = 0; i < 500; i++)
+		ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &h), kHelErrNone);
+	probe_end(&p);
+}
+END_TEST
+
 /* ---- work proportional to an argument ---- */
 
 START_TEST(test_limits_lock_populates_nothing)
@@ -529,6 +575,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_limits_memfds);
 	tcase_add_test(tc, test_limits_handles);
 	tcase_add_test(tc, test_limits_fd_reserve_keeps_registration);
+	tcase_add_test(tc, test_limits_dead_program_gives_back);
 	tcase_add_test(tc, test_limits_lock_populates_nothing);
 	tcase_add_test(tc, test_limits_copies_per_call);
 	tcase_add_test(tc, test_limits_recv_capacity_shared_per_call);
