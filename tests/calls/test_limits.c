@@ -291,6 +291,19 @@ START_TEST(test_limits_handles)
 }
 END_TEST
 
+/*
+ * An emulator with a table of 2048 fds (it inherits the limit) and no
+ * per-program memfd limit, so that memory objects stop at the emulator-wide
+ * budget (1024 memfds); and a probe.
+ */
+static void small_fd_table(struct probe *p)
+{
+	struct rlimit small = { 2048, 2048 };
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &small), 0);
+	ck_assert_int_eq(setenv("HELHOST_MAX_MEMFDS", "1000000", 1), 0);
+	probe_begin(p);
+}
+
 START_TEST(test_limits_fd_reserve_keeps_registration)
 {
 	/*
@@ -298,11 +311,8 @@ START_TEST(test_limits_fd_reserve_keeps_registration)
 	 * memory objects stop at the emulator-wide budget, short of the fds
 	 * that registering threads and programs needs.
 	 */
-	struct rlimit small = { 2048, 2048 };
-	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &small), 0);
-	ck_assert_int_eq(setenv("HELHOST_MAX_MEMFDS", "1000000", 1), 0);
 	struct probe p;
-	probe_begin(&p);
+	small_fd_table(&p);
 	HelHandle h, last = 0;
 	int made = 0;
 	HelError e;
@@ -338,11 +348,8 @@ START_TEST(test_limits_dead_program_gives_back)
 	 * mid-way: once the emulator has seen it die, its memory objects are
 	 * gone and the budget is there for the others again.
 	 */
-	struct rlimit small = { 2048, 2048 };
-	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &small), 0);
-	ck_assert_int_eq(setenv("HELHOST_MAX_MEMFDS", "1000000", 1), 0);
 	struct probe p;
-	probe_begin(&p);
+	small_fd_table(&p);
 	int full[2];
 	ck_assert_int_eq(pipe(full), 0);
 	pid_t pid = fork();
