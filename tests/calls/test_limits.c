@@ -63,13 +63,6 @@ static void *map(HelHandle h, size_t offset, size_t len)
 
 /* ---- truncating the emulator's memfds ---- */
 
-#define CHILD_CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "attacker: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1); \
-		} \
-	} while (0)
-
 /*
  * Every memfd mapped in this process (memory objects, slices, COW and
  * indirect targets, the queue, the call page, the alive page), opened again
@@ -183,8 +176,7 @@ START_TEST(test_limits_truncate_memfds)
 {
 	struct probe p;
 	probe_begin(&p);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid)
 		truncating_attacker();
 	int status = wait_child(pid, DEADLINE_MS);
@@ -220,8 +212,7 @@ START_TEST(test_limits_memory_bytes)
 	ck_assert_int_eq(helAllocateMemory(32 * MiB, 0, NULL, &a), kHelErrNone);
 	ck_assert_int_eq(helResizeMemory(a, 32 * MiB + PAGE), kHelErrNoMemory);
 	/* should succeed: another program has a limit of its own */
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		HelHandle h;
 		_exit(helAllocateMemory(48 * MiB, 0, NULL, &h) == kHelErrNone ? 0 : 1);
@@ -327,8 +318,7 @@ START_TEST(test_limits_fd_reserve_keeps_registration)
 	/* should succeed: new programs register, make a queue once memory is given back */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, last), kHelErrNone);
 	for (int i = 0; i < 4; i++) {
-		pid_t pid = fork();
-		ck_assert_int_ge(pid, 0);
+		pid_t pid = fork_tied();
 		if (!pid)
 			_exit(helNop() == kHelErrNone ? 0 : 1);
 		int status = wait_child(pid, DEADLINE_MS);
@@ -352,8 +342,7 @@ START_TEST(test_limits_dead_program_gives_back)
 	small_fd_table(&p);
 	int full[2];
 	ck_assert_int_eq(pipe(full), 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		HelHandle h;
 		while (helAllocateMemory(PAGE, 0, NULL, &h) == kHelErrNone)
