@@ -199,20 +199,14 @@ void hh_shim_emulator_died(void)
 	hh_shim_fatal("the emulator has gone away");
 }
 
-/* The emulator keeps the call page mapped: it refuses one that could shrink under it. */
-static int create_page(void)
+static struct hh_callpage *register_self(uint64_t fork_image)
 {
+	pthread_once(&proc.once, init_process);
+	/* The emulator maps the page too: it takes only pages that cannot shrink (SIGBUS). */
 	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || ftruncate(fd, sizeof(struct hh_callpage)) < 0 ||
 			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		hh_shim_fatal("cannot create a call page");
-	return fd;
-}
-
-static struct hh_callpage *register_self(uint64_t fork_image)
-{
-	pthread_once(&proc.once, init_process);
-	int fd = create_page();
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		hh_shim_fatal("cannot create the thread's socket");

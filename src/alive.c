@@ -28,7 +28,7 @@ int hh_alive_init(void)
 	 * could set FUTEX_OWNER_DIED and make all the others end.  Our mapping
 	 * stays writable; every later one is read-only.
 	 */
-	if (fcntl(alive.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE) < 0)
+	if (fcntl(alive.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)
 		return -errno;
 	/* The list entry sits at the start of the page, the owned word after it. */
 	struct robust_list *entry = (struct robust_list *)page;

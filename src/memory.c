@@ -1,7 +1,6 @@
 #include "memory.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -9,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "quota.h"
 #include "queue.h"
 
 static void drop_view(struct hh_memory *mem)
@@ -22,7 +22,10 @@ static void memory_destroy(struct hh_object *obj)
 {
 	struct hh_memory *mem = hh_memory_of(obj);
 	drop_view(mem);
-	close(mem->memfd);
+	if (mem->memfd >= 0)
+		hh_account_release(mem->account, mem->size, 1);
+	hh_account_unref(mem->account);
+	hh_memfd_close(mem->memfd);
 	free(mem);
 }
 
@@ -53,18 +56,8 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 	struct hh_memory *mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return kHelErrNoMemory;
-	mem->memfd = memfd_create("hel-memory", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	mem->memfd = hh_memfd_create("hel-memory", size);
 	if (mem->memfd < 0) {
-		free(mem);
-		return kHelErrNoMemory;
-	}
-	/*
-	 * Programs that map the object hold its memfd: none may shrink it under
-	 * the others' and our mappings (they would fault).  Objects only grow.
-	 */
-	if (size > INT64_MAX || ftruncate(mem->memfd, (off_t)size) < 0 ||
-			fcntl(mem->memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
-		close(mem->memfd);
 		free(mem);
 		return kHelErrNoMemory;
 	}
@@ -84,11 +77,23 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 	/* Allocated memory only grows, in whole granules (OBJECTS.md §3.3 [emu]). */
 	if (new_size < mem->size || new_size % mem->granule)
 		return kHelErrIllegalArgs;
-	if (new_size > INT64_MAX || ftruncate(mem->memfd, (off_t)new_size) < 0)
+	if (new_size > INT64_MAX || hh_account_charge(mem->account, new_size - mem->size, 0))
 		return kHelErrNoMemory;
+	if (ftruncate(mem->memfd, (off_t)new_size) < 0) {
+		hh_account_release(mem->account, new_size - mem->size, 0);
+		return kHelErrNoMemory;
+	}
 	mem->size = new_size;
 	drop_view(mem);         /* remade at the new length when next needed */
 	return kHelErrNone;
+}
+
+HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account)
+{
+	HelError e = hh_account_charge(account, mem->size, 1);
+	if (!e)
+		mem->account = hh_account_ref(account);
+	return e;
 }
 
 struct hh_memory_source hh_memory_source(struct hh_object *obj)

@@ -128,8 +128,9 @@ static int read_caller_ids(pid_t tid, struct caller_ids *ids)
 }
 
 /*
- * The caller's call page: a memfd of its own that it sealed against
- * shrinking, so that our mapping of it can never fault.
+ * Map a thread's call page.  Only a memfd sealed against shrinking will do:
+ * the program keeps the fd, and a page truncated under our mapping would
+ * kill the emulator with SIGBUS at its next access.
  */
 static struct hh_callpage *take_page(int pidfd, int remote_fd)
 {
@@ -137,11 +138,13 @@ static struct hh_callpage *take_page(int pidfd, int remote_fd)
 	if (memfd < 0)
 		return NULL;
 	struct stat st;
-	void *page = MAP_FAILED;
 	int seals = fcntl(memfd, F_GET_SEALS);
-	if (seals >= 0 && (seals & F_SEAL_SHRINK) && !fstat(memfd, &st) &&
-			st.st_size >= (off_t)sizeof(struct hh_callpage))
-		page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(memfd, &st) < 0 ||
+			st.st_size < (off_t)sizeof(struct hh_callpage)) {
+		close(memfd);
+		return NULL;
+	}
+	void *page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	close(memfd);
 	return page == MAP_FAILED ? NULL : page;
 }

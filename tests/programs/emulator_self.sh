@@ -3,7 +3,7 @@
 # program can still do to it, and that memfds sent to a thread killed before
 # it received them do not stay behind in the emulator.
 set -u
-emu=$1 probe=$2
+emu=$1 intruder=$2
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -21,7 +21,7 @@ fds() { ls "/proc/$1/fd" | wc -l; }
 # Children killed while they map, 50 times: wherever a kill lands (also
 # between the emulator's send of a memfd and the child's receive), the
 # emulator ends with the fds it had before the first child.
-"$emu" run "$probe" churn 50 "$dir" >"$dir/churn" 2>&1 &
+"$emu" run "$intruder" churn 50 "$dir" >"$dir/churn" 2>&1 &
 pid=$!; started="$started $pid"
 wait_line "$dir/churn" ready; check "the churning program starts" 0 $?
 base=$(fds "$pid")
@@ -50,7 +50,7 @@ wait "$pid"; check "the churning program ends well" 0 $?
 # Without CAP_SYS_PTRACE the emulator reaches root programs only while its
 # permitted set equals theirs: it keeps its capabilities, and serves them.
 if command -v setpriv >/dev/null; then
-	setpriv --bounding-set=-sys_ptrace "$emu" run "$probe" churn 1 "$dir" >"$dir/noptrace" 2>&1 &
+	setpriv --bounding-set=-sys_ptrace "$emu" run "$intruder" churn 1 "$dir" >"$dir/noptrace" 2>&1 &
 	pid=$!; started="$started $pid"
 	wait_line "$dir/noptrace" churned; check "a root emulator without CAP_SYS_PTRACE serves root programs" 0 $?
 	wait "$pid"; check "... to the end" 0 $?
@@ -61,7 +61,7 @@ fi
 attack_emulator() { # output, helhost run options...
 	out=$1; shift
 	rm -f "$dir/t"
-	"$emu" run "$@" "$probe" attack "$dir/t" >"$out" 2>&1 &
+	"$emu" run "$@" "$intruder" attack "$dir/t" >"$out" 2>&1 &
 	pid=$!; started="$started $pid"
 	for i in $(seq 300); do [ "$(cat /proc/$pid/comm 2>/dev/null)" = helhost ] && break; sleep 0.1; done
 	echo "$pid 0" >"$dir/t.new"; mv "$dir/t.new" "$dir/t"

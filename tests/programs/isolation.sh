@@ -6,9 +6,9 @@
 #     under --isolate, program A cannot reach program B through Linux while
 #     Hel IPC between them works, and gdb -p from outside still works.
 # Every denial has a positive control: the same attack succeeding where
-# Linux should let it through, so a broken probe cannot pass.
+# Linux should let it through, so a broken intruder cannot pass.
 set -u
-mode=$1 emu=$2 probe=$3
+mode=$1 emu=$2 intruder=$3
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -20,14 +20,14 @@ command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
 # A plain command, not a function: "$as_user cmd &" must give the command's own pid in $!.
 as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
 $as_user "$emu" --help >/dev/null 2>&1 || skip "uid 65534 cannot run $emu (build tree not readable?)"
-$as_user "$probe" >/dev/null 2>&1; [ $? = 2 ] || skip "uid 65534 cannot run $probe (build tree not readable?)"
+$as_user "$intruder" >/dev/null 2>&1; [ $? = 2 ] || skip "uid 65534 cannot run $intruder (build tree not readable?)"
 
 dir=$(mktemp -d); chown 65534:65534 "$dir"
 started=""
 cleanup() { for p in $started; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"; }
 trap cleanup EXIT
 
-# The probe reads "PID ADDR" from a file: write it whole.
+# The intruder reads "PID ADDR" from a file: write it whole.
 target() { echo "$2 $3" >"$dir/tmp.$$"; chmod 644 "$dir/tmp.$$"; mv "$dir/tmp.$$" "$1"; }
 wait_file() { # file: up to 30 s
 	for i in $(seq 300); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1
@@ -49,11 +49,11 @@ expect() { # output, verdict (ok|denied), description, attacks...
 emulator_attacks="ptrace process_vm_readv pidfd_getfd proc_mem"
 program_attacks="ptrace process_vm_readv pidfd_getfd proc_mem kill proc_pidfd_signal"
 
-# The probe attacks whatever the target file names, from inside `helhost run`.
+# The intruder attacks whatever the target file names, from inside `helhost run`.
 attack_emulator() { # output, helhost run options...
 	out=$1; shift
 	rm -f "$dir/t"
-	$as_user "$emu" run "$@" "$probe" attack "$dir/t" >"$out" 2>&1 &
+	$as_user "$emu" run "$@" "$intruder" attack "$dir/t" >"$out" 2>&1 &
 	pid=$!; started="$started $pid"
 	wait_comm "$pid" helhost
 	target "$dir/t" "$pid" 0
@@ -66,7 +66,7 @@ if [ "$mode" = emulator ]; then
 	control=$!; started="$started $control"
 	wait_comm "$control" sleep
 	rm -f "$dir/t"
-	$as_user "$emu" run "$probe" attack "$dir/t" >"$dir/control" 2>&1 &
+	$as_user "$emu" run "$intruder" attack "$dir/t" >"$dir/control" 2>&1 &
 	pid=$!; started="$started $pid"
 	target "$dir/t" "$control" 0
 	wait_pid "$pid"; check "attack on a plain process of the same user runs" 0 $?
@@ -87,10 +87,10 @@ $as_user unshare --user true 2>/dev/null || skip "uid 65534 cannot create user n
 victim_run() { # name, helhost run options...
 	name=$1; shift
 	rm -f "$dir/addr" "$dir/t"
-	$as_user "$emu" run "$@" "$probe" victim "$dir/addr" -- "$probe" attack "$dir/t" >"$dir/$name" 2>&1 &
+	$as_user "$emu" run "$@" "$intruder" victim "$dir/addr" -- "$intruder" attack "$dir/t" >"$dir/$name" 2>&1 &
 	pid=$!; started="$started $pid"
 	wait_file "$dir/addr" || { echo "FAIL: $name: the victim never started"; fail=1; return 1; }
-	victim=$(pgrep -f "^$probe victim $dir/addr")
+	victim=$(pgrep -f "^$intruder victim $dir/addr")
 	target "$dir/t" "$victim" "$(cat "$dir/addr")"
 	wait_pid "$pid"
 }
@@ -109,10 +109,10 @@ expect "$dir/emu" denied "under --isolate, the emulator" $emulator_attacks
 # A debugger of the same user, outside, attaches to a program, isolated or not.
 gdb_attach() { # helhost run options...
 	rm -f "$dir/addr"
-	$as_user "$emu" run "$@" "$probe" victim "$dir/addr" >"$dir/gdb-run" 2>&1 &
+	$as_user "$emu" run "$@" "$intruder" victim "$dir/addr" >"$dir/gdb-run" 2>&1 &
 	pid=$!; started="$started $pid"
 	if wait_file "$dir/addr"; then
-		victim=$(pgrep -f "^$probe victim $dir/addr")
+		victim=$(pgrep -f "^$intruder victim $dir/addr")
 		$as_user timeout 60 gdb -nx -batch -p "$victim" -ex bt >"$dir/gdb" 2>&1
 		grep -q "helFutexWait" "$dir/gdb"; check "gdb -p (same user, outside) shows the stack, options '$*'" 0 $?
 	else

@@ -2,17 +2,17 @@
  * Attacks a hosted program should not be able to make, for tests/programs/
  * isolation.sh.  Both modes are Hel programs (they register first).
  *
- *     probe victim ADDRFILE
+ *     intruder victim ADDRFILE
  *         writes the address of a secret string to ADDRFILE, then waits (on
  *         its queue, up to 60 s) for the name "attack-done" to be published:
  *         Hel IPC with the attacker.
- *     probe attack TARGETFILE
+ *     intruder attack TARGETFILE
  *         waits for TARGETFILE to hold "PID ADDR", then tries ptrace,
  *         process_vm_readv, pidfd_getfd, /proc/PID/mem and signals on PID
  *         and prints one line per attack, "NAME: ok" or "NAME: denied (why)";
  *         then publishes "attack-done".  With ADDR 0 a read counts as "ok"
  *         when Linux let it through to the (unmapped) address.
- *     probe churn ROUNDS DIR
+ *     intruder churn ROUNDS DIR
  *         prints "ready" and waits for DIR/start; then ROUNDS times forks a
  *         child that maps and unmaps fresh memory in a loop and kills it
  *         (SIGKILL) once it has done some, wherever it is; prints "churned"
@@ -238,6 +238,6 @@ int main(int argc, char **argv)
 		return attack(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "churn"))
 		return churn(atoi(argv[2]), argv[3]);
-	fputs("usage: probe victim ADDRFILE | probe attack TARGETFILE | probe churn ROUNDS DIR\n", stderr);
+	fputs("usage: intruder victim ADDRFILE | intruder attack TARGETFILE | intruder churn ROUNDS DIR\n", stderr);
 	return 2;
 }
