@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,23 +108,32 @@ static pid_t last_number(const char *list)
 	return (pid_t)atoi(last);
 }
 
+/* The number after "\nKEY:" in the text of a status file, or 0. */
+static pid_t field(const char *text, const char *key, bool last)
+{
+	const char *at = strstr(text, key);
+	if (!at)
+		return 0;
+	at += strlen(key);
+	return last ? last_number(at) : (pid_t)atoi(at);
+}
+
 static int read_caller_ids(pid_t tid, struct caller_ids *ids)
 {
-	char path[64], line[256];
+	/* read(2) into the stack, not stdio: this runs at every registration. */
+	char path[64], text[4096];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -ESRCH;
-	*ids = (struct caller_ids){ 0 };
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "Tgid:", 5))
-			ids->tgid = (pid_t)atoi(line + 5);
-		else if (!strncmp(line, "NStgid:", 7))
-			ids->inner_tgid = last_number(line + 7);
-		else if (!strncmp(line, "NSpid:", 6))
-			ids->inner_tid = last_number(line + 6);
-	}
-	fclose(f);
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	text[n] = 0;
+	ids->tgid = field(text, "\nTgid:", false);
+	ids->inner_tgid = field(text, "\nNStgid:", true);
+	ids->inner_tid = field(text, "\nNSpid:", true);
 	return ids->tgid > 0 && ids->inner_tid > 0 && ids->inner_tgid > 0 ? 0 : -ESRCH;
 }
 
