@@ -41,6 +41,8 @@ enum hh_internal_call {
 	HH_CALL_FORK_PREPARE,
 	/* The shim could not open the memfd behind the mapping at arg0 itself: install it (out0). */
 	HH_CALL_FETCH_FD,
+	/* Debug query for tests: how many fork images wait to be claimed (out0). */
+	HH_CALL_FORK_IMAGES,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
