@@ -9,6 +9,7 @@
  *   read     in read() on a pipe no one writes to
  *   stop     stopped by SIGSTOP
  *   futex    in helFutexWait on its own empty queue
+ *   exec     running sleep(1), a program without libhel, in its place
  *   exit     not at all: it exits 0 (the emulator's normal exit is tested)
  */
 #include <hel.h>
@@ -65,6 +66,11 @@ static int stay(const char *state, struct hq *q)
 		/* Nothing is ever submitted: this waits in helFutexWait until death. */
 		for (;;)
 			hq_next(q, -1);
+	}
+	if (!strcmp(state, "exec")) {
+		report();
+		execlp("sleep", "sleep", "1000", (char *)NULL);
+		return 7;
 	}
 	fprintf(stderr, "orphan_victim: unknown state %s\n", state);
 	return 2;

@@ -142,8 +142,9 @@ static bool in_state(pid_t pid)
 	if (st != 'S' || text[0] < '0' || text[0] > '9')
 		return false;
 	int nr = atoi(text);
-	if (!strcmp(state, "sleep"))
-		return nr == SYS_clock_nanosleep || nr == SYS_nanosleep;
+	if (!strcmp(state, "sleep") || !strcmp(state, "exec"))
+		return (nr == SYS_clock_nanosleep || nr == SYS_nanosleep) &&
+				strcmp(comm, !strcmp(state, "exec") ? "sleep" : "orphan_victim") == 0;
 	if (!strcmp(state, "read"))
 		return nr == SYS_read;
 	if (!strcmp(state, "futex"))
