@@ -4,7 +4,8 @@
  * process that is not the parent's child, or with a guessed id, gives a
  * fresh universe and leaves the image to its child; images whose children
  * never claim are freed when the parent dies, and one parent keeps at most
- * 64 of them.
+ * 64 of them.  And a fork child that finds its emulator gone ends, instead
+ * of starting an emulator of its own that would keep it alive.
  *
  * Linked with the static libhel, to reach its internal call (fork images
  * are prepared there, as fork() does) and the call-page contract, with
@@ -15,10 +16,13 @@
 #include <check.h>
 #include <hel.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -203,6 +207,66 @@ START_TEST(test_fork_image_parent_exits_before_claim)
 }
 END_TEST
 
+static void *first_call(void *arg)
+{
+	(void)arg;
+	helNop();
+	return NULL;
+}
+
+/*
+ * In a raw fork child of a served program, unknown to the emulator: once
+ * the emulator is dead, a new thread's first call registers.  Returns only
+ * if that call was served (by a new emulator).
+ */
+static void call_after_death(int emulator)
+{
+	struct pollfd p = { .fd = emulator, .events = POLLIN };
+	if (poll(&p, 1, DEADLINE_MS) != 1)
+		_exit(2);
+	pthread_t t;
+	if (pthread_create(&t, NULL, first_call, NULL) || pthread_join(t, NULL))
+		_exit(3);
+}
+
+START_TEST(test_fork_child_after_emulator_death)
+{
+	/* We are the subreaper of what our served child leaves behind. */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	int report[2];
+	ck_assert_int_eq(pipe(report), 0);
+	pid_t served = fork();
+	ck_assert_int_ge(served, 0);
+	if (served == 0) {
+		/* Our first call starts a private emulator; our raw child is unknown to it. */
+		helNop();
+		int emulator = (int)syscall(SYS_pidfd_open, hh_shim_page()->emu_pid, 0);
+		pid_t c = raw_fork();
+		if (c == 0) {
+			call_after_death(emulator);
+			_exit(0);
+		}
+		if (emulator < 0 || c < 0 || write(report[1], &c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		/* The watchdog ends us with the emulator. */
+		syscall(SYS_pidfd_send_signal, emulator, SIGKILL, NULL, 0);
+		pause();
+		_exit(1);
+	}
+	close(report[1]);
+	pid_t c = 0;
+	struct pollfd p = { .fd = report[0], .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, DEADLINE_MS), 1);
+	ck_assert_int_eq(read(report[0], &c, sizeof(c)), sizeof(c));
+	int status = wait_child(served, DEADLINE_MS);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* should fail: the orphan's call finds no emulator, and the orphan ends (libhel's SIGKILL) */
+	status = wait_child(c, DEADLINE_MS);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			"the orphan ended with status 0x%x", status);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fork_images");
@@ -211,6 +275,7 @@ int main(void)
 	tcase_add_test(tc, test_fork_image_theft_fails);
 	tcase_add_test(tc, test_fork_images_expire_with_parent);
 	tcase_add_test(tc, test_fork_image_parent_exits_before_claim);
+	tcase_add_test(tc, test_fork_child_after_emulator_death);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
