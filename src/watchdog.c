@@ -34,8 +34,8 @@ static void kill_through(int fd)
 
 /*
  * The emulator is dead and the table it shared with us is ours alone now:
- * every pidfd in it names a program (the emulator opens pidfds of nothing
- * else), so SIGKILL through all of them.
+ * every pidfd in it names a program or a thread of one (the emulator opens
+ * pidfds of nothing else), so SIGKILL through all of them.
  */
 static void sweep(void)
 {
@@ -60,6 +60,16 @@ static void sweep(void)
 		}
 	}
 	close(dir);
+}
+
+/*
+ * The emulator cannot say why its programs ended, and most of them die by
+ * SIGKILL without a word: say it on the emulator's stderr, which we share.
+ */
+static void tell(void)
+{
+	static const char line[] = "helhost: the emulator has gone away; its watchdog ended its programs\n";
+	(void)!write(STDERR_FILENO, line, sizeof(line) - 1);   /* no stderr: nobody to tell */
 }
 
 /*
@@ -89,10 +99,17 @@ static int watch(void *arg)
 	sigaddset(&death, DEATH_SIGNAL);
 	if (prctl(PR_SET_PDEATHSIG, DEATH_SIGNAL, 0, 0, 0) < 0)
 		_exit(1);
+	/*
+	 * Asleep all the time but in the moment that counts, when it must win
+	 * the CPU from programs that compute.  Only root may raise it: anyone
+	 * else's watchdog keeps the emulator's priority, which works, later.
+	 */
+	(void)setpriority(PRIO_PROCESS, 0, -20);
 	/* A new parent, not the signal, says the emulator is gone: anyone may send it. */
 	while (getppid() == watchdog.emulator)
 		sigwaitinfo(&death, NULL);
 	sweep();
+	tell();
 	_exit(0);
 }
 

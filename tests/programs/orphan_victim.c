@@ -10,6 +10,7 @@
  *   stop     stopped by SIGSTOP
  *   futex    in helFutexWait on its own empty queue
  *   exec     running sleep(1), a program without libhel, in its place
+ *   calls    making Hel calls (helNop) one after the other
  *   exit     not at all: it exits 0 (the emulator's normal exit is tested)
  */
 #include <hel.h>
@@ -66,6 +67,11 @@ static int stay(const char *state, struct hq *q)
 		/* Nothing is ever submitted: this waits in helFutexWait until death. */
 		for (;;)
 			hq_next(q, -1);
+	}
+	if (!strcmp(state, "calls")) {
+		report();
+		for (;;)
+			HEL_CHECK(helNop());
 	}
 	if (!strcmp(state, "exec")) {
 		report();

@@ -130,6 +130,8 @@ static bool in_state(pid_t pid)
 		return false;
 	if (!strcmp(state, "compute"))
 		return st == 'R';
+	if (!strcmp(state, "calls"))
+		return st == 'R' || st == 'S';   /* between calls or in one */
 	if (!strcmp(state, "stop"))
 		return st == 'T';
 	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
@@ -160,15 +162,21 @@ static bool wait_until_in_state(pid_t pid)
 	return false;
 }
 
-/* Start the victim; returns the pid we forked, and in *out the pipe it reports on. */
-static pid_t start(int *out)
+/* Start the victim; returns the pid we forked, with pipes from its stdout and stderr. */
+static pid_t start(int *out, int *err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC))
+	int o[2], e[2];
+	if (pipe2(o, O_CLOEXEC))
 		return -1;
+	if (pipe2(e, O_CLOEXEC)) {
+		close(o[0]);
+		close(o[1]);
+		return -1;
+	}
 	pid_t top = fork();
 	if (top == 0) {
-		dup2(p[1], STDOUT_FILENO);
+		dup2(o[1], STDOUT_FILENO);
+		dup2(e[1], STDERR_FILENO);
 		setenv("HELHOST_EMULATOR", helhost, 1);
 		const char *fork_arg = strstr(kind, "forked") ? "fork" : NULL;
 		if (!strncmp(kind, "auto", 4))
@@ -177,9 +185,29 @@ static pid_t start(int *out)
 			execl(helhost, helhost, "run", victim_path, state, fork_arg, (char *)NULL);
 		_exit(127);
 	}
-	close(p[1]);
-	*out = p[0];
+	close(o[1]);
+	close(e[1]);
+	*out = o[0];
+	*err = e[0];
 	return top;
+}
+
+/*
+ * Everything the run wrote to stderr: every writer has ended when we call
+ * it, so it reads to the end (within the deadline).  Echoed for the log.
+ */
+static bool stderr_says(int fd, const char *what)
+{
+	static char text[16384];
+	size_t len = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n = 1;
+	while (n > 0 && len < sizeof(text) - 1 && poll(&p, 1, DEADLINE_MS) == 1)
+		if ((n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+			len += (size_t)n;
+	text[len] = 0;
+	fputs(text, stdout);
+	return strstr(text, what) != NULL;
 }
 
 /* The victim's pid, as it reports it on fd, or 0. */
@@ -282,8 +310,8 @@ static bool dies_with_emulator(pid_t victim, pid_t emulator, int64_t *us)
 
 static bool run_once(int64_t *us)
 {
-	int fd;
-	pid_t top = start(&fd);
+	int fd, err;
+	pid_t top = start(&fd, &err);
 	if (top < 0) {
 		fail("cannot fork");
 		return false;
@@ -304,6 +332,13 @@ static bool run_once(int64_t *us)
 	}
 	if (!reap_all()) {
 		fail("a process of the run was left behind");
+		ok = false;
+	}
+	/* The watchdog says why the programs ended; a normal exit has nothing to say. */
+	bool told = stderr_says(err, "the emulator has gone away");
+	close(err);
+	if (ok && told != !!strcmp(state, "exit")) {
+		fail(told ? "a normal exit said the emulator had gone away" : "nobody said why the programs ended");
 		ok = false;
 	}
 	return ok;
