@@ -16,6 +16,7 @@
 #include "space.h"
 #include "thread.h"
 #include "universe.h"
+#include "watchdog.h"
 
 /*
  * Fork images wait for their child's claim.  An image's id is 64 random
@@ -144,6 +145,8 @@ static void exit_seen(struct hh_watcher *w, int res)
 	(void)res;
 	struct hh_process *p = (struct hh_process *)((char *)w - offsetof(struct hh_process, exit_watch));
 	p->exited = true;
+	hh_watchdog_remove(p->watch_slot);
+	p->watch_slot = 0;
 	orphan_fork_images(p);
 	drop_image(p);
 	if (p->launched) {
@@ -170,6 +173,8 @@ static struct hh_process *new_process(pid_t pid, int pidfd)
 		return NULL;
 	p->pid = pid;
 	p->pidfd = pidfd;
+	/* Listed before the program is first answered: from then on it dies with us. */
+	p->watch_slot = hh_watchdog_add(pid);
 	p->exit_watch.cb = exit_seen;
 	hh_loop_poll(&p->exit_watch, pidfd, POLLIN);
 	p->next = programs.head;

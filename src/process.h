@@ -34,6 +34,7 @@ struct hh_process {
 	struct hh_process *next;
 	pid_t pid;
 	int pidfd;
+	size_t watch_slot;              /* its line in the watchdog's table, or 0 */
 	struct hh_watcher exit_watch;
 	char name[32];
 	uint64_t image_nonce;

@@ -1,12 +1,13 @@
 #include "watchdog.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -17,54 +18,115 @@
 #define DEATH_SIGNAL SIGUSR1
 #define NAME "helhost-watch"
 
+/*
+ * The table the emulator writes and the watchdog reads once the emulator
+ * is dead (so they never race).  A pid alone could name a new process by
+ * the time the watchdog looks; its start time (field 22 of /proc/PID/stat)
+ * tells the process that was listed from any later one with its pid.
+ */
+struct watch_entry {
+	int32_t pid;            /* 0: a free slot */
+	uint32_t reserved;
+	uint64_t start;
+};
+
+struct watch_table {
+	uint64_t used;          /* entries [0, used) have been written */
+	uint64_t reserved;
+	struct watch_entry entry[];
+};
+
+/* Reserved, not allocated: pages appear as slots are used (a million at most). */
+#define TABLE_BYTES (16ul << 20)
+#define TABLE_SLOTS ((TABLE_BYTES - sizeof(struct watch_table)) / sizeof(struct watch_entry))
+
 extern char **environ;
 
 static struct {
 	pid_t pid;              /* the watchdog, a child of the emulator; 0 when none */
 	pid_t emulator;
-	/* The watchdog's stack: clone without CLONE_VM copies it with the rest. */
-	char stack[64 * 1024] __attribute__((aligned(16)));
+	struct watch_table *table;
+	size_t *free_slots;     /* the emulator's list of slots to reuse */
+	size_t free_len, free_cap;
 } watchdog;
 
-static void kill_through(int fd)
+/* The start time of pid in clock ticks since boot, or 0 if it is gone. */
+static uint64_t start_time(pid_t pid)
 {
-	/* Not a pidfd (a memfd, a listener, the ring): EBADF, nothing happens. */
-	syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	char path[64], line[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	line[n] = 0;
+	/* "pid (name) state ppid ...": the name ends at the last ')'; start time is the 20th field after it. */
+	char *p = strrchr(line, ')');
+	for (int field = 0; p && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-/*
- * The emulator is dead and the table it shared with us is ours alone now:
- * every pidfd in it names a program or a thread of one (the emulator opens
- * pidfds of nothing else), so SIGKILL through all of them.
- */
+size_t hh_watchdog_add(pid_t pid)
+{
+	struct watch_table *t = watchdog.table;
+	uint64_t start = start_time(pid);
+	if (!t || !start)
+		return 0;
+	size_t slot;
+	if (watchdog.free_len)
+		slot = watchdog.free_slots[--watchdog.free_len];
+	else if (t->used < TABLE_SLOTS)
+		slot = t->used;
+	else
+		return 0;
+	t->entry[slot].start = start;
+	t->entry[slot].pid = pid;
+	if (slot == t->used)
+		t->used++;
+	return slot + 1;
+}
+
+void hh_watchdog_remove(size_t slot)
+{
+	if (!slot || !watchdog.table)
+		return;
+	watchdog.table->entry[slot - 1].pid = 0;
+	if (watchdog.free_len == watchdog.free_cap) {
+		size_t cap = watchdog.free_cap ? 2 * watchdog.free_cap : 64;
+		size_t *grown = realloc(watchdog.free_slots, cap * sizeof(*grown));
+		if (!grown)
+			return;         /* the slot is not reused: the table has a million */
+		watchdog.free_slots = grown;
+		watchdog.free_cap = cap;
+	}
+	watchdog.free_slots[watchdog.free_len++] = slot - 1;
+}
+
+/* SIGKILL every listed program that is still the process it was. */
 static void sweep(void)
 {
-	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0) {
-		/* No /proc: try every number the table can hold. */
-		struct rlimit r;
-		int top = getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < (1u << 24)
-				? (int)r.rlim_cur : (1 << 24);
-		for (int fd = 0; fd < top; fd++)
-			kill_through(fd);
-		return;
+	const struct watch_table *t = watchdog.table;
+	for (uint64_t i = 0; i < t->used; i++) {
+		const struct watch_entry *e = &t->entry[i];
+		if (!e->pid)
+			continue;
+		/* Pinned first, then checked: the pidfd cannot move on to a newer process. */
+		int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+		if (fd < 0)
+			continue;
+		if (start_time(e->pid) == e->start)
+			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		close(fd);
 	}
-	char buf[4096];
-	ssize_t n;
-	while ((n = getdents64(dir, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
-				kill_through(atoi(d->d_name));
-		}
-	}
-	close(dir);
 }
 
 /*
  * The emulator cannot say why its programs ended, and most of them die by
- * SIGKILL without a word: say it on the emulator's stderr, which we share.
+ * SIGKILL without a word: say it on the emulator's stderr.
  */
 static void tell(void)
 {
@@ -89,9 +151,11 @@ static void rename_self(void)
 	memcpy(start, NAME, len > sizeof(NAME) ? sizeof(NAME) - 1 : len - 1);
 }
 
-static int watch(void *arg)
+__attribute__((noreturn)) static void watch(void)
 {
-	(void)arg;
+	/* Hold none of the emulator's files (a pipe on stdout would not see EOF): stderr only. */
+	close_range(0, 1, 0);
+	close_range(3, ~0u, 0);
 	rename_self();
 	/* Every signal is blocked (inherited): only SIGKILL ends us early. */
 	sigset_t death;
@@ -115,16 +179,26 @@ static int watch(void *arg)
 
 int hh_watchdog_start(void)
 {
+	void *table = mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (table == MAP_FAILED)
+		return -errno;
 	sigset_t all, old;
 	sigfillset(&all);
 	/* Blocked from the first instruction on: Ctrl-C or a stray SIGTERM must not end it. */
 	sigprocmask(SIG_SETMASK, &all, &old);
 	watchdog.emulator = getpid();
-	pid_t pid = clone(watch, watchdog.stack + sizeof(watchdog.stack), CLONE_FILES | SIGCHLD, NULL);
+	watchdog.table = table;
+	pid_t pid = fork();
+	if (pid == 0)
+		watch();
 	int e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0)
+	if (pid < 0) {
+		munmap(table, TABLE_BYTES);
+		watchdog.table = NULL;
 		return -e;
+	}
 	watchdog.pid = pid;
 	return 0;
 }

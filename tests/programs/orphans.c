@@ -194,7 +194,8 @@ static pid_t start(int *out, int *err)
 
 /*
  * Everything the run wrote to stderr: every writer has ended when we call
- * it, so it reads to the end (within the deadline).  Echoed for the log.
+ * it, so it reads to the end (within the deadline).  Echoed when it lacks
+ * what it should say.
  */
 static bool stderr_says(int fd, const char *what)
 {
@@ -206,8 +207,11 @@ static bool stderr_says(int fd, const char *what)
 		if ((n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
 			len += (size_t)n;
 	text[len] = 0;
-	fputs(text, stdout);
-	return strstr(text, what) != NULL;
+	if (!strstr(text, what)) {
+		fputs(text, stdout);
+		return false;
+	}
+	return true;
 }
 
 /* The victim's pid, as it reports it on fd, or 0. */
