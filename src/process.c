@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "registry.h"
 #include "space.h"
 #include "thread.h"
@@ -256,30 +257,12 @@ size_t hh_process_fork_images(void)
 	return programs.fork_image_count;
 }
 
-/* The parent of pid as Linux sees it now, or -1. */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	bool ok = f && fgets(line, sizeof(line), f);
-	if (f)
-		fclose(f);
-	/* "pid (name) state ppid ...": the name may hold anything but ends at the last ')'. */
-	char *name_end = ok ? strrchr(line, ')') : NULL;
-	char state;
-	int ppid;
-	if (!name_end || sscanf(name_end + 1, " %c %d", &state, &ppid) != 2)
-		return -1;
-	return ppid;
-}
-
 /* Could p be the child f was taken for?  While the parent lives, it must be its child. */
 static bool plausible_child(const struct hh_fork_image *f, const struct hh_process *p)
 {
 	if (!f->parent || hh_process_gone(f->parent))
 		return true;    /* re-parented already: within the grace period the id must do */
-	return parent_of(p->pid) == f->parent->pid;
+	return hh_procstat_field(p->pid, HH_STAT_PPID) == (uint64_t)f->parent->pid;
 }
 
 /* Give the child the image its parent prepared at the fork; a thief's claim leaves it there. */

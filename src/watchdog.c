@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procstat.h"
+
 /* What Linux sends the watchdog when the emulator's thread ends. */
 #define DEATH_SIGNAL SIGUSR1
 #define NAME "helhost-watch"
@@ -21,8 +23,8 @@
 /*
  * The table the emulator writes and the watchdog reads once the emulator
  * is dead (so they never race).  A pid alone could name a new process by
- * the time the watchdog looks; its start time (field 22 of /proc/PID/stat)
- * tells the process that was listed from any later one with its pid.
+ * the time the watchdog looks; its start time tells the process that was
+ * listed from any later one with its pid.
  */
 struct watch_entry {
 	int32_t pid;            /* 0: a free slot */
@@ -50,30 +52,10 @@ static struct {
 	size_t free_len, free_cap;
 } watchdog;
 
-/* The start time of pid in clock ticks since boot, or 0 if it is gone. */
-static uint64_t start_time(pid_t pid)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	line[n] = 0;
-	/* "pid (name) state ppid ...": the name ends at the last ')'; start time is the 20th field after it. */
-	char *p = strrchr(line, ')');
-	for (int field = 0; p && field < 20; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 size_t hh_watchdog_add(pid_t pid)
 {
 	struct watch_table *t = watchdog.table;
-	uint64_t start = start_time(pid);
+	uint64_t start = hh_procstat_field(pid, HH_STAT_START_TIME);
 	if (!t || !start)
 		return 0;
 	size_t slot;
@@ -118,7 +100,7 @@ static void sweep(void)
 		int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
 		if (fd < 0)
 			continue;
-		if (start_time(e->pid) == e->start)
+		if (hh_procstat_field(e->pid, HH_STAT_START_TIME) == e->start)
 			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
 		close(fd);
 	}
