@@ -60,6 +60,14 @@ HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, st
 	return e;
 }
 
+HelError hh_call_check_pending(struct hh_call *c)
+{
+	if (hh_pending_room(&c->proc->pending, 1))
+		return kHelErrNone;
+	return hh_call_refuse(c, kHelErrNoMemory, "%zu operations pending, the limit (HELHOST_MAX_PENDING)",
+			c->proc->pending.count);
+}
+
 HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)
 {
 	struct hh_desc desc;

@@ -74,6 +74,8 @@ HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, st
 /* A queue handle. */
 struct hh_queue;
 HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out);
+/* kHelErrNoMemory when the caller has as many operations pending as it may. */
+HelError hh_call_check_pending(struct hh_call *c);
 /* kHelNullHandle (the caller's own space) or a space from helCreateSpace. */
 HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out);
 /*

@@ -88,7 +88,7 @@ HelError hh_call_GetCredentials(struct hh_call *c)
 			return hh_call_refuse(c, kHelErrBadDescriptor, "the lane's stream has no credentials");
 		}
 	}
-	if (hh_user_write(c->proc->pid, c->arg[2], credentials, 16))
+	if (hh_user_write(&c->proc->mem, c->arg[2], credentials, 16))
 		return hh_call_refuse(c, kHelErrFault, "credentials buffer unwritable");
 	return kHelErrNone;
 }

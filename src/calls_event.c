@@ -1,6 +1,7 @@
 /* Decoding of the event calls (OBJECTS.md §8). */
 #include "calls.h"
 #include "event.h"
+#include "process.h"
 #include "queue.h"
 #include "universe.h"
 
@@ -57,7 +58,9 @@ HelError hh_call_SubmitAwaitEvent(struct hh_call *c)
 		return hh_call_refuse(c, e, "sequence %llu is ahead of the bitset event's %llu",
 				(unsigned long long)sequence, (unsigned long long)ev->sequence);
 	}
-	struct hh_event_wait *w = hh_event_wait_new(ev, q, c->arg[3]);
+	if ((e = hh_call_check_pending(c)))
+		return e;
+	struct hh_event_wait *w = hh_event_wait_new(ev, q, c->arg[3], &c->proc->pending);
 	if (!w)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the await");
 	c->out[0] = hh_event_wait_start(w, sequence);

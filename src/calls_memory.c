@@ -33,7 +33,7 @@ HelError hh_call_AllocateMemory(struct hh_call *c)
 	if (c->arg[2]) {
 		/* addressBits limits physical addresses; there are none to limit here. */
 		struct HelAllocRestrictions restrictions;
-		if (hh_user_read(c->proc->pid, c->arg[2], &restrictions, sizeof(restrictions)))
+		if (hh_user_read(&c->proc->mem, c->arg[2], &restrictions, sizeof(restrictions)))
 			return hh_call_refuse(c, kHelErrFault, "restrictions unreadable");
 	}
 	struct hh_memory *mem;

@@ -21,7 +21,7 @@ HelError hh_call_Log(struct hh_call *c)
 	/* thor copies and logs piece by piece; a bad piece stops it with a fault. */
 	for (uint64_t at = 0; at < len; at += LOG_PIECE) {
 		size_t n = len - at < LOG_PIECE ? (size_t)(len - at) : LOG_PIECE;
-		if (hh_user_read(c->proc->pid, addr + at, piece, n))
+		if (hh_user_read(&c->proc->mem, addr + at, piece, n))
 			return hh_call_refuse(c, kHelErrFault, "string unreadable at offset %llu",
 					(unsigned long long)at);
 		hh_klog_piece(c->proc->name, c->proc->pid, severity, piece, n);
@@ -40,7 +40,7 @@ HelError hh_call_Panic(struct hh_call *c)
 	uint64_t addr = c->arg[0], len = c->arg[1];
 	char msg[PANIC_MESSAGE_MAX];
 	size_t n = len < sizeof(msg) ? (size_t)len : sizeof(msg);
-	if (hh_user_read(c->proc->pid, addr, msg, n))
+	if (hh_user_read(&c->proc->mem, addr, msg, n))
 		n = 0;  /* thor does not read it at all; an unreadable message is no error */
 	hh_klog_panic(c->proc->name, c->proc->pid, c->thread->tid, msg, n);
 	return kHelErrNone;
@@ -73,7 +73,7 @@ HelError hh_call_GetRandomBytes(struct hh_call *c)
 	size_t n = wanted < sizeof(bytes) ? (size_t)wanted : sizeof(bytes);
 	if (n && getrandom(bytes, n, 0) != (ssize_t)n)
 		return hh_call_refuse(c, kHelErrNoMemory, "getrandom failed");
-	if (hh_user_write(c->proc->pid, addr, bytes, n))
+	if (hh_user_write(&c->proc->mem, addr, bytes, n))
 		return hh_call_refuse(c, kHelErrFault, "buffer unwritable");
 	c->out[0] = n;
 	return kHelErrNone;
@@ -100,7 +100,7 @@ HelError hh_call_QueryRegisterInfo(struct hh_call *c)
 	if (size < 0)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "register set %d has no size", set);
 	struct HelRegisterInfo info = { .setSize = size };
-	if (hh_user_write(c->proc->pid, c->arg[1], &info, sizeof(info)))
+	if (hh_user_write(&c->proc->mem, c->arg[1], &info, sizeof(info)))
 		return hh_call_refuse(c, kHelErrFault, "info unwritable");
 	return kHelErrNone;
 }

@@ -9,7 +9,7 @@
 HelError hh_call_CreateQueue(struct hh_call *c)
 {
 	struct HelQueueParameters params;
-	if (hh_user_read(c->proc->pid, c->arg[0], &params, sizeof(params)))
+	if (hh_user_read(&c->proc->mem, c->arg[0], &params, sizeof(params)))
 		return hh_call_refuse(c, kHelErrFault, "params unreadable");
 	struct hh_queue *q;
 	HelError e = hh_queue_create(&params, &q);
@@ -51,7 +51,9 @@ HelError hh_call_SubmitAwaitClock(struct hh_call *c)
 		return e;
 	if ((e = hh_queue_check_size(q, sizeof(struct HelSimpleResult))))
 		return hh_call_refuse(c, e, "chunks of %llu bytes", (unsigned long long)q->chunk_size);
-	struct hh_clock_wait *w = hh_clock_wait_new(q, c->arg[2]);
+	if ((e = hh_call_check_pending(c)))
+		return e;
+	struct hh_clock_wait *w = hh_clock_wait_new(q, c->arg[2], &c->proc->pending);
 	if (!w)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the wait");
 	c->out[0] = hh_clock_wait_start(w, c->arg[0]);

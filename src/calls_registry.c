@@ -15,7 +15,7 @@ static HelError read_name(struct hh_call *c, char name[HH_NAME_MAX + 1])
 	if (!len || len > HH_NAME_MAX)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "name of %llu bytes (1 to %d)",
 				(unsigned long long)len, HH_NAME_MAX);
-	if (hh_user_read(c->proc->pid, c->arg[0], name, len))
+	if (hh_user_read(&c->proc->mem, c->arg[0], name, len))
 		return hh_call_refuse(c, kHelErrFault, "name unreadable");
 	name[len] = 0;
 	if (strlen(name) != len)
@@ -63,7 +63,10 @@ HelError hh_call_submit_lookup(struct hh_call *c)
 	struct hh_queue *q = hh_queue_of(desc.obj);
 	if ((e = hh_queue_check_size(q, sizeof(struct HelHandleResult))))
 		return hh_call_refuse(c, e, "chunks too small");
-	uint64_t id = hh_registry_lookup(name, deadline, c->universe, q, c->arg[4]);
+	if ((e = hh_call_check_pending(c)))
+		return e;
+	uint64_t id = hh_registry_lookup(name, deadline, c->universe, q, c->arg[4],
+			&c->proc->pending);
 	if (!id)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the lookup");
 	c->out[0] = id;

@@ -86,14 +86,14 @@ static HelError imbue_source(struct hh_call *c, HelHandle handle, unsigned char 
 /* Gather a scatter-gather message into one kernel buffer at submission. */
 static HelError gather(struct hh_call *c, const struct HelAction *a, struct hh_item *item)
 {
-	pid_t pid = c->proc->pid;
+	const struct hh_usermem *mem = &c->proc->mem;
 	if (a->length > MAX_SG_BYTES / sizeof(struct HelSgItem))
 		return kHelErrNoMemory;
 	size_t count = a->length;
 	struct HelSgItem *sg = malloc(count ? count * sizeof(*sg) : 1);
 	if (!sg)
 		return kHelErrNoMemory;
-	HelError e = hh_user_read(pid, (uint64_t)(uintptr_t)a->buffer, sg, count * sizeof(*sg));
+	HelError e = hh_user_read(mem, (uint64_t)(uintptr_t)a->buffer, sg, count * sizeof(*sg));
 	size_t total = 0;
 	for (size_t i = 0; !e && i < count; i++) {
 		if (sg[i].length > MAX_SG_BYTES - total)
@@ -104,7 +104,7 @@ static HelError gather(struct hh_call *c, const struct HelAction *a, struct hh_i
 	if (!e && !(item->kbuf = malloc(total ? total : 1)))
 		e = kHelErrNoMemory;
 	for (size_t i = 0, at = 0; !e && i < count; at += sg[i].length, i++)
-		e = hh_user_read(pid, (uint64_t)(uintptr_t)sg[i].buffer, (char *)item->kbuf + at,
+		e = hh_user_read(mem, (uint64_t)(uintptr_t)sg[i].buffer, (char *)item->kbuf + at,
 				sg[i].length);
 	free(sg);
 	item->len = total;
@@ -130,7 +130,7 @@ static HelError copy_payload(struct hh_call *c, const struct inline_args *in, si
 		memcpy(to, in->data + off, a->length);
 		return kHelErrNone;
 	}
-	return hh_user_read(c->proc->pid, (uint64_t)(uintptr_t)a->buffer, to, a->length);
+	return hh_user_read(&c->proc->mem, (uint64_t)(uintptr_t)a->buffer, to, a->length);
 }
 
 /* Check one action and capture what must be captured at submission (§3.1 step 5). */
@@ -224,7 +224,8 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "%llu actions", (unsigned long long)count);
 	struct hh_desc lane, queue;
 	HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_STREAM), &lane);
-	if (e || (e = hh_call_resolve(c, 3, HH_TYPE(HH_OBJ_QUEUE), &queue)))
+	if (e || (e = hh_call_resolve(c, 3, HH_TYPE(HH_OBJ_QUEUE), &queue)) ||
+			(e = hh_call_check_pending(c)))
 		return e;
 	struct HelAction *actions = malloc(count * (sizeof(*actions) + sizeof(uint32_t)));
 	if (!actions)
@@ -236,7 +237,7 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 		in.offsets = (uint32_t *)(actions + count);
 		memcpy(actions, in.data, count * sizeof(*actions));
 		memcpy(in.offsets, in.data + count * sizeof(*actions), count * sizeof(uint32_t));
-	} else if ((e = hh_user_read(c->proc->pid, actions_addr, actions, count * sizeof(*actions)))) {
+	} else if ((e = hh_user_read(&c->proc->mem, actions_addr, actions, count * sizeof(*actions)))) {
 		/* thor reads the array unchecked; an unreadable one is a fault here (STREAMS.md Q3). */
 		free(actions);
 		return hh_call_refuse(c, e, "actions unreadable");
@@ -245,8 +246,9 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 	for (size_t i = 0; i < count; i++)
 		reserved += hh_action_result_size(actions[i].type);
 	struct hh_queue *q = hh_queue_of(queue.obj);
-	struct hh_submission *sub = hh_submission_new(count, q, context, c->universe,
-			c->proc->pid, c->proc->space, reserved);
+	struct hh_submitter who = { .universe = c->universe, .mem = &c->proc->mem,
+		.space = c->proc->space, .pending = &c->proc->pending };
+	struct hh_submission *sub = hh_submission_new(count, q, context, &who, reserved);
 	if (!sub) {
 		free(actions);
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the submission");

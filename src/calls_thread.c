@@ -62,7 +62,7 @@ HelError hh_call_QueryThreadStats(struct hh_call *c)
 	if (e)
 		return e;
 	struct HelThreadStats stats = { .userTime = cpu_time(t) };
-	if (hh_user_write(c->proc->pid, c->arg[1], &stats, sizeof(stats)))
+	if (hh_user_write(&c->proc->mem, c->arg[1], &stats, sizeof(stats)))
 		return hh_call_refuse(c, kHelErrFault, "stats unwritable");
 	return kHelErrNone;
 }
@@ -102,9 +102,9 @@ HelError hh_call_GetAffinity(struct hh_call *c)
 	for (size_t cpu = 0; cpu < want * 8 && cpu < CPU_SETSIZE; cpu++)
 		if (CPU_ISSET(cpu, &set))
 			mask[cpu / 8] |= (unsigned char)(1u << (cpu % 8));
-	if (hh_user_write(c->proc->pid, c->arg[1], mask, want))
+	if (hh_user_write(&c->proc->mem, c->arg[1], mask, want))
 		return hh_call_refuse(c, kHelErrFault, "mask unwritable");
-	if (c->arg[3] && hh_user_write(c->proc->pid, c->arg[3], &want, sizeof(want)))
+	if (c->arg[3] && hh_user_write(&c->proc->mem, c->arg[3], &want, sizeof(want)))
 		return hh_call_refuse(c, kHelErrFault, "actualSize unwritable");
 	return kHelErrNone;
 }
@@ -116,7 +116,7 @@ HelError hh_call_SetAffinity(struct hh_call *c)
 	if (size > limit)
 		return hh_call_refuse(c, kHelErrOutOfBounds, "masks have %zu bytes here", limit);
 	unsigned char mask[CPU_SETSIZE / 8] = { 0 };
-	if (hh_user_read(c->proc->pid, c->arg[1], mask, size))
+	if (hh_user_read(&c->proc->mem, c->arg[1], mask, size))
 		return hh_call_refuse(c, kHelErrFault, "mask unreadable");
 	cpu_set_t set;
 	CPU_ZERO(&set);

@@ -42,7 +42,7 @@ HelError hh_call_CreateSliceView(struct hh_call *c)
 
 /* A read or write, decoded: everything it needs is in hand, so it cannot fail. */
 struct copy {
-	pid_t pid;                      /* the submitter, whose buffer it is */
+	const struct hh_usermem *mem;   /* the submitter's memory, where the buffer is */
 	char *view;                     /* the emulator's mapping of the object */
 	uint64_t size;                  /* the object's length */
 	uint64_t address;               /* offset into the object */
@@ -63,8 +63,8 @@ static HelError run_copy(const struct copy *k)
 	for (uint64_t done = 0; done < k->length;) {
 		size_t n = k->length - done < PIECE ? (size_t)(k->length - done) : PIECE;
 		char *at = k->view + k->address + done;
-		HelError e = k->to_object ? hh_user_read(k->pid, k->buffer + done, at, n)
-				: hh_user_write(k->pid, k->buffer + done, at, n);
+		HelError e = k->to_object ? hh_user_read(k->mem, k->buffer + done, at, n)
+				: hh_user_write(k->mem, k->buffer + done, at, n);
 		/* [emu] an unwritable buffer is kHelErrFault for reads too (thor asserts). */
 		if (e)
 			return e;
@@ -95,8 +95,8 @@ static HelError run_space_copy(const struct copy *k, const struct hh_space *spac
 		if (n > PIECE)
 			n = PIECE;
 		char *at = view + m->offset + (a - m->addr);
-		HelError e = k->to_object ? hh_user_read(k->pid, k->buffer + done, at, (size_t)n)
-				: hh_user_write(k->pid, k->buffer + done, at, (size_t)n);
+		HelError e = k->to_object ? hh_user_read(k->mem, k->buffer + done, at, (size_t)n)
+				: hh_user_write(k->mem, k->buffer + done, at, (size_t)n);
 		if (e)
 			return e;
 		done += n;
@@ -119,7 +119,7 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 		struct hh_completion *done = hh_completion_new(sizeof(struct HelSimpleResult), c->arg[5]);
 		if (!done)
 			return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
-		struct copy k = { .pid = c->proc->pid, .address = c->arg[1], .length = c->arg[2],
+		struct copy k = { .mem = &c->proc->mem, .address = c->arg[1], .length = c->arg[2],
 			.buffer = c->arg[3], .to_object = to_object };
 		struct HelSimpleResult r = { .error = run_space_copy(&k, hh_space_of(target.obj)),
 			.reserved = 0 };
@@ -142,7 +142,7 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 	if (!done)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
 	struct copy k = {
-		.pid = c->proc->pid, .view = view, .size = hh_memory_source(target.obj).length,
+		.mem = &c->proc->mem, .view = view, .size = hh_memory_source(target.obj).length,
 		.address = c->arg[1], .length = c->arg[2], .buffer = c->arg[3], .to_object = to_object,
 	};
 	struct HelSimpleResult r = { .error = run_copy(&k), .reserved = 0 };

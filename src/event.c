@@ -7,6 +7,8 @@
 struct hh_event_wait {
 	struct hh_event_wait *next, **prev;     /* in the event's list while pending */
 	struct hh_async async;
+	struct hh_pending listed;       /* in its program's pending operations */
+	struct hh_pending_list *owner;
 	struct hh_event *event;         /* a reference ([emu] OBJECTS.md §8.3) */
 	struct hh_queue *queue;         /* a reference: a pending operation keeps its queue alive */
 	struct hh_completion *result;   /* allocated at submission */
@@ -61,26 +63,43 @@ static uint32_t bits_after(const struct hh_event *ev, uint64_t s)
 	return bits;
 }
 
-static void finish(struct hh_event_wait *w, HelError error, uint32_t bitset, uint64_t sequence)
+static void unhook(struct hh_event_wait *w)
 {
-	/* thor leaves bitset and sequence of a cancelled await uninitialised; we write 0. */
-	struct HelEventResult r = { .error = error, .bitset = bitset, .sequence = sequence };
-	hh_completion_add(w->result, &r, sizeof(r));
 	if (w->prev) {
 		*w->prev = w->next;
 		if (w->next)
 			w->next->prev = w->prev;
 	}
+	hh_pending_remove(&w->listed);
 	hh_queue_remove_async(w->queue, &w->async);
-	hh_queue_post(w->queue, w->result);
 	hh_object_unref(&w->queue->base);
 	hh_object_unref(&w->event->base);
+}
+
+static void finish(struct hh_event_wait *w, HelError error, uint32_t bitset, uint64_t sequence)
+{
+	/* thor leaves bitset and sequence of a cancelled await uninitialised; we write 0. */
+	struct HelEventResult r = { .error = error, .bitset = bitset, .sequence = sequence };
+	hh_completion_add(w->result, &r, sizeof(r));
+	hh_queue_post(w->queue, w->result);
+	unhook(w);
+	free(w);
+}
+
+/* Its program died: no element; the event and the queue are let go. */
+static void discard(struct hh_pending *p)
+{
+	struct hh_event_wait *w = (struct hh_event_wait *)((char *)p - offsetof(struct hh_event_wait, listed));
+	free(w->result);
+	unhook(w);
 	free(w);
 }
 
 static void cancelled(struct hh_async *a)
 {
 	struct hh_event_wait *w = (struct hh_event_wait *)((char *)a - offsetof(struct hh_event_wait, async));
+	if (hh_pending_owner_died(w->owner))
+		return;         /* discarded, w with it */
 	finish(w, kHelErrCancelled, 0, 0);
 }
 
@@ -125,7 +144,8 @@ HelError hh_event_check_sequence(const struct hh_event *ev, uint64_t sequence)
 	return sequence <= limit ? kHelErrNone : kHelErrIllegalArgs;
 }
 
-struct hh_event_wait *hh_event_wait_new(struct hh_event *ev, struct hh_queue *q, uint64_t context)
+struct hh_event_wait *hh_event_wait_new(struct hh_event *ev, struct hh_queue *q, uint64_t context,
+		struct hh_pending_list *owner)
 {
 	struct hh_event_wait *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -140,6 +160,7 @@ struct hh_event_wait *hh_event_wait_new(struct hh_event *ev, struct hh_queue *q,
 	w->queue = q;
 	hh_object_ref(&q->base);
 	w->async.cancel = cancelled;
+	w->owner = owner;
 	return w;
 }
 
@@ -148,6 +169,7 @@ uint64_t hh_event_wait_start(struct hh_event_wait *w, uint64_t sequence)
 	struct hh_event *ev = w->event;
 	assert(hh_event_check_sequence(ev, sequence) == kHelErrNone);
 	uint64_t id = hh_queue_add_async(w->queue, &w->async);
+	hh_pending_add(w->owner, &w->listed, discard);
 	if (sequence < ev->sequence) {
 		finish(w, kHelErrNone, bits_after(ev, sequence), ev->sequence);
 	} else {

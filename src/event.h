@@ -17,6 +17,7 @@
 
 #include "hel.h"
 #include "object.h"
+#include "pending.h"
 #include "queue.h"
 
 struct hh_event_wait;
@@ -43,7 +44,8 @@ void hh_event_trigger(struct hh_event *ev, uint32_t bits);
 HelError hh_event_check_sequence(const struct hh_event *ev, uint64_t sequence);
 
 /* Allocate an await up front (result included), so that starting it cannot fail. */
-struct hh_event_wait *hh_event_wait_new(struct hh_event *ev, struct hh_queue *q, uint64_t context);
+struct hh_event_wait *hh_event_wait_new(struct hh_event *ev, struct hh_queue *q, uint64_t context,
+		struct hh_pending_list *owner);
 /*
  * Start it (sequence checked): returns its async ID.  A sequence behind the
  * event's completes at once; one equal to it waits for the next trigger.

@@ -113,9 +113,15 @@ static void orphan_fork_images(struct hh_process *p)
 		hh_timer_start(&programs.fork_expiry, expires);
 }
 
+/*
+ * The image is gone (exit or exec): everything only it held goes now, not
+ * when the last of its pending operations would have completed.
+ */
 static void drop_image(struct hh_process *p)
 {
 	hh_registry_forget(p);
+	hh_pending_discard_all(&p->pending);
+	hh_usermem_close(&p->mem);
 	while (p->threads)
 		hh_thread_ended(p->threads);
 	if (p->universe)
@@ -159,7 +165,7 @@ static void exit_seen(struct hh_watcher *w, int res)
 		}
 		/* Launched programs stay listed for the exit code; their pidfd goes. */
 		close(p->pidfd);
-		p->pidfd = -1;
+		p->pidfd = p->mem.pidfd = p->pending.pidfd = -1;
 		return;
 	}
 	close(p->pidfd);
@@ -174,6 +180,8 @@ static struct hh_process *new_process(pid_t pid, int pidfd)
 		return NULL;
 	p->pid = pid;
 	p->pidfd = pidfd;
+	p->mem = (struct hh_usermem){ .pid = pid, .pidfd = pidfd, .memfd = -1, .mapsfd = -1 };
+	p->pending.pidfd = pidfd;
 	/* Listed before the program is first answered: from then on it dies with us. */
 	p->watch_slot = hh_watchdog_add(pid);
 	p->exit_watch.cb = exit_seen;
@@ -191,6 +199,16 @@ struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name)
 	p->launched = true;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	return p;
+}
+
+/* The image's memory, opened while its first thread waits in registration. */
+static bool open_memory(struct hh_process *p)
+{
+	int err = hh_usermem_open(&p->mem);
+	if (err)
+		fprintf(stderr, "helhost: cannot open the memory of %s[%d]: %s\n", p->name,
+				(int)p->pid, strerror(-err));
+	return !err;
 }
 
 static bool fresh_image(struct hh_process *p, uint64_t arena_base, uint64_t arena_len)
@@ -293,7 +311,7 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 		drop_image(p);
 		p->image_nonce = nonce;
 		read_comm(pid, p->name, sizeof(p->name));
-		if (!fresh_image(p, arena_base, arena_len)) {
+		if (!fresh_image(p, arena_base, arena_len) || !open_memory(p)) {
 			drop_image(p);
 			return NULL;
 		}
@@ -306,7 +324,8 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 	}
 	p->image_nonce = nonce;
 	read_comm(pid, p->name, sizeof(p->name));
-	if (!claim_fork_image(p, fork_image) && !fresh_image(p, arena_base, arena_len)) {
+	if ((!claim_fork_image(p, fork_image) && !fresh_image(p, arena_base, arena_len)) ||
+			!open_memory(p)) {
 		drop_image(p);
 		return NULL;
 	}

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 
 #include "loop.h"
+#include "pending.h"
+#include "usermem.h"
 
 struct hh_universe;
 struct hh_space;
@@ -41,6 +43,8 @@ struct hh_process {
 	struct hh_universe *universe;   /* NULL until the first registration */
 	struct hh_space *space;
 	struct hh_thread *threads;
+	struct hh_usermem mem;          /* its memory, for the emulator's copies */
+	struct hh_pending_list pending; /* operations it submitted that have not completed */
 	bool launched;                  /* a child of `helhost run`: its status counts */
 	bool exited;
 	int status;                     /* exit code (128 + signal when killed) */

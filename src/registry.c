@@ -18,6 +18,8 @@ struct lookup {
 	struct lookup *next, **prev;
 	struct hh_timer timer;
 	struct hh_async async;
+	struct hh_pending listed;       /* in its program's pending operations */
+	struct hh_pending_list *owner;
 	struct hh_queue *queue;
 	struct hh_universe *universe;
 	struct hh_completion *result;
@@ -45,6 +47,22 @@ static struct entry *find(const char *name)
 	return NULL;
 }
 
+/* Take the lookup out of everything that knows it, and free it. */
+static void unhook(struct lookup *l)
+{
+	hh_timer_stop(&l->timer);
+	if (l->prev) {
+		*l->prev = l->next;
+		if (l->next)
+			l->next->prev = l->prev;
+	}
+	hh_pending_remove(&l->listed);
+	hh_queue_remove_async(l->queue, &l->async);
+	hh_object_unref(&l->queue->base);
+	hh_object_unref(&l->universe->base);
+	free(l);
+}
+
 static void finish(struct lookup *l, HelError error, const struct entry *found)
 {
 	HelHandle h = 0;
@@ -55,17 +73,16 @@ static void finish(struct lookup *l, HelError error, const struct entry *found)
 	}
 	struct HelHandleResult r = { .error = error, .reserved = 0, .handle = h };
 	hh_completion_add(l->result, &r, sizeof(r));
-	hh_timer_stop(&l->timer);
-	if (l->prev) {
-		*l->prev = l->next;
-		if (l->next)
-			l->next->prev = l->prev;
-	}
-	hh_queue_remove_async(l->queue, &l->async);
 	hh_queue_post(l->queue, l->result);
-	hh_object_unref(&l->queue->base);
-	hh_object_unref(&l->universe->base);
-	free(l);
+	unhook(l);
+}
+
+/* Its program died: no element; the queue and the universe are let go. */
+static void discard(struct hh_pending *p)
+{
+	struct lookup *l = (struct lookup *)((char *)p - offsetof(struct lookup, listed));
+	free(l->result);
+	unhook(l);
 }
 
 static void timed_out(struct hh_timer *t)
@@ -77,6 +94,8 @@ static void timed_out(struct hh_timer *t)
 static void cancelled(struct hh_async *a)
 {
 	struct lookup *l = (struct lookup *)((char *)a - offsetof(struct lookup, async));
+	if (hh_pending_owner_died(l->owner))
+		return;         /* discarded, l with it */
 	finish(l, kHelErrCancelled, NULL);
 }
 
@@ -138,7 +157,7 @@ void hh_registry_forget(struct hh_process *owner)
 }
 
 uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_universe *u,
-		struct hh_queue *q, uint64_t context)
+		struct hh_queue *q, uint64_t context, struct hh_pending_list *owner)
 {
 	size_t len = strlen(name);
 	struct lookup *l = calloc(1, sizeof(*l) + len + 1);
@@ -156,7 +175,9 @@ uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_univer
 	hh_object_ref(&u->base);
 	hh_timer_init(&l->timer, timed_out);
 	l->async.cancel = cancelled;
+	l->owner = owner;
 	uint64_t id = hh_queue_add_async(q, &l->async);
+	hh_pending_add(owner, &l->listed, discard);
 	struct entry *e = find(name);
 	if (e || (deadline >= 0 && (uint64_t)deadline <= hh_now())) {
 		finish(l, e ? kHelErrNone : kHelErrCancelled, e);

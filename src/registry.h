@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "hel.h"
+#include "pending.h"
 #include "universe.h"
 
 struct hh_process;
@@ -23,10 +24,11 @@ HelError hh_registry_publish(const char *name, struct hh_desc desc, struct hh_pr
 HelError hh_registry_unpublish(const char *name, struct hh_process *owner);
 /*
  * Look name up for universe u; the HelHandleResult goes to q with context.
- * deadline is helGetClock time or -1.  Returns the async ID, or 0 when out of memory.
+ * deadline is helGetClock time or -1; owner lists the lookup while it waits.
+ * Returns the async ID, or 0 when out of memory.
  */
 uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_universe *u,
-		struct hh_queue *q, uint64_t context);
+		struct hh_queue *q, uint64_t context, struct hh_pending_list *owner);
 /* The program is gone: its names are too. */
 void hh_registry_forget(struct hh_process *owner);
 

@@ -13,8 +13,11 @@ struct hh_submission {
 	struct hh_queue *queue;
 	struct hh_completion *result;   /* allocated at submission: finishing cannot fail */
 	struct hh_universe *universe;   /* where received handles go (a reference) */
-	pid_t pid;                      /* whose memory the buffers are in */
+	const struct hh_usermem *mem;   /* whose memory the buffers are in */
 	struct hh_space *space;         /* and its Hel mappings (a reference) */
+	struct hh_pending_list *owner;
+	struct hh_pending listed;       /* in the submitter's pending operations */
+	bool discarded;                 /* the submitter died: no element */
 	size_t count, pending;
 	struct hh_item items[];
 };
@@ -60,19 +63,28 @@ static void stream_destroy(struct hh_object *obj)
 static void push_item(struct hh_stream *s, int p, struct hh_item *item)
 {
 	item->next = NULL;
+	item->pprev = s->lane[p].tail;
 	*s->lane[p].tail = item;
 	s->lane[p].tail = &item->next;
+}
+
+/* Take a queued item off its lane's queue, wherever it is in it. */
+static void unlink_item(struct hh_stream *s, int p, struct hh_item *item)
+{
+	*item->pprev = item->next;
+	if (item->next)
+		item->next->pprev = item->pprev;
+	else
+		s->lane[p].tail = item->pprev;
+	item->next = NULL;
+	item->pprev = NULL;
 }
 
 static struct hh_item *pop_item(struct hh_stream *s, int p)
 {
 	struct hh_item *item = s->lane[p].head;
-	if (item) {
-		s->lane[p].head = item->next;
-		if (!s->lane[p].head)
-			s->lane[p].tail = &s->lane[p].head;
-		item->next = NULL;
-	}
+	if (item)
+		unlink_item(s, p, item);
 	return item;
 }
 
@@ -187,6 +199,7 @@ static void add_result(struct hh_submission *sub, struct hh_item *item)
 /* Drop everything a submission holds; lanes it kept alive may break now. */
 static void release(struct hh_submission *sub)
 {
+	hh_pending_remove(&sub->listed);
 	for (size_t i = 0; i < sub->count; i++) {
 		struct hh_item *item = &sub->items[i];
 		free(item->kbuf);
@@ -208,6 +221,10 @@ static void release(struct hh_submission *sub)
 static void finish(struct hh_deferred *d)
 {
 	struct hh_submission *sub = (struct hh_submission *)d;
+	if (sub->discarded) {
+		hh_submission_abort(sub);
+		return;
+	}
 	/* One element for the whole submission, results in array order. */
 	for (size_t i = 0; i < sub->count; i++)
 		add_result(sub, &sub->items[i]);
@@ -217,7 +234,7 @@ static void finish(struct hh_deferred *d)
 }
 
 struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64_t context,
-		struct hh_universe *u, pid_t pid, struct hh_space *space, size_t result_bytes)
+		const struct hh_submitter *who, size_t result_bytes)
 {
 	struct hh_submission *sub = calloc(1, sizeof(*sub) + count * sizeof(struct hh_item));
 	if (!sub)
@@ -230,11 +247,12 @@ struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64
 	sub->finish.cb = finish;
 	sub->queue = q;
 	hh_object_ref(&q->base);
-	sub->universe = u;
-	hh_object_ref(&u->base);
-	sub->pid = pid;
-	sub->space = space;
-	hh_object_ref(&space->base);
+	sub->universe = who->universe;
+	hh_object_ref(&sub->universe->base);
+	sub->mem = who->mem;
+	sub->space = who->space;
+	hh_object_ref(&sub->space->base);
+	sub->owner = who->pending;
 	sub->count = sub->pending = count;
 	for (size_t i = 0; i < count; i++) {
 		sub->items[i].sub = sub;
@@ -254,6 +272,29 @@ void hh_submission_abort(struct hh_submission *sub)
 	release(sub);
 }
 
+/*
+ * The submitter died: its items leave the lanes they wait on and will never
+ * match; the element is never written.  Releasing the submission (in the
+ * deferred phase, as for any finished one) drops its lane references, so a
+ * lane only it kept alive breaks and the peer sees kHelErrEndOfLane.
+ */
+static void discard(struct hh_pending *pd)
+{
+	struct hh_submission *sub = (struct hh_submission *)((char *)pd - offsetof(struct hh_submission, listed));
+	sub->discarded = true;
+	for (size_t i = 0; i < sub->count; i++) {
+		struct hh_item *item = &sub->items[i];
+		if (item->pprev)
+			unlink_item(item->stream, item->lane, item);
+		if (!item->done) {
+			item->done = true;
+			sub->pending--;
+		}
+	}
+	if (sub->pending == 0)
+		hh_defer(&sub->finish);
+}
+
 /* Transmit, in array order, the items whose parent is `parent` on lane p of s. */
 static void transmit_list(struct hh_submission *sub, int parent, struct hh_stream *s, int p)
 {
@@ -264,6 +305,7 @@ static void transmit_list(struct hh_submission *sub, int parent, struct hh_strea
 
 void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane)
 {
+	hh_pending_add(sub->owner, &sub->listed, discard);
 	/* Nothing may finish the submission before all its root items are out. */
 	sub->pending++;
 	transmit_list(sub, HH_ROOT, s, lane);
@@ -327,8 +369,8 @@ static void match_data(struct hh_item *send, struct hh_item *recv)
 		complete_pair(send, kHelErrBufferTooSmall, recv, kHelErrBufferTooSmall);
 		return;
 	}
-	struct hh_endpoint from = { send->sub->pid, send->sub->space, send->ubuf };
-	struct hh_endpoint to = { recv->sub->pid, recv->sub->space, recv->ubuf };
+	struct hh_endpoint from = { send->sub->mem, send->sub->space, send->ubuf };
+	struct hh_endpoint to = { recv->sub->mem, recv->sub->space, recv->ubuf };
 	enum hh_transfer_result r;
 	if (send->flow)
 		r = hh_transfer(&from, &to, n);
@@ -421,7 +463,10 @@ static void transmit(struct hh_item *u, struct hh_stream *s, int p)
 		complete(u, kHelErrEndOfLane);
 		return;
 	}
-	struct hh_item *v = pop_item(s, q);
+	struct hh_item *v;
+	/* A peer whose program has died matches nothing: its items go, with all it has pending. */
+	while ((v = pop_item(s, q)) && hh_pending_owner_died(v->sub->owner))
+		;
 	if (!v) {
 		push_item(s, p, u);
 		return;

@@ -16,7 +16,9 @@
 #include "credentials.h"
 #include "hel.h"
 #include "object.h"
+#include "pending.h"
 #include "universe.h"
+#include "usermem.h"
 
 struct hh_queue;
 struct hh_space;
@@ -30,6 +32,7 @@ struct hh_stream;
 struct hh_item {
 	struct hh_submission *sub;
 	struct hh_item *next;           /* in its lane's queue of unmatched items */
+	struct hh_item **pprev;         /* the link to it there, or NULL when not queued */
 	struct hh_stream *stream;       /* the lane it travelled on (a lane reference), or NULL */
 	int lane;
 	int index;                      /* position in the submission's array */
@@ -69,12 +72,20 @@ struct hh_stream {
 struct hh_stream *hh_stream_create(bool with_credentials);
 void hh_stream_shutdown(struct hh_stream *s, int lane);
 
+/* Who submits: each is held (or, for mem and pending, outlived) by the submission. */
+struct hh_submitter {
+	struct hh_universe *universe;   /* where received handles go */
+	const struct hh_usermem *mem;   /* whose memory the buffers are in */
+	struct hh_space *space;         /* and its Hel mappings */
+	struct hh_pending_list *pending; /* discards the submission when the submitter dies */
+};
+
 /*
  * Build a submission: the decoder creates it, fills items[0..count), then
  * either starts it (after which nothing can fail) or aborts it.
  */
 struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64_t context,
-		struct hh_universe *u, pid_t pid, struct hh_space *space, size_t result_bytes);
+		const struct hh_submitter *who, size_t result_bytes);
 struct hh_item *hh_submission_item(struct hh_submission *sub, size_t i);
 void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane);
 void hh_submission_abort(struct hh_submission *sub);

@@ -131,7 +131,7 @@ static void put_string(struct hh_trace_line *line, const struct hh_call *c, uint
 {
 	char text[48];
 	size_t n = len < sizeof(text) ? (size_t)len : sizeof(text);
-	if (hh_user_read(c->proc->pid, addr, text, n)) {
+	if (hh_user_read(&c->proc->mem, addr, text, n)) {
 		put(line, "%#llx", (unsigned long long)addr);
 		return;
 	}

@@ -2,7 +2,6 @@
 
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 
 #include "memory.h"
 #include "space.h"
@@ -11,7 +10,7 @@
 
 /*
  * The emulator's own pointer to [addr, addr+len) when it lies in one Hel
- * mapping that allows the access, else NULL (then process_vm_* it is).
+ * mapping that allows the access, else NULL (then usermem.h it is).
  */
 static char *view(const struct hh_endpoint *e, size_t len, uint32_t prot)
 {
@@ -22,18 +21,10 @@ static char *view(const struct hh_endpoint *e, size_t len, uint32_t prot)
 	return base ? base + m->offset + (e->addr - m->addr) : NULL;
 }
 
-/* Bytes transferred before the first fault (process_vm_* stop at it). */
-static size_t remote_io_partial(pid_t pid, void *local, uint64_t remote_addr, size_t len, bool write)
+static bool remote_io(const struct hh_usermem *m, void *local, uint64_t remote_addr, size_t len,
+		bool write)
 {
-	struct iovec l = { local, len }, r = { (void *)(uintptr_t)remote_addr, len };
-	ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
-			: process_vm_readv(pid, &l, 1, &r, 1, 0);
-	return n < 0 ? 0 : (size_t)n;
-}
-
-static bool remote_io(pid_t pid, void *local, uint64_t remote_addr, size_t len, bool write)
-{
-	return remote_io_partial(pid, local, remote_addr, len, write) == len;
+	return hh_user_copy_partial(m, local, remote_addr, len, write) == len;
 }
 
 /*
@@ -47,8 +38,8 @@ static enum hh_transfer_result bounce(const struct hh_endpoint *src, const struc
 	static char buffer[BOUNCE];
 	for (size_t done = 0; done < len;) {
 		size_t n = len - done < BOUNCE ? len - done : BOUNCE;
-		size_t got = remote_io_partial(src->pid, buffer, src->addr + done, n, false);
-		if (!remote_io(dst->pid, buffer, dst->addr + done, got, true))
+		size_t got = hh_user_copy_partial(src->mem, buffer, src->addr + done, n, false);
+		if (!remote_io(dst->mem, buffer, dst->addr + done, got, true))
 			return HH_TRANSFER_DEST_FAULT;
 		if (got < n)
 			return HH_TRANSFER_SOURCE_FAULT;
@@ -70,9 +61,9 @@ enum hh_transfer_result hh_transfer(const struct hh_endpoint *src, const struct 
 		return HH_TRANSFER_OK;
 	}
 	if (from)
-		return remote_io(dst->pid, from, dst->addr, len, true) ? HH_TRANSFER_OK : HH_TRANSFER_DEST_FAULT;
+		return remote_io(dst->mem, from, dst->addr, len, true) ? HH_TRANSFER_OK : HH_TRANSFER_DEST_FAULT;
 	if (to)
-		return remote_io(src->pid, to, src->addr, len, false) ? HH_TRANSFER_OK : HH_TRANSFER_SOURCE_FAULT;
+		return remote_io(src->mem, to, src->addr, len, false) ? HH_TRANSFER_OK : HH_TRANSFER_SOURCE_FAULT;
 	return bounce(src, dst, len);
 }
 
@@ -85,5 +76,5 @@ enum hh_transfer_result hh_transfer_out(const void *src, const struct hh_endpoin
 		memcpy(to, src, len);
 		return HH_TRANSFER_OK;
 	}
-	return remote_io(dst->pid, (void *)src, dst->addr, len, true) ? HH_TRANSFER_OK : HH_TRANSFER_DEST_FAULT;
+	return remote_io(dst->mem, (void *)src, dst->addr, len, true) ? HH_TRANSFER_OK : HH_TRANSFER_DEST_FAULT;
 }

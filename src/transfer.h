@@ -1,8 +1,8 @@
 /*
  * Moving message bytes between programs.  The emulator's copy goes through
- * process_vm_readv/writev; a side whose buffer is Hel memory is read or
- * written through the emulator's own mapping of it, so that the bytes move
- * once.
+ * usermem.h (handles on the exact processes); a side whose buffer is Hel
+ * memory is read or written through the emulator's own mapping of it, so
+ * that the bytes move once.
  */
 #ifndef HH_TRANSFER_H
 #define HH_TRANSFER_H
@@ -11,11 +11,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "usermem.h"
+
 struct hh_space;
 
 /* One side of a copy: an address in a program, whose Hel mappings space lists. */
 struct hh_endpoint {
-	pid_t pid;
+	const struct hh_usermem *mem;
 	struct hh_space *space;
 	uint64_t addr;
 };

@@ -135,6 +135,15 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 		munmap(page, sizeof(*page));
 		return -ENOMEM;
 	}
+	/*
+	 * The pidfd and the memory files were opened by pid: they name the caller's
+	 * process only if the caller still waits for this answer (else the pid may
+	 * have been reused meanwhile).
+	 */
+	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		munmap(page, sizeof(*page));
+		return -ESRCH;
+	}
 	/* A tid seen before in this image: its old thread has ended. */
 	for (struct hh_thread *t = proc->threads; t; t = t->next_in_proc) {
 		if (t->tid == tid) {

@@ -15,6 +15,9 @@
 #include "object.h"
 #include "queue.h"
 
+/* What the test, as a program, has pending. */
+static struct hh_pending_list pending = { .pidfd = -1 };
+
 #define MS 1000000ull
 
 /* ---- the program's side of the queue (QUEUES.md §2) ---- */
@@ -149,7 +152,7 @@ static void run_for(uint64_t ns)
 
 static uint64_t start_wait(struct hh_queue *q, uint64_t context, uint64_t deadline)
 {
-	struct hh_clock_wait *w = hh_clock_wait_new(q, context);
+	struct hh_clock_wait *w = hh_clock_wait_new(q, context, &pending);
 	ck_assert_ptr_nonnull(w);
 	return hh_clock_wait_start(w, deadline);
 }
@@ -160,7 +163,7 @@ START_TEST(test_clock_wait_completes_after_deadline)
 {
 	/* should succeed: nothing before the deadline, HelSimpleResult{0} after it */
 	struct hh_queue *q = ready_queue();
-	struct hh_clock_wait *w = hh_clock_wait_new(q, 0xc10c);
+	struct hh_clock_wait *w = hh_clock_wait_new(q, 0xc10c, &pending);
 	ck_assert_ptr_nonnull(w);
 	ck_assert_uint_eq(q->base.refs, 2);     /* a pending wait keeps its queue */
 	uint64_t deadline = hh_now() + 20 * MS;

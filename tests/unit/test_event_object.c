@@ -12,6 +12,9 @@
 #include "object.h"
 #include "queue.h"
 
+/* What the test, as a program, has pending. */
+static struct hh_pending_list pending = { .pidfd = -1 };
+
 /* ---- the program's side of the queue (QUEUES.md §2) ---- */
 
 static struct HelChunk *chunk0(struct hh_queue *q)
@@ -62,7 +65,7 @@ static void check_event(struct hh_queue *q, unsigned n, uint64_t context, HelErr
 static uint64_t await(struct hh_event *ev, struct hh_queue *q, uint64_t sequence, uint64_t context)
 {
 	ck_assert_int_eq(hh_event_check_sequence(ev, sequence), kHelErrNone);
-	struct hh_event_wait *w = hh_event_wait_new(ev, q, context);
+	struct hh_event_wait *w = hh_event_wait_new(ev, q, context, &pending);
 	ck_assert_ptr_nonnull(w);
 	return hh_event_wait_start(w, sequence);
 }

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "loop.h"
 #include "object.h"
 #include "process.h"
@@ -24,6 +25,9 @@
 #include "stream.h"
 #include "token.h"
 #include "universe.h"
+
+/* What the test, as a program, has pending. */
+static struct hh_pending_list pending = { .pidfd = -1 };
 
 #define MS 1000000ull
 
@@ -167,8 +171,7 @@ static void run_for(uint64_t ns)
 /* A child process, known as a launched program, that waits to be killed. */
 static struct hh_process *child_owner(void)
 {
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		for (;;)
 			pause();
@@ -206,7 +209,7 @@ START_TEST(test_registry_publish_then_lookup)
 	ck_assert(!hh_process_gone(self));
 	ck_assert_int_eq(hh_registry_publish("test.svc", token_desc(), self), kHelErrNone);
 	ck_assert_uint_eq(tok->base.refs, 2);   /* the registry's own reference */
-	uint64_t id = hh_registry_lookup("test.svc", -1, u, q, 0x100);
+	uint64_t id = hh_registry_lookup("test.svc", -1, u, q, 0x100, &pending);
 	ck_assert_uint_eq(id, 1);
 	ck_assert_int_eq(progress(q), HANDLE_ELEMENT);
 	HelHandle h = check_handle(q, 0, 0x100, kHelErrNone);
@@ -216,7 +219,7 @@ START_TEST(test_registry_publish_then_lookup)
 	ck_assert_uint_eq(u->base.refs, 1);
 	ck_assert_ptr_null(q->asyncs);
 	/* a second lookup gets a handle of its own */
-	ck_assert_uint_eq(hh_registry_lookup("test.svc", 0, u, q, 0x101), 2);
+	ck_assert_uint_eq(hh_registry_lookup("test.svc", 0, u, q, 0x101, &pending), 2);
 	HelHandle h2 = check_handle(q, 1, 0x101, kHelErrNone);
 	ck_assert_int_ne(h2, h);
 	ck_assert_ptr_eq(resolved(u, h2), &tok->base);
@@ -238,8 +241,8 @@ START_TEST(test_registry_publish_taken)
 	ck_assert_int_eq(hh_registry_publish("test.du", (struct hh_desc){ &other->base, 0 }, self2),
 			kHelErrNone);
 	ck_assert_int_eq(hh_registry_publish("test.dupe", token_desc(), self2), kHelErrNone);
-	hh_registry_lookup("test.dup", 0, u, q, 1);
-	hh_registry_lookup("test.du", 0, u, q, 2);
+	hh_registry_lookup("test.dup", 0, u, q, 1, &pending);
+	hh_registry_lookup("test.du", 0, u, q, 2, &pending);
 	ck_assert_ptr_eq(resolved(u, check_handle(q, 0, 1, kHelErrNone)), &tok->base);
 	ck_assert_ptr_eq(resolved(u, check_handle(q, 1, 2, kHelErrNone)), &other->base);
 	hh_registry_forget(self2);
@@ -255,7 +258,7 @@ START_TEST(test_registry_unpublish)
 	ck_assert_int_eq(hh_registry_unpublish("test.gone", self), kHelErrNone);
 	ck_assert_uint_eq(tok->base.refs, 1);
 	/* the name is free again and no longer found */
-	ck_assert_uint_eq(hh_registry_lookup("test.gone", 0, u, q, 7), 1);
+	ck_assert_uint_eq(hh_registry_lookup("test.gone", 0, u, q, 7, &pending), 1);
 	check_handle(q, 0, 7, kHelErrCancelled);
 	ck_assert_uint_eq(u->count, 0);
 	ck_assert_int_eq(hh_registry_publish("test.gone", token_desc(), self2), kHelErrNone);
@@ -291,9 +294,9 @@ START_TEST(test_registry_forget)
 	hh_registry_forget(self);
 	ck_assert_uint_eq(tok->base.refs, 1);
 	ck_assert_uint_eq(other->base.refs, 2);
-	hh_registry_lookup("test.a", 0, u, q, 1);
-	hh_registry_lookup("test.b", 0, u, q, 2);
-	hh_registry_lookup("test.c", 0, u, q, 3);
+	hh_registry_lookup("test.a", 0, u, q, 1, &pending);
+	hh_registry_lookup("test.b", 0, u, q, 2, &pending);
+	hh_registry_lookup("test.c", 0, u, q, 3, &pending);
 	check_handle(q, 0, 1, kHelErrCancelled);
 	ck_assert_ptr_eq(resolved(u, check_handle(q, 1, 2, kHelErrNone)), &other->base);
 	check_handle(q, 2, 3, kHelErrCancelled);
@@ -311,7 +314,7 @@ END_TEST
 START_TEST(test_registry_lookup_waits_for_publish)
 {
 	/* should succeed: a lookup of an unknown name waits; the publish completes it */
-	uint64_t id = hh_registry_lookup("test.later", -1, u, q, 0x1a7e);
+	uint64_t id = hh_registry_lookup("test.later", -1, u, q, 0x1a7e, &pending);
 	ck_assert_uint_eq(id, 1);
 	ck_assert_int_eq(progress(q), 0);
 	ck_assert_ptr_nonnull(q->asyncs);
@@ -337,10 +340,10 @@ START_TEST(test_registry_lookup_waiters_of_one_name)
 {
 	/* should succeed: every lookup waiting for a name gets it; others keep waiting */
 	struct hh_universe *u2 = hh_universe_create();
-	hh_registry_lookup("test.x", -1, u, q, 1);
-	hh_registry_lookup("test.y", -1, u, q, 2);
-	hh_registry_lookup("test.x", -1, u2, q, 3);
-	hh_registry_lookup("test.x", hh_now() + 10000 * MS, u, q, 4);
+	hh_registry_lookup("test.x", -1, u, q, 1, &pending);
+	hh_registry_lookup("test.y", -1, u, q, 2, &pending);
+	hh_registry_lookup("test.x", -1, u2, q, 3, &pending);
+	hh_registry_lookup("test.x", hh_now() + 10000 * MS, u, q, 4, &pending);
 	ck_assert_uint_eq(q->base.refs, 5);
 	ck_assert_int_eq(hh_registry_publish("test.x", token_desc(), self), kHelErrNone);
 	ck_assert_int_eq(progress(q), 3 * HANDLE_ELEMENT);
@@ -370,7 +373,7 @@ START_TEST(test_registry_lookup_times_out)
 {
 	/* a lookup whose deadline passes first (should fail with kHelErrCancelled) */
 	uint64_t deadline = hh_now() + 20 * MS;
-	uint64_t id = hh_registry_lookup("test.never", (int64_t)deadline, u, q, 0x71);
+	uint64_t id = hh_registry_lookup("test.never", (int64_t)deadline, u, q, 0x71, &pending);
 	ck_assert_uint_eq(id, 1);
 	ck_assert_int_eq(progress(q), 0);
 	run_until_progress(q, HANDLE_ELEMENT);
@@ -389,8 +392,8 @@ END_TEST
 START_TEST(test_registry_lookup_elapsed_deadline)
 {
 	/* a deadline already past and no such name (should fail at once) */
-	ck_assert_uint_eq(hh_registry_lookup("test.none", 0, u, q, 1), 1);
-	ck_assert_uint_eq(hh_registry_lookup("test.none", (int64_t)hh_now(), u, q, 2), 2);
+	ck_assert_uint_eq(hh_registry_lookup("test.none", 0, u, q, 1, &pending), 1);
+	ck_assert_uint_eq(hh_registry_lookup("test.none", (int64_t)hh_now(), u, q, 2, &pending), 2);
 	ck_assert_int_eq(progress(q), 2 * HANDLE_ELEMENT);
 	check_handle(q, 0, 1, kHelErrCancelled);
 	check_handle(q, 1, 2, kHelErrCancelled);
@@ -398,7 +401,7 @@ START_TEST(test_registry_lookup_elapsed_deadline)
 	ck_assert_ptr_null(q->asyncs);
 	/* should succeed: a past deadline does not matter when the name is there */
 	ck_assert_int_eq(hh_registry_publish("test.none", token_desc(), self), kHelErrNone);
-	hh_registry_lookup("test.none", 0, u, q, 3);
+	hh_registry_lookup("test.none", 0, u, q, 3, &pending);
 	check_handle(q, 2, 3, kHelErrNone);
 }
 END_TEST
@@ -406,8 +409,8 @@ END_TEST
 START_TEST(test_registry_lookup_cancel)
 {
 	/* a cancelled lookup (should fail with kHelErrCancelled); its timer goes too */
-	uint64_t id = hh_registry_lookup("test.c", (int64_t)(hh_now() + 20 * MS), u, q, 0xcc);
-	uint64_t id2 = hh_registry_lookup("test.c", -1, u, q, 0xdd);
+	uint64_t id = hh_registry_lookup("test.c", (int64_t)(hh_now() + 20 * MS), u, q, 0xcc, &pending);
+	uint64_t id2 = hh_registry_lookup("test.c", -1, u, q, 0xdd, &pending);
 	ck_assert_uint_eq(id2, id + 1);
 	ck_assert_int_eq(hh_queue_cancel(q, id), kHelErrNone);
 	ck_assert_int_eq(progress(q), HANDLE_ELEMENT);
@@ -430,7 +433,7 @@ START_TEST(test_registry_lookup_keeps_universe)
 {
 	/* should succeed: the handle goes to the lookup's universe even after its last holder */
 	struct hh_universe *u2 = hh_universe_create();
-	hh_registry_lookup("test.u", -1, u2, q, 5);
+	hh_registry_lookup("test.u", -1, u2, q, 5, &pending);
 	hh_object_unref(&u2->base);
 	ck_assert(!hh_object_reap());
 	ck_assert_uint_eq(u2->base.refs, 1);
@@ -450,16 +453,16 @@ START_TEST(test_registry_dead_owner_not_found)
 	/* a dead program's name is not found even before the loop sees the exit (should fail) */
 	struct hh_process *child = child_owner();
 	ck_assert_int_eq(hh_registry_publish("test.dead", token_desc(), child), kHelErrNone);
-	hh_registry_lookup("test.dead", 0, u, q, 1);
+	hh_registry_lookup("test.dead", 0, u, q, 1, &pending);
 	check_handle(q, 0, 1, kHelErrNone);
 	ck_assert_uint_eq(tok->base.refs, 3);
 	kill_owner(child);
-	hh_registry_lookup("test.dead", 0, u, q, 2);
+	hh_registry_lookup("test.dead", 0, u, q, 2, &pending);
 	check_handle(q, 1, 2, kHelErrCancelled);
 	ck_assert_uint_eq(tok->base.refs, 2);   /* the entry was dropped on the way */
 	/* should succeed: the name is free for another program */
 	ck_assert_int_eq(hh_registry_publish("test.dead", token_desc(), self), kHelErrNone);
-	hh_registry_lookup("test.dead", 0, u, q, 3);
+	hh_registry_lookup("test.dead", 0, u, q, 3, &pending);
 	check_handle(q, 2, 3, kHelErrNone);
 }
 END_TEST
@@ -474,7 +477,7 @@ START_TEST(test_registry_dead_owner_name_free)
 	ck_assert_int_eq(hh_registry_publish("test.reuse", (struct hh_desc){ &other->base, 0 }, self),
 			kHelErrNone);
 	ck_assert_uint_eq(tok->base.refs, 1);
-	hh_registry_lookup("test.reuse", 0, u, q, 1);
+	hh_registry_lookup("test.reuse", 0, u, q, 1, &pending);
 	ck_assert_ptr_eq(resolved(u, check_handle(q, 0, 1, kHelErrNone)), &other->base);
 	hh_registry_forget(self);
 	hh_object_unref(&other->base);
@@ -510,8 +513,8 @@ START_TEST(test_registry_exit_forgets_names)
 	exit_watched = child;
 	ck_assert_int_eq(hh_loop_run(exit_seen), 0);
 	ck_assert_uint_eq(tok->base.refs, 2);
-	hh_registry_lookup("test.exit1", 0, u, q, 1);
-	hh_registry_lookup("test.stays", 0, u, q, 2);
+	hh_registry_lookup("test.exit1", 0, u, q, 1, &pending);
+	hh_registry_lookup("test.stays", 0, u, q, 2, &pending);
 	check_handle(q, 0, 1, kHelErrCancelled);
 	check_handle(q, 1, 2, kHelErrNone);
 	/* this process stays alive through all of it */
@@ -524,7 +527,7 @@ START_TEST(test_registry_waiting_lookup_outlives_dead_publisher)
 {
 	/* should succeed: a waiter got the handle; the publisher's death does not take it back */
 	struct hh_process *child = child_owner();
-	hh_registry_lookup("test.srv", -1, u, q, 1);
+	hh_registry_lookup("test.srv", -1, u, q, 1, &pending);
 	ck_assert_int_eq(hh_registry_publish("test.srv", token_desc(), child), kHelErrNone);
 	HelHandle h = check_handle(q, 0, 1, kHelErrNone);
 	ck_assert_int_eq(syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0), 0);
@@ -549,7 +552,7 @@ START_TEST(test_registry_publish_lane)
 	ck_assert_uint_eq(s->lane[1].peers, 1);
 	ck_assert(!s->lane[1].broken);
 	/* a lookup gives a second peer, in the universe, with the lane index as aux */
-	hh_registry_lookup("test.lane", 0, u, q, 1);
+	hh_registry_lookup("test.lane", 0, u, q, 1, &pending);
 	HelHandle h = check_handle(q, 0, 1, kHelErrNone);
 	struct hh_desc d;
 	ck_assert_int_eq(hh_universe_resolve(u, h, HH_OBJ_STREAM, &d), kHelErrNone);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -25,6 +26,7 @@
 #include "stream.h"
 #include "token.h"
 #include "universe.h"
+#include "usermem.h"
 
 #define PAGE 4096ull
 #define ARENA_LEN (64 * PAGE)
@@ -35,6 +37,8 @@ static struct hh_queue *q;
 static struct hh_universe *ua, *ub;     /* a client's and a server's */
 static struct hh_space *sp;
 static char *arena;                     /* reserved PROT_NONE in this process */
+static struct hh_usermem self_mem;      /* this process's memory, as a program's */
+static struct hh_pending_list pending = { .pidfd = -1 };
 
 static void setup(void)
 {
@@ -53,6 +57,17 @@ static void setup(void)
 	ck_assert_ptr_ne(arena, MAP_FAILED);
 	sp = hh_space_create((uint64_t)(uintptr_t)arena, ARENA_LEN);
 	ck_assert_ptr_nonnull(sp);
+	self_mem = (struct hh_usermem){ .pid = getpid(), .memfd = -1, .mapsfd = -1,
+		.pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0) };
+	ck_assert_int_ge(self_mem.pidfd, 0);
+	ck_assert_int_eq(hh_usermem_open(&self_mem), 0);
+}
+
+static struct hh_submission *new_submission(size_t n, uint64_t context, struct hh_universe *u,
+		size_t reserved)
+{
+	struct hh_submitter who = { .universe = u, .mem = &self_mem, .space = sp, .pending = &pending };
+	return hh_submission_new(n, q, context, &who, reserved);
 }
 
 static void teardown(void)
@@ -64,6 +79,8 @@ static void teardown(void)
 	hh_loop_settle();
 	hh_loop_fini();
 	munmap(arena, ARENA_LEN);
+	hh_usermem_close(&self_mem);
+	close(self_mem.pidfd);
 }
 
 /* ---- streams ---- */
@@ -137,7 +154,7 @@ static void submit(struct hh_stream *s, int lane, struct hh_universe *u, uint64_
 	for (size_t i = 0; i < n; i++)
 		reserved += hh_action_result_size(acts[i].type);
 	ck_assert_int_eq(hh_queue_check_size(q, reserved), kHelErrNone);
-	struct hh_submission *sub = hh_submission_new(n, q, context, u, getpid(), sp, reserved);
+	struct hh_submission *sub = new_submission(n, context, u, reserved);
 	ck_assert_ptr_nonnull(sub);
 	int stack[64];
 	size_t depth = 0;
@@ -1293,7 +1310,7 @@ START_TEST(test_stream_object_submission_abort)
 	/* should succeed: an aborted submission gives back all it took and posts nothing */
 	struct lanes l = new_stream(ua, ub, false);
 	struct hh_token *tok = hh_token_create();
-	struct hh_submission *sub = hh_submission_new(3, q, 1, ua, getpid(), sp, 64);
+	struct hh_submission *sub = new_submission(3, 1, ua, 64);
 	ck_assert_ptr_nonnull(sub);
 	ck_assert_uint_eq(q->base.refs, 2);
 	ck_assert_uint_eq(ua->base.refs, 2);

@@ -1,0 +1,68 @@
+#include "pending.h"
+
+#include <poll.h>
+#include <stdlib.h>
+
+#define DEFAULT_LIMIT 65536
+
+size_t hh_pending_limit(void)
+{
+	static size_t limit;
+	if (!limit) {
+		const char *env = getenv("HELHOST_MAX_PENDING");
+		char *end;
+		unsigned long long v = env && *env ? strtoull(env, &end, 10) : 0;
+		limit = v && !*end ? (size_t)v : DEFAULT_LIMIT;
+	}
+	return limit;
+}
+
+bool hh_pending_room(const struct hh_pending_list *l, size_t n)
+{
+	return l->count + n <= hh_pending_limit();
+}
+
+void hh_pending_add(struct hh_pending_list *l, struct hh_pending *p,
+		void (*discard)(struct hh_pending *p))
+{
+	p->discard = discard;
+	p->list = l;
+	p->prev = &l->head;
+	p->next = l->head;
+	if (l->head)
+		l->head->prev = &p->next;
+	l->head = p;
+	l->count++;
+}
+
+void hh_pending_remove(struct hh_pending *p)
+{
+	if (!p->list)
+		return;
+	*p->prev = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->list->count--;
+	p->list = NULL;
+	p->next = NULL;
+	p->prev = NULL;
+}
+
+void hh_pending_discard_all(struct hh_pending_list *l)
+{
+	/* A discard may complete other operations of this program: take the head each time. */
+	while (l->head) {
+		struct hh_pending *p = l->head;
+		hh_pending_remove(p);
+		p->discard(p);
+	}
+}
+
+bool hh_pending_owner_died(struct hh_pending_list *l)
+{
+	struct pollfd pfd = { .fd = l->pidfd, .events = POLLIN };
+	if (l->pidfd < 0 || poll(&pfd, 1, 0) != 1)
+		return false;
+	hh_pending_discard_all(l);
+	return true;
+}

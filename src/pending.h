@@ -1,0 +1,51 @@
+/*
+ * The operations a program has pending (stream submissions, clock and event
+ * waits, registry lookups).  Each is listed with the program that submitted
+ * it, so that when the program dies (or execs) every one of them can be
+ * discarded at once: it completes nothing, never matches a peer's item again,
+ * and releases what it holds (lanes, queues, universes), so that peers see
+ * the end of the lane and the program's objects are freed.
+ *
+ * The list also bounds how many operations one program may keep pending.
+ */
+#ifndef HH_PENDING_H
+#define HH_PENDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct hh_pending_list;
+
+struct hh_pending {
+	struct hh_pending *next, **prev;
+	struct hh_pending_list *list;   /* NULL while not listed */
+	/* Drop the operation without completing it; it unlists itself. */
+	void (*discard)(struct hh_pending *p);
+};
+
+struct hh_pending_list {
+	struct hh_pending *head;
+	size_t count;
+	int pidfd;                      /* the owner's, to see its death before the loop does */
+};
+
+/* Operations one program may have pending (HELHOST_MAX_PENDING; default 65536). */
+size_t hh_pending_limit(void);
+/* True when l may take n more operations. */
+bool hh_pending_room(const struct hh_pending_list *l, size_t n);
+
+void hh_pending_add(struct hh_pending_list *l, struct hh_pending *p,
+		void (*discard)(struct hh_pending *p));
+/* The operation completed (or was cancelled): unlist it.  Harmless if not listed. */
+void hh_pending_remove(struct hh_pending *p);
+/* The program is gone: discard every operation it has pending. */
+void hh_pending_discard_all(struct hh_pending_list *l);
+/*
+ * Before an operation of l is matched or cancelled: if its program has
+ * exited, even if the loop has not seen that yet, discard all of l now and
+ * return true.  So a peer that saw the program die (it waited for it) never
+ * gets an answer from it afterwards.
+ */
+bool hh_pending_owner_died(struct hh_pending_list *l);
+
+#endif
