@@ -19,7 +19,6 @@
 struct hh_universe;
 struct hh_space;
 struct hh_thread;
-
 struct hh_process;
 
 /* A program's universe and space as they were when it forked. */
