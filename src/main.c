@@ -23,7 +23,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: helhost run [--trace] [--isolate] [--max-memory SIZE] [--max-memfds N]\n"
-	      "                  [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	      "                  [--max-handles N] [--max-pending N] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
@@ -108,6 +108,7 @@ static int cmd_run(int argc, char **argv)
 		{ "--max-memory", "HELHOST_MAX_MEMORY" },
 		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
 		{ "--max-handles", "HELHOST_MAX_HANDLES" },
+		{ "--max-pending", "HELHOST_MAX_PENDING" },
 	};
 	bool trace = false, isolate = false;
 	int i = 0;
