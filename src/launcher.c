@@ -6,13 +6,16 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "callpage.h"
+#include "calls.h"
 #include "isolate.h"
 #include "process.h"
 #include "trap.h"
@@ -24,13 +27,79 @@ static int recv_fd(int sock)
 	return n == 1 ? fd : n < 0 ? n : -EPROTO;
 }
 
+/* Between fork and exec: write(2) only. */
+static void say(const char *text)
+{
+	if (write(STDERR_FILENO, text, strlen(text)) < 0)
+		return;         /* nowhere left to say it */
+}
+
 static _Noreturn void exec_program(char **argv)
 {
 	execvp(argv[0], argv);
-	static const char msg[] = "helhost: cannot execute the program\n";
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(127);
-	_exit(127);
+	int err = errno;
+	/* The emulator is single-threaded, so strerror is safe in its fork. */
+	say("helhost: cannot execute ");
+	say(argv[0]);
+	say(": ");
+	say(strerror(err));
+	say("\n");
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* What execve would say about path, as far as we can tell before it runs. */
+static int check_file(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;         /* execve says EACCES; this says why */
+	return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+int hh_launch_check(const char *file)
+{
+	if (!*file)
+		return -ENOENT;
+	if (strchr(file, '/'))
+		return check_file(file);
+	/* Search PATH as execvp will: the first usable entry wins, EACCES beats ENOENT. */
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	int err = -ENOENT;
+	for (const char *dir = path;; dir++) {
+		size_t len = strcspn(dir, ":");
+		char full[4096];
+		int n = snprintf(full, sizeof(full), "%.*s%s%s", (int)len, len ? dir : ".", "/", file);
+		int r = n > 0 && (size_t)n < sizeof(full) ? check_file(full) : -ENAMETOOLONG;
+		if (!r)
+			return 0;
+		if (r != -ENOENT && r != -ENOTDIR)
+			err = r;
+		dir += len;
+		if (!*dir)
+			return err;
+	}
+}
+
+void hh_launch_report_end(const struct hh_process *p, const siginfo_t *info)
+{
+	char how[64], last[96] = "";
+	if (info->si_code == CLD_EXITED) {
+		snprintf(how, sizeof(how), "exited with %d", info->si_status);
+	} else {
+		const char *sig = sigabbrev_np(info->si_status);
+		snprintf(how, sizeof(how), "killed by SIG%s%s", sig ? sig : "?",
+				info->si_code == CLD_DUMPED ? " (core dumped)" : "");
+		const struct hh_call_info *call = p->last_call ? hh_call_lookup(p->last_call) : NULL;
+		if (call)
+			snprintf(last, sizeof(last), " last Hel call: %s (thread %d)", call->name,
+					(int)p->last_call_tid);
+	}
+	fprintf(stderr, "helhost: %s[%d] (program %d) +++ %s +++%s\n", p->name, (int)p->pid,
+			p->index, how, last);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -64,7 +133,7 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 	exec_program(argv);
 }
 
-int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate)
+int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int index)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -95,7 +164,7 @@ int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate)
 		return -ECHILD;
 	}
 	const char *name = strrchr(argv[0], '/');
-	if (!hh_process_launched(pid, pidfd, name ? name + 1 : argv[0]) || !hh_trap_listen(listener)) {
+	if (!hh_process_launched(pid, pidfd, name ? name + 1 : argv[0], index) || !hh_trap_listen(listener)) {
 		kill(pid, SIGKILL);
 		return -ENOMEM;
 	}

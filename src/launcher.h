@@ -2,14 +2,25 @@
 #ifndef HH_LAUNCHER_H
 #define HH_LAUNCHER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/resource.h>
 
+struct hh_process;
+
+/*
+ * Can file be executed (searched in PATH like execvp when it has no '/')?
+ * 0 or -errno, so that a run that cannot start says why before it starts.
+ */
+int hh_launch_check(const char *file);
 /*
  * Start argv[0] with argv and the given fd limit, in namespaces of its own
- * if isolate (isolate.h); returns 0 or -errno.
+ * if isolate (isolate.h), as the index-th program of the run; returns 0 or
+ * -errno.
  */
-int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate);
+int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int index);
+/* One line on stderr for a launched program's end, like strace's "+++ killed by SIGSEGV +++". */
+void hh_launch_report_end(const struct hh_process *p, const siginfo_t *info);
 /* Auto-start: receive the listener of the program that started us on sock. */
 int hh_accept_listener(int sock);
 

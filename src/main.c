@@ -22,21 +22,48 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] [--isolate] [--max-memory SIZE] [--max-memfds N]\n"
-	      "                  [--max-handles N] [--max-pending N] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [OPTIONS] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
+	      "       helhost --version\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
-	      "with this process as their kernel. Exits with the first non-zero\n"
-	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
-	      "--isolate gives each program a user and a PID namespace of its own:\n"
-	      "programs then reach each other only through Hel.\n"
-	      "The --max-* options are per-program limits (per universe for handles),\n"
-	      "the same as HELHOST_MAX_MEMORY, HELHOST_MAX_MEMFDS, HELHOST_MAX_HANDLES.\n", f);
+	      "with this process as their kernel, and reports each program's end.\n"
+	      "Options of run:\n"
+	      "  --trace            trace every Hel call (as HELHOST_TRACE=1)\n"
+	      "  --fail-fast        end the run as soon as one program fails\n"
+	      "  --isolate          a user and a PID namespace for each program:\n"
+	      "                     programs then reach each other only through Hel\n"
+	      "  --max-memory SIZE  per-program limits (per universe for handles), the\n"
+	      "  --max-memfds N     same as HELHOST_MAX_MEMORY, HELHOST_MAX_MEMFDS,\n"
+	      "  --max-handles N    HELHOST_MAX_HANDLES, HELHOST_MAX_PENDING\n"
+	      "  --max-pending N\n"
+	      "  --help, --version\n"
+	      "Exit status: that of the program that failed first (its exit code, or\n"
+	      "128 + the signal that killed it), named on the last line; 0 when all\n"
+	      "succeeded; 126/127 when a program cannot be executed / is not found;\n"
+	      "2 for a usage error; 1 when the emulator itself fails.\n", f);
+}
+
+static void version(void)
+{
+	printf("helhost %s\n", HELHOST_VERSION);
+}
+
+/* Set when a program fails under --fail-fast: the run ends at once. */
+static bool fail_fast, stop_run;
+
+static void program_ended(const struct hh_process *p, const siginfo_t *info)
+{
+	hh_launch_report_end(p, info);
+	if (fail_fast && p->status && !stop_run) {
+		fprintf(stderr, "helhost: --fail-fast: %s[%d] (program %d) failed; ending the run\n",
+				p->name, (int)p->pid, p->index);
+		stop_run = true;
+	}
 }
 
 static bool run_done(void)
 {
-	return !hh_process_any_launched_alive();
+	return stop_run || !hh_process_any_launched_alive();
 }
 
 static bool serve_done(void)
@@ -101,8 +128,22 @@ static void finish(void)
 	hh_watchdog_stop();
 }
 
-/* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
-static int cmd_run(int argc, char **argv)
+/* HELHOST_TRACE set to anything but "" or "0", read the same by run and auto-start. */
+static bool trace_from_environment(void)
+{
+	const char *trace = getenv(HH_ENV_TRACE);
+	return trace && *trace && strcmp(trace, "0");
+}
+
+struct run_options {
+	bool trace, isolate;
+};
+
+/*
+ * Options before the first program; returns the index of PROG, or -1 after
+ * printing why (or -2 when --help/--version answered already).
+ */
+static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct { const char *option, *variable; } limits[] = {
 		{ "--max-memory", "HELHOST_MAX_MEMORY" },
@@ -110,45 +151,95 @@ static int cmd_run(int argc, char **argv)
 		{ "--max-handles", "HELHOST_MAX_HANDLES" },
 		{ "--max-pending", "HELHOST_MAX_PENDING" },
 	};
-	bool trace = false, isolate = false;
 	int i = 0;
-	for (bool more = true; more && i < argc;) {
-		more = false;
-		bool *flag = !strcmp(argv[i], "--trace") ? &trace :
-			!strcmp(argv[i], "--isolate") ? &isolate : NULL;
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--")) {
+		const char *a = argv[i];
+		bool *flag = !strcmp(a, "--trace") ? &o->trace : !strcmp(a, "--isolate") ? &o->isolate :
+			!strcmp(a, "--fail-fast") ? &fail_fast : NULL;
 		if (flag) {
 			*flag = true;
-			more = true;
 			i++;
 			continue;
 		}
-		/* Through the environment, the one place the limits are read from. */
-		for (size_t k = 0; !more && k < sizeof(limits) / sizeof(limits[0]); k++) {
-			uint64_t v;
-			if (strcmp(argv[i], limits[k].option))
-				continue;
-			if (i + 1 >= argc || hh_limits_parse(argv[i + 1], &v) < 0) {
-				usage(stderr);
-				return 2;
-			}
-			setenv(limits[k].variable, argv[i + 1], 1);
-			more = true;
-			i += 2;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return -2;
 		}
+		if (!strcmp(a, "--version")) {
+			version();
+			return -2;
+		}
+		size_t k = 0;
+		while (k < sizeof(limits) / sizeof(limits[0]) && strcmp(a, limits[k].option))
+			k++;
+		if (k == sizeof(limits) / sizeof(limits[0])) {
+			fprintf(stderr, "helhost run: unknown option %s (helhost run --help lists them)\n", a);
+			return -1;
+		}
+		uint64_t v;
+		if (i + 1 >= argc || hh_limits_parse(argv[i + 1], &v) < 0) {
+			fprintf(stderr, "helhost run: %s needs a number, optionally with K, M, G or T (got %s)\n", a,
+					i + 1 < argc ? argv[i + 1] : "nothing");
+			return -1;
+		}
+		/* Through the environment, the one place the limits are read from. */
+		setenv(limits[k].variable, argv[i + 1], 1);
+		i += 2;
 	}
 	if (i >= argc) {
-		usage(stderr);
-		return 2;
+		fputs("helhost run: no program to run (helhost run --help)\n", stderr);
+		return -1;
 	}
-	if (start_loop(trace) < 0)
+	return i;
+}
+
+/* Every program must be executable before any starts; 127 or 126 as a shell says. */
+static int check_programs(int argc, char **argv)
+{
+	for (int start = 0; start < argc;) {
+		int end = start;
+		while (end < argc && strcmp(argv[end], "--"))
+			end++;
+		int r = end > start ? hh_launch_check(argv[start]) : 0;
+		if (r < 0) {
+			fprintf(stderr, "helhost: cannot execute %s: %s\n", argv[start], strerror(-r));
+			return r == -ENOENT ? 127 : 126;
+		}
+		start = end + 1;
+	}
+	return 0;
+}
+
+/* The last line of a failed run names the program whose status is the run's. */
+static void report_failure(void)
+{
+	const struct hh_process *p = hh_process_first_failure();
+	if (p)
+		fprintf(stderr, "helhost: exit status %d: %s[%d] (program %d) failed first\n",
+				p->status, p->name, (int)p->pid, p->index);
+}
+
+/* helhost run: argv holds [OPTIONS] PROG ARGS [-- PROG ARGS]... */
+static int cmd_run(int argc, char **argv)
+{
+	struct run_options o = { .trace = trace_from_environment() };
+	int i = parse_run_options(argc, argv, &o);
+	if (i < 0)
+		return i == -2 ? 0 : 2;
+	int bad = check_programs(argc - i, argv + i);
+	if (bad)
+		return bad;
+	if (start_loop(o.trace) < 0)
 		return 1;
+	hh_process_on_launched_exit(program_ended);
 	/* Split at "--" in place: each program's argv ends where the next begins. */
+	int index = 0;
 	for (int start = i; start < argc;) {
 		int end = start;
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
 		argv[end < argc ? end : argc] = NULL;
-		if (end > start && hh_launch(&argv[start], &programs_fd_limit, isolate) < 0) {
+		if (end > start && hh_launch(&argv[start], &programs_fd_limit, o.isolate, ++index) < 0) {
 			finish();
 			return 1;
 		}
@@ -161,7 +252,10 @@ static int cmd_run(int argc, char **argv)
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
 	finish();
-	return r < 0 ? 1 : hh_process_exit_code();
+	if (r < 0)
+		return 1;
+	report_failure();
+	return hh_process_exit_code();
 }
 
 /*
@@ -196,8 +290,7 @@ static int cmd_serve(const char *fd_text)
 	int32_t self = (int32_t)getpid();
 	if (write(sock, &self, sizeof(self)) != sizeof(self))
 		return 1;
-	const char *trace = getenv(HH_ENV_TRACE);
-	if (start_loop(trace && *trace && strcmp(trace, "0")) < 0)
+	if (start_loop(trace_from_environment()) < 0)
 		return 1;
 	int r = hh_accept_listener(sock);
 	close(sock);
@@ -254,6 +347,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		version();
+		return 0;
+	}
+	if (argc >= 2)
+		fprintf(stderr, "helhost: unknown command %s\n", argv[1]);
 	usage(stderr);
 	return 2;
 }

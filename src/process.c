@@ -35,6 +35,8 @@
 static struct {
 	struct hh_process *head;
 	int first_failure;
+	const struct hh_process *failed;        /* the launched program that failed first */
+	void (*on_launched_exit)(const struct hh_process *p, const siginfo_t *info);
 	struct hh_fork_image *fork_images;     /* newest first */
 	size_t fork_image_count;
 	struct hh_timer fork_expiry;           /* the next image of a dead parent to free */
@@ -160,8 +162,12 @@ static void exit_seen(struct hh_watcher *w, int res)
 		siginfo_t info = { 0 };
 		if (waitid(P_PIDFD, (id_t)p->pidfd, &info, WEXITED) == 0) {
 			p->status = status_of(&info);
-			if (p->status && !programs.first_failure)
+			if (p->status && !programs.first_failure) {
 				programs.first_failure = p->status;
+				programs.failed = p;
+			}
+			if (programs.on_launched_exit)
+				programs.on_launched_exit(p, &info);
 		}
 		/* Launched programs stay listed for the exit code; their pidfd goes. */
 		close(p->pidfd);
@@ -191,12 +197,13 @@ static struct hh_process *new_process(pid_t pid, int pidfd)
 	return p;
 }
 
-struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name)
+struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name, int index)
 {
 	struct hh_process *p = new_process(pid, pidfd);
 	if (!p)
 		return NULL;
 	p->launched = true;
+	p->index = index;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	return p;
 }
@@ -349,6 +356,16 @@ bool hh_process_any_launched_alive(void)
 int hh_process_exit_code(void)
 {
 	return programs.first_failure;
+}
+
+const struct hh_process *hh_process_first_failure(void)
+{
+	return programs.failed;
+}
+
+void hh_process_on_launched_exit(void (*fn)(const struct hh_process *p, const siginfo_t *info))
+{
+	programs.on_launched_exit = fn;
 }
 
 void hh_process_kill_all(void)

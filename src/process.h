@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "loop.h"
@@ -45,12 +46,15 @@ struct hh_process {
 	struct hh_usermem mem;          /* its memory, for the emulator's copies */
 	struct hh_pending_list pending; /* operations it submitted that have not completed */
 	bool launched;                  /* a child of `helhost run`: its status counts */
+	int index;                      /* launched: its place on the command line, from 1 */
 	bool exited;
 	int status;                     /* exit code (128 + signal when killed) */
+	uint32_t last_call;             /* the last Hel call the emulator served it, or 0 */
+	pid_t last_call_tid;            /* and the thread that made it */
 };
 
-/* A program `helhost run` started; pidfd is taken over. */
-struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name);
+/* The index-th program `helhost run` started; pidfd is taken over. */
+struct hh_process *hh_process_launched(pid_t pid, int pidfd, const char *name, int index);
 struct hh_process *hh_process_find(pid_t pid);
 
 /*
@@ -84,6 +88,13 @@ bool hh_process_gone(const struct hh_process *p);
 bool hh_process_any_launched_alive(void);
 /* The first non-zero exit status of a launched program, else 0. */
 int hh_process_exit_code(void);
+/* The launched program that failed first, or NULL. */
+const struct hh_process *hh_process_first_failure(void);
+/*
+ * Called with each launched program's end, once its status is known
+ * (`helhost run` reports it; unit tests and auto-start need no hook).
+ */
+void hh_process_on_launched_exit(void (*fn)(const struct hh_process *p, const siginfo_t *info));
 /* End every program still known and drop the fork images (the emulator is going away). */
 void hh_process_kill_all(void);
 

@@ -369,6 +369,9 @@ static HelError serve(struct hh_thread *t)
 		page->out[0] = hh_process_fork_images();
 		return kHelErrNone;
 	}
+	/* For the report of a program that dies: what it last asked of us. */
+	c.proc->last_call = c.number;
+	c.proc->last_call_tid = t->tid;
 	HelError error;
 	if (hh_trace_enabled()) {
 		struct hh_trace_line line;

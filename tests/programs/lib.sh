@@ -30,3 +30,9 @@ await() {
 orphan_pid() {
 	sed -n 's/^orphan \([0-9][0-9]*\)$/\1/p' "$1" | head -n 1
 }
+
+# check DESCRIPTION EXPECTED ACTUAL: one "ok"/"FAIL" line; a failure sets fail=1.
+fail=0
+check() {
+	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
+}

@@ -93,15 +93,16 @@ else
 fi
 
 # --- no_new_privs ----------------------------------------------------------
-out=$("$emu" run "$child" nnp 2>&1); check "a launched program has no_new_privs" "no_new_privs 1" "$out"
+# (helhost run reports each program's end on its own "+++" line: not the program's output.)
+out=$("$emu" run "$child" nnp 2>&1 | grep -v "^helhost: .* +++ "); check "a launched program has no_new_privs" "no_new_privs 1" "$out"
 out=$("$child" nnp 2>&1); check "an auto-started program has no_new_privs" "no_new_privs 1" "$out"
-out=$("$emu" run "$child" nnp "$child" nnp 2>&1)
+out=$("$emu" run "$child" nnp "$child" nnp 2>&1 | grep -v "^helhost: .* +++ ")
 check "a program it execs is served, and keeps no_new_privs" "no_new_privs 1 no_new_privs 1" "$(echo $out)"
 "$child" nochild; check "an auto-started emulator is no child of its program" 0 $?
 # A set-user-ID copy of id(1) owned by nobody; it must not change our uid under helhost.
 if [ "$(id -u)" = 0 ] && cp /usr/bin/id "$tmp/id" && chown 65534 "$tmp/id" && chmod 4755 "$tmp/id" &&
 		chmod 755 "$tmp" && [ "$("$tmp/id" -u)" = 65534 ]; then
-	out=$("$emu" run "$child" nnp "$tmp/id" -u 2>&1)
+	out=$("$emu" run "$child" nnp "$tmp/id" -u 2>&1 | grep -v "^helhost: .* +++ ")
 	check "a set-uid program run by a hosted one gains nothing" "no_new_privs 1 0" "$(echo $out)"
 else
 	echo "skipped: set-uid check (needs root and a filesystem that honours set-uid)"

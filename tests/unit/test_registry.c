@@ -86,7 +86,7 @@ static struct hh_process *owner_self(void)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	ck_assert_int_ge(pidfd, 0);
-	struct hh_process *p = hh_process_launched(getpid(), pidfd, "self");
+	struct hh_process *p = hh_process_launched(getpid(), pidfd, "self", 1);
 	ck_assert_ptr_nonnull(p);
 	return p;
 }
@@ -178,7 +178,7 @@ static struct hh_process *child_owner(void)
 	}
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	ck_assert_int_ge(pidfd, 0);
-	struct hh_process *p = hh_process_launched(pid, pidfd, "child");
+	struct hh_process *p = hh_process_launched(pid, pidfd, "child", 1);
 	ck_assert_ptr_nonnull(p);
 	ck_assert(!hh_process_gone(p));
 	return p;
