@@ -17,6 +17,13 @@ cc "$src/examples/hello/hello.c" $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-con
 env -u HELHOST_EMULATOR "$work/hello-pc" >"$work/out" 2>&1; check "it runs" 0 $?
 grep -q "done in" "$work/out"; check "and finishes" 0 $?
 
+# hel.pc alone says where libhel is at run time (its rpath): no -Wl,-rpath here.
+cc "$src/examples/hello/hello.c" $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs hel) \
+	-o "$work/hello-rpath"; check "built with pkg-config alone" 0 $?
+env -u HELHOST_EMULATOR -u LD_LIBRARY_PATH "$work/hello-rpath" >"$work/out" 2>&1
+check "it finds libhel by the rpath hel.pc gives" 0 $?
+grep -q "done in" "$work/out"; check "and finishes" 0 $?
+
 mkdir "$work/proj"
 cat >"$work/proj/CMakeLists.txt" <<'EOC'
 cmake_minimum_required(VERSION 3.20)
