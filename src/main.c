@@ -28,7 +28,9 @@ static void usage(FILE *f)
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel, and reports each program's end.\n"
 	      "Options of run:\n"
-	      "  --trace            trace every Hel call (as HELHOST_TRACE=1)\n"
+	      "  --trace            trace every Hel call and every queue element written\n"
+	      "                     (as HELHOST_TRACE=1)\n"
+	      "  --trace-file FILE  the trace, appended to FILE (as HELHOST_TRACE_FILE)\n"
 	      "  --fail-fast        end the run as soon as one program fails\n"
 	      "  --isolate          a user and a PID namespace for each program:\n"
 	      "                     programs then reach each other only through Hel\n"
@@ -86,9 +88,18 @@ static void raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &r);
 }
 
-static int start_loop(bool trace)
+/* A trace file turns the trace on; it is opened before privileges go. */
+static int start_loop(bool trace, const char *trace_file)
 {
-	hh_trace_enable(trace);
+	if (trace_file) {
+		int r = hh_trace_open(trace_file);
+		if (r < 0) {
+			fprintf(stderr, "helhost: cannot open the trace file %s: %s\n", trace_file,
+					strerror(-r));
+			return r;
+		}
+	}
+	hh_trace_enable(trace || trace_file);
 	raise_fd_limit();
 	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
@@ -135,8 +146,17 @@ static bool trace_from_environment(void)
 	return trace && *trace && strcmp(trace, "0");
 }
 
+#define ENV_TRACE_FILE "HELHOST_TRACE_FILE"
+
+static const char *trace_file_from_environment(void)
+{
+	const char *path = getenv(ENV_TRACE_FILE);
+	return path && *path ? path : NULL;
+}
+
 struct run_options {
 	bool trace, isolate;
+	const char *trace_file;
 };
 
 /*
@@ -168,6 +188,15 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		if (!strcmp(a, "--version")) {
 			version();
 			return -2;
+		}
+		if (!strcmp(a, "--trace-file")) {
+			if (i + 1 >= argc) {
+				fputs("helhost run: --trace-file needs a file name\n", stderr);
+				return -1;
+			}
+			o->trace_file = argv[i + 1];
+			i += 2;
+			continue;
 		}
 		size_t k = 0;
 		while (k < sizeof(limits) / sizeof(limits[0]) && strcmp(a, limits[k].option))
@@ -222,14 +251,15 @@ static void report_failure(void)
 /* helhost run: argv holds [OPTIONS] PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
-	struct run_options o = { .trace = trace_from_environment() };
+	struct run_options o = { .trace = trace_from_environment(),
+		.trace_file = trace_file_from_environment() };
 	int i = parse_run_options(argc, argv, &o);
 	if (i < 0)
 		return i == -2 ? 0 : 2;
 	int bad = check_programs(argc - i, argv + i);
 	if (bad)
 		return bad;
-	if (start_loop(o.trace) < 0)
+	if (start_loop(o.trace, o.trace_file) < 0)
 		return 1;
 	hh_process_on_launched_exit(program_ended);
 	/* Split at "--" in place: each program's argv ends where the next begins. */
@@ -290,7 +320,7 @@ static int cmd_serve(const char *fd_text)
 	int32_t self = (int32_t)getpid();
 	if (write(sock, &self, sizeof(self)) != sizeof(self))
 		return 1;
-	if (start_loop(trace_from_environment()) < 0)
+	if (start_loop(trace_from_environment(), trace_file_from_environment()) < 0)
 		return 1;
 	int r = hh_accept_listener(sock);
 	close(sock);

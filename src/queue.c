@@ -26,6 +26,13 @@ static const struct hh_object_ops queue_ops = {
 	.destroy = queue_destroy,
 };
 
+static const struct hh_queue_tracer *tracer;
+
+void hh_queue_set_tracer(const struct hh_queue_tracer *t)
+{
+	tracer = t;
+}
+
 static uint64_t round_up(uint64_t x, uint64_t to)
 {
 	return (x + to - 1) / to * to;
@@ -103,6 +110,9 @@ struct hh_completion *hh_completion_new(size_t capacity, uint64_t context)
 	c->context = context;
 	c->length = 0;
 	c->capacity = (uint32_t)capacity;
+	c->origin.pid = 0;
+	if (tracer)
+		tracer->made(&c->origin);
 	return c;
 }
 
@@ -208,6 +218,9 @@ static void write_element(struct hh_queue *q, struct hh_completion *c)
 	memcpy(at, &element, ELEMENT_HEADER);
 	memcpy(at + ELEMENT_HEADER, c->payload, c->length);
 	q->progress += (uint32_t)(ELEMENT_HEADER + c->length);
+	/* Before the program can see it: its line comes before whatever it causes. */
+	if (tracer)
+		tracer->written(c);
 	/* Release: the element's bytes before the progress that covers them. */
 	int old = __atomic_exchange_n(&chunk->progressFutex, (int)q->progress, __ATOMIC_RELEASE);
 	if (old & kHelProgressWaiters)

@@ -14,14 +14,40 @@
 #include "loop.h"
 #include "object.h"
 
+/*
+ * Where an element came from, for the trace (trace.c fills it in while the
+ * trace is on, when the submitting call makes the completion): enough to
+ * name each result when the element is written, long after the call.
+ */
+#define HH_ORIGIN_KINDS 16
+struct hh_completion_origin {
+	int32_t pid;            /* the submitting program; 0: not traced */
+	uint32_t call;          /* the submitting call's number */
+	int64_t queue;          /* the queue's handle in the submitter's universe */
+	uint32_t count;         /* helSubmitAsync: its actions, the first of them in kinds */
+	uint8_t kinds[HH_ORIGIN_KINDS];
+};
+
 /* One element waiting for room in the queue.  Owned by the queue once posted. */
 struct hh_completion {
 	struct hh_completion *next;
 	uint64_t context;
 	uint32_t length;        /* payload bytes used, a multiple of 8 */
 	uint32_t capacity;
+	struct hh_completion_origin origin;
 	char payload[];
 };
+
+/*
+ * The trace's view of completions, set only while the trace is on (so that
+ * queue.c needs no trace.c): made() sees each completion as it is made,
+ * written() each element just before the program can see it.
+ */
+struct hh_queue_tracer {
+	void (*made)(struct hh_completion_origin *origin);
+	void (*written)(const struct hh_completion *c);
+};
+void hh_queue_set_tracer(const struct hh_queue_tracer *tracer);
 
 /* A cancellable operation pending on a queue (QUEUES.md §9); hashed by id. */
 struct hh_async {

@@ -17,12 +17,18 @@ struct hh_trace_line {
 	size_t len;
 };
 
+/*
+ * While on, also one line per element written into a queue: the program that
+ * submitted it, the queue, the context and each result by name.
+ */
 void hh_trace_enable(bool on);
 bool hh_trace_enabled(void);
+/* Trace lines go to path (appended to) instead of stderr; 0 or -errno. */
+int hh_trace_open(const char *path);
 
 /* Program, thread, call name and arguments. */
 void hh_trace_begin(struct hh_trace_line *line, const struct hh_call *c);
-/* Outputs, result, reason and duration; then the line goes to stderr. */
+/* Outputs, result, reason and duration; then the line is written out. */
 void hh_trace_end(struct hh_trace_line *line, const struct hh_call *c, HelError error, uint64_t ns);
 
 const char *hh_error_name(HelError error);
