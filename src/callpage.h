@@ -187,5 +187,7 @@ static inline int hh_send_listener(int sock, int fd)
 #define HH_ENV_TRACE "HELHOST_TRACE"
 #define HH_ENV_EMULATOR "HELHOST_EMULATOR"
 #define HH_ENV_SPIN_NS "HELHOST_SPIN_NS"
+/* `helhost run --mbus`: the registry name under which the run's mbus publishes its lane. */
+#define HH_ENV_MBUS "HELHOST_MBUS"
 
 #endif

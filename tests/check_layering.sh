@@ -8,7 +8,7 @@ set -eu
 top=$1
 fail=0
 for f in "$top"/shim/*.c "$top"/shim/*.h; do
-	bad=$(grep -h '#include "' "$f" | grep -v -e '"shim.h"' -e '"callpage.h"' -e '"hel.h"' -e '"helhost.h"' || true)
+	bad=$(grep -h '#include "' "$f" | grep -v -e '"shim.h"' -e '"callpage.h"' -e '"hel.h"' -e '"helhost.h"' -e '"hel-syscalls.h"' || true)
 	if [ -n "$bad" ]; then echo "$f includes emulator headers: $bad"; fail=1; fi
 done
 for f in universe memory queue space thread process clock object loop klog usermem event stream transfer token credentials registry alive; do
