@@ -22,6 +22,7 @@
 
 #include "helhost.h"
 
+/* `helhost run --mbus` sets it by this name (HH_ENV_AUXV in src/callpage.h). */
 #define ENV_AUXV "HELHOST_AUXV"
 #define LOOKUP_WAIT_NS 30000000000ll
 #define NAME_MAX_LEN 255

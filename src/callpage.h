@@ -189,5 +189,7 @@ static inline int hh_send_listener(int sock, int fd)
 #define HH_ENV_SPIN_NS "HELHOST_SPIN_NS"
 /* `helhost run --mbus`: the registry name under which the run's mbus publishes its lane. */
 #define HH_ENV_MBUS "HELHOST_MBUS"
+/* Start-up handles for libhelhost-managarm's peekauxval (compat/managarm.c). */
+#define HH_ENV_AUXV "HELHOST_AUXV"
 
 #endif

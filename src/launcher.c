@@ -93,7 +93,7 @@ int hh_launch(char **argv, const struct rlimit *fd_limit)
 		kill(pid, SIGKILL);
 		return -ENOMEM;
 	}
-	return 0;
+	return pid;
 }
 
 int hh_accept_listener(int sock)

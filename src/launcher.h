@@ -4,7 +4,7 @@
 
 #include <sys/resource.h>
 
-/* Start argv[0] with argv and the given fd limit; returns 0 or -errno. */
+/* Start argv[0] with argv and the given fd limit; returns its pid or -errno. */
 int hh_launch(char **argv, const struct rlimit *fd_limit);
 /* Auto-start: receive the listener of the program that started us on sock. */
 int hh_accept_listener(int sock);

@@ -19,11 +19,13 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [--trace] [--mbus PATH] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
-	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n", f);
+	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
+	      "--mbus PATH starts Managarm's mbus from PATH first and gives every\n"
+	      "program its lane; the run ends without it (docs/MANAGARM.md).\n", f);
 }
 
 static bool run_done(void)
@@ -68,14 +70,45 @@ static int start_loop(bool trace)
 	return r;
 }
 
+/*
+ * --mbus PATH: start Managarm's mbus before the others.  It takes the lane it
+ * serves with peekauxval(AT_XPIPE), which libhelhost-managarm makes and
+ * publishes under MBUS_NAME as HH_ENV_AUXV tells it; every program's
+ * superGetProcessData looks MBUS_NAME up (HH_ENV_MBUS).  mbus serves until
+ * the run ends, so the run does not wait for it.
+ */
+#define MBUS_NAME "managarm.mbus"
+
+static int start_mbus(char *path)
+{
+	char *argv[] = { path, NULL };
+	char *saved = getenv(HH_ENV_AUXV) ? strdup(getenv(HH_ENV_AUXV)) : NULL;
+	if (setenv(HH_ENV_MBUS, MBUS_NAME, 1) || setenv(HH_ENV_AUXV, "AT_XPIPE=+" MBUS_NAME, 1)) {
+		free(saved);
+		return -errno;
+	}
+	int pid = hh_launch(argv, &programs_fd_limit);
+	int r = saved ? setenv(HH_ENV_AUXV, saved, 1) : unsetenv(HH_ENV_AUXV);
+	free(saved);
+	if (pid < 0)
+		return pid;
+	hh_process_make_service(pid);
+	return r < 0 ? -errno : 0;
+}
+
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
 	bool trace = false;
+	char *mbus = NULL;
 	int i = 0;
-	if (i < argc && !strcmp(argv[i], "--trace")) {
-		trace = true;
-		i++;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--trace"))
+			trace = true;
+		else if (!strcmp(argv[i], "--mbus") && i + 1 < argc)
+			mbus = argv[++i];
+		else
+			break;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -83,6 +116,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (start_loop(trace) < 0)
 		return 1;
+	if (mbus && start_mbus(mbus) < 0) {
+		hh_process_kill_all();
+		return 1;
+	}
 	/* Split at "--" in place: each program's argv ends where the next begins. */
 	for (int start = i; start < argc;) {
 		int end = start;
