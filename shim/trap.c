@@ -26,7 +26,6 @@
 struct self {
 	struct hh_callpage *page;
 	uint64_t token;
-	uintptr_t stack_top;    /* highest address of this thread's stack, or 0 */
 };
 
 static __thread struct self self;
@@ -43,7 +42,6 @@ static struct {
 	int emu_pid;            /* whose memfds the shim copies */
 	int emu_pidfd;          /* opened on first use; -1 if that failed */
 	bool emu_pidfd_opened;
-	uintptr_t heap_start;   /* the brk heap begins here (it ends at sbrk(0)) */
 	bool registered;        /* some thread of this process image has registered */
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -116,22 +114,6 @@ static void fork_child(void)
 		register_self(image);
 }
 
-/* Where the brk heap starts: its line in /proc/self/maps, or the break now. */
-static uintptr_t heap_start(void)
-{
-	uintptr_t start = (uintptr_t)sbrk(0);
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long lo;
-		if (strstr(line, "[heap]") && sscanf(line, "%lx-", &lo) == 1)
-			start = lo;
-	}
-	if (f)
-		fclose(f);
-	return start;
-}
-
 static void init_process(void)
 {
 	void *arena = mmap(NULL, ARENA_LEN, PROT_NONE,
@@ -140,7 +122,6 @@ static void init_process(void)
 		hh_shim_fatal("cannot reserve address space for Hel mappings");
 	proc.arena_base = (uint64_t)(uintptr_t)arena;
 	proc.nonce = fresh_nonce();
-	proc.heap_start = heap_start();
 	if (pthread_key_create(&proc.page_key, drop_page) || pthread_atfork(fork_prepare, fork_parent, fork_child))
 		hh_shim_fatal("cannot set up thread bookkeeping");
 }
@@ -189,35 +170,6 @@ void hh_shim_emulator_died(void)
 	hh_shim_fatal("the emulator has gone away");
 }
 
-static uintptr_t stack_top(void)
-{
-	pthread_attr_t attr;
-	void *addr;
-	size_t size;
-	uintptr_t top = 0;
-	if (pthread_getattr_np(pthread_self(), &attr))
-		return 0;
-	if (!pthread_attr_getstack(&attr, &addr, &size))
-		top = (uintptr_t)addr + size;
-	pthread_attr_destroy(&attr);
-	return top;
-}
-
-bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp)
-{
-	uintptr_t a = (uintptr_t)p;
-	uint32_t prot;
-	if (a + len < a)
-		return false;
-	/* Between the caller's stack pointer and the stack's top all is mapped. */
-	if (a >= sp && a + len <= self.stack_top)
-		return true;
-	/* The brk heap, where malloc keeps the main thread's small blocks, is one readable range. */
-	if (a >= proc.heap_start && a + len <= (uintptr_t)sbrk(0))
-		return true;
-	return hh_shim_maps_lookup(a, len, &prot) && (prot & PROT_READ);
-}
-
 static struct hh_callpage *register_self(uint64_t fork_image)
 {
 	pthread_once(&proc.once, init_process);
@@ -243,7 +195,6 @@ static struct hh_callpage *register_self(uint64_t fork_image)
 	proc.emu_pid = page->emu_pid;
 	self.page = page;
 	self.token = (uint64_t)token;
-	self.stack_top = stack_top();
 	proc.registered = true;
 	pthread_setspecific(proc.page_key, page);
 	return page;
