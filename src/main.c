@@ -110,7 +110,7 @@ static int cmd_run(int argc, char **argv)
 		else
 			break;
 	}
-	if (i >= argc) {
+	if (i >= argc || !strcmp(argv[i], "--mbus")) {
 		usage(stderr);
 		return 2;
 	}

@@ -103,6 +103,10 @@ static void exit_seen(struct hh_watcher *w, int res)
 			p->status = status_of(&info);
 			if (p->status && !p->service && !programs.first_failure)
 				programs.first_failure = p->status;
+			/* Its clients will wait for it in vain: say so where they cannot. */
+			if (p->service)
+				fprintf(stderr, "helhost: %s[%d], which serves the run, ended with status %d\n",
+						p->name, (int)p->pid, p->status);
 		}
 		/* Launched programs stay listed for the exit code; their pidfd goes. */
 		close(p->pidfd);

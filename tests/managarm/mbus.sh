@@ -25,6 +25,16 @@ has "and its array property" "${tab}tags: [ hosted linux ]"
 has "lsmbus lists the client's entity" 'Entity "helhost-demo-client" (ID 2):'
 has "with the id it found" "${tab}found: 1"
 
+# Garbage: --mbus without a path is a usage error; an mbus that cannot start
+# is reported and does not hold the run.
+"$helhost" run --mbus >"$out" 2>&1
+check "--mbus without a path" 2 $?
+"$helhost" run --mbus /nonexistent/mbus -- /bin/true >"$out" 2>&1
+check "an mbus that cannot start does not hold the run" 0 $?
+has "it is reported" "helhost: cannot execute the program"
+if grep -qE '^helhost: mbus\[[0-9]+\], which serves the run, ended with status 127$' "$out"; then
+	echo "ok: and its end"; else echo "FAIL: no line on the end of mbus"; cat "$out"; fail=1; fi
+
 # Without --mbus there is no mbus lane: lsmbus stops at once and says why.
 env -u HELHOST_MBUS "$mg/lsmbus" >"$out" 2>&1
 status=$?

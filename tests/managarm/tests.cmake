@@ -40,6 +40,11 @@ set(expect ${CMAKE_CURRENT_SOURCE_DIR}/managarm/expect.sh)
 add_test(NAME managarm_kernel_tests COMMAND ${expect} 5 "^posix-tests: Running " ${MG}/kernel-tests)
 add_test(NAME managarm_kernel_tests_run COMMAND ${expect} 5 "^posix-tests: Running "
   $<TARGET_FILE:helhost> run ${MG}/kernel-tests)
+# kernel-bench to the end: fourteen benchmarks, each with its average (about 70 s:
+# five one-second repetitions each).
+add_test(NAME managarm_kernel_bench COMMAND ${expect} 14 "^    avg: " ${MG}/kernel-bench)
+# Started first (COST), it overlaps the rest of the suite instead of adding to it.
+set_tests_properties(managarm_kernel_bench PROPERTIES LABELS managarm TIMEOUT 300 COST 10000)
 # mbus, lsmbus and two programs of ours that find each other through mbus.
 add_test(NAME managarm_mbus COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/managarm/mbus.sh
   $<TARGET_FILE:helhost> ${MG})
