@@ -11,6 +11,9 @@
  *              30 s for it to be published.
  * KEY is a number (0x1000) or a name (AT_XPIPE).  `helhost run --mbus` sets
  * it for mbus; anyone may set it for their own programs.
+ *
+ * frigg's frg_log and frg_panic, which frigg leaves to the C library, print
+ * to stderr: without them a failed FRG_ASSERT traps without a word.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+
+#define EXPORT __attribute__((visibility("default")))
 
 #include "helhost.h"
 
@@ -144,4 +149,15 @@ int peekauxval(unsigned long type, unsigned long *value)
 		return -1;
 	}
 	return 0;
+}
+
+EXPORT void frg_log(const char *message)
+{
+	fprintf(stderr, "%s\n", message);
+}
+
+EXPORT void frg_panic(const char *message)
+{
+	fprintf(stderr, "frigg: %s\n", message);
+	abort();
 }

@@ -1,12 +1,13 @@
 /*
- * libhelhost-managarm's peekauxval (docs/MANAGARM.md): Linux's keys from
- * getauxval, Managarm's handle keys from HELHOST_AUXV, under an auto-started
- * emulator.
+ * libhelhost-managarm (docs/MANAGARM.md): peekauxval, with Linux's keys from
+ * getauxval and Managarm's handle keys from HELHOST_AUXV, under an
+ * auto-started emulator; and frigg's panic hook.
  */
 #include <check.h>
 #include <errno.h>
 #include <hel.h>
 #include <helhost.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -94,6 +95,18 @@ START_TEST(test_auxv_garbage)
 }
 END_TEST
 
+/* frigg's hooks, which libhelhost-managarm defines as mlibc does. */
+void frg_log(const char *message);
+void frg_panic(const char *message);
+
+START_TEST(test_auxv_frigg_panic_aborts)
+{
+	/* should fail: a failed FRG_ASSERT reaches frg_panic, which ends the program */
+	frg_log("frg_log reaches stderr");
+	frg_panic("test_auxv: a failed assertion");
+}
+END_TEST
+
 static Suite *auxv_suite(void)
 {
 	Suite *s = suite_create("auxv");
@@ -104,6 +117,7 @@ static Suite *auxv_suite(void)
 	tcase_add_test(tc, test_auxv_xpipe_is_served_lane);
 	tcase_add_test(tc, test_auxv_lookup_key);
 	tcase_add_test(tc, test_auxv_garbage);
+	tcase_add_test_raise_signal(tc, test_auxv_frigg_panic_aborts, SIGABRT);
 	suite_add_tcase(s, tc);
 	return s;
 }
