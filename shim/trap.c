@@ -173,8 +173,10 @@ void hh_shim_emulator_died(void)
 static struct hh_callpage *register_self(uint64_t fork_image)
 {
 	pthread_once(&proc.once, init_process);
-	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, sizeof(struct hh_callpage)) < 0)
+	/* The emulator maps the page too: it takes only pages that cannot shrink (SIGBUS). */
+	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, sizeof(struct hh_callpage)) < 0 ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		hh_shim_fatal("cannot create a call page");
 	struct hh_callpage *page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (page == MAP_FAILED)

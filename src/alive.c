@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "callpage.h"
+#include "quota.h"
 
 static struct {
 	int fd;
@@ -16,8 +17,9 @@ static struct {
 
 int hh_alive_init(void)
 {
-	alive.fd = memfd_create("helhost-alive", MFD_CLOEXEC);
-	if (alive.fd < 0 || ftruncate(alive.fd, 4096) < 0)
+	/* Sealed: every program gets this fd, and none may shrink it under us. */
+	alive.fd = hh_memfd_create("helhost-alive", 4096);
+	if (alive.fd < 0)
 		return -errno;
 	char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, alive.fd, 0);
 	if (page == MAP_FAILED)

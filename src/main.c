@@ -13,19 +13,23 @@
 #include "launcher.h"
 #include "loop.h"
 #include "process.h"
+#include "quota.h"
 #include "trace.h"
 #include "trap.h"
 #include "callpage.h"
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] [--mbus PATH] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [--trace] [--mbus PATH] [--max-memory SIZE] [--max-memfds N]\n"
+	      "                  [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
 	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
 	      "--mbus PATH starts Managarm's mbus from PATH first and gives every\n"
-	      "program its lane; the run ends without it (docs/MANAGARM.md).\n", f);
+	      "program its lane; the run ends without it (docs/MANAGARM.md).\n"
+	      "The --max-* options are per-program limits (per universe for handles),\n"
+	      "the same as HELHOST_MAX_MEMORY, HELHOST_MAX_MEMFDS, HELHOST_MAX_HANDLES.\n", f);
 }
 
 static bool run_done(void)
@@ -57,6 +61,7 @@ static int start_loop(bool trace)
 {
 	hh_trace_enable(trace);
 	raise_fd_limit();
+	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
 	int r = hh_loop_init();
@@ -99,16 +104,38 @@ static int start_mbus(char *path)
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
+	static const struct { const char *option, *variable; } limits[] = {
+		{ "--max-memory", "HELHOST_MAX_MEMORY" },
+		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
+		{ "--max-handles", "HELHOST_MAX_HANDLES" },
+	};
 	bool trace = false;
 	char *mbus = NULL;
 	int i = 0;
-	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--trace"))
+	for (bool more = true; more && i < argc;) {
+		more = false;
+		if (!strcmp(argv[i], "--trace")) {
 			trace = true;
-		else if (!strcmp(argv[i], "--mbus") && i + 1 < argc)
-			mbus = argv[++i];
-		else
-			break;
+			more = true;
+			i++;
+		} else if (!strcmp(argv[i], "--mbus") && i + 1 < argc) {
+			mbus = argv[i + 1];
+			more = true;
+			i += 2;
+		}
+		/* Through the environment, the one place the limits are read from. */
+		for (size_t k = 0; !more && k < sizeof(limits) / sizeof(limits[0]); k++) {
+			uint64_t v;
+			if (strcmp(argv[i], limits[k].option))
+				continue;
+			if (i + 1 >= argc || hh_limits_parse(argv[i + 1], &v) < 0) {
+				usage(stderr);
+				return 2;
+			}
+			setenv(limits[k].variable, argv[i + 1], 1);
+			more = true;
+			i += 2;
+		}
 	}
 	if (i >= argc || !strcmp(argv[i], "--mbus")) {
 		usage(stderr);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -90,11 +91,23 @@ void hh_trap_close_all(void)
 		close_listener(listeners.head);
 }
 
+/*
+ * Map a thread's call page.  Only a memfd sealed against shrinking will do:
+ * the program keeps the fd, and a page truncated under our mapping would
+ * kill the emulator with SIGBUS at its next access.
+ */
 static struct hh_callpage *take_page(int pidfd, int remote_fd)
 {
 	int memfd = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
 	if (memfd < 0)
 		return NULL;
+	struct stat st;
+	int seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(memfd, &st) < 0 ||
+			st.st_size < (off_t)sizeof(struct hh_callpage)) {
+		close(memfd);
+		return NULL;
+	}
 	void *page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	close(memfd);
 	return page == MAP_FAILED ? NULL : page;
