@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 
+#include "child.h"
 #include "conv.h"
 
 /* Managarm's posix::superGetProcessData and its answer's layout. */
@@ -140,6 +142,28 @@ START_TEST(test_syscall_process_data_mbus_lane_works)
 }
 END_TEST
 
+START_TEST(test_syscall_process_data_fork_keeps_lane)
+{
+	/* should succeed: a fork child answers with the lane it inherited, and it works */
+	HelHandle mine, theirs;
+	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	ck_assert_int_eq(helhost_publish("test.syscall.fork", theirs), kHelErrNone);
+	ck_assert_int_eq(setenv("HELHOST_MBUS", "test.syscall.fork", 1), 0);
+	struct process_data data;
+	ck_assert_int_eq(super1(SUPER_GET_PROCESS_DATA, &data), kHelErrNone);
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		struct process_data child;
+		if (super1(SUPER_GET_PROCESS_DATA, &child) || child.mbus_lane != data.mbus_lane)
+			_exit(10);
+		_exit(conv_hello(helSubmitAsync, child.mbus_lane, mine, "from the child") ? 11 : 0);
+	}
+	int status = wait_child(pid, 20000);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 START_TEST(test_syscall_process_data_bad_pointer)
 {
 	/* should fail: an unwritable answer buffer is a fault, and the program goes on */
@@ -176,6 +200,7 @@ static Suite *syscall_suite(void)
 	tcase_add_test(tc, test_syscall_unknown_numbers);
 	tcase_add_test(tc, test_syscall_process_data_without_mbus);
 	tcase_add_test(tc, test_syscall_process_data_mbus_lane_works);
+	tcase_add_test(tc, test_syscall_process_data_fork_keeps_lane);
 	tcase_add_test(tc, test_syscall_process_data_bad_pointer);
 	tcase_add_test(tc, test_syscall_other_supercalls_refused);
 	suite_add_tcase(s, tc);
