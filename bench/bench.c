@@ -119,6 +119,22 @@ static long op_memfd(long iters)
 
 static int bench_memfd = -1;
 
+/* A memory object's whole life in Linux terms: create, size, map, unmap, close. */
+static long op_memfd_map(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		int fd = memfd_create("bench", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+			abort();
+		void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			abort();
+		munmap(p, 1 << 20);
+		close(fd);
+	}
+	return iters;
+}
+
 static long op_mmap_munmap(long iters)
 {
 	for (long i = 0; i < iters; i++) {
@@ -324,6 +340,22 @@ static long op_hel_map_unmap(long iters)
 		if (helMapMemory(bench_mem, kHelNullHandle, NULL, 0, 1 << 20,
 				kHelMapProtRead | kHelMapProtWrite, &p) ||
 				helUnmapMemory(kHelNullHandle, p, 1 << 20))
+			abort();
+	}
+	return iters;
+}
+
+/* Every map names a memfd the shim has not seen: the whole hand-off each time. */
+static long op_hel_allocate_map(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		HelHandle h;
+		void *p;
+		if (helAllocateMemory(1 << 20, 0, NULL, &h) ||
+				helMapMemory(h, kHelNullHandle, NULL, 0, 1 << 20,
+					kHelMapProtRead | kHelMapProtWrite, &p) ||
+				helUnmapMemory(kHelNullHandle, p, 1 << 20) ||
+				helCloseDescriptor(kHelThisUniverse, h))
 			abort();
 	}
 	return iters;
@@ -957,6 +989,7 @@ int main(int argc, char **argv)
 	struct stats raw = measure_raw_trap(20000);
 	struct stats futex_s = measure(op_futex_mismatch, 200000);
 	struct stats memfd_s = measure(op_memfd, 5000);
+	struct stats memfd_map_s = measure(op_memfd_map, 5000);
 	bench_memfd = memfd_create("bench", MFD_CLOEXEC);
 	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
 		abort();
@@ -1002,8 +1035,10 @@ int main(int argc, char **argv)
 		{ "map + unmap 1 MiB, fresh object", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
 		{ "map + unmap 1 MiB, populated object", "mmap + munmap of a populated memfd", { 0, 0, 0 }, mmap_full_s },
 		{ "page fault, fresh 1 MiB mapping", "the same on a memfd mapping", measure(op_hel_faults, 100), faults_s },
+		{ "allocate + map + unmap + close 1 MiB", "memfd_create + ftruncate + mmap + munmap + close",
+			measure(op_hel_allocate_map, 5000), memfd_map_s },
 	};
-	int n = 9;
+	int n = 10;
 	bench_mem = full_mem;
 	rows[7].hel = measure(op_hel_map_unmap, 5000);
 	bench_mem = fresh_mem;

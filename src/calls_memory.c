@@ -125,11 +125,8 @@ static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct 
 		const struct hh_indirect_piece *p = &pieces[i];
 		(void)hh_space_record(space, &p->target->base, p->offset, addr + (p->start - offset),
 				p->len, prot, place, &c->plan);
-		/* The shim takes its own copy of the target's memfd, checked by inode. */
-		struct hh_memory_source src = hh_memory_source(&p->target->base);
-		struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
-		op->fd = src.fd;
-		op->ino = src.ino;
+		/* The target's memfd goes to the shim with the reply. */
+		c->plan.ops[c->plan.count - 1].fd = hh_memory_source(&p->target->base).fd;
 		at = p->start + p->len;
 	}
 	c->out[0] = addr;
@@ -181,10 +178,8 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
-	/* The shim takes its own copy of our memfd (pidfd_getfd), checked by inode. */
-	struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
-	op->fd = src.fd;
-	op->ino = src.ino;
+	/* Our memfd goes to the shim with the reply. */
+	c->plan.ops[c->plan.count - 1].fd = src.fd;
 	c->out[0] = addr;
 	return hh_call_apply_to(c, space, kHelErrNone);
 }

@@ -12,6 +12,7 @@
 #include "calls.h"
 #include "launcher.h"
 #include "loop.h"
+#include "privilege.h"
 #include "process.h"
 #include "quota.h"
 #include "trace.h"
@@ -20,12 +21,14 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] [--mbus PATH] [--max-memory SIZE] [--max-memfds N]\n"
-	      "                  [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [--trace] [--isolate] [--mbus PATH] [--max-memory SIZE]\n"
+	      "                  [--max-memfds N] [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
 	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
+	      "--isolate gives each program a user and a PID namespace of its own:\n"
+	      "programs then reach each other only through Hel.\n"
 	      "--mbus PATH starts Managarm's mbus from PATH first and gives every\n"
 	      "program its lane; the run ends without it (docs/MANAGARM.md).\n"
 	      "The --max-* options are per-program limits (per universe for handles),\n"
@@ -75,6 +78,15 @@ static int start_loop(bool trace)
 	return r;
 }
 
+/* Once the programs are started: serving needs no more than privilege.c keeps. */
+static int drop_privileges(void)
+{
+	int r = hh_privilege_drop();
+	if (r < 0)
+		fprintf(stderr, "helhost: cannot drop capabilities: %s\n", strerror(-r));
+	return r;
+}
+
 /*
  * --mbus PATH: start Managarm's mbus before the others.  It takes the lane it
  * serves with peekauxval(AT_XPIPE), which libhelhost-managarm makes and
@@ -84,7 +96,7 @@ static int start_loop(bool trace)
  */
 #define MBUS_NAME "managarm.mbus"
 
-static int start_mbus(char *path)
+static int start_mbus(char *path, bool isolate)
 {
 	char *argv[] = { path, NULL };
 	char *saved = getenv(HH_ENV_AUXV) ? strdup(getenv(HH_ENV_AUXV)) : NULL;
@@ -92,7 +104,7 @@ static int start_mbus(char *path)
 		free(saved);
 		return -errno;
 	}
-	int pid = hh_launch(argv, &programs_fd_limit);
+	int pid = hh_launch(argv, &programs_fd_limit, isolate);
 	int r = saved ? setenv(HH_ENV_AUXV, saved, 1) : unsetenv(HH_ENV_AUXV);
 	free(saved);
 	if (pid < 0)
@@ -109,19 +121,24 @@ static int cmd_run(int argc, char **argv)
 		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
 		{ "--max-handles", "HELHOST_MAX_HANDLES" },
 	};
-	bool trace = false;
+	bool trace = false, isolate = false;
 	char *mbus = NULL;
 	int i = 0;
 	for (bool more = true; more && i < argc;) {
 		more = false;
-		if (!strcmp(argv[i], "--trace")) {
-			trace = true;
+		bool *flag = !strcmp(argv[i], "--trace") ? &trace :
+			!strcmp(argv[i], "--isolate") ? &isolate : NULL;
+		if (flag) {
+			*flag = true;
 			more = true;
 			i++;
-		} else if (!strcmp(argv[i], "--mbus") && i + 1 < argc) {
+			continue;
+		}
+		if (!strcmp(argv[i], "--mbus") && i + 1 < argc) {
 			mbus = argv[i + 1];
 			more = true;
 			i += 2;
+			continue;
 		}
 		/* Through the environment, the one place the limits are read from. */
 		for (size_t k = 0; !more && k < sizeof(limits) / sizeof(limits[0]); k++) {
@@ -143,7 +160,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (start_loop(trace) < 0)
 		return 1;
-	if (mbus && start_mbus(mbus) < 0) {
+	if (mbus && start_mbus(mbus, isolate) < 0) {
 		hh_process_kill_all();
 		return 1;
 	}
@@ -153,11 +170,15 @@ static int cmd_run(int argc, char **argv)
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
 		argv[end < argc ? end : argc] = NULL;
-		if (end > start && hh_launch(&argv[start], &programs_fd_limit) < 0) {
+		if (end > start && hh_launch(&argv[start], &programs_fd_limit, isolate) < 0) {
 			hh_process_kill_all();
 			return 1;
 		}
 		start = end + 1;
+	}
+	if (drop_privileges() < 0) {
+		hh_process_kill_all();
+		return 1;
 	}
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
@@ -208,6 +229,8 @@ static int cmd_serve(const char *fd_text)
 		fprintf(stderr, "helhost: auto-start: no listener (%s)\n", strerror(-r));
 		return 1;
 	}
+	if (drop_privileges() < 0)
+		return 1;
 	r = hh_loop_run(serve_done);
 	hh_process_kill_all();
 	hh_trap_close_all();
@@ -238,6 +261,12 @@ static int cmd_coverage(void)
 
 int main(int argc, char **argv)
 {
+	/* First of all: programs of our user must not reach into the kernel. */
+	int protect = hh_privilege_protect();
+	if (protect < 0) {
+		fprintf(stderr, "helhost: cannot make the emulator non-dumpable: %s\n", strerror(-protect));
+		return 1;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "--serve"))

@@ -6,7 +6,6 @@
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "quota.h"
@@ -97,20 +96,14 @@ HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account)
 	return e;
 }
 
-static uint64_t inode_of(int fd)
-{
-	struct stat st;
-	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 struct hh_memory_source hh_memory_source(struct hh_object *obj)
 {
 	if (hh_object_type(obj) == HH_OBJ_QUEUE) {
 		struct hh_queue *q = hh_queue_of(obj);
-		return (struct hh_memory_source){ q->memfd, inode_of(q->memfd), q->length };
+		return (struct hh_memory_source){ q->memfd, q->length };
 	}
 	struct hh_memory *mem = hh_memory_of(obj);
-	return (struct hh_memory_source){ mem->memfd, inode_of(mem->memfd), mem->size };
+	return (struct hh_memory_source){ mem->memfd, mem->size };
 }
 
 char *hh_memory_view(struct hh_object *obj)

@@ -46,7 +46,6 @@ HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account);
 /* What helMapMemory can map: memory objects and queues. */
 struct hh_memory_source {
 	int fd;                 /* the emulator's memfd */
-	uint64_t ino;           /* its inode number */
 	uint64_t length;        /* the object's length in bytes */
 };
 

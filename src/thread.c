@@ -77,7 +77,8 @@ static void exit_seen(struct hh_watcher *w, int res)
 	hh_object_unref(&t->base);     /* the watcher's reference */
 }
 
-struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct hh_callpage *page)
+struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct hh_callpage *page,
+		int sock)
 {
 	struct hh_thread *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -85,6 +86,7 @@ struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct 
 	hh_object_init(&t->base, &thread_ops);
 	t->tid = tid;
 	t->page = page;
+	t->sock = sock;
 	t->exit_watch.cb = exit_seen;
 	if (!hh_credentials_fresh(t->credentials) || !take_token(t)) {
 		free(t);
@@ -115,6 +117,9 @@ void hh_thread_ended(struct hh_thread *t)
 	tokens.free_list[tokens.free_len++] = t->token - 1;
 	munmap(t->page, sizeof(*t->page));
 	t->page = NULL;
+	/* Memfds sent and not yet received go with the socket. */
+	close(t->sock);
+	t->sock = -1;
 	if (t->exit_watch.armed)
 		hh_loop_cancel(&t->exit_watch);
 	if (t->pidfd >= 0)
