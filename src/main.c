@@ -17,12 +17,14 @@
 #include "quota.h"
 #include "trace.h"
 #include "trap.h"
+#include "watchdog.h"
 #include "callpage.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: helhost run [--trace] [--isolate] [--mbus PATH] [--max-memory SIZE]\n"
-	      "                  [--max-memfds N] [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	      "                  [--max-memfds N] [--max-handles N] [--max-pending N]\n"
+	      "                  PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
@@ -67,7 +69,13 @@ static int start_loop(bool trace)
 	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
-	int r = hh_loop_init();
+	/* First, while the copy it gets of our memory is small. */
+	int r = hh_watchdog_start();
+	if (r < 0) {
+		fprintf(stderr, "helhost: watchdog: %s\n", strerror(-r));
+		return r;
+	}
+	r = hh_loop_init();
 	if (r < 0) {
 		fprintf(stderr, "helhost: io_uring: %s\n", strerror(-r));
 		return r;
@@ -85,6 +93,15 @@ static int drop_privileges(void)
 	if (r < 0)
 		fprintf(stderr, "helhost: cannot drop capabilities: %s\n", strerror(-r));
 	return r;
+}
+
+/* A normal exit: the programs go first, then the watchdog, which has nothing left to do. */
+static void finish(void)
+{
+	hh_process_kill_all();
+	hh_trap_close_all();
+	hh_loop_fini();
+	hh_watchdog_stop();
 }
 
 /*
@@ -120,6 +137,7 @@ static int cmd_run(int argc, char **argv)
 		{ "--max-memory", "HELHOST_MAX_MEMORY" },
 		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
 		{ "--max-handles", "HELHOST_MAX_HANDLES" },
+		{ "--max-pending", "HELHOST_MAX_PENDING" },
 	};
 	bool trace = false, isolate = false;
 	char *mbus = NULL;
@@ -161,7 +179,7 @@ static int cmd_run(int argc, char **argv)
 	if (start_loop(trace) < 0)
 		return 1;
 	if (mbus && start_mbus(mbus, isolate) < 0) {
-		hh_process_kill_all();
+		finish();
 		return 1;
 	}
 	/* Split at "--" in place: each program's argv ends where the next begins. */
@@ -171,20 +189,18 @@ static int cmd_run(int argc, char **argv)
 			end++;
 		argv[end < argc ? end : argc] = NULL;
 		if (end > start && hh_launch(&argv[start], &programs_fd_limit, isolate) < 0) {
-			hh_process_kill_all();
+			finish();
 			return 1;
 		}
 		start = end + 1;
 	}
 	if (drop_privileges() < 0) {
-		hh_process_kill_all();
+		finish();
 		return 1;
 	}
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
-	hh_process_kill_all();
-	hh_trap_close_all();
-	hh_loop_fini();
+	finish();
 	return r < 0 ? 1 : hh_process_exit_code();
 }
 
@@ -227,14 +243,15 @@ static int cmd_serve(const char *fd_text)
 	close(sock);
 	if (r < 0) {
 		fprintf(stderr, "helhost: auto-start: no listener (%s)\n", strerror(-r));
+		finish();
 		return 1;
 	}
-	if (drop_privileges() < 0)
+	if (drop_privileges() < 0) {
+		finish();
 		return 1;
+	}
 	r = hh_loop_run(serve_done);
-	hh_process_kill_all();
-	hh_trap_close_all();
-	hh_loop_fini();
+	finish();
 	return r < 0 ? 1 : 0;
 }
 
