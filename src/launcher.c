@@ -98,8 +98,10 @@ void hh_launch_report_end(const struct hh_process *p, const siginfo_t *info)
 			snprintf(last, sizeof(last), " last Hel call: %s (thread %d)", call->name,
 					(int)p->last_call_tid);
 	}
-	fprintf(stderr, "helhost: %s[%d] (program %d) +++ %s +++%s\n", p->name, (int)p->pid,
-			p->index, how, last);
+	char which[32] = "--mbus";
+	if (p->index)
+		snprintf(which, sizeof(which), "program %d", p->index);
+	fprintf(stderr, "helhost: %s[%d] (%s) +++ %s +++%s\n", p->name, (int)p->pid, which, how, last);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -168,7 +170,7 @@ int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int inde
 		kill(pid, SIGKILL);
 		return -ENOMEM;
 	}
-	return 0;
+	return pid;
 }
 
 int hh_accept_listener(int sock)

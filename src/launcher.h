@@ -15,8 +15,8 @@ struct hh_process;
 int hh_launch_check(const char *file);
 /*
  * Start argv[0] with argv and the given fd limit, in namespaces of its own
- * if isolate (isolate.h), as the index-th program of the run; returns 0 or
- * -errno.
+ * if isolate (isolate.h), as the index-th program of the run (0: a service,
+ * see --mbus); returns its pid or -errno.
  */
 int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int index);
 /* One line on stderr for a launched program's end, like strace's "+++ killed by SIGSEGV +++". */

@@ -34,6 +34,9 @@ static void usage(FILE *f)
 	      "  --fail-fast        end the run as soon as one program fails\n"
 	      "  --isolate          a user and a PID namespace for each program:\n"
 	      "                     programs then reach each other only through Hel\n"
+	      "  --mbus PATH        start Managarm's mbus from PATH first and give every\n"
+	      "                     program its lane; the run ends without it\n"
+	      "                     (docs/MANAGARM.md)\n"
 	      "  --max-memory SIZE  per-program limits (per universe for handles), the\n"
 	      "  --max-memfds N     same as HELHOST_MAX_MEMORY, HELHOST_MAX_MEMFDS,\n"
 	      "  --max-handles N    HELHOST_MAX_HANDLES, HELHOST_MAX_PENDING\n"
@@ -56,7 +59,7 @@ static bool fail_fast, stop_run;
 static void program_ended(const struct hh_process *p, const siginfo_t *info)
 {
 	hh_launch_report_end(p, info);
-	if (fail_fast && p->status && !stop_run) {
+	if (fail_fast && p->status && !p->service && !stop_run) {
 		fprintf(stderr, "helhost: --fail-fast: %s[%d] (program %d) failed; ending the run\n",
 				p->name, (int)p->pid, p->index);
 		stop_run = true;
@@ -157,6 +160,7 @@ static const char *trace_file_from_environment(void)
 struct run_options {
 	bool trace, isolate;
 	const char *trace_file;
+	char *mbus;
 };
 
 /*
@@ -189,12 +193,16 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			version();
 			return -2;
 		}
-		if (!strcmp(a, "--trace-file")) {
+		bool is_mbus = !strcmp(a, "--mbus");
+		if (is_mbus || !strcmp(a, "--trace-file")) {
 			if (i + 1 >= argc) {
-				fputs("helhost run: --trace-file needs a file name\n", stderr);
+				fprintf(stderr, "helhost run: %s needs a path\n", a);
 				return -1;
 			}
-			o->trace_file = argv[i + 1];
+			if (is_mbus)
+				o->mbus = argv[i + 1];
+			else
+				o->trace_file = argv[i + 1];
 			i += 2;
 			continue;
 		}
@@ -248,6 +256,32 @@ static void report_failure(void)
 				p->status, p->name, (int)p->pid, p->index);
 }
 
+/*
+ * --mbus PATH: start Managarm's mbus before the others.  It takes the lane it
+ * serves with peekauxval(AT_XPIPE), which libhelhost-managarm makes and
+ * publishes under MBUS_NAME as HH_ENV_AUXV tells it; every program's
+ * superGetProcessData looks MBUS_NAME up (HH_ENV_MBUS).  mbus serves until
+ * the run ends, so the run does not wait for it.
+ */
+#define MBUS_NAME "managarm.mbus"
+
+static int start_mbus(char *path, bool isolate)
+{
+	char *argv[] = { path, NULL };
+	char *saved = getenv(HH_ENV_AUXV) ? strdup(getenv(HH_ENV_AUXV)) : NULL;
+	if (setenv(HH_ENV_MBUS, MBUS_NAME, 1) || setenv(HH_ENV_AUXV, "AT_XPIPE=+" MBUS_NAME, 1)) {
+		free(saved);
+		return -errno;
+	}
+	int pid = hh_launch(argv, &programs_fd_limit, isolate, 0);
+	int r = saved ? setenv(HH_ENV_AUXV, saved, 1) : unsetenv(HH_ENV_AUXV);
+	free(saved);
+	if (pid < 0)
+		return pid;
+	hh_process_make_service(pid);
+	return r < 0 ? -errno : 0;
+}
+
 /* helhost run: argv holds [OPTIONS] PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
@@ -256,12 +290,17 @@ static int cmd_run(int argc, char **argv)
 	int i = parse_run_options(argc, argv, &o);
 	if (i < 0)
 		return i == -2 ? 0 : 2;
+	/* Not mbus: a service that cannot start is reported and does not hold the run. */
 	int bad = check_programs(argc - i, argv + i);
 	if (bad)
 		return bad;
 	if (start_loop(o.trace, o.trace_file) < 0)
 		return 1;
 	hh_process_on_launched_exit(program_ended);
+	if (o.mbus && start_mbus(o.mbus, o.isolate) < 0) {
+		finish();
+		return 1;
+	}
 	/* Split at "--" in place: each program's argv ends where the next begins. */
 	int index = 0;
 	for (int start = i; start < argc;) {
