@@ -10,6 +10,7 @@
 
 #include "alive.h"
 #include "calls.h"
+#include "dump.h"
 #include "launcher.h"
 #include "loop.h"
 #include "privilege.h"
@@ -119,8 +120,13 @@ static int start_loop(bool trace, const char *trace_file)
 		return r;
 	}
 	r = hh_alive_init();
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "helhost: alive page: %s\n", strerror(-r));
+		return r;
+	}
+	r = hh_dump_init();
+	if (r < 0)
+		fprintf(stderr, "helhost: SIGUSR1 for the state dump: %s\n", strerror(-r));
 	return r;
 }
 

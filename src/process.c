@@ -356,6 +356,11 @@ void hh_process_make_service(pid_t pid)
 		p->service = true;
 }
 
+struct hh_process *hh_process_list(void)
+{
+	return programs.head;
+}
+
 bool hh_process_any_launched_alive(void)
 {
 	for (struct hh_process *p = programs.head; p; p = p->next)

@@ -90,6 +90,8 @@ bool hh_process_gone(const struct hh_process *p);
  * for it, kills it at the end, and its status does not count.
  */
 void hh_process_make_service(pid_t pid);
+/* The first program known (then ->next), for the state dump. */
+struct hh_process *hh_process_list(void);
 /* True while any launched program other than a service has not exited yet. */
 bool hh_process_any_launched_alive(void);
 /* The first non-zero exit status of a launched program, else 0. */

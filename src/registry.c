@@ -192,3 +192,10 @@ uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_univer
 		hh_timer_start(&l->timer, (uint64_t)deadline);
 	return id;
 }
+
+void hh_registry_each(void (*fn)(const char *name, const struct hh_process *owner, void *arg),
+		void *arg)
+{
+	for (const struct entry *e = registry.entries; e; e = e->next)
+		fn(e->name, e->owner, arg);
+}

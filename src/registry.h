@@ -31,5 +31,8 @@ uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_univer
 		struct hh_queue *q, uint64_t context, struct hh_pending_list *owner);
 /* The program is gone: its names are too. */
 void hh_registry_forget(struct hh_process *owner);
+/* Every published name with its owner (for the state dump). */
+void hh_registry_each(void (*fn)(const char *name, const struct hh_process *owner, void *arg),
+		void *arg);
 
 #endif

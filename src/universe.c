@@ -195,3 +195,12 @@ static void universe_destroy(struct hh_object *obj)
 	hh_account_unref(u->account);
 	free(u);
 }
+
+size_t hh_universe_list(const struct hh_universe *u, HelHandle *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < u->capacity && n < max; i++)
+		if (u->slots[i].state == SLOT_LIVE)
+			out[n++] = u->slots[i].handle;
+	return n;
+}

@@ -63,6 +63,9 @@ void hh_desc_release(struct hh_desc desc);
 /* Remove a handle; returns kHelErrNoDescriptor if absent. */
 HelError hh_universe_detach(struct hh_universe *u, HelHandle handle);
 
+/* Up to max of u's live handles, in no order (for the state dump); returns how many. */
+size_t hh_universe_list(const struct hh_universe *u, HelHandle *out, size_t max);
+
 static inline struct hh_universe *hh_universe_of(struct hh_object *obj)
 {
 	return (struct hh_universe *)obj;
