@@ -29,7 +29,8 @@ static void print_handles(FILE *f, struct hh_universe *u)
 {
 	HelHandle *handles = u->count ? malloc(u->count * sizeof(*handles)) : NULL;
 	size_t n = handles ? hh_universe_list(u, handles, u->count) : 0;
-	qsort(handles, n, sizeof(*handles), compare_handles);
+	if (n)
+		qsort(handles, n, sizeof(*handles), compare_handles);
 	fprintf(f, "helhost:     %zu handles:", u->count);
 	for (size_t i = 0; i < n; i++) {
 		struct hh_desc desc;
