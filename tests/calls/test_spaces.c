@@ -12,7 +12,8 @@
 #include "hq.h"
 
 enum { PAGE = 4096 };
-#define TOP 0x800000000000ull
+/* Placement ends below the stub processes behind created threads (src/stubpage.h). */
+#define TOP 0x7ff000000000ull
 
 static struct hq q;
 
