@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,16 +59,46 @@ static void stub_event(struct hh_native *n, int status);
 
 /* ---- waiting for stops without blocking the loop ---- */
 
+/*
+ * After serving a stop, look for the stub's next one for a moment before
+ * going back to io_uring: a stop that wakes the emulator through SIGCHLD
+ * costs a cross-core wake-up (~50 µs here), one caught here does not.
+ * Bounded, like the listener's burst in trap.c.
+ */
+#define SPIN_NS 30000
+
+static void serve_burst(struct hh_native *n, int status)
+{
+	pid_t pid = n->pid;
+	uint64_t limit = hh_now() + SPIN_NS;
+	for (;;) {
+		stub_event(n, status);
+		/* n may be gone now: find it again by pid.  A stopped guest sends nothing. */
+		for (n = natives.head; n && n->pid != pid; n = n->next)
+			;
+		if (!n || !n->running)
+			return;
+		while (waitpid(pid, &status, WNOHANG | __WALL) != pid) {
+			if (hh_now() >= limit)
+				return;
+			sched_yield();
+		}
+	}
+}
+
 static void reap_all(void)
 {
 	struct hh_native *n = natives.head;
 	while (n) {
-		/* stub_event may unlink n: take the successor first. */
-		struct hh_native *next = n->next;
+		/* A stub may go while it is served: take the successor's pid first. */
+		pid_t next_pid = n->next ? n->next->pid : 0;
 		int status;
 		if (waitpid(n->pid, &status, WNOHANG | __WALL) == n->pid)
-			stub_event(n, status);
-		n = next;
+			serve_burst(n, status);
+		for (n = natives.head; n && next_pid && n->pid != next_pid; n = n->next)
+			;
+		if (!next_pid)
+			n = NULL;
 	}
 }
 

@@ -38,11 +38,11 @@ static void check(HelError e, const char *what)
 		fail(what, e);
 }
 
-/* helSubmitRead/WriteMemory on the space, waited for. */
-static void copy(HelHandle space, uint64_t address, void *buf, size_t len, int write)
+/* helSubmitRead/WriteMemory on a space or thread, waited for. */
+static void copy(HelHandle handle, uint64_t address, void *buf, size_t len, int write)
 {
-	check(write ? helSubmitWriteMemory(space, address, len, buf, q.handle, CTX_COPY)
-			: helSubmitReadMemory(space, address, len, buf, q.handle, CTX_COPY), "copy");
+	check(write ? helSubmitWriteMemory(handle, address, len, buf, q.handle, CTX_COPY)
+			: helSubmitReadMemory(handle, address, len, buf, q.handle, CTX_COPY), "copy");
 	struct HelElement *e = queue_next(&q);
 	struct results r = results_of(e);
 	check(take_simple(&r)->error, "copy result");
@@ -115,7 +115,7 @@ static uint64_t load(HelHandle space, const char *path)
 }
 
 /* Serve one supercall; returns 1 when the guest asked to exit (its code in *code). */
-static int serve(HelHandle thread, HelHandle space, unsigned observation, int *code)
+static int serve(HelHandle thread, unsigned observation, int *code)
 {
 	uintptr_t gprs[kHelNumGprs];
 	check(helLoadRegisters(thread, kHelRegsGeneral, gprs), "helLoadRegisters");
@@ -123,7 +123,8 @@ static int serve(HelHandle thread, HelHandle space, unsigned observation, int *c
 	case SUPER_PRINT: {
 		char text[512];
 		size_t len = gprs[kHelRegArg1] < sizeof(text) ? gprs[kHelRegArg1] : sizeof(text);
-		copy(space, gprs[kHelRegArg0], text, len, 0);
+		/* Through the thread handle, as Managarm's POSIX server reads a program's memory. */
+		copy(thread, gprs[kHelRegArg0], text, len, 0);
 		fwrite(text, 1, len, stdout);
 		fflush(stdout);
 		gprs[kHelRegError] = kHelErrNone;
@@ -203,7 +204,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "loader: the guest stopped with observation %u\n", o->observation);
 			return 1;
 		}
-		exited = serve(thread, space, o->observation, &code);
+		exited = serve(thread, o->observation, &code);
 	}
 	printf("loader: the guest sent \"%s\" and exited with %d\n", message, code);
 	check(helCloseDescriptor(kHelThisUniverse, thread), "close thread");

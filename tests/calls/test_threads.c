@@ -103,6 +103,19 @@ static void guest_load(struct guest *g, const struct code *c)
 }
 
 /* Observe with seq and wait for the result (generous deadline). */
+/* helSubmitRead/WriteMemory through any handle, waited for. */
+static HelError copy(HelHandle h, uint64_t address, void *buf, size_t len, int write)
+{
+	HelError e = write ? helSubmitWriteMemory(h, address, len, buf, q.handle, 0xc0)
+			: helSubmitReadMemory(h, address, len, buf, q.handle, 0xc0);
+	if (e)
+		return e;
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0xc0);
+	return ((struct HelSimpleResult *)hq_payload(el))->error;
+}
+
 static struct HelObserveResult observe(HelHandle thread, uint64_t seq)
 {
 	ck_assert_int_eq(helSubmitObserve(thread, seq, q.handle, 0x0b5), kHelErrNone);
@@ -257,6 +270,54 @@ START_TEST(test_threads_faults_are_observed)
 	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
 	run_until(&g, kHelObservePageFault);
 	ck_assert_uint_eq(ip(g.thread), CODE + pf);
+}
+END_TEST
+
+START_TEST(test_threads_memory_through_the_thread_handle)
+{
+	/* should succeed: a thread's handle reaches its space's memory; the guest sees the bytes */
+	struct code c = { .len = 0 };
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x50\x00", 8);   /* mov 0x500000, %r15 */
+	supercall(&c, 4);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	uint64_t word = 0x0123456789abcdefull, back = 0;
+	ck_assert_int_eq(copy(g.thread, DATA, &word, sizeof(word), 1), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, DATA, &back, sizeof(back), 0), kHelErrNone);
+	ck_assert_uint_eq(back, word);
+	run_until(&g, kHelObserveSuperCall + 4);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), word);
+	/* should fail: unmapped addresses of the thread's space */
+	ck_assert_int_eq(copy(g.thread, 0x900000, &back, sizeof(back), 0), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_threads_mapping_while_it_runs)
+{
+	/* should succeed: memory mapped into the space of a running thread reaches it */
+	struct code c = { .len = 0 };
+	emit(&c, "\x48\x83\x3c\x25\x00\x00\x50\x00\x00", 9);       /* cmpq $0, 0x500000 */
+	emit(&c, "\x74\xf5", 2);                                         /* je back to the cmp */
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x60\x00", 8);           /* mov 0x600000, %r15 */
+	supercall(&c, 5);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	/* The guest spins on DATA; the new page appears under it, then the flag is set. */
+	HelHandle more;
+	void *at;
+	uint64_t word = 0x5eed, flag = 1;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &more), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)0x600000, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, 0x600000, &word, sizeof(word), 1), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, DATA, &flag, sizeof(flag), 1), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 5);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 0x5eed);
 }
 END_TEST
 
@@ -536,6 +597,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_hel_calls_in_managarm_convention);
 	tcase_add_test(tc, test_threads_faults_are_observed);
 	tcase_add_test(tc, test_threads_initial_registers);
+	tcase_add_test(tc, test_threads_memory_through_the_thread_handle);
+	tcase_add_test(tc, test_threads_mapping_while_it_runs);
 	tcase_add_test(tc, test_threads_sequence_rules);
 	tcase_add_test(tc, test_threads_several_observers_and_kill);
 	tcase_add_test(tc, test_threads_bad_handles_and_arguments);
