@@ -6,9 +6,10 @@ want=$("$emu" coverage)
 have=$(sed -n '/<!-- coverage:begin -->/,/<!-- coverage:end -->/p' "$readme" | sed '1d;$d')
 if [ "$want" != "$have" ]; then
 	echo "README.md's coverage table is out of date; regenerate it with: helhost coverage" >&2
-	printf '%s\n' "$want" > /tmp/helhost-coverage.$$
-	printf '%s\n' "$have" | diff -u /tmp/helhost-coverage.$$ - >&2 || true
-	rm -f /tmp/helhost-coverage.$$
+	expected=$(mktemp)
+	printf '%s\n' "$want" > "$expected"
+	printf '%s\n' "$have" | diff -u "$expected" - >&2 || true
+	rm -f "$expected"
 	exit 1
 fi
 echo "coverage table: $(printf '%s\n' "$want" | grep -c '^| [0-9]') calls listed"

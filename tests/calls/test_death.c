@@ -187,8 +187,7 @@ static void child_submit(HelHandle lane, struct HelAction *actions, size_t n)
 static void child_dies_with(struct pair p, struct HelAction *actions, size_t n)
 {
 	volatile int *ready = shared_words();
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		child_submit(p.theirs, actions, n);
 		ready_and_wait(ready);
@@ -269,8 +268,7 @@ START_TEST(test_death_waiting_peer_gets_end_of_lane)
 	struct HelAction recv = RECV_INLINE(0);
 	ck_assert_int_eq(helSubmitAsync(p.ours, &recv, 1, s.q.handle, 7, 0), kHelErrNone);
 	volatile int *ready = shared_words();
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid)
 		ready_and_wait(ready);  /* holds the lane, submits nothing */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, p.theirs), kHelErrNone);
@@ -293,8 +291,7 @@ START_TEST(test_death_cancel_finds_nothing)
 	sq_open(&s);
 	volatile int *words = shared_words();
 	volatile uint64_t *id = (volatile uint64_t *)&words[2];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		uint64_t now, async;
 		helGetClock(&now);
@@ -326,8 +323,7 @@ START_TEST(test_death_event_await_released)
 	volatile int *ready = shared_words();
 	pid_t emu = emulator_pid();
 	struct files base = emulator_files(emu);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		struct hq q;
 		uint64_t async;
@@ -359,8 +355,7 @@ START_TEST(test_death_lookup_released)
 	volatile int *ready = shared_words();
 	pid_t emu = emulator_pid();
 	struct files base = emulator_files(emu);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		struct hq q;
 		uint64_t async;
@@ -432,8 +427,7 @@ START_TEST(test_death_soak)
 		struct files base = emulator_files(emu);
 		int n = round ? 1000 : 20;
 		for (int i = 0; i < n; i++) {
-			pid_t pid = fork();
-			ck_assert_int_ge(pid, 0);
+			pid_t pid = fork_tied();
 			if (!pid)
 				child_with_everything(ev, shared.theirs, i % 2);
 			int status = wait_child(pid, LONG_MS);

@@ -99,17 +99,17 @@ START_TEST(test_descriptor_transfer_this_universe_copy_works)
 	/* both handles reach the same queue */
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 1), kHelErrNone);
 	ck_assert_int_eq(helSubmitAsyncNop(copy, 2), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 1);
-	e = hq_next(&q, hq_deadline_ms(5000));
+	e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 2);
 	/* should succeed: closing the original leaves the copy working */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, q.handle), kHelErrNone);
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 3), kHelErrNoDescriptor);
 	ck_assert_int_eq(helSubmitAsyncNop(copy, 4), kHelErrNone);
-	e = hq_next(&q, hq_deadline_ms(5000));
+	e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 4);
 }
@@ -552,7 +552,7 @@ static Suite *descriptors_suite(void)
 {
 	Suite *s = suite_create("descriptors");
 	TCase *tc = tcase_create("descriptors");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_universe_create_numbers_count_up);
 	tcase_add_test(tc, test_universe_create_interleaves_with_other_objects);
 	tcase_add_test(tc, test_descriptor_transfer_this_universe_copy_works);

@@ -157,7 +157,7 @@ START_TEST(test_fuzz_garbage_calls)
 	struct hq fresh;
 	ck_assert_int_eq(hq_open(&fresh, 2, 2, 256), kHelErrNone);
 	ck_assert_int_eq(helSubmitAsyncNop(fresh.handle, 0xf022), kHelErrNone);
-	struct HelElement *e = hq_next(&fresh, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&fresh, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 0xf022);
 }

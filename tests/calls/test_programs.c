@@ -8,26 +8,35 @@
 #include <hel.h>
 #include <helhost.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "hq.h"
+#include "quiet.h"
+#include "task.h"
 
-static void wait_child(pid_t pid, int want_status)
+static void expect_exit(pid_t pid, int want_status)
 {
-	int status;
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), want_status);
+}
+
+/* A registry name with the test process's pid in it, so that tests sharing an emulator never collide. */
+static void unique_name(char out[64], const char *base)
+{
+	snprintf(out, 64, "%s.%d", base, (int)getpid());
 }
 
 /* Submit one action and return the element's first HelSimpleResult error. */
 static HelError one(struct hq *q, HelHandle lane, struct HelAction a, void *result, size_t size)
 {
 	ck_assert_int_eq(helSubmitAsync(lane, &a, 1, q->handle, 0, 0), kHelErrNone);
-	struct HelElement *e = hq_next(q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	if (result)
 		memcpy(result, hq_payload(e), size);
@@ -54,7 +63,7 @@ START_TEST(test_programs_stream_request_reply)
 	/* should succeed: parent and child talk over the lanes of one stream */
 	HelHandle a, b;
 	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
 		char buf[64];
@@ -74,7 +83,7 @@ START_TEST(test_programs_stream_request_reply)
 	ck_assert_int_eq(recv_bytes(&q, a, buf, sizeof(buf), &n), kHelErrNone);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_int_eq(memcmp(buf, "pong", 4), 0);
-	wait_child(pid, 0);
+	expect_exit(pid, 0);
 }
 END_TEST
 
@@ -84,7 +93,7 @@ START_TEST(test_programs_large_message_between_heaps)
 	enum { SIZE = 1 << 20 };
 	HelHandle a, b;
 	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
 		unsigned char *data = malloc(SIZE);
@@ -102,7 +111,7 @@ START_TEST(test_programs_large_message_between_heaps)
 	ck_assert_uint_eq(n, SIZE);
 	for (size_t i = 0; i < SIZE; i += 4093)
 		ck_assert_uint_eq(buf[i], (unsigned char)(i * 7 + 3));
-	wait_child(pid, 0);
+	expect_exit(pid, 0);
 	free(buf);
 }
 END_TEST
@@ -114,7 +123,7 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
 	int ready[2];
 	ck_assert_int_eq(pipe(ready), 0);
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		/* Hold lane b (our copy of the universe) and wait to be killed. */
 		helNop();
@@ -130,16 +139,16 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b), kHelErrNone);
 	struct HelAction recv = { .type = kHelActionRecvInline };
 	ck_assert_int_eq(helSubmitAsync(a, &recv, 1, q.handle, 7, 0), kHelErrNone);
-	ck_assert_ptr_null(hq_next(&q, hq_deadline_ms(50)));      /* the child holds b */
+	hq_expect_empty(&q);      /* the child holds b */
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, 7);
 	ck_assert_int_eq(((struct HelInlineResult *)hq_payload(e))->error, kHelErrEndOfLane);
 	/* and the emulator carries on */
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 8), kHelErrNone);
-	e = hq_next(&q, hq_deadline_ms(5000));
+	e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_uint_eq((uintptr_t)e->context, 8);
 }
 END_TEST
@@ -149,7 +158,7 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 	/* should succeed: a lane pushed over one stream carries a conversation of its own */
 	HelHandle a, b, c, d;
 	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
 		struct HelHandleResult r;
@@ -171,7 +180,7 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 	ck_assert_int_eq(recv_bytes(&q, c, buf, sizeof(buf), &n), kHelErrNone);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_int_eq(memcmp(buf, "via d", 5), 0);
-	wait_child(pid, 0);
+	expect_exit(pid, 0);
 	/* the child held the last reference to d: it is gone now */
 	struct HelAction recv = { .type = kHelActionRecvInline };
 	ck_assert_int_eq(one(&q, c, recv, NULL, 0), kHelErrEndOfLane);
@@ -182,22 +191,30 @@ START_TEST(test_programs_registry_lookup_waits_for_publish)
 {
 	/* should succeed: the lookup waits until the child publishes */
 	helNop();       /* start the emulator first, so that the child shares it */
-	pid_t pid = fork();
+	char echo[64];
+	unique_name(echo, "test.echo");
+	pid_t parent = getpid();
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
 		HelHandle a, b;
 		char buf[16];
 		size_t n;
-		usleep(50 * 1000);
+		/* Publish only once the parent's lookup is pending: it sleeps on its queue. */
+		for (int i = 0; !task_in_futex_sleep(parent, parent); i++) {
+			if (i == 100000)
+				_exit(13);
+			usleep(200);
+		}
 		if (hq_open(&q, 4, 4, 1024) || helCreateStream(&a, &b, 0) ||
-				helhost_publish("test.echo", a))
+				helhost_publish(echo, a))
 			_exit(10);
 		if (recv_bytes(&q, b, buf, sizeof(buf), &n))
 			_exit(11);
 		_exit(send_bytes(&q, b, buf, n) ? 12 : 0);
 	}
 	HelHandle lane;
-	ck_assert_int_eq(helhost_lookup("test.echo", hq_deadline_ms(5000), &lane), kHelErrNone);
+	ck_assert_int_eq(helhost_lookup(echo, hq_deadline_ms(20000), &lane), kHelErrNone);
 	ck_assert_int_gt(lane, 0);
 	struct hq q;
 	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
@@ -206,9 +223,9 @@ START_TEST(test_programs_registry_lookup_waits_for_publish)
 	size_t n;
 	ck_assert_int_eq(recv_bytes(&q, lane, buf, sizeof(buf), &n), kHelErrNone);
 	ck_assert_int_eq(memcmp(buf, "echo", 4), 0);
-	wait_child(pid, 0);
+	expect_exit(pid, 0);
 	/* the publisher exited: its name is gone, a lookup times out (should fail) */
-	ck_assert_int_eq(helhost_lookup("test.echo", hq_deadline_ms(30), &lane), kHelErrCancelled);
+	ck_assert_int_eq(helhost_lookup(echo, hq_deadline_ms(30), &lane), kHelErrCancelled);
 }
 END_TEST
 
@@ -216,6 +233,11 @@ START_TEST(test_programs_registry_errors)
 {
 	HelHandle a, b, lane;
 	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	char dup[64], none[64], unknown[64], later[64];
+	unique_name(dup, "test.dup");
+	unique_name(none, "test.none");
+	unique_name(unknown, "test.unknown");
+	unique_name(later, "test.later");
 	/* bad names and handles (should fail) */
 	ck_assert_int_eq(helhost_publish("", a), kHelErrIllegalArgs);
 	char longname[300];
@@ -223,29 +245,29 @@ START_TEST(test_programs_registry_errors)
 	longname[sizeof(longname) - 1] = 0;
 	ck_assert_int_eq(helhost_publish(longname, a), kHelErrIllegalArgs);
 	ck_assert_int_eq(helhost_publish("test.bad", 9999), kHelErrNoDescriptor);
-	ck_assert_int_eq(helhost_unpublish("test.none"), kHelErrNoDescriptor);
+	ck_assert_int_eq(helhost_unpublish(none), kHelErrNoDescriptor);
 	/* publish twice (should fail), unpublish, publish again */
-	ck_assert_int_eq(helhost_publish("test.dup", a), kHelErrNone);
-	ck_assert_int_eq(helhost_publish("test.dup", b), kHelErrAlreadyExists);
+	ck_assert_int_eq(helhost_publish(dup, a), kHelErrNone);
+	ck_assert_int_eq(helhost_publish(dup, b), kHelErrAlreadyExists);
 	/* another program may not unpublish it (should fail) */
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	if (pid == 0)
-		_exit(helhost_unpublish("test.dup") == kHelErrBadDescriptor ? 0 : 1);
-	wait_child(pid, 0);
-	ck_assert_int_eq(helhost_unpublish("test.dup"), kHelErrNone);
-	ck_assert_int_eq(helhost_publish("test.dup", b), kHelErrNone);
+		_exit(helhost_unpublish(dup) == kHelErrBadDescriptor ? 0 : 1);
+	expect_exit(pid, 0);
+	ck_assert_int_eq(helhost_unpublish(dup), kHelErrNone);
+	ck_assert_int_eq(helhost_publish(dup, b), kHelErrNone);
 	/* an elapsed deadline: kHelErrCancelled at once for an unknown name */
-	ck_assert_int_eq(helhost_lookup("test.unknown", 0, &lane), kHelErrCancelled);
+	ck_assert_int_eq(helhost_lookup(unknown, 0, &lane), kHelErrCancelled);
 	/* an asynchronous lookup can be cancelled */
 	struct hq q;
 	uint64_t id;
 	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
-	ck_assert_int_eq(helhost_submit_lookup("test.later", -1, q.handle, 5, &id), kHelErrNone);
+	ck_assert_int_eq(helhost_submit_lookup(later, -1, q.handle, 5, &id), kHelErrNone);
 	ck_assert_int_eq(helCancelAsync(q.handle, id), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
 	ck_assert_uint_eq((uintptr_t)e->context, 5);
 	ck_assert_int_eq(((struct HelHandleResult *)hq_payload(e))->error, kHelErrCancelled);
-	ck_assert_int_eq(helhost_submit_lookup("test.later", -1, 12345, 5, &id), kHelErrNoDescriptor);
+	ck_assert_int_eq(helhost_submit_lookup(later, -1, 12345, 5, &id), kHelErrNoDescriptor);
 }
 END_TEST
 
@@ -253,7 +275,7 @@ static Suite *programs_suite(void)
 {
 	Suite *s = suite_create("programs");
 	TCase *tc = tcase_create("programs");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_programs_stream_request_reply);
 	tcase_add_test(tc, test_programs_large_message_between_heaps);
 	tcase_add_test(tc, test_programs_killed_peer_ends_the_lane);

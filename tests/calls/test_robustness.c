@@ -20,6 +20,7 @@
 
 #include "child.h"
 #include "hq.h"
+#include "task.h"
 
 #define PAGE 4096ul
 #define RW (kHelMapProtRead | kHelMapProtWrite)
@@ -74,7 +75,7 @@ static void parent_setup(struct parent *p)
 /* Expect the next element of q to be context with error. */
 static void expect_element(struct hq *q, uintptr_t context, HelError error)
 {
-	struct HelElement *e = hq_next(q, hq_deadline_ms(5000));
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq((uintptr_t)e->context, context);
 	ck_assert_int_eq(simple(e)->error, error);
@@ -175,19 +176,17 @@ START_TEST(test_robustness_kill_child_in_calls)
 	volatile int *progress = &p.shared[4];
 	for (int round = 0; round < 5; round++) {
 		__atomic_store_n(progress, 0, __ATOMIC_RELEASE);
-		pid_t pid = fork();
-		ck_assert_int_ge(pid, 0);
+		pid_t pid = fork_tied();
 		if (!pid)
 			busy_child(progress);
-		/* The child is really making calls before it is killed. */
-		int64_t end = now_ns() + 5000 * MS;
-		while (__atomic_load_n(progress, __ATOMIC_ACQUIRE) < 3 && now_ns() < end)
+		/* The child is really making calls, many rounds of them, when it is killed. */
+		int64_t end = now_ns() + 20000 * MS;
+		while (__atomic_load_n(progress, __ATOMIC_ACQUIRE) < 20 && now_ns() < end)
 			usleep(1000);
-		usleep(100000);
 		int done = __atomic_load_n(progress, __ATOMIC_ACQUIRE);
-		ck_assert_msg(done >= 3, "round %d: the child made only %d rounds of calls", round, done);
+		ck_assert_msg(done >= 20, "round %d: the child made only %d rounds of calls", round, done);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
-		int status = wait_child(pid, 5000);
+		int status = wait_child(pid, 20000);
 		ck_assert(WIFSIGNALED(status));
 		ck_assert_int_eq(WTERMSIG(status), SIGKILL);
 		/* should succeed: everything the parent does */
@@ -202,20 +201,19 @@ START_TEST(test_robustness_kill_child_in_futex_wait)
 	parent_setup(&p);
 	int *word = (int *)&p.shared[64];
 	volatile int *ready = &p.shared[128];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		helNop();
 		__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
 		for (;;)
 			helFutexWait(word, 0, kHelWaitInfinite);
 	}
-	ck_assert_int_eq(await_word(ready, 1, 5000), 0);
-	usleep(50000);
+	ck_assert_int_eq(await_word(ready, 1, 20000), 0);
+	await_futex_sleep(pid, pid);
 	/* the child is still blocked */
 	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFSIGNALED(status));
 	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
 	/* should succeed: the word it waited on still works as a futex */
@@ -232,8 +230,7 @@ START_TEST(test_robustness_child_exits_with_pending_waits)
 	struct parent p;
 	parent_setup(&p);
 	volatile uint64_t *ids = (volatile uint64_t *)&p.shared[256];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* Far clock waits in its own queue, and soon ones nobody will read. */
 		struct hq q;
@@ -250,7 +247,7 @@ START_TEST(test_robustness_child_exits_with_pending_waits)
 		ids[0] = id;
 		_exit(0);
 	}
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	parent_works(&p);
@@ -275,8 +272,7 @@ START_TEST(test_robustness_child_closes_all_handles)
 	HelHandle last;
 	ck_assert_int_eq(helCreateUniverse(&last), kHelErrNone);
 	volatile int *done = &p.shared[512], *checked = &p.shared[513];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		/* Handles count up from 1: this closes every one the child has. */
 		for (HelHandle h = 1; h <= last; h++)
@@ -288,16 +284,16 @@ START_TEST(test_robustness_child_closes_all_handles)
 		/* The child's mappings do not depend on handles. */
 		p.shared[514] = 42;
 		__atomic_store_n(done, 1, __ATOMIC_RELEASE);
-		CHILD_CHECK(await_word(checked, 1, 5000) == 0);
+		CHILD_CHECK(await_word(checked, 1, 20000) == 0);
 		_exit(0);
 	}
-	ck_assert_int_eq(await_word(done, 1, 5000), 0);
+	ck_assert_int_eq(await_word(done, 1, 20000), 0);
 	ck_assert_int_eq(p.shared[514], 42);
 	/* should succeed: while the child lives, and after it is gone */
 	parent_works(&p);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, last), kHelErrNone);
 	__atomic_store_n(checked, 1, __ATOMIC_RELEASE);
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	parent_works(&p);
@@ -313,8 +309,7 @@ START_TEST(test_robustness_universe_copied_at_fork)
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &before), kHelErrNone);
 	int go[2];
 	ck_assert_int_eq(pipe(go), 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		char c;
 		CHILD_CHECK(read(go[0], &c, 1) == 1);
@@ -331,7 +326,7 @@ START_TEST(test_robustness_universe_copied_at_fork)
 	ck_assert_int_eq(helAllocateMemory(2 * PAGE, 0, NULL, &after), kHelErrNone);
 	ck_assert_int_eq(after, before + 1);
 	ck_assert_int_eq(write(go[1], "x", 1), 1);
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	parent_works(&p);
@@ -350,7 +345,7 @@ static void orphan_child_handler(void)
 {
 	if (!orphan_parent)
 		return;
-	for (int i = 0; getppid() == orphan_parent && i < 5000; i++)
+	for (int i = 0; getppid() == orphan_parent && i < 20000; i++)
 		usleep(1000);
 	orphan_parent = 0;
 }
@@ -365,8 +360,7 @@ START_TEST(test_robustness_orphan_keeps_universe)
 	struct parent p;
 	parent_setup(&p);
 	volatile int *result = &p.shared[600];
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		orphan_parent = getpid();
 		pid_t grandchild = fork();
@@ -382,10 +376,10 @@ START_TEST(test_robustness_orphan_keeps_universe)
 		}
 		_exit(0);
 	}
-	int status = wait_child(pid, 5000);
+	int status = wait_child(pid, 20000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	int64_t end = now_ns() + 8000 * MS;
+	int64_t end = now_ns() + 20000 * MS;
 	while (!__atomic_load_n(result, __ATOMIC_ACQUIRE) && now_ns() < end)
 		helFutexWait((int *)result, 0, now_ns() + 50 * MS);
 	int r = __atomic_load_n(result, __ATOMIC_ACQUIRE);
@@ -399,7 +393,7 @@ static Suite *robustness_suite(void)
 {
 	Suite *s = suite_create("robustness");
 	TCase *tc = tcase_create("robustness");
-	tcase_set_timeout(tc, 20);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_robustness_kill_child_in_calls);
 	tcase_add_test(tc, test_robustness_kill_child_in_futex_wait);
 	tcase_add_test(tc, test_robustness_child_exits_with_pending_waits);

@@ -2259,7 +2259,7 @@ static Suite *stream_suite(void)
 {
 	Suite *s = suite_create("stream");
 	TCase *tc = tcase_create("stream");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stream_create_consecutive_handles);
 	tcase_add_test(tc, test_stream_create_credentials_shared_uuid);
 	tcase_add_test(tc, test_stream_create_without_credentials);

@@ -16,7 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "sq.h"
+#include "task.h"
 
 /* Every item of an element failed with err: simple / inline / handle results by kind. */
 static void expect_all(struct el *e, const char *kinds, HelError err)
@@ -641,6 +643,7 @@ END_TEST
 struct peer {
 	HelHandle lane;
 	int ready;
+	pid_t tid;
 	HelError error;
 	size_t len;
 	unsigned char data[128];
@@ -676,6 +679,7 @@ static void *blocking_receiver(void *arg)
 	struct sq s;
 	sq_open(&s);
 	SUBMIT(p->lane, &s, 1, RECV_INLINE(0));
+	p->tid = gettid();
 	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	/* blocks in helFutexWait until the other thread submits the matching send */
 	p->error = one_inline(&s, 1, p->data, &p->len);
@@ -695,7 +699,7 @@ START_TEST(test_stream_thread_blocks_for_element)
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, blocking_receiver, &p), 0);
 	wait_flag(&p.ready);
-	usleep(100000);
+	await_futex_sleep(getpid(), p.tid);
 	ck_assert_int_eq(__atomic_load_n(&p.done_at, __ATOMIC_ACQUIRE), 0);
 	int64_t sent_at = now_ns();
 	SUBMIT(l0, &s, 1, SENDS("wake up", 0));
@@ -714,6 +718,7 @@ static void *blocking_sender_then_close(void *arg)
 	struct sq s;
 	sq_open(&s);
 	SUBMIT(p->lane, &s, 1, SENDS("a", CH), RECV_INLINE(0));
+	p->tid = gettid();
 	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	struct el *e = get(&s, 1);
 	p->error = simple(e);
@@ -742,7 +747,7 @@ START_TEST(test_stream_thread_woken_by_end_of_lane)
 	SUBMIT(l1, &s, 1, RECV_INLINE(0));
 	ck_assert_int_eq(one_inline(&s, 1, data, &len), kHelErrNone);
 	ck_assert_mem_eq(data, "a", 1);
-	usleep(50000);
+	await_futex_sleep(getpid(), p.tid);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, l1), kHelErrNone);
 	join(t);
 	/* the send succeeded, the receive saw the end of the lane */
@@ -804,6 +809,7 @@ static void *flow_receiver(void *arg)
 	struct sq s;
 	sq_open(&s);
 	SUBMIT(p->lane, &s, 1, RECV_BUF(p->big, p->big_len, 0));
+	p->tid = gettid();
 	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	p->error = one_length(&s, 1, &p->len);
 	return NULL;
@@ -815,6 +821,7 @@ static void *flow_sender(void *arg)
 	struct sq s;
 	sq_open(&s);
 	SUBMIT(p->lane, &s, 1, SEND(p->big, p->big_len, 0));
+	p->tid = gettid();
 	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	p->error = one_simple(&s, 1);
 	return NULL;
@@ -835,7 +842,7 @@ START_TEST(test_stream_thread_flow)
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, flow_receiver, &p), 0);
 	wait_flag(&p.ready);
-	usleep(20000);
+	await_futex_sleep(getpid(), p.tid);
 	SUBMIT(l0, &s, 1, SEND(mine, n, 0));
 	join(t);
 	ck_assert_int_eq(p.error, kHelErrNone);
@@ -848,7 +855,7 @@ START_TEST(test_stream_thread_flow)
 	struct peer q = { .lane = l1, .big = theirs, .big_len = n };
 	ck_assert_int_eq(pthread_create(&t, NULL, flow_sender, &q), 0);
 	wait_flag(&q.ready);
-	usleep(20000);
+	await_futex_sleep(getpid(), q.tid);
 	size_t len;
 	SUBMIT(l0, &s, 2, RECV_BUF(mine, n, 0));
 	ck_assert_int_eq(one_length(&s, 2, &len), kHelErrNone);
@@ -868,6 +875,7 @@ static void *imbuer(void *arg)
 	sq_open(&s);
 	p->error = get_credentials(kHelThisThread, 0, p->creds);
 	SUBMIT(p->lane, &s, 1, IMBUE(kHelThisThread, 0));
+	p->tid = gettid();
 	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
 	if (!p->error)
 		p->error = one_simple(&s, 1);
@@ -965,24 +973,6 @@ static HelError child_wait(struct hq *q, uintptr_t ctx, void *out, size_t size)
 	return kHelErrNone;
 }
 
-static int wait_child(pid_t pid)
-{
-	int64_t end = now_ns() + (int64_t)WAIT_MS * 1000000;
-	int status;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		ck_assert_int_eq(r, 0);
-		if (now_ns() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			ck_abort_msg("child %d did not finish in time", (int)pid);
-		}
-		usleep(1000);
-	}
-}
-
 START_TEST(test_stream_fork_transfers_and_exit_breaks)
 {
 	/* should succeed: flow transfers between two programs, and the lane held only by
@@ -995,8 +985,7 @@ START_TEST(test_stream_fork_transfers_and_exit_breaks)
 	unsigned char *buf = malloc(n);
 	int go[2];
 	ck_assert_int_eq(pipe(go), 0);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (!pid) {
 		struct hq q;
 		CHILD_CHECK(hq_open(&q, 4, 4, 4096) == kHelErrNone);
@@ -1032,7 +1021,7 @@ START_TEST(test_stream_fork_transfers_and_exit_breaks)
 	SUBMIT(l1, &s, 3, RECV_INLINE(0));
 	none(&s);
 	ck_assert_int_eq(write(go[1], "x", 1), 1);
-	int status = wait_child(pid);
+	int status = wait_child(pid, WAIT_MS);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	expect_all(get(&s, 3), "i", kHelErrEndOfLane);
@@ -1044,7 +1033,7 @@ static Suite *stream_lifetime_suite(void)
 {
 	Suite *s = suite_create("stream_lifetime");
 	TCase *tc = tcase_create("stream_lifetime");
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stream_close_breaks_pending);
 	tcase_add_test(tc, test_stream_close_breaks_later);
 	tcase_add_test(tc, test_stream_close_one_of_two_handles);

@@ -1,4 +1,4 @@
-/* Waiting for a forked child in a Check test, with a time limit. */
+/* Forked children in a Check test: tied to the test, waited for with a time limit. */
 #ifndef HH_TEST_CHILD_H
 #define HH_TEST_CHILD_H
 
@@ -6,9 +6,25 @@
 #include <stdio.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * fork(), with the child killed when the test process ends, so that a test
+ * that fails half-way (Check ends its process) leaves no child behind.
+ */
+static inline pid_t fork_tied(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	/* The parent may have ended before the tie was made. */
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+		_exit(125);
+	return pid;
+}
 
 /* Wait for pid to end, killing it (and failing) after ms; returns the wait status. */
 static inline int wait_child(pid_t pid, int64_t ms)

@@ -394,7 +394,7 @@ static void wake_test(struct hh_object *obj, int fd, uint64_t length, uint64_t o
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, wait_on_word, &w), 0);
 	/* a wake before the waiter sleeps finds nobody: repeat until it has ended */
-	for (int i = 0; i < 3000 && !__atomic_load_n(&w.done, __ATOMIC_ACQUIRE); i++) {
+	for (int i = 0; i < 20000 && !__atomic_load_n(&w.done, __ATOMIC_ACQUIRE); i++) {
 		hh_memory_wake(obj, offset);
 		usleep(1000);
 	}

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "loop.h"
 #include "object.h"
 #include "process.h"
@@ -170,8 +171,7 @@ static void run_for(uint64_t ns)
 /* A child process, known as a launched program, that waits to be killed. */
 static struct hh_process *child_owner(void)
 {
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid_t pid = fork_tied();
 	if (pid == 0) {
 		for (;;)
 			pause();
