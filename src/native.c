@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -40,6 +41,8 @@ struct hh_native {
 	struct user_regs_struct loop;   /* the stub at its int3, ready for a batch */
 	struct user_regs_struct regs;   /* the guest's registers while it does not run */
 	bool running;                   /* resumed; no ptrace stop seen since */
+	int in_linux;                   /* a futex wait runs for real: LINUX_ENTRY, LINUX_EXIT */
+	struct user_regs_struct waiting;        /* the guest's registers during that wait */
 	bool gone;                      /* reaped; freed once owner_watch is done */
 	int owner_fd;                   /* pidfd of the program that created the thread */
 	struct hh_watcher owner_watch;  /* its death kills the thread */
@@ -51,6 +54,9 @@ static struct {
 	struct hh_watcher watch;
 	char stub_path[PATH_MAX + 16];
 } natives = { .sigfd = -1 };
+
+/* Stops a futex wait that runs in Linux passes (PTRACE_SYSCALL reports both). */
+enum { LINUX_ENTRY = 1, LINUX_EXIT };
 
 /* A thread's call number in rdi counts as a supercall from here on (ABI.md §5). */
 #define SUPERCALL_BASE 0x80000000ull
@@ -282,6 +288,14 @@ static bool add_plan(struct hh_native *n, const struct hh_mm_plan *plan)
 	return true;
 }
 
+/* The wait in Linux is over: the guest's registers again, helFutexWait's kHelErrNone. */
+static void futex_woken(struct hh_native *n)
+{
+	n->in_linux = 0;
+	n->regs = n->waiting;
+	n->regs.rdi = kHelErrNone;
+}
+
 /*
  * Hold a running stub in a stop so that it can run a batch.  A stop of its
  * own that came first is handed back in *pending (else 0).
@@ -301,6 +315,11 @@ static bool hold(struct hh_native *n, int *pending)
 	n->running = false;
 	if (ptrace(PTRACE_GETREGS, n->pid, 0, &n->regs) < 0)
 		return false;
+	if (n->in_linux) {
+		/* Wherever the wait is now, it ends as a spurious wake-up (§7 allows them). */
+		futex_woken(n);
+		return true;
+	}
 	if ((status >> 16) != PTRACE_EVENT_STOP)
 		*pending = status;
 	return true;
@@ -390,6 +409,57 @@ static bool serve_base(struct hh_native *n)
 	return true;
 }
 
+/*
+ * helFutexWait, checked by its decoder, sleeps in Linux: the guest's
+ * `syscall` runs once more as futex(2) on the same memfd word (a shared
+ * futex, so hosted programs and the emulator wake it too), traced with
+ * PTRACE_SYSCALL so that its end stops the stub again.
+ */
+static void wait_in_linux(struct hh_native *n)
+{
+	struct user_regs_struct *r = &n->regs;
+	n->waiting = *r;
+	int64_t deadline = (int64_t)r->rax;
+	n->page->deadline[0] = deadline / 1000000000;
+	n->page->deadline[1] = deadline % 1000000000;
+	uint64_t word = r->rsi, expected = (uint32_t)r->rdx;
+	r->rip -= 2;                    /* the `syscall` again; it is two bytes */
+	r->rax = SYS_futex;
+	r->rdi = word;
+	r->rsi = FUTEX_WAIT_BITSET;     /* absolute CLOCK_MONOTONIC, like Hel's deadlines */
+	r->rdx = expected;
+	r->r10 = deadline == kHelWaitInfinite ? 0 : HH_STUB_PAGE + offsetof(struct hh_stub_page, deadline);
+	r->r8 = 0;
+	r->r9 = FUTEX_BITSET_MATCH_ANY;
+	r->orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, n->pid, 0, r) < 0 || ptrace(PTRACE_SYSCALL, n->pid, 0, 0) < 0)
+		return;         /* it died: its exit arrives through SIGCHLD */
+	n->in_linux = LINUX_ENTRY;
+	n->running = true;
+}
+
+/*
+ * A stop during a futex wait in Linux: the end of the skipped Hel call
+ * (PTRACE_SYSCALL reports it), the futex's entry, its end, or a signal.
+ */
+static void linux_stop(struct hh_native *n, int sig)
+{
+	struct __ptrace_syscall_info info;
+	if (sig == (SIGTRAP | 0x80) &&
+			ptrace(PTRACE_GET_SYSCALL_INFO, n->pid, sizeof(info), &info) > 0) {
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY)
+			n->in_linux = LINUX_EXIT;
+		else if (n->in_linux == LINUX_EXIT) {
+			futex_woken(n);
+			resume_guest(n);
+			return;
+		}
+	}
+	/* The wait goes on; a signal from outside is dropped. */
+	if (ptrace(PTRACE_SYSCALL, n->pid, 0, 0) == 0)
+		n->running = true;
+}
+
 static void serve_call(struct hh_native *n)
 {
 	struct hh_thread *t = n->thread;
@@ -404,6 +474,10 @@ static void serve_call(struct hh_native *n)
 		struct hh_call c;
 		uint64_t number = r->rdi;
 		HelError error = dispatch(n, &c);
+		if (number == kHelCallFutexWait && error == kHelErrNone) {
+			wait_in_linux(n);
+			return;
+		}
 		const struct hh_call_info *info = number < kHelNumCalls ? hh_call_lookup((uint32_t)number) : NULL;
 		int outs = info ? count_outputs(info->args) : 0;
 		r->rdi = (uint64_t)error;
@@ -451,6 +525,10 @@ static void stub_event(struct hh_native *n, int status)
 		return;
 	n->running = false;
 	int sig = WSTOPSIG(status);
+	if (n->in_linux) {
+		linux_stop(n, sig);
+		return;
+	}
 	if (ptrace(PTRACE_GETREGS, n->pid, 0, &n->regs) < 0)
 		return;
 	if (sig == (SIGTRAP | 0x80)) {

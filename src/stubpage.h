@@ -44,6 +44,8 @@ struct hh_stub_op {
 struct hh_stub_page {
 	uint32_t count;         /* written by the emulator */
 	uint32_t done;          /* written by the stub: ops carried out */
+	/* A guest's helFutexWait deadline as the futex(2) timespec it waits with. */
+	int64_t deadline[2];
 	struct hh_stub_op ops[HH_STUB_MAX_OPS];
 };
 

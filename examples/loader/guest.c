@@ -54,18 +54,46 @@ static void use_memory(void)
 			: "guest: the page lost its value\n");
 }
 
-/* A message to the loader over the lane it was given; the completion goes to a queue of its own. */
+/*
+ * A message to the loader over the lane it was given.  Its completion comes
+ * into a queue of the guest's own (one chunk, QUEUES.md), which it waits on
+ * with helFutexWait: the guest sleeps until the loader has received.
+ */
+enum { CHUNK_SIZE = 256, CHUNKS_AT = 64 };
+
 static void send(HelHandle lane)
 {
-	static struct HelQueueParameters params = { .flags = 0, .ringShift = 1, .numChunks = 1,
-		.chunkSize = 256 };
+	static struct HelQueueParameters params = { .flags = 0, .ringShift = 0, .numChunks = 1,
+		.chunkSize = CHUNK_SIZE };
 	static const char message[] = "hello over the lane";
-	HelWord queue;
+	HelWord queue, base;
 	check(helSyscall1_1(kHelCallCreateQueue, (HelWord)&params, &queue), "helCreateQueue");
+	check(helSyscall6_1(kHelCallMapMemory, queue, kHelNullHandle, 0, 0, 4096,
+			kHelMapProtRead | kHelMapProtWrite, &base), "helMapMemory (queue)");
+	struct HelQueue *head = (struct HelQueue *)base;
+	struct HelChunk *chunk = (struct HelChunk *)(base + CHUNKS_AT);
+	/* Supply chunk 0: ring slot 0 names it, the head moves to 1. */
+	chunk->progressFutex = 0;
+	head->indexQueue[0] = 0;
+	__atomic_store_n(&head->headFutex, 1, __ATOMIC_RELEASE);
+
 	static struct HelAction action = { .type = kHelActionSendFromBuffer };
 	action.buffer = (void *)message;
 	action.length = sizeof(message) - 1;
 	check(helSyscall6(kHelCallSubmitAsync, lane, (HelWord)&action, 1, queue, 0, 0), "helSubmitAsync");
+	for (;;) {
+		int word = __atomic_load_n(&chunk->progressFutex, __ATOMIC_ACQUIRE);
+		if (word & kHelProgressMask)
+			break;
+		if (!(word & kHelProgressWaiters) && !__atomic_compare_exchange_n(&chunk->progressFutex,
+				&word, kHelProgressWaiters, 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+			continue;
+		check(helSyscall3(kHelCallFutexWait, (HelWord)&chunk->progressFutex, kHelProgressWaiters,
+				(HelWord)kHelWaitInfinite), "helFutexWait");
+	}
+	struct HelElement *element = (struct HelElement *)chunk->buffer;
+	check(((struct HelSimpleResult *)(element + 1))->error, "the send");
+	print("guest: the loader received the message\n");
 }
 
 __attribute__((noreturn, used)) static void guest_main(HelHandle lane)

@@ -184,11 +184,14 @@ int main(int argc, char **argv)
 	check(helResume(thread), "helResume");
 
 	uint64_t sequence = 1;
-	int code = -1, exited = 0;
+	int code = -1, exited = 0, observing = 0;
 	char message[128] = "";
 	while (!exited || !message[0]) {
-		if (!exited)
+		/* One observer at a time: each stop completes every observer waiting for it. */
+		if (!exited && !observing) {
 			check(helSubmitObserve(thread, sequence, q.handle, CTX_OBSERVE), "helSubmitObserve");
+			observing = 1;
+		}
 		struct HelElement *e = queue_next(&q);
 		struct results r = results_of(e);
 		if ((uintptr_t)e->context == CTX_RECV) {
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		struct HelObserveResult *o = (struct HelObserveResult *)r.at;
+		observing = 0;
 		check(o->error, "observe");
 		sequence = o->sequence;
 		if (o->observation < kHelObserveSuperCall) {

@@ -235,6 +235,58 @@ START_TEST(test_threads_hel_calls_in_managarm_convention)
 }
 END_TEST
 
+START_TEST(test_threads_guest_passes_garbage)
+{
+	/* should fail: a guest's bad pointer is kHelErrFault, a handle it does not have kHelErrNoDescriptor */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallLog);
+	mov64(&c, RSI, 6);
+	mov64(&c, RDX, 0xbad0000beefull);
+	mov64(&c, RAX, 4096);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	mov_edi(&c, kHelCallCloseDescriptor);
+	mov64(&c, RSI, (uint64_t)kHelThisUniverse);
+	mov64(&c, RDX, 9999);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrFault);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNoDescriptor);
+}
+END_TEST
+
+START_TEST(test_threads_guest_closes_its_last_handle)
+{
+	/* should succeed: a thread that closes the last handle to itself dies mid-call */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallCloseDescriptor);
+	mov64(&c, RSI, (uint64_t)kHelThisUniverse);
+	size_t handle_at = c.len + 2;
+	mov64(&c, RDX, 0);              /* patched below: the thread's own handle */
+	syscall_insn(&c);
+	supercall(&c, 6);               /* never reached */
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	/* The handle is known only now: patch it into the code. */
+	uint64_t h = (uint64_t)g.thread;
+	void *mine;
+	ck_assert_int_eq(helMapMemory(g.code, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	memcpy((char *)mine + handle_at, &h, sizeof(h));
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 0x66), kHelErrNone);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	expect_terminated(0x66);
+}
+END_TEST
+
 START_TEST(test_threads_faults_are_observed)
 {
 	/* should succeed: int3, #UD, #DE, #GP and a page fault stop the thread at the right rip */
@@ -554,6 +606,113 @@ START_TEST(test_threads_stub_dies_with_the_emulator)
 }
 END_TEST
 
+/* Wait up to 20 s until pid sleeps in futex(2) (its /proc syscall line starts with 202). */
+static int sleeps_in_futex(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	int64_t deadline = hq_deadline_ms(20000);
+	do {
+		FILE *f = fopen(path, "re");
+		int found = f && fgets(line, sizeof(line), f) && !strncmp(line, "202 ", 4);
+		if (f)
+			fclose(f);
+		if (found)
+			return 1;
+		usleep(1000);
+	} while (hq_deadline_ms(0) < deadline);
+	return 0;
+}
+
+START_TEST(test_threads_futex_wait_sleeps_until_woken)
+{
+	/* should succeed: a guest's helFutexWait sleeps until a wake on the same memory object */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x50\x00", 8);   /* mov 0x500000, %r15 */
+	supercall(&c, 7);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
+	/* Our own mapping of the same object: the same futex (OBJECTS.md §7). */
+	uint32_t *word;
+	ck_assert_int_eq(helMapMemory(g.data, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, (void **)&word), kHelErrNone);
+	__atomic_store_n(word, 1, __ATOMIC_RELEASE);
+	ck_assert_int_eq(helFutexWake((int *)word), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 7);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 1);
+}
+END_TEST
+
+START_TEST(test_threads_futex_wait_past_deadline)
+{
+	/* should succeed: a deadline already passed ends the wait; a bad pointer is kHelErrFault */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 1);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, 0x900000);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 1);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_threads_mapping_while_it_waits)
+{
+	/* should succeed: a guest asleep in helFutexWait when its space changes wakes (spuriously) and goes on */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
+	HelHandle more;
+	void *at;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &more), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)0x600000, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 8);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -596,6 +755,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_supervisor_results_reach_the_guest);
 	tcase_add_test(tc, test_threads_hel_calls_in_managarm_convention);
 	tcase_add_test(tc, test_threads_faults_are_observed);
+	tcase_add_test(tc, test_threads_guest_passes_garbage);
+	tcase_add_test(tc, test_threads_guest_closes_its_last_handle);
 	tcase_add_test(tc, test_threads_initial_registers);
 	tcase_add_test(tc, test_threads_memory_through_the_thread_handle);
 	tcase_add_test(tc, test_threads_mapping_while_it_runs);
@@ -605,6 +766,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_last_handle_closed_kills);
 	tcase_add_test(tc, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(tc, test_threads_stub_killed_from_outside);
+	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
+	tcase_add_test(tc, test_threads_futex_wait_past_deadline);
+	tcase_add_test(tc, test_threads_mapping_while_it_waits);
 	tcase_add_test(tc, test_threads_stub_dies_with_the_emulator);
 	suite_add_tcase(s, tc);
 	return s;

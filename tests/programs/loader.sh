@@ -34,6 +34,7 @@ expect "the guest runs, prints, uses Hel memory, sends and exits" $? 0 \
 	"guest: helLog from a thread of its own" \
 	"guest: printing through the loader's supercall" \
 	"guest: allocated, mapped and used a page of Hel memory" \
+	"guest: the loader received the message" \
 	'the guest sent "hello over the lane" and exited with 0'
 
 timeout -k 5 60 "$emu" run --trace "$loader" "$guest" >"$out" 2>&1
