@@ -210,6 +210,16 @@ HelError hh_call_Resume(struct hh_call *c)
 	return kHelErrNone;
 }
 
+HelError hh_call_InterruptThread(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e)
+		return e;
+	hh_native_interrupt(t);
+	return kHelErrNone;
+}
+
 HelError hh_call_KillThread(struct hh_call *c)
 {
 	struct hh_thread *t;

@@ -42,6 +42,7 @@ struct hh_native {
 	struct user_regs_struct regs;   /* the guest's registers while it does not run */
 	bool running;                   /* resumed; no ptrace stop seen since */
 	int in_linux;                   /* a futex wait runs for real: LINUX_ENTRY, LINUX_EXIT */
+	bool interrupt;                 /* helInterruptThread: stop at the next syscall's end */
 	struct user_regs_struct waiting;        /* the guest's registers during that wait */
 	bool gone;                      /* reaped; freed once owner_watch is done */
 	int owner_fd;                   /* pidfd of the program that created the thread */
@@ -296,6 +297,16 @@ static void futex_woken(struct hh_native *n)
 	n->regs.rdi = kHelErrNone;
 }
 
+/* A requested interrupt is taken at the end of a call, its results in place (§5.7). */
+static bool take_interrupt(struct hh_native *n)
+{
+	if (!n->interrupt)
+		return false;
+	n->interrupt = false;
+	hh_thread_stop(n->thread, kHelObserveInterrupt);
+	return true;
+}
+
 /*
  * Hold a running stub in a stop so that it can run a batch.  A stop of its
  * own that came first is handed back in *pending (else 0).
@@ -451,7 +462,8 @@ static void linux_stop(struct hh_native *n, int sig)
 			n->in_linux = LINUX_EXIT;
 		else if (n->in_linux == LINUX_EXIT) {
 			futex_woken(n);
-			resume_guest(n);
+			if (!take_interrupt(n))
+				resume_guest(n);
 			return;
 		}
 	}
@@ -492,7 +504,7 @@ static void serve_call(struct hh_native *n)
 		}
 	}
 	/* The call may have ended or stopped the thread itself (its last handle, a kill). */
-	if (t->native == n && !t->terminated && !t->stopped)
+	if (t->native == n && !t->terminated && !t->stopped && !take_interrupt(n))
 		resume_guest(n);
 }
 
@@ -589,6 +601,18 @@ void hh_native_resume(struct hh_thread *t)
 	t->stopped = false;
 	if (t->native)
 		resume_guest(t->native);
+}
+
+void hh_native_interrupt(struct hh_thread *t)
+{
+	struct hh_native *n = t->native;
+	if (!n || t->terminated)
+		return;
+	n->interrupt = true;
+	/* Only a futex wait is cut short; anything else takes it at its next syscall. */
+	int pending;
+	if (n->in_linux && n->running && hold(n, &pending))
+		take_interrupt(n);
 }
 
 void hh_native_kill(struct hh_thread *t)

@@ -34,6 +34,11 @@ HelError hh_native_start(struct hh_thread *t, int owner_pidfd, struct hh_univers
 		struct hh_space *space, uint64_t ip, uint64_t sp);
 /* A stopped thread runs again (§5.6); the caller has checked its state. */
 void hh_native_resume(struct hh_thread *t);
+/*
+ * helInterruptThread (§5.7): the thread stops with kHelObserveInterrupt at
+ * the end of its next Hel call; a helFutexWait it sleeps in ends now.
+ */
+void hh_native_interrupt(struct hh_thread *t);
 /* End the thread now (§5.8); observers learn it at once. */
 void hh_native_kill(struct hh_thread *t);
 

@@ -495,7 +495,7 @@ START_TEST(test_misc_thread_calls_hosted)
 			kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helResume(m), kHelErrBadDescriptor);
 	ck_assert_int_eq(helSubmitObserve(m, 0, q.handle, 1), kHelErrBadDescriptor);
-	ck_assert_int_eq(helInterruptThread(m), kHelErrUnsupportedOperation);
+	ck_assert_int_eq(helInterruptThread(m), kHelErrBadDescriptor);
 	ck_assert_int_eq(helKillThread(m), kHelErrBadDescriptor);
 	uint64_t image[64];
 	memset(image, 0, sizeof(image));

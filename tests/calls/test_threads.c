@@ -713,6 +713,70 @@ START_TEST(test_threads_mapping_while_it_waits)
 }
 END_TEST
 
+START_TEST(test_threads_interrupt_cuts_a_futex_wait_short)
+{
+	/* should succeed: an interrupt ends a sleeping helFutexWait with kHelErrNone, then stops the thread */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	size_t after = c.len;
+	keep_results(&c);
+	supercall(&c, 2);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveInterrupt);
+	g.seq = r.sequence;
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+	ck_assert_uint_eq(reg(g.thread, kHelRegError), kHelErrNone);
+	/* Resumed, it goes on after the wait. */
+	run_until(&g, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_interrupt_at_the_next_call)
+{
+	/* should succeed: a thread making calls stops after one; a stopped thread keeps the request */
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	size_t loop = c.len;
+	mov_edi(&c, kHelCallNop);
+	syscall_insn(&c);
+	size_t after = c.len;
+	emit(&c, "\xeb", 1);
+	unsigned char back = (unsigned char)(loop - (c.len + 1));
+	emit(&c, &back, 1);             /* jmp loop */
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	/* Stopped: the request waits until the thread runs and makes its next call. */
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	run_until(&g, kHelObserveInterrupt);
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+	/* Running its loop of helNops: taken at the end of one of them. */
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveInterrupt);
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+	/* should fail: kHelThisThread and other types */
+	ck_assert_int_eq(helInterruptThread(kHelThisThread), kHelErrNoDescriptor);
+	ck_assert_int_eq(helInterruptThread(g.space), kHelErrBadDescriptor);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -769,6 +833,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
 	tcase_add_test(tc, test_threads_futex_wait_past_deadline);
 	tcase_add_test(tc, test_threads_mapping_while_it_waits);
+	tcase_add_test(tc, test_threads_interrupt_cuts_a_futex_wait_short);
+	tcase_add_test(tc, test_threads_interrupt_at_the_next_call);
 	tcase_add_test(tc, test_threads_stub_dies_with_the_emulator);
 	suite_add_tcase(s, tc);
 	return s;
