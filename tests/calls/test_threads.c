@@ -777,6 +777,32 @@ START_TEST(test_threads_interrupt_at_the_next_call)
 }
 END_TEST
 
+START_TEST(test_threads_scheduling_calls_and_credentials)
+{
+	/* should succeed: stats, affinity, priority and credentials on a created thread's handle */
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	struct HelThreadStats stats = { 0 };
+	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
+	unsigned char mask[128] = { 0 };
+	size_t actual = 0;
+	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), &actual), kHelErrNone);
+	ck_assert_uint_gt(actual, 0);
+	ck_assert_uint_ne(mask[0], 0);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, actual), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 0), kHelErrNone);
+	/* fresh credentials: not the creator's */
+	char mine[16], theirs[16];
+	ck_assert_int_eq(helGetCredentials(kHelThisThread, 0, mine), kHelErrNone);
+	ck_assert_int_eq(helGetCredentials(g.thread, 0, theirs), kHelErrNone);
+	ck_assert_int_ne(memcmp(mine, theirs, sizeof(mine)), 0);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -835,6 +861,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_mapping_while_it_waits);
 	tcase_add_test(tc, test_threads_interrupt_cuts_a_futex_wait_short);
 	tcase_add_test(tc, test_threads_interrupt_at_the_next_call);
+	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
 	tcase_add_test(tc, test_threads_stub_dies_with_the_emulator);
 	suite_add_tcase(s, tc);
 	return s;
