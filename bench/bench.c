@@ -5,7 +5,13 @@
  * the rounds; the ratio is helhost's median over Linux's.  The machines are
  * noisy, so only ratios from one run are compared.
  *
- *     helhost-bench [--json FILE] [--svg FILE] [--quick]
+ * A last table runs each attack on the emulator that docs/RELIABILITY.md
+ * names next to a probe program (tests/support/probe.h) and reports the
+ * worst and the 99th-percentile latency of the probe's helNop meanwhile.
+ *
+ *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks]
+ *
+ * --attacks measures the attack table only (and prints it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +34,12 @@
 #include <unistd.h>
 
 #include "hq.h"
+#include "probe.h"
 
 #define ROUNDS 11
 
 static int quick;
+static int attacks_only;
 
 static double pow10i(int e)
 {
@@ -110,6 +118,22 @@ static long op_memfd(long iters)
 }
 
 static int bench_memfd = -1;
+
+/* A memory object's whole life in Linux terms: create, size, map, unmap, close. */
+static long op_memfd_map(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		int fd = memfd_create("bench", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+			abort();
+		void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			abort();
+		munmap(p, 1 << 20);
+		close(fd);
+	}
+	return iters;
+}
 
 static long op_mmap_munmap(long iters)
 {
@@ -316,6 +340,22 @@ static long op_hel_map_unmap(long iters)
 		if (helMapMemory(bench_mem, kHelNullHandle, NULL, 0, 1 << 20,
 				kHelMapProtRead | kHelMapProtWrite, &p) ||
 				helUnmapMemory(kHelNullHandle, p, 1 << 20))
+			abort();
+	}
+	return iters;
+}
+
+/* Every map names a memfd the shim has not seen: the whole hand-off each time. */
+static long op_hel_allocate_map(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		HelHandle h;
+		void *p;
+		if (helAllocateMemory(1 << 20, 0, NULL, &h) ||
+				helMapMemory(h, kHelNullHandle, NULL, 0, 1 << 20,
+					kHelMapProtRead | kHelMapProtWrite, &p) ||
+				helUnmapMemory(kHelNullHandle, p, 1 << 20) ||
+				helCloseDescriptor(kHelThisUniverse, h))
 			abort();
 	}
 	return iters;
@@ -546,6 +586,195 @@ struct latency {
 
 static struct latency latencies[2];
 
+/* ---- a neighbour's latency while the emulator is attacked ---- */
+
+static struct hq attack_q;              /* big chunks: 65536 results fit one */
+static HelHandle attack_l0, attack_l1;
+
+static void attack_idle(void)
+{
+	usleep(300000);
+}
+
+/* Locks of 2 GiB (they used to populate the whole range). */
+static void attack_lock(void)
+{
+	HelHandle mem, lock;
+	if (helAllocateMemory(2ul << 30, 0, NULL, &mem))
+		abort();
+	for (int i = 0; i < 20; i++) {
+		if (helSubmitLockMemoryView(mem, 0, 2ul << 30, attack_q.handle, 0))
+			abort();
+		struct HelElement *e = hq_next(&attack_q, -1);
+		if (!e)
+			abort();
+		memcpy(&lock, (char *)hq_payload(e) + 8, sizeof(lock));
+		helCloseDescriptor(kHelThisUniverse, lock);
+	}
+	helCloseDescriptor(kHelThisUniverse, mem);
+}
+
+/* What one call may send or copy: MAX_CALL_BYTES of src/calls_stream.c. */
+#define CALL_MAX (16u << 20)
+
+/* Submit `a` on one lane and `b` on the other, `times` times, waiting for both elements. */
+static void exchange(struct HelAction *a, size_t na, struct HelAction *b, size_t nb, int times)
+{
+	for (int i = 0; i < times; i++) {
+		if (helSubmitAsync(attack_l0, a, na, attack_q.handle, 1, 0) ||
+				helSubmitAsync(attack_l1, b, nb, attack_q.handle, 2, 0))
+			abort();
+		for (int j = 0; j < 2; j++)
+			if (!hq_next(&attack_q, -1))
+				abort();
+	}
+}
+
+/* The most a call may gather: 4096 segments, 16 MiB, met by a RecvInline that refuses it. */
+static void attack_sg(void)
+{
+	size_t seg = CALL_MAX / 4096;
+	char *buf = malloc(4096 * seg);
+	struct HelSgItem *items = malloc(4096 * sizeof(*items));
+	if (!buf || !items)
+		abort();
+	memset(buf, 1, 4096 * seg);
+	for (int i = 0; i < 4096; i++)
+		items[i] = (struct HelSgItem){ buf + (size_t)i * seg, seg };
+	struct HelAction send = { .type = kHelActionSendFromBufferSg, .buffer = items, .length = 4096 };
+	struct HelAction recv = { .type = kHelActionRecvInline };
+	exchange(&send, 1, &recv, 1, 10);
+	free(items);
+	free(buf);
+}
+
+/* The most a call may stream: 16 MiB between heap buffers. */
+static void attack_flow(void)
+{
+	size_t n = CALL_MAX;
+	char *from = malloc(n), *to = malloc(n);
+	if (!from || !to)
+		abort();
+	memset(from, 2, n);
+	memset(to, 0, n);
+	struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = from, .length = n };
+	struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = to, .length = n };
+	exchange(&send, 1, &recv, 1, 10);
+	free(from);
+	free(to);
+}
+
+/* 65536 Dismiss items a side (their matching once took 13-16 s). */
+static void attack_actions(void)
+{
+	size_t n = 65536;
+	struct HelAction *a = calloc(n, sizeof(*a));
+	if (!a)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		a[i] = (struct HelAction){ .type = kHelActionDismiss, .flags = i + 1 < n ? kHelItemChain : 0 };
+	exchange(a, n, a, n, 3);
+	free(a);
+}
+
+/* 100000 pending clock waits, cancelled oldest first (once O(n^2): 11.3 s). */
+static void attack_cancel(void)
+{
+	enum { N = 100000 };
+	uint64_t now, id;
+	helGetClock(&now);
+	for (int i = 0; i < N; i++)
+		if (helSubmitAwaitClock(now + 3600000000000ull, attack_q.handle, 0, &id))
+			abort();
+	for (uint64_t i = 1; i <= id; i++)
+		helCancelAsync(attack_q.handle, i);
+	for (int i = 0; i < N; i++)
+		if (!hq_next(&attack_q, -1))
+			abort();
+}
+
+/* A queue whose head word is garbage, flooded with 200000 nops. */
+static void attack_broken_queue(void)
+{
+	struct hq q;
+	if (hq_open(&q, 1, 1, 256))
+		abort();
+	__atomic_store_n(&q.queue->headFutex, 1 << 28, __ATOMIC_RELEASE);
+	for (int i = 0; i < 200000; i++)
+		helSubmitAsyncNop(q.handle, 0);
+	helCloseDescriptor(kHelThisUniverse, q.handle);
+}
+
+/* Memory objects up to the per-program memfd limit (8192 by default), then closed. */
+static void attack_memfds(void)
+{
+	static HelHandle h[8192];
+	int n = 0;
+	while (n < 8192 && !helAllocateMemory(4096, 0, NULL, &h[n]))
+		n++;
+	for (int i = 0; i < n; i++)
+		helCloseDescriptor(kHelThisUniverse, h[i]);
+}
+
+struct attack {
+	const char *name;
+	void (*run)(void);
+	double max, p99;
+	uint64_t rounds;
+};
+
+static struct attack attacks[] = {
+	{ "none (idle, 0.3 s)", attack_idle, 0, 0, 0 },
+	{ "20 locks of 2 GiB", attack_lock, 0, 0, 0 },
+	{ "10 x scatter-gather 4096 x 4 KiB", attack_sg, 0, 0, 0 },
+	{ "10 x send 16 MiB heap to heap", attack_flow, 0, 0, 0 },
+	{ "3 x 65536 Dismiss a side", attack_actions, 0, 0, 0 },
+	{ "cancel 100000 clock waits", attack_cancel, 0, 0, 0 },
+	{ "200000 nops into a broken queue", attack_broken_queue, 0, 0, 0 },
+	{ "8192 memory objects, then closed", attack_memfds, 0, 0, 0 },
+};
+
+#define NUM_ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
+
+static void measure_attacks(void)
+{
+	struct probe p;
+	if (hq_open(&attack_q, 2, 4, 1 << 20) || helCreateStream(&attack_l0, &attack_l1, 0) ||
+			probe_start(&p) || probe_advance(&p, 10, 30000))
+		abort();
+	for (size_t i = 0; i < NUM_ATTACKS; i++) {
+		uint64_t before = p.shared->rounds;
+		probe_reset_latency(&p);
+		attacks[i].run();
+		if (probe_advance(&p, 1, 30000))
+			abort();
+		probe_latency(&p, &attacks[i].max, &attacks[i].p99);
+		attacks[i].rounds = p.shared->rounds - before;
+	}
+	if (probe_stop(&p, 30000) != 0)
+		fprintf(stderr, "helhost-bench: the probe saw failed calls\n");
+}
+
+static void print_attacks(void)
+{
+	printf("\n%-40s %12s %12s %10s\n", "probe helNop while an attack runs", "p99", "max",
+			"rounds");
+	for (size_t i = 0; i < NUM_ATTACKS; i++)
+		printf("%-40s %9.1f us %9.1f us %10llu\n", attacks[i].name, attacks[i].p99 / 1e3,
+				attacks[i].max / 1e3, (unsigned long long)attacks[i].rounds);
+}
+
+static void report_attacks(FILE *json)
+{
+	fprintf(json, "  \"attacks_us\": [\n");
+	for (size_t i = 0; i < NUM_ATTACKS; i++)
+		fprintf(json, "    {\"name\": \"%s\", \"probe_nop_p99\": %.1f, \"probe_nop_max\": %.1f, "
+				"\"probe_rounds\": %llu}%s\n", attacks[i].name, attacks[i].p99 / 1e3,
+				attacks[i].max / 1e3, (unsigned long long)attacks[i].rounds,
+				i + 1 < NUM_ATTACKS ? "," : "");
+	fprintf(json, "  ],\n");
+}
+
 /* ---- threads of their own (the native path) ---- */
 
 struct row {
@@ -757,6 +986,7 @@ static void report(FILE *json, const struct row *rows, int n)
 		printf("%-34s %10.1f us %9.1f us %9.1f us %9.1f us\n", latencies[i].name,
 				latencies[i].hel_p50 / 1e3, latencies[i].hel_p99 / 1e3,
 				latencies[i].pipe_p50 / 1e3, latencies[i].pipe_p99 / 1e3);
+	print_attacks();
 	if (!json)
 		return;
 	fprintf(json, "{\n  \"rounds\": %d,\n  \"latency_us\": [\n", ROUNDS);
@@ -765,7 +995,9 @@ static void report(FILE *json, const struct row *rows, int n)
 				"\"pipe_p50\": %.1f, \"pipe_p99\": %.1f}%s\n", latencies[i].name,
 				latencies[i].hel_p50 / 1e3, latencies[i].hel_p99 / 1e3,
 				latencies[i].pipe_p50 / 1e3, latencies[i].pipe_p99 / 1e3, i ? "" : ",");
-	fprintf(json, "  ],\n  \"rows\": [\n");
+	fprintf(json, "  ],\n");
+	report_attacks(json);
+	fprintf(json, "  \"rows\": [\n");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		fprintf(json, "    {\"name\": \"%s\", \"baseline\": \"%s\", "
@@ -924,10 +1156,17 @@ int main(int argc, char **argv)
 			svg_path = argv[++i];
 		else if (!strcmp(argv[i], "--quick"))
 			quick = 1;
+		else if (!strcmp(argv[i], "--attacks"))
+			attacks_only = 1;
 		else {
-			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick]\n");
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks]\n");
 			return 2;
 		}
+	}
+	if (attacks_only) {
+		measure_attacks();
+		print_attacks();
+		return 0;
 	}
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
 
@@ -936,6 +1175,7 @@ int main(int argc, char **argv)
 	struct stats raw = measure_raw_trap(20000);
 	struct stats futex_s = measure(op_futex_mismatch, 200000);
 	struct stats memfd_s = measure(op_memfd, 5000);
+	struct stats memfd_map_s = measure(op_memfd_map, 5000);
 	bench_memfd = memfd_create("bench", MFD_CLOEXEC);
 	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
 		abort();
@@ -985,14 +1225,17 @@ int main(int argc, char **argv)
 		{ "map + unmap 1 MiB, fresh object", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
 		{ "map + unmap 1 MiB, populated object", "mmap + munmap of a populated memfd", { 0, 0, 0 }, mmap_full_s },
 		{ "page fault, fresh 1 MiB mapping", "the same on a memfd mapping", measure(op_hel_faults, 100), faults_s },
+		{ "allocate + map + unmap + close 1 MiB", "memfd_create + ftruncate + mmap + munmap + close",
+			measure(op_hel_allocate_map, 5000), memfd_map_s },
 	};
-	int n = 9;
+	int n = 10;
 	bench_mem = full_mem;
 	rows[7].hel = measure(op_hel_map_unmap, 5000);
 	bench_mem = fresh_mem;
 	n = message_rows(rows, n);
 	rows[1].hel = rows[0].hel;
 	n = native_rows(rows, n, futex_pp_s, fork_kill_s);
+	measure_attacks();
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
 	report(json, rows, n);
 	if (svg_path)

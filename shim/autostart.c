@@ -100,7 +100,7 @@ int hh_shim_autostart(void)
 		close(sv[0]);
 		return r;
 	}
-	r = hh_send_listener(sv[0], listener);
+	r = hh_send_fds(sv[0], &listener, 1);
 	close(listener);
 	close(sv[0]);
 	return r;

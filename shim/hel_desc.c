@@ -5,16 +5,14 @@ HelError helCreateUniverse(HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateUniverse, 0, NULL, out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helTransferDescriptor(HelHandle handle, HelHandle universeHandle, HelHandle *outHandle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallTransferDescriptor, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)universeHandle), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)universeHandle), out);
-	*outHandle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, outHandle, out[0]);
 }
 
 HelError helDescriptorInfo(HelHandle handle, struct HelDescriptorInfo *info)

@@ -5,8 +5,7 @@ HelError helAccessIo(uintptr_t *port_array, size_t num_ports, HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallAccessIo, HH_NARGS(HH_U(port_array), (uint64_t)num_ports), HH_ARGS(HH_U(port_array), (uint64_t)num_ports), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helEnableIo(HelHandle handle)
@@ -23,6 +22,5 @@ HelError helBindKernlet(HelHandle handle, const union HelKernletData *data, size
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallBindKernlet, HH_NARGS((uint64_t)(int64_t)handle, HH_U(data), (uint64_t)numData), HH_ARGS((uint64_t)(int64_t)handle, HH_U(data), (uint64_t)numData), out);
-	*boundHandle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, boundHandle, out[0]);
 }

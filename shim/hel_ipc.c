@@ -5,9 +5,8 @@ HelError helCreateStream(HelHandle *lane1, HelHandle *lane2, uint32_t attach_cre
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateStream, HH_NARGS((uint64_t)attach_credentials), HH_ARGS((uint64_t)attach_credentials), out);
-	*lane1 = (HelHandle)out[0];
-	*lane2 = (HelHandle)out[1];
-	return e;
+	e = HH_STORE(e, lane1, out[0]);
+	return HH_STORE(e, lane2, out[1]);
 }
 
 HelError helShutdownLane(HelHandle handle)
@@ -19,6 +18,5 @@ HelError helCreateToken(HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateToken, 0, NULL, out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }

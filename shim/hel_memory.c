@@ -5,8 +5,7 @@ HelError helAllocateMemory(size_t size, uint32_t flags, const struct HelAllocRes
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallAllocateMemory, HH_NARGS((uint64_t)size, (uint64_t)flags, HH_U(restrictions)), HH_ARGS((uint64_t)size, (uint64_t)flags, HH_U(restrictions)), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helResizeMemory(HelHandle handle, size_t newSize)
@@ -18,33 +17,29 @@ HelError helCreateManagedMemory(size_t size, uint32_t flags, HelHandle *backingH
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateManagedMemory, HH_NARGS((uint64_t)size, (uint64_t)flags), HH_ARGS((uint64_t)size, (uint64_t)flags), out);
-	*backingHandle = (HelHandle)out[0];
-	*frontalHandle = (HelHandle)out[1];
-	return e;
+	e = HH_STORE(e, backingHandle, out[0]);
+	return HH_STORE(e, frontalHandle, out[1]);
 }
 
 HelError helCopyOnWrite(HelHandle memory, uintptr_t offset, size_t size, HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCopyOnWrite, HH_NARGS((uint64_t)(int64_t)memory, (uint64_t)offset, (uint64_t)size), HH_ARGS((uint64_t)(int64_t)memory, (uint64_t)offset, (uint64_t)size), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helAccessPhysical(uintptr_t physical, size_t size, HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallAccessPhysical, HH_NARGS((uint64_t)physical, (uint64_t)size), HH_ARGS((uint64_t)physical, (uint64_t)size), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helCreateIndirectMemory(size_t numSlots, HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateIndirectMemory, HH_NARGS((uint64_t)numSlots), HH_ARGS((uint64_t)numSlots), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helAlterMemoryIndirection(HelHandle indirectHandle, size_t slotIndex, HelHandle memoryHandle, uintptr_t offset, size_t size)
@@ -56,32 +51,28 @@ HelError helCreateSliceView(HelHandle bundle, uintptr_t offset, size_t size, uin
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateSliceView, HH_NARGS((uint64_t)(int64_t)bundle, (uint64_t)offset, (uint64_t)size, (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)bundle, (uint64_t)offset, (uint64_t)size, (uint64_t)flags), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helForkMemory(HelHandle handle, HelHandle *forkedHandle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallForkMemory, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), out);
-	*forkedHandle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, forkedHandle, out[0]);
 }
 
 HelError helCreateSpace(HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateSpace, 0, NULL, out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helMapMemory(HelHandle memoryHandle, HelHandle spaceHandle, void *pointer, uintptr_t offset, size_t size, uint32_t flags, void **actualPointer)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallMapMemory, HH_NARGS((uint64_t)(int64_t)memoryHandle, (uint64_t)(int64_t)spaceHandle, HH_U(pointer), (uint64_t)offset, (uint64_t)size, (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)memoryHandle, (uint64_t)(int64_t)spaceHandle, HH_U(pointer), (uint64_t)offset, (uint64_t)size, (uint64_t)flags), out);
-	*actualPointer = (void *)out[0];
-	return e;
+	return HH_STORE(e, actualPointer, out[0]);
 }
 
 HelError helSubmitProtectMemory(HelHandle spaceHandle, void *pointer, size_t size, uint32_t flags, HelHandle queueHandle, uintptr_t context)
@@ -103,8 +94,7 @@ HelError helPointerPhysical(const void *pointer, uintptr_t *physical)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallPointerPhysical, HH_NARGS(HH_U(pointer)), HH_ARGS(HH_U(pointer)), out);
-	*physical = (uintptr_t)out[0];
-	return e;
+	return HH_STORE(e, physical, out[0]);
 }
 
 HelError helSubmitReadMemory(HelHandle handle, uintptr_t address, size_t length, void *buffer, HelHandle queue, uintptr_t context)
@@ -121,8 +111,7 @@ HelError helMemoryInfo(HelHandle handle, size_t *size)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallMemoryInfo, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), out);
-	*size = (size_t)out[0];
-	return e;
+	return HH_STORE(e, size, out[0]);
 }
 
 HelError helSubmitManageMemory(HelHandle handle, HelHandle queue, uintptr_t context)
@@ -149,6 +138,5 @@ HelError helCreateVirtualizedSpace(HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateVirtualizedSpace, 0, NULL, out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }

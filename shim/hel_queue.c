@@ -5,8 +5,7 @@ HelError helCreateQueue(const struct HelQueueParameters *params, HelHandle *hand
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateQueue, HH_NARGS(HH_U(params)), HH_ARGS(HH_U(params)), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helCancelAsync(HelHandle queueHandle, uint64_t asyncId)

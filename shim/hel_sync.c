@@ -5,16 +5,14 @@ HelError helCreateOneshotEvent(HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateOneshotEvent, 0, NULL, out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helCreateBitsetEvent(HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateBitsetEvent, 0, NULL, out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helRaiseEvent(HelHandle handle)
@@ -26,8 +24,7 @@ HelError helAccessIrq(int number, HelHandle *handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallAccessIrq, HH_NARGS((uint64_t)(int64_t)number), HH_ARGS((uint64_t)(int64_t)number), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helAcknowledgeIrq(HelHandle handle, uint32_t flags, uint64_t sequence)
@@ -39,8 +36,7 @@ HelError helSubmitAwaitEvent(HelHandle handle, uint64_t sequence, HelHandle queu
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallSubmitAwaitEvent, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)sequence, (uint64_t)(int64_t)queue, (uint64_t)context), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)sequence, (uint64_t)(int64_t)queue, (uint64_t)context), out);
-	*asyncId = (uint64_t)out[0];
-	return e;
+	return HH_STORE(e, asyncId, out[0]);
 }
 
 HelError helAutomateIrq(HelHandle handle, uint32_t flags, HelHandle kernlet)

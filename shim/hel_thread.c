@@ -5,8 +5,7 @@ HelError helCreateThread(HelHandle universe, HelHandle spaceHandle, HelAbi abi, 
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateThread, HH_NARGS((uint64_t)(int64_t)universe, (uint64_t)(int64_t)spaceHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp), (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)universe, (uint64_t)(int64_t)spaceHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp), (uint64_t)flags), out);
-	*handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, handle, out[0]);
 }
 
 HelError helQueryThreadStats(HelHandle handle, struct HelThreadStats *stats)
@@ -58,16 +57,14 @@ HelError helSubmitAwaitClock(uint64_t counter, HelHandle queue, uintptr_t contex
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallSubmitAwaitClock, HH_NARGS((uint64_t)counter, (uint64_t)(int64_t)queue, (uint64_t)context), HH_ARGS((uint64_t)counter, (uint64_t)(int64_t)queue, (uint64_t)context), out);
-	*asyncId = (uint64_t)out[0];
-	return e;
+	return HH_STORE(e, asyncId, out[0]);
 }
 
 HelError helCreateVirtualizedCpu(HelHandle handle, HelHandle *out_handle)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateVirtualizedCpu, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), out);
-	*out_handle = (HelHandle)out[0];
-	return e;
+	return HH_STORE(e, out_handle, out[0]);
 }
 
 HelError helRunVirtualizedCpu(HelHandle handle, struct HelVmexitReason *reason)
@@ -79,8 +76,7 @@ HelError helGetRandomBytes(void *buffer, size_t wantedSize, size_t *actualSize)
 {
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallGetRandomBytes, HH_NARGS(HH_U(buffer), (uint64_t)wantedSize), HH_ARGS(HH_U(buffer), (uint64_t)wantedSize), out);
-	*actualSize = (size_t)out[0];
-	return e;
+	return HH_STORE(e, actualSize, out[0]);
 }
 
 HelError helGetAffinity(HelHandle handle, uint8_t *mask, size_t size, size_t *actualSize)

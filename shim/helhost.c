@@ -9,25 +9,59 @@ const char *helhost_version(void)
 	return HELHOST_VERSION;
 }
 
+/* Names are 1 to 255 bytes (src/registry.h); one more tells the emulator a name is too long. */
+#define NAME_SCAN 256
+
+/*
+ * The length of the program's string name, read without a fault
+ * (pointers.c): up to NAME_SCAN bytes, a page at a time so that a name
+ * that ends just before an unmapped page is found.
+ */
+static HelError name_length(const char *name, uint64_t *len)
+{
+	size_t at = 0;
+	while (at < NAME_SCAN) {
+		uintptr_t here = (uintptr_t)name + at;
+		size_t chunk = 4096 - (here & 4095);
+		if (chunk > NAME_SCAN - at)
+			chunk = NAME_SCAN - at;
+		if (!hh_shim_readable(name + at, chunk))
+			return kHelErrFault;
+		const char *nul = memchr(name + at, 0, chunk);
+		if (nul) {
+			*len = (uint64_t)(nul - name);
+			return kHelErrNone;
+		}
+		at += chunk;
+	}
+	*len = NAME_SCAN;
+	return kHelErrNone;
+}
+
 HelError helhost_publish(const char *name, HelHandle handle)
 {
-	return hh_shim_call(HH_CALL_PUBLISH, 3,
-			HH_ARGS(HH_U(name), name ? strlen(name) : 0, (uint64_t)handle), NULL);
+	uint64_t len;
+	HelError e = name_length(name, &len);
+	return e ? e : hh_shim_call(HH_CALL_PUBLISH, 3, HH_ARGS(HH_U(name), len, (uint64_t)handle), NULL);
 }
 
 HelError helhost_unpublish(const char *name)
 {
-	return hh_shim_call(HH_CALL_UNPUBLISH, 2, HH_ARGS(HH_U(name), name ? strlen(name) : 0), NULL);
+	uint64_t len;
+	HelError e = name_length(name, &len);
+	return e ? e : hh_shim_call(HH_CALL_UNPUBLISH, 2, HH_ARGS(HH_U(name), len), NULL);
 }
 
 HelError helhost_submit_lookup(const char *name, int64_t deadline, HelHandle queue,
 		uintptr_t context, uint64_t *asyncId)
 {
-	uint64_t out[2];
-	HelError e = hh_shim_call(HH_CALL_SUBMIT_LOOKUP, 5, HH_ARGS(HH_U(name),
-			name ? strlen(name) : 0, (uint64_t)deadline, (uint64_t)queue, (uint64_t)context), out);
-	*asyncId = out[0];
-	return e;
+	uint64_t out[2], len;
+	HelError e = name_length(name, &len);
+	if (e)
+		return e;
+	e = hh_shim_call(HH_CALL_SUBMIT_LOOKUP, 5, HH_ARGS(HH_U(name), len, (uint64_t)deadline,
+			(uint64_t)queue, (uint64_t)context), out);
+	return HH_STORE(e, asyncId, out[0]);
 }
 
 /* A one-chunk queue is enough for the single element of a lookup. */
@@ -37,9 +71,8 @@ HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle)
 	HelHandle queue;
 	void *memory;
 	uint64_t id;
-	*handle = kHelNullHandle;
-	HelError e = helCreateQueue(&params, &queue);
-	if (e)
+	HelError e = HH_STORE(kHelErrNone, handle, kHelNullHandle);
+	if (e || (e = helCreateQueue(&params, &queue)))
 		return e;
 	if ((e = helMapMemory(queue, kHelNullHandle, NULL, 0, 4096,
 			kHelMapProtRead | kHelMapProtWrite, &memory)))
@@ -60,8 +93,7 @@ HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle)
 		helFutexWait(&chunk->progressFutex, kHelProgressWaiters, kHelWaitInfinite);
 	}
 	struct HelHandleResult *r = (struct HelHandleResult *)(chunk->buffer + sizeof(struct HelElement));
-	e = r->error;
-	*handle = r->handle;
+	e = HH_STORE(r->error, handle, r->handle);
 unmap:
 	helUnmapMemory(kHelNullHandle, memory, 4096);
 close:

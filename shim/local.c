@@ -1,10 +1,27 @@
 /*
  * Calls served by the shim itself.  helFutexWait must not block inside the
  * emulator (a debugger attaching to a thread blocked in a received call would
- * hang), so both futex calls run on the host futex: a Hel mapping is a shared
- * mapping of a memfd, whose futexes Linux keys on the page, so waits and
- * wakes meet across programs and with the emulator.  Clock, CPU and yield
+ * hang), so both futex calls run on the host futex.  Clock, CPU and yield
  * need no kernel object at all.
+ *
+ * Every futex operation here is a shared one (no FUTEX_PRIVATE_FLAG), and
+ * the emulator's io_uring waits and wakes on queue words are shared too.  A
+ * shared operation keys a word by what the memory is, so waits and wakes
+ * meet exactly where Hel says the futex is the same:
+ *  - a Hel mapping is a MAP_SHARED memfd (as is a MAP_SHARED|MAP_ANONYMOUS
+ *    mapping): the key is (inode, offset), the same in every mapping of the
+ *    object, in every program, in a forked child and in the emulator;
+ *  - private memory (stack, heap, static data, anonymous private mappings)
+ *    is keyed by (address space, address): the threads of a program meet,
+ *    and a forked child, whose private memory is a copy, has its own words.
+ * A private operation would key a memfd word by address space too, and
+ * would never meet the emulator, the other mappings or the other programs;
+ * mixing the two kinds never meets at all (the kernel tags the keys apart),
+ * which is why there is one kind here (the one exception, a read-only
+ * private page, is private on both sides: see wait_host).  Writable private pages are keyed
+ * after their copy-on-write break on both sides (Linux looks the page up
+ * for writing first), so a wait before the first write still meets a wake
+ * after it.
  */
 #include <errno.h>
 #include <asm/prctl.h>
@@ -12,7 +29,6 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,41 +99,60 @@ static bool spin(const int *pointer, int expected, int64_t deadline)
 	}
 }
 
-/* Sleep until *pointer is woken or the deadline (absolute, CLOCK_MONOTONIC). */
-static HelError wait_host(int *pointer, int expected, const struct timespec *deadline)
+#ifndef FUTEX2_PRIVATE
+#define FUTEX2_PRIVATE FUTEX_PRIVATE_FLAG
+#endif
+
+/* Sleep until *pointer is woken or the deadline (absolute, CLOCK_MONOTONIC); -errno or 0. */
+static long wait_once(int *pointer, int expected, const struct timespec *deadline, bool private)
 {
 	uint32_t *alive = hh_shim_alive_word();
 	long r;
 	if (!alive) {
 		/* WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, helGetClock's time base. */
-		r = syscall(SYS_futex, pointer, FUTEX_WAIT_BITSET, expected, deadline, NULL,
-				FUTEX_BITSET_MATCH_ANY);
+		r = syscall(SYS_futex, pointer, FUTEX_WAIT_BITSET | (private ? FUTEX_PRIVATE_FLAG : 0),
+				expected, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
 	} else {
 		/* Also wake up when the emulator dies (src/alive.h). */
 		struct futex_waitv waiters[2] = {
-			{ .val = (uint32_t)expected, .uaddr = HH_U(pointer), .flags = FUTEX2_SIZE_U32 },
+			{ .val = (uint32_t)expected, .uaddr = HH_U(pointer),
+				.flags = FUTEX2_SIZE_U32 | (private ? FUTEX2_PRIVATE : 0) },
 			{ .val = arm_alive(alive), .uaddr = HH_U(alive), .flags = FUTEX2_SIZE_U32 },
 		};
 		r = syscall(SYS_futex_waitv, waiters, 2, 0, deadline, CLOCK_MONOTONIC);
 		if (__atomic_load_n(alive, __ATOMIC_ACQUIRE) & FUTEX_OWNER_DIED)
 			hh_shim_emulator_died();
 	}
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * Linux refuses a shared key (EFAULT) for a read-only private page, whose
+ * value can never change, though the word is there and readable.  Only
+ * this program's threads can see such a word, so a private key is the right
+ * one: both the wait and the wake retry privately when the shared
+ * operation refuses a readable word, and so meet.
+ */
+static HelError wait_host(int *pointer, int expected, const struct timespec *deadline)
+{
+	long r = wait_once(pointer, expected, deadline, false);
+	if (r == -EFAULT && hh_shim_readable(pointer, sizeof(int)))
+		r = wait_once(pointer, expected, deadline, true);
 	/* Woken, timed out, interrupted or value differs: all kHelErrNone in thor. */
-	return r < 0 && errno == EFAULT ? kHelErrFault : kHelErrNone;
+	return r == -EFAULT ? kHelErrFault : kHelErrNone;
 }
 
 HelError helFutexWait(int *pointer, int expected, int64_t deadline)
 {
 	uint64_t start = hh_shim_now();
 	HelError e = kHelErrNone;
-	uint32_t prot;
 	/* thor's order: the mapping, then the deadline, then the value. */
-	if (!hh_shim_maps_lookup(HH_U(pointer), sizeof(int), &prot)) {
+	if (!hh_shim_readable(pointer, sizeof(int))) {
 		e = kHelErrFault;
 	} else if (deadline < 0 && deadline != kHelWaitInfinite) {
 		e = kHelErrIllegalArgs;
-	} else if ((prot & PROT_READ) && (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected ||
-			spin(pointer, expected, deadline))) {
+	} else if (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected ||
+			spin(pointer, expected, deadline)) {
 		/* A changed value needs no syscall: the futex would say EAGAIN. */
 	} else {
 		struct timespec ts = { .tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000 };
@@ -128,14 +163,27 @@ HelError helFutexWait(int *pointer, int expected, int64_t deadline)
 	return e;
 }
 
+static long wake_host(int *pointer, bool private)
+{
+	long r = syscall(SYS_futex, pointer, FUTEX_WAKE | (private ? FUTEX_PRIVATE_FLAG : 0), INT32_MAX,
+			NULL, NULL, 0);
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * FUTEX_WAKE itself tells a word with no mapping (EFAULT), and refuses a
+ * shared key on a read-only private page (see wait_host).  It refuses a
+ * misaligned word (EINVAL) before looking, but thor does not check the
+ * alignment: such a word wakes nobody, and faults only if it is not there.
+ */
 HelError helFutexWake(int *pointer)
 {
 	uint64_t start = hh_shim_now();
 	HelError e = kHelErrNone;
-	uint32_t prot;
-	if (!hh_shim_maps_lookup(HH_U(pointer), sizeof(int), &prot))
-		e = kHelErrFault;
-	else if (syscall(SYS_futex, pointer, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0) < 0 && errno == EFAULT)
+	long r = wake_host(pointer, false);
+	if (r == -EFAULT && hh_shim_readable(pointer, sizeof(int)))
+		r = wake_host(pointer, true);
+	if (r == -EFAULT || (r == -EINVAL && !hh_shim_readable(pointer, sizeof(int))))
 		e = kHelErrFault;
 	hh_shim_trace_local(kHelCallFutexWake, HH_ARGS(HH_U(pointer)), 1, 0, e, start);
 	return e;
@@ -144,18 +192,20 @@ HelError helFutexWake(int *pointer)
 HelError helGetClock(uint64_t *counter)
 {
 	uint64_t now = hh_shim_now();
-	*counter = now;
-	hh_shim_trace_local(kHelCallGetClock, NULL, 0, now, kHelErrNone, now);
-	return kHelErrNone;
+	HelError e = HH_STORE(kHelErrNone, counter, now);
+	hh_shim_trace_local(kHelCallGetClock, NULL, 0, now, e, now);
+	return e;
 }
 
 HelError helGetCurrentCpu(int *cpu)
 {
 	uint64_t start = hh_shim_now();
 	int c = sched_getcpu();
-	*cpu = c < 0 ? 0 : c;
-	hh_shim_trace_local(kHelCallGetCurrentCpu, NULL, 0, (uint64_t)*cpu, kHelErrNone, start);
-	return kHelErrNone;
+	if (c < 0)
+		c = 0;
+	HelError e = HH_STORE(kHelErrNone, cpu, c);
+	hh_shim_trace_local(kHelCallGetCurrentCpu, NULL, 0, (uint64_t)c, e, start);
+	return e;
 }
 
 HelError helYield(void)

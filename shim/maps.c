@@ -1,7 +1,7 @@
 /*
- * The process's Hel mappings as the shim carried them out.  helFutexWait and
- * helFutexWake check their pointer here, so that they answer kHelErrFault
- * for memory that is not Hel memory without asking the emulator.
+ * The process's Hel mappings as the shim carried them out, with their
+ * protection.  pointers.c looks a program's pointer up here first: memory
+ * found here with the access a call needs is used directly, with no probe.
  */
 #include <pthread.h>
 #include <stdlib.h>

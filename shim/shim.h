@@ -39,12 +39,20 @@ void hh_shim_maps_remove(uint64_t addr, uint64_t len);
 int hh_shim_maps_lookup(uint64_t addr, uint64_t len, uint32_t *prot);
 
 /*
- * True if [p, p+len) can be read without a fault: it lies on the calling
- * thread's stack above sp (an address in the caller's frame), in the brk
- * heap, or in a readable Hel mapping.  Unknown memory is left to the
- * emulator to read.
+ * The program's pointers (pointers.c).  Known memory (the calling thread's
+ * stack above the current frame, Hel mappings with the right protection)
+ * is used directly; any other address is probed with a syscall that
+ * answers EFAULT instead of faulting.
  */
-bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp);
+/* True if [p, p+len) can be read without a fault (known, or probed now). */
+bool hh_shim_readable(const void *p, size_t len);
+/* Copy from the program's src; kHelErrFault, and dst untouched, if it is not readable. */
+HelError hh_shim_get(void *dst, const void *src, size_t len);
+/* Copy an output to the program's dst after a call that answered e: e, or kHelErrFault if e was none and dst is not writable. */
+HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len);
+/* Store value into the output *ptr of a call that answered e (hh_shim_store). */
+#define HH_STORE(e, ptr, value) hh_shim_store((e), (ptr), \
+		&(__typeof__(*(ptr))){ (__typeof__(*(ptr)))(value) }, sizeof(*(ptr)))
 
 /* The emulator's robust life-sign word (see src/alive.h), or NULL before it is known. */
 uint32_t *hh_shim_alive_word(void);

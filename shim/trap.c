@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +25,8 @@
 struct self {
 	struct hh_callpage *page;
 	uint64_t token;
-	uintptr_t stack_top;    /* highest address of this thread's stack, or 0 */
+	int sock;               /* our end of the socketpair on which memfds arrive */
+	struct self *next;      /* in proc.threads */
 };
 
 static __thread struct self self;
@@ -40,12 +40,12 @@ static struct {
 	uint64_t nonce;
 	uint64_t arena_base;
 	uint32_t *alive_word;
-	int emu_pid;            /* whose memfds the shim copies */
-	int emu_pidfd;          /* opened on first use; -1 if that failed */
-	bool emu_pidfd_opened;
-	uintptr_t heap_start;   /* the brk heap begins here (it ends at sbrk(0)) */
+	/* Registered threads: a fork's child closes their sockets, which are its parent's. */
+	pthread_mutex_t threads_lock;
+	struct self *threads;
 	bool registered;        /* some thread of this process image has registered */
-} proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER };
+} proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER,
+	.threads_lock = PTHREAD_MUTEX_INITIALIZER };
 
 void hh_shim_fatal(const char *msg)
 {
@@ -59,14 +59,13 @@ void hh_shim_fatal(const char *msg)
 	_exit(137);
 }
 
-static long raw_trap(uint64_t token, uint64_t a1, uint64_t a2)
+static long raw_trap(uint64_t token, uint64_t a1)
 {
 	long ret;
 	register uint64_t rsi __asm__("rsi") = a1;
-	register uint64_t rdx __asm__("rdx") = a2;
 	__asm__ volatile("syscall"
 			: "=a"(ret)
-			: "0"((long)HH_TRAP_NR), "D"(token), "r"(rsi), "r"(rdx)
+			: "0"((long)HH_TRAP_NR), "D"(token), "r"(rsi)
 			: "rcx", "r11", "memory");
 	return ret;
 }
@@ -79,9 +78,28 @@ static uint64_t fresh_nonce(void)
 	return n;
 }
 
-static void drop_page(void *page)
+static void unlink_thread(struct self *s)
 {
-	munmap(page, sizeof(struct hh_callpage));
+	pthread_mutex_lock(&proc.threads_lock);
+	struct self **link = &proc.threads;
+	while (*link && *link != s)
+		link = &(*link)->next;
+	if (*link)
+		*link = s->next;
+	pthread_mutex_unlock(&proc.threads_lock);
+}
+
+/* A thread ends: the emulator sees its end through a thread pidfd. */
+static void drop_thread(void *arg)
+{
+	struct self *s = arg;
+	if (!s->page)
+		return;         /* a fork's child that never registered */
+	unlink_thread(s);
+	munmap(s->page, sizeof(struct hh_callpage));
+	close(s->sock);
+	s->page = NULL;
+	s->sock = -1;
 }
 
 static struct hh_callpage *register_self(uint64_t fork_image);
@@ -93,11 +111,13 @@ static void fork_prepare(void)
 	pending_fork_image = 0;
 	if (proc.registered && hh_shim_call(HH_CALL_FORK_PREPARE, 0, NULL, out) == kHelErrNone)
 		pending_fork_image = out[0];
+	pthread_mutex_lock(&proc.threads_lock);
 }
 
 static void fork_parent(void)
 {
 	pending_fork_image = 0;
+	pthread_mutex_unlock(&proc.threads_lock);
 }
 
 static void fork_child(void)
@@ -107,6 +127,12 @@ static void fork_child(void)
 		munmap(self.page, sizeof(*self.page));
 	self.page = NULL;
 	self.token = 0;
+	/* Every thread socket here is the parent's (ours included): a memfd sent to them is not ours. */
+	for (struct self *s = proc.threads; s; s = s->next)
+		close(s->sock);
+	self.sock = -1;
+	proc.threads = NULL;
+	pthread_mutex_init(&proc.threads_lock, NULL);
 	proc.nonce = fresh_nonce();
 	pthread_mutex_init(&proc.start_lock, NULL);
 	/* Claim the image now, before the parent can change or lose it. */
@@ -114,22 +140,6 @@ static void fork_child(void)
 	pending_fork_image = 0;
 	if (image)
 		register_self(image);
-}
-
-/* Where the brk heap starts: its line in /proc/self/maps, or the break now. */
-static uintptr_t heap_start(void)
-{
-	uintptr_t start = (uintptr_t)sbrk(0);
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long lo;
-		if (strstr(line, "[heap]") && sscanf(line, "%lx-", &lo) == 1)
-			start = lo;
-	}
-	if (f)
-		fclose(f);
-	return start;
 }
 
 static void init_process(void)
@@ -140,8 +150,7 @@ static void init_process(void)
 		hh_shim_fatal("cannot reserve address space for Hel mappings");
 	proc.arena_base = (uint64_t)(uintptr_t)arena;
 	proc.nonce = fresh_nonce();
-	proc.heap_start = heap_start();
-	if (pthread_key_create(&proc.page_key, drop_page) || pthread_atfork(fork_prepare, fork_parent, fork_child))
+	if (pthread_key_create(&proc.page_key, drop_thread) || pthread_atfork(fork_prepare, fork_parent, fork_child))
 		hh_shim_fatal("cannot set up thread bookkeeping");
 }
 
@@ -149,14 +158,14 @@ static void init_process(void)
 static long register_trap(int fd)
 {
 	for (;;) {
-		long r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd, (uint64_t)getpid());
+		long r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd);
 		if (r == -EINTR)
 			continue;
 		if (r != -ENOSYS)
 			return r;
 		/* No filter yet: one thread starts the emulator, the others retry. */
 		pthread_mutex_lock(&proc.start_lock);
-		r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd, (uint64_t)getpid());
+		r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd);
 		if (r == -ENOSYS && hh_shim_autostart() < 0)
 			hh_shim_fatal("cannot start the emulator (set HELHOST_EMULATOR to the helhost binary)");
 		pthread_mutex_unlock(&proc.start_lock);
@@ -167,7 +176,8 @@ static long register_trap(int fd)
 
 static void map_alive_page(int fd)
 {
-	char *base = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* Read-only: the emulator owns the word and has marked its waiters (src/alive.c). */
+	char *base = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)
 		return;         /* waits then just do not notice the emulator's death */
@@ -189,41 +199,17 @@ void hh_shim_emulator_died(void)
 	hh_shim_fatal("the emulator has gone away");
 }
 
-static uintptr_t stack_top(void)
-{
-	pthread_attr_t attr;
-	void *addr;
-	size_t size;
-	uintptr_t top = 0;
-	if (pthread_getattr_np(pthread_self(), &attr))
-		return 0;
-	if (!pthread_attr_getstack(&attr, &addr, &size))
-		top = (uintptr_t)addr + size;
-	pthread_attr_destroy(&attr);
-	return top;
-}
-
-bool hh_shim_known_readable(const void *p, size_t len, uintptr_t sp)
-{
-	uintptr_t a = (uintptr_t)p;
-	uint32_t prot;
-	if (a + len < a)
-		return false;
-	/* Between the caller's stack pointer and the stack's top all is mapped. */
-	if (a >= sp && a + len <= self.stack_top)
-		return true;
-	/* The brk heap, where malloc keeps the main thread's small blocks, is one readable range. */
-	if (a >= proc.heap_start && a + len <= (uintptr_t)sbrk(0))
-		return true;
-	return hh_shim_maps_lookup(a, len, &prot) && (prot & PROT_READ);
-}
-
 static struct hh_callpage *register_self(uint64_t fork_image)
 {
 	pthread_once(&proc.once, init_process);
-	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, sizeof(struct hh_callpage)) < 0)
+	/* The emulator maps the page too: it takes only pages that cannot shrink (SIGBUS). */
+	int fd = memfd_create("helhost-call-page", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, sizeof(struct hh_callpage)) < 0 ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		hh_shim_fatal("cannot create a call page");
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		hh_shim_fatal("cannot create the thread's socket");
 	struct hh_callpage *page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (page == MAP_FAILED)
 		hh_shim_fatal("cannot map a call page");
@@ -234,18 +220,23 @@ static struct hh_callpage *register_self(uint64_t fork_image)
 	page->arena_len = ARENA_LEN;
 	page->want_alive = __atomic_load_n(&proc.alive_word, __ATOMIC_ACQUIRE) == NULL;
 	page->fork_image = fork_image;
+	page->sock = sv[1];
 	long token = register_trap(fd);
 	close(fd);
+	close(sv[1]);       /* the emulator holds its own copy */
 	if (token <= 0)
 		hh_shim_fatal("the emulator refused to register this thread");
 	if (page->want_alive && page->alive_fd >= 0)
 		map_alive_page(page->alive_fd);
-	proc.emu_pid = page->emu_pid;
 	self.page = page;
 	self.token = (uint64_t)token;
-	self.stack_top = stack_top();
+	self.sock = sv[0];
 	proc.registered = true;
-	pthread_setspecific(proc.page_key, page);
+	pthread_mutex_lock(&proc.threads_lock);
+	self.next = proc.threads;
+	proc.threads = &self;
+	pthread_mutex_unlock(&proc.threads_lock);
+	pthread_setspecific(proc.page_key, &self);
 	return page;
 }
 
@@ -273,7 +264,7 @@ static long trap(uint32_t call)
 	for (;;) {
 		struct hh_callpage *page = hh_shim_page();
 		page->call = call;
-		long r = raw_trap(self.token, 0, 0);
+		long r = raw_trap(self.token, 0);
 		if (r >= 0)
 			return r;
 		if (r == -EINTR)
@@ -282,39 +273,6 @@ static long trap(uint32_t call)
 			hh_shim_fatal("the emulator has gone away");
 		hh_shim_fatal("the emulator does not know this thread");
 	}
-}
-
-/*
- * Our own copy of the emulator's memfd for a mapping: pidfd_getfd (1.4 µs
- * here), else a reopen through /proc, else the emulator installs it for us
- * (SECCOMP_IOCTL_NOTIF_ADDFD, which wakes this thread across cores: ~50 µs).
- * The inode check makes sure the number still named the same memfd.
- */
-static int fetch_memfd(const struct hh_mm_op *op)
-{
-	int fd = -1;
-	struct stat st;
-	if (!proc.emu_pidfd_opened) {
-		proc.emu_pidfd = (int)syscall(SYS_pidfd_open, proc.emu_pid, 0);
-		proc.emu_pidfd_opened = true;
-	}
-	if (proc.emu_pidfd >= 0)
-		fd = (int)syscall(SYS_pidfd_getfd, proc.emu_pidfd, op->fd, 0);
-	if (fd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", proc.emu_pid, op->fd);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-	}
-	if (fd >= 0 && (fstat(fd, &st) || (uint64_t)st.st_ino != op->ino)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0) {
-		self.page->arg[0] = op->addr;
-		if (trap(HH_CALL_FETCH_FD) == kHelErrNone)
-			fd = (int)self.page->out[0];
-	}
-	return fd;
 }
 
 /* The emulator placed a mapping the shim could not make: it forgets it. */
@@ -327,19 +285,35 @@ static HelError undo_map(const struct hh_mm_op *op, int err)
 	return err == EEXIST ? kHelErrAlreadyExists : kHelErrNoMemory;
 }
 
-static HelError apply_op(const struct hh_mm_op *op)
+/* The memfds of this reply's maps: the emulator sent them before it answered. */
+struct plan_fds {
+	int fd[HH_MAX_FDS];
+	int count;
+};
+
+static void receive_fds(const struct hh_mm_op *ops, uint32_t count, struct plan_fds *fds)
+{
+	fds->count = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		if (ops[i].kind == HH_MM_MAP && ops[i].fd >= 0) {
+			int n = hh_recv_fds(self.sock, fds->fd, HH_MAX_FDS, MSG_DONTWAIT);
+			fds->count = n < 0 ? 0 : n;
+			return;
+		}
+	}
+}
+
+static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 {
 	void *addr = (void *)(uintptr_t)op->addr, *r;
 	switch (op->kind) {
 	case HH_MM_MAP: {
-		int fd = fetch_memfd(op);
-		if (fd < 0)
+		if (op->fd < 0 || op->fd >= fds->count)
 			return undo_map(op, ENOMEM);
 		r = mmap(addr, op->len, (int)op->prot, MAP_SHARED |
 				(op->place == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
-				fd, (off_t)op->offset);
+				fds->fd[op->fd], (off_t)op->offset);
 		int err = errno;
-		close(fd);
 		if (r == MAP_FAILED)
 			return undo_map(op, err);
 		hh_shim_maps_add(op->addr, op->len, op->prot);
@@ -371,12 +345,16 @@ static HelError apply_plan(struct hh_callpage *page)
 	uint32_t count = page->mm_count < HH_MM_MAX_OPS ? page->mm_count : HH_MM_MAX_OPS;
 	memcpy(ops, page->mm, count * sizeof(ops[0]));   /* the undo trap reuses the page */
 	page->mm_count = 0;
+	struct plan_fds fds;
+	receive_fds(ops, count, &fds);
 	HelError e = kHelErrNone;
 	for (uint32_t i = 0; i < count; i++) {
-		HelError r = apply_op(&ops[i]);
+		HelError r = apply_op(&ops[i], &fds);
 		if (r && !e)
 			e = r;
 	}
+	for (int i = 0; i < fds.count; i++)
+		close(fds.fd[i]);
 	return e;
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -27,7 +28,8 @@
 /*
  * First argument of the trap syscall.  A registered thread passes the token
  * the emulator gave it; token 0 registers the calling thread, with the call
- * page's memfd number as the second argument and getpid() as the third.
+ * page's memfd number as the second argument.  The memfd must be sealed
+ * against shrinking (F_SEAL_SHRINK): the emulator keeps it mapped.
  */
 #define HH_TOKEN_REGISTER 0
 
@@ -39,8 +41,6 @@ enum hh_internal_call {
 	HH_CALL_TRACE_LOCAL,
 	/* The program is about to fork: keep a copy of its universe and space (out0: its id). */
 	HH_CALL_FORK_PREPARE,
-	/* The shim could not open the memfd behind the mapping at arg0 itself: install it (out0). */
-	HH_CALL_FETCH_FD,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
@@ -65,13 +65,12 @@ enum hh_mm_place {
 
 struct hh_mm_op {
 	uint32_t kind;          /* enum hh_mm_kind */
-	int32_t fd;             /* MAP: the emulator's fd of the memfd; the shim takes its own copy */
+	int32_t fd;             /* MAP: index of its memfd among those sent with the reply, or -1 */
 	uint64_t addr;
 	uint64_t len;
 	uint64_t offset;        /* MAP: offset into the memfd */
 	uint32_t prot;          /* PROT_* bits */
 	uint32_t place;         /* MAP: enum hh_mm_place */
-	uint64_t ino;           /* MAP: the memfd's inode number, to check the copy */
 };
 
 #define HH_MM_MAX_OPS 64
@@ -120,9 +119,15 @@ struct hh_callpage {
 	uint32_t want_alive;                /* the process has no alive page mapped yet */
 	uint32_t reserved2;
 	uint64_t fork_image;                /* a fork child's first registration: the id of its image */
+	/*
+	 * The thread's end of a socketpair (AF_UNIX, SOCK_SEQPACKET) that the
+	 * emulator takes like the call page.  When a reply's plan maps memory,
+	 * the emulator sends one message on it before the reply: a uint32_t
+	 * count and the memfds as SCM_RIGHTS, in the order hh_mm_op.fd names.
+	 */
+	int32_t sock;
 	/* Registration reply: the alive page's memfd installed in the program, or -1. */
 	int32_t alive_fd;
-	int32_t emu_pid;                    /* registration reply: the emulator's pid (for pidfd_getfd) */
 	uint32_t reserved3;
 
 	/* HH_CALL_TRACE_LOCAL: written by the shim, read by the emulator. */
@@ -163,24 +168,60 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages")
 	SECCOMP_FILTER_FLAG_TSYNC_ESRCH | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 
 /*
- * The listener's way to the emulator: the side that installed the filter
- * sends the listener fd as SCM_RIGHTS with one byte over a socketpair.
- * Returns 0 or -errno.
+ * Passing fds over a socketpair: one message holds a uint32_t count and that
+ * many fds as SCM_RIGHTS.  The listener travels this way to the emulator, and
+ * the memfds of a reply's mappings to the thread that asked.
  */
-static inline int hh_send_listener(int sock, int fd)
+#define HH_MAX_FDS HH_MM_MAX_OPS
+
+/* Returns 0 or -errno. */
+static inline int hh_send_fds(int sock, const int *fds, uint32_t count)
 {
-	char byte = 0;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * HH_MAX_FDS)]; } control;
+	if (count == 0 || count > HH_MAX_FDS)
+		return -EINVAL;
 	memset(&control, 0, sizeof(control));
+	struct iovec iov = { &count, sizeof(count) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+		.msg_control = control.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * count) };
 	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * count);
+	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof(count) ? 0 : -errno;
+}
+
+/*
+ * Receives one message of hh_send_fds into fds[max] (close-on-exec); returns
+ * the count or -errno.  A message that does not hold exactly what it says
+ * is dropped whole, its fds closed.
+ */
+static inline int hh_recv_fds(int sock, int *fds, uint32_t max, int flags)
+{
+	uint32_t count = 0;
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * HH_MAX_FDS)]; } control;
+	struct iovec iov = { &count, sizeof(count) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+	if (n < 0)
+		return -errno;
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	uint32_t got = 0;
+	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+		got = (uint32_t)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	int all[HH_MAX_FDS];
+	if (got)
+		memcpy(all, CMSG_DATA(cmsg), sizeof(int) * got);
+	if (n != (ssize_t)sizeof(count) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+			got != count || count > max) {
+		for (uint32_t i = 0; i < got; i++)
+			close(all[i]);
+		return -EPROTO;
+	}
+	memcpy(fds, all, sizeof(int) * got);
+	return (int)got;
 }
 
 /* Environment: trace every call (auto-start), and where the emulator binary is. */

@@ -1,12 +1,33 @@
 /* Decoding of helCopyOnWrite and helForkMemory (OBJECTS.md §3.6, §10). */
 #include "calls.h"
 #include "cow.h"
+#include "quota.h"
 #include "memory.h"
 #include "universe.h"
 
 static bool page_aligned(uint64_t x)
 {
 	return !(x % HH_PAGE_SIZE);
+}
+
+/*
+ * Copy source[offset, offset + size) (NULL: zeros) into a new object charged
+ * to the caller.  The limit is checked before anything is copied.
+ */
+static HelError give_copy(struct hh_call *c, struct hh_memory *source, uint64_t offset,
+		uint64_t size)
+{
+	struct hh_account *account = c->universe->account;
+	if (!hh_account_fits(account, size, 1))
+		return hh_call_refuse(c, kHelErrNoMemory, "%#llx bytes: over the program's limit",
+				(unsigned long long)size);
+	struct hh_memory *mem;
+	HelError e = hh_cow_create(source, offset, size, &mem);
+	if (!e && (e = hh_memory_charge(mem, account)))
+		hh_object_unref(&mem->base);
+	if (e)
+		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)size);
+	return hh_call_give(c, &mem->base);
 }
 
 HelError hh_call_CopyOnWrite(struct hh_call *c)
@@ -39,11 +60,7 @@ HelError hh_call_CopyOnWrite(struct hh_call *c)
 	if (offset > source_len || size > source_len - offset)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "source has %#llx bytes",
 				(unsigned long long)source_len);
-	struct hh_memory *mem;
-	HelError e = hh_cow_create(source, offset, size, &mem);
-	if (e)
-		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)size);
-	return hh_call_give(c, &mem->base);
+	return give_copy(c, source, offset, size);
 }
 
 HelError hh_call_ForkMemory(struct hh_call *c)
@@ -55,8 +72,5 @@ HelError hh_call_ForkMemory(struct hh_call *c)
 	struct hh_memory *cow = hh_memory_of(desc.obj);
 	if (cow->kind != HH_MEMORY_COPY_ON_WRITE)
 		return hh_call_refuse(c, kHelErrUnsupportedOperation, "only copy-on-write memory forks");
-	struct hh_memory *mem;
-	if ((e = hh_cow_fork(cow, &mem)))
-		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)cow->size);
-	return hh_call_give(c, &mem->base);
+	return give_copy(c, cow, 0, cow->size);
 }

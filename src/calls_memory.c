@@ -1,6 +1,7 @@
 /* Decoding of the memory-object and address-space calls (OBJECTS.md §3, §4). */
 #include "calls.h"
 #include "indirect.h"
+#include "quota.h"
 #include "memory.h"
 #include "process.h"
 #include "slice.h"
@@ -40,6 +41,11 @@ HelError hh_call_AllocateMemory(struct hh_call *c)
 	HelError e = hh_memory_allocate(size, flags, &mem);
 	if (e)
 		return hh_call_refuse(c, e, "cannot back %#llx bytes", (unsigned long long)size);
+	if ((e = hh_memory_charge(mem, c->universe->account))) {
+		hh_object_unref(&mem->base);
+		return hh_call_refuse(c, e, "%#llx bytes: over the program's limit of memory or memfds",
+				(unsigned long long)mem->size);
+	}
 	return hh_call_give(c, &mem->base);
 }
 
@@ -52,7 +58,10 @@ HelError hh_call_ResizeMemory(struct hh_call *c)
 	/* thor panics ("does not support resize"); [emu] OBJECTS.md §3.3. */
 	if (mem->kind == HH_MEMORY_INDIRECT)
 		return hh_call_refuse(c, kHelErrUnsupportedOperation, "indirect memory cannot be resized");
-	if ((e = hh_memory_resize(mem, c->arg[1])))
+	if ((e = hh_memory_resize(mem, c->arg[1])) == kHelErrNoMemory)
+		return hh_call_refuse(c, e, "to %#llx: over the limit of the program that made it",
+				(unsigned long long)c->arg[1]);
+	if (e)
 		return hh_call_refuse(c, e, "from %#llx to %#llx (grow only, in %#llx steps)",
 				(unsigned long long)mem->size, (unsigned long long)c->arg[1],
 				(unsigned long long)mem->granule);
@@ -116,11 +125,8 @@ static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct 
 		const struct hh_indirect_piece *p = &pieces[i];
 		(void)hh_space_record(space, &p->target->base, p->offset, addr + (p->start - offset),
 				p->len, prot, place, &c->plan);
-		/* The shim takes its own copy of the target's memfd, checked by inode. */
-		struct hh_memory_source src = hh_memory_source(&p->target->base);
-		struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
-		op->fd = src.fd;
-		op->ino = src.ino;
+		/* The target's memfd goes to the shim with the reply. */
+		c->plan.ops[c->plan.count - 1].fd = hh_memory_source(&p->target->base).fd;
 		at = p->start + p->len;
 	}
 	c->out[0] = addr;
@@ -172,10 +178,8 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
-	/* The shim takes its own copy of our memfd (pidfd_getfd), checked by inode. */
-	struct hh_mm_op *op = &c->plan.ops[c->plan.count - 1];
-	op->fd = src.fd;
-	op->ino = src.ino;
+	/* Our memfd goes to the shim with the reply. */
+	c->plan.ops[c->plan.count - 1].fd = src.fd;
 	c->out[0] = addr;
 	return hh_call_apply_to(c, space, kHelErrNone);
 }

@@ -16,6 +16,10 @@ HelError hh_call_CreateQueue(struct hh_call *c)
 	if (e)
 		return hh_call_refuse(c, e, "flags %#x, ringShift %u, numChunks %u, chunkSize %zu",
 				params.flags, params.ringShift, params.numChunks, params.chunkSize);
+	if ((e = hh_queue_charge(q, c->universe->account))) {
+		hh_object_unref(&q->base);
+		return hh_call_refuse(c, e, "over the program's limit of memory or memfds");
+	}
 	return hh_call_give(c, &q->base);
 }
 

@@ -15,8 +15,34 @@
 
 /* More items than any queue chunk could report on (QUEUES.md §5). */
 #define MAX_ACTIONS 65536
-/* Scatter-gather messages are gathered into one buffer of at most this size. */
-#define MAX_SG_BYTES (64u << 20)
+
+/*
+ * What one helSubmitAsync may make the emulator copy, summed over its
+ * actions (docs/RELIABILITY.md, "Limits and starvation"): bytes sent
+ * (captured now or streamed later) and scatter-gather segments (each one a
+ * read of the program's memory) — over these the call fails with
+ * kHelErrNoMemory — and bytes its RecvToBuffer items may receive: each
+ * item's capacity is cut to what is left of the call's share, which only a
+ * call offering more than that in all shows (a message that no longer fits
+ * is kHelErrBufferTooSmall).  Every match pairs an item of the call that
+ * makes it, so no call, on either side, makes the loop copy more than
+ * twice this in one step (a 64 MiB share once stalled a neighbour ~150 ms).
+ */
+#define MAX_CALL_BYTES (16u << 20)
+#define MAX_CALL_SEGMENTS 4096
+
+struct budget {
+	uint64_t send, recv, segments;
+};
+
+static HelError spend(struct budget *b, uint64_t bytes, uint64_t segments)
+{
+	if (bytes > b->send || segments > b->segments)
+		return kHelErrNoMemory;
+	b->send -= bytes;
+	b->segments -= segments;
+	return kHelErrNone;
+}
 
 HelError hh_call_CreateStream(struct hh_call *c)
 {
@@ -84,10 +110,11 @@ static HelError imbue_source(struct hh_call *c, HelHandle handle, unsigned char 
 }
 
 /* Gather a scatter-gather message into one kernel buffer at submission. */
-static HelError gather(struct hh_call *c, const struct HelAction *a, struct hh_item *item)
+static HelError gather(struct hh_call *c, const struct HelAction *a, struct hh_item *item,
+		struct budget *budget)
 {
 	const struct hh_usermem *mem = &c->proc->mem;
-	if (a->length > MAX_SG_BYTES / sizeof(struct HelSgItem))
+	if (a->length > budget->segments)
 		return kHelErrNoMemory;
 	size_t count = a->length;
 	struct HelSgItem *sg = malloc(count ? count * sizeof(*sg) : 1);
@@ -96,11 +123,13 @@ static HelError gather(struct hh_call *c, const struct HelAction *a, struct hh_i
 	HelError e = hh_user_read(mem, (uint64_t)(uintptr_t)a->buffer, sg, count * sizeof(*sg));
 	size_t total = 0;
 	for (size_t i = 0; !e && i < count; i++) {
-		if (sg[i].length > MAX_SG_BYTES - total)
+		if (sg[i].length > budget->send - total)
 			e = kHelErrNoMemory;
 		else
 			total += sg[i].length;
 	}
+	if (!e)
+		e = spend(budget, total, count);
 	if (!e && !(item->kbuf = malloc(total ? total : 1)))
 		e = kHelErrNoMemory;
 	for (size_t i = 0, at = 0; !e && i < count; at += sg[i].length, i++)
@@ -135,14 +164,17 @@ static HelError copy_payload(struct hh_call *c, const struct inline_args *in, si
 
 /* Check one action and capture what must be captured at submission (§3.1 step 5). */
 static HelError decode_action(struct hh_call *c, const struct inline_args *in, size_t i,
-		const struct HelAction *a, struct hh_item *item)
+		const struct HelAction *a, struct hh_item *item, struct budget *budget)
 {
+	HelError e;
 	item->type = a->type;
 	item->flags = a->flags;
 	switch (a->type) {
 	case kHelActionImbueCredentials:
 		return imbue_source(c, a->handle, item->creds);
 	case kHelActionSendFromBuffer:
+		if ((e = spend(budget, a->length, 0)))
+			return e;
 		item->len = a->length;
 		if (a->length > HH_KERNEL_BUFFER_MAX) {
 			/* Streamed after matching, straight from the sender's buffer. */
@@ -154,14 +186,15 @@ static HelError decode_action(struct hh_call *c, const struct inline_args *in, s
 			return kHelErrNoMemory;
 		return copy_payload(c, in, i, a, item->kbuf);
 	case kHelActionSendFromBufferSg:
-		return gather(c, a, item);
+		return gather(c, a, item, budget);
 	case kHelActionRecvToBuffer:
 		item->ubuf = (uint64_t)(uintptr_t)a->buffer;
-		item->len = a->length;
+		item->len = a->length < budget->recv ? a->length : budget->recv;
+		budget->recv -= item->len;
 		return kHelErrNone;
 	case kHelActionPushDescriptor: {
 		struct hh_desc desc;
-		HelError e = hh_universe_resolve(c->universe, a->handle, 0, &desc);
+		e = hh_universe_resolve(c->universe, a->handle, 0, &desc);
 		if (e)
 			return e;
 		item->pushed = desc;
@@ -192,11 +225,13 @@ static HelError decode_actions(struct hh_call *c, const struct HelAction *action
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for %zu actions", count);
 	size_t depth = 0;
 	stack[depth++] = HH_ROOT;
+	struct budget budget = { MAX_CALL_BYTES, MAX_CALL_BYTES, MAX_CALL_SEGMENTS };
 	HelError e = kHelErrNone;
 	for (size_t i = 0; i < count && !e; i++) {
 		struct hh_item *item = hh_submission_item(sub, i);
-		if ((e = decode_action(c, in, i, &actions[i], item))) {
-			hh_call_refuse(c, e, "action %zu (type %d)", i, actions[i].type);
+		if ((e = decode_action(c, in, i, &actions[i], item, &budget))) {
+			hh_call_refuse(c, e, "action %zu (type %d)%s", i, actions[i].type,
+					e == kHelErrNoMemory ? ": over 16 MiB or 4096 segments per call" : "");
 			break;
 		}
 		if (!depth) {

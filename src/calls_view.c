@@ -20,6 +20,12 @@
 
 /* One process_vm_* call moves at most ~2 GiB; smaller pieces keep each call short. */
 #define PIECE (1024 * 1024)
+/*
+ * The copy runs on the loop thread before the call returns: a longer one
+ * completes with kHelErrNoMemory and copies nothing, so that one call
+ * cannot stall every program (docs/RELIABILITY.md, "Limits and starvation").
+ */
+#define MAX_COPY_BYTES (16ull << 20)
 
 HelError hh_call_CreateSliceView(struct hh_call *c)
 {
@@ -60,6 +66,8 @@ static HelError run_copy(const struct copy *k)
 	/* thor asserts for out-of-range offsets; [emu] kHelErrFault, like an unmapped range. */
 	if (k->address > k->size || k->length > k->size - k->address)
 		return kHelErrFault;
+	if (k->length > MAX_COPY_BYTES)
+		return kHelErrNoMemory;
 	/* Pieces before a fault stay copied, as in thor's piecewise copy. */
 	for (uint64_t done = 0; done < k->length;) {
 		size_t n = k->length - done < PIECE ? (size_t)(k->length - done) : PIECE;
@@ -84,6 +92,8 @@ static HelError run_space_copy(const struct copy *k, const struct hh_space *spac
 		return kHelErrIllegalArgs;
 	if (k->address + k->length < k->address)
 		return kHelErrFault;
+	if (k->length > MAX_COPY_BYTES)
+		return kHelErrNoMemory;
 	for (uint64_t done = 0; done < k->length;) {
 		uint64_t a = k->address + done;
 		const struct hh_mapping *m = hh_space_find(space, a);

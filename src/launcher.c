@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -12,27 +13,28 @@
 #include <unistd.h>
 
 #include "callpage.h"
+#include "isolate.h"
 #include "process.h"
 #include "trap.h"
 
 static int recv_fd(int sock)
 {
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	if (n != 1 || !cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
 	int fd;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
+	int n = hh_recv_fds(sock, &fd, 1, 0);
+	return n == 1 ? fd : n < 0 ? n : -EPROTO;
+}
+
+static _Noreturn void exec_program(char **argv)
+{
+	execvp(argv[0], argv);
+	static const char msg[] = "helhost: cannot execute the program\n";
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(127);
+	_exit(127);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd_limit)
+static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd_limit, bool isolate)
 {
 	static struct sock_filter code[] = HH_TRAP_FILTER_INIT;
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
@@ -51,18 +53,22 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 	if (fd_limit->rlim_max)
 		setrlimit(RLIMIT_NOFILE, fd_limit);
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
-	if (listener < 0 || hh_send_listener(sock, listener) < 0)
+	if (listener < 0 || hh_send_fds(sock, &listener, 1) < 0)
 		_exit(127);
 	close(listener);
 	close(sock);
-	execvp(argv[0], argv);
-	static const char msg[] = "helhost: cannot execute the program\n";
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+	if (isolate && hh_isolate_enter() < 0) {
+		static const char msg[] = "helhost: --isolate: cannot create a user namespace\n";
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+			_exit(127);
 		_exit(127);
-	_exit(127);
+	}
+	if (isolate)
+		hh_isolate_run(argv, exec_program);
+	exec_program(argv);
 }
 
-int hh_launch(char **argv, const struct rlimit *fd_limit)
+int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -77,7 +83,7 @@ int hh_launch(char **argv, const struct rlimit *fd_limit)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child(argv, sv[1], emulator, fd_limit);
+		child(argv, sv[1], emulator, fd_limit, isolate);
 	}
 	close(sv[1]);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -12,18 +12,25 @@
 #include "calls.h"
 #include "launcher.h"
 #include "loop.h"
+#include "privilege.h"
 #include "process.h"
+#include "quota.h"
 #include "trace.h"
 #include "trap.h"
 #include "callpage.h"
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [--trace] [--isolate] [--max-memory SIZE] [--max-memfds N]\n"
+	      "                  [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
-	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n", f);
+	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
+	      "--isolate gives each program a user and a PID namespace of its own:\n"
+	      "programs then reach each other only through Hel.\n"
+	      "The --max-* options are per-program limits (per universe for handles),\n"
+	      "the same as HELHOST_MAX_MEMORY, HELHOST_MAX_MEMFDS, HELHOST_MAX_HANDLES.\n", f);
 }
 
 static bool run_done(void)
@@ -55,6 +62,7 @@ static int start_loop(bool trace)
 {
 	hh_trace_enable(trace);
 	raise_fd_limit();
+	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
 	int r = hh_loop_init();
@@ -68,14 +76,48 @@ static int start_loop(bool trace)
 	return r;
 }
 
+/* Once the programs are started: serving needs no more than privilege.c keeps. */
+static int drop_privileges(void)
+{
+	int r = hh_privilege_drop();
+	if (r < 0)
+		fprintf(stderr, "helhost: cannot drop capabilities: %s\n", strerror(-r));
+	return r;
+}
+
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
-	bool trace = false;
+	static const struct { const char *option, *variable; } limits[] = {
+		{ "--max-memory", "HELHOST_MAX_MEMORY" },
+		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
+		{ "--max-handles", "HELHOST_MAX_HANDLES" },
+	};
+	bool trace = false, isolate = false;
 	int i = 0;
-	if (i < argc && !strcmp(argv[i], "--trace")) {
-		trace = true;
-		i++;
+	for (bool more = true; more && i < argc;) {
+		more = false;
+		bool *flag = !strcmp(argv[i], "--trace") ? &trace :
+			!strcmp(argv[i], "--isolate") ? &isolate : NULL;
+		if (flag) {
+			*flag = true;
+			more = true;
+			i++;
+			continue;
+		}
+		/* Through the environment, the one place the limits are read from. */
+		for (size_t k = 0; !more && k < sizeof(limits) / sizeof(limits[0]); k++) {
+			uint64_t v;
+			if (strcmp(argv[i], limits[k].option))
+				continue;
+			if (i + 1 >= argc || hh_limits_parse(argv[i + 1], &v) < 0) {
+				usage(stderr);
+				return 2;
+			}
+			setenv(limits[k].variable, argv[i + 1], 1);
+			more = true;
+			i += 2;
+		}
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -89,11 +131,15 @@ static int cmd_run(int argc, char **argv)
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
 		argv[end < argc ? end : argc] = NULL;
-		if (end > start && hh_launch(&argv[start], &programs_fd_limit) < 0) {
+		if (end > start && hh_launch(&argv[start], &programs_fd_limit, isolate) < 0) {
 			hh_process_kill_all();
 			return 1;
 		}
 		start = end + 1;
+	}
+	if (drop_privileges() < 0) {
+		hh_process_kill_all();
+		return 1;
 	}
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
@@ -144,6 +190,8 @@ static int cmd_serve(const char *fd_text)
 		fprintf(stderr, "helhost: auto-start: no listener (%s)\n", strerror(-r));
 		return 1;
 	}
+	if (drop_privileges() < 0)
+		return 1;
 	r = hh_loop_run(serve_done);
 	hh_process_kill_all();
 	hh_trap_close_all();
@@ -174,6 +222,12 @@ static int cmd_coverage(void)
 
 int main(int argc, char **argv)
 {
+	/* First of all: programs of our user must not reach into the kernel. */
+	int protect = hh_privilege_protect();
+	if (protect < 0) {
+		fprintf(stderr, "helhost: cannot make the emulator non-dumpable: %s\n", strerror(-protect));
+		return 1;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (argc == 3 && !strcmp(argv[1], "--serve"))

@@ -1,6 +1,5 @@
 #include "memlock.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 
 #include "memory.h"
@@ -28,8 +27,5 @@ struct hh_memlock *hh_memlock_create(struct hh_memory *mem, uint64_t offset, uin
 	hh_object_ref(&mem->base);
 	l->offset = offset;
 	l->size = size;
-	/* thor touches every page of the range; allocating them is the hosted equivalent. */
-	if (size && mem->memfd >= 0)
-		fallocate(mem->memfd, FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)size);
 	return l;
 }

@@ -6,9 +6,9 @@
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "quota.h"
 #include "queue.h"
 
 static void drop_view(struct hh_memory *mem)
@@ -22,7 +22,10 @@ static void memory_destroy(struct hh_object *obj)
 {
 	struct hh_memory *mem = hh_memory_of(obj);
 	drop_view(mem);
-	close(mem->memfd);
+	if (mem->memfd >= 0)
+		hh_account_release(mem->account, mem->size, 1);
+	hh_account_unref(mem->account);
+	hh_memfd_close(mem->memfd);
 	free(mem);
 }
 
@@ -53,13 +56,8 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 	struct hh_memory *mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return kHelErrNoMemory;
-	mem->memfd = memfd_create("hel-memory", MFD_CLOEXEC);
+	mem->memfd = hh_memfd_create("hel-memory", size);
 	if (mem->memfd < 0) {
-		free(mem);
-		return kHelErrNoMemory;
-	}
-	if (size > INT64_MAX || ftruncate(mem->memfd, (off_t)size) < 0) {
-		close(mem->memfd);
 		free(mem);
 		return kHelErrNoMemory;
 	}
@@ -79,27 +77,33 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 	/* Allocated memory only grows, in whole granules (OBJECTS.md §3.3 [emu]). */
 	if (new_size < mem->size || new_size % mem->granule)
 		return kHelErrIllegalArgs;
-	if (new_size > INT64_MAX || ftruncate(mem->memfd, (off_t)new_size) < 0)
+	if (new_size > INT64_MAX || hh_account_charge(mem->account, new_size - mem->size, 0))
 		return kHelErrNoMemory;
+	if (ftruncate(mem->memfd, (off_t)new_size) < 0) {
+		hh_account_release(mem->account, new_size - mem->size, 0);
+		return kHelErrNoMemory;
+	}
 	mem->size = new_size;
 	drop_view(mem);         /* remade at the new length when next needed */
 	return kHelErrNone;
 }
 
-static uint64_t inode_of(int fd)
+HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account)
 {
-	struct stat st;
-	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	HelError e = hh_account_charge(account, mem->size, 1);
+	if (!e)
+		mem->account = hh_account_ref(account);
+	return e;
 }
 
 struct hh_memory_source hh_memory_source(struct hh_object *obj)
 {
 	if (hh_object_type(obj) == HH_OBJ_QUEUE) {
 		struct hh_queue *q = hh_queue_of(obj);
-		return (struct hh_memory_source){ q->memfd, inode_of(q->memfd), q->length };
+		return (struct hh_memory_source){ q->memfd, q->length };
 	}
 	struct hh_memory *mem = hh_memory_of(obj);
-	return (struct hh_memory_source){ mem->memfd, inode_of(mem->memfd), mem->size };
+	return (struct hh_memory_source){ mem->memfd, mem->size };
 }
 
 char *hh_memory_view(struct hh_object *obj)

@@ -26,18 +26,26 @@ struct hh_memory {
 	uint64_t granule;       /* resize unit: 4096, or the block of a Continuous object */
 	char *view;             /* the emulator's mapping of the whole object, made on demand */
 	uint64_t view_len;
+	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
 };
 
 #define HH_PAGE_SIZE 4096ull
 
 /* Create an allocated object of size bytes (size checked by the caller). */
 HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out);
+/* Grow mem; the growth is charged to its account (kHelErrNoMemory over the limit). */
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
+
+/*
+ * Charge mem (its size and its memfd) to account from now on, until it is
+ * destroyed.  kHelErrNoMemory, charging nothing, over a limit of account.
+ */
+struct hh_account;
+HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account);
 
 /* What helMapMemory can map: memory objects and queues. */
 struct hh_memory_source {
 	int fd;                 /* the emulator's memfd */
-	uint64_t ino;           /* its inode number */
 	uint64_t length;        /* the object's length in bytes */
 };
 

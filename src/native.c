@@ -268,7 +268,7 @@ static bool add_op(struct hh_native *n, uint32_t kind, uint64_t addr, uint64_t l
 {
 	if (n->page->count == HH_STUB_MAX_OPS && !run_batch(n))
 		return false;
-	if (fd >= 0 && hh_send_listener(n->sock, fd) < 0)
+	if (fd >= 0 && hh_send_fds(n->sock, &fd, 1) < 0)
 		return false;
 	n->page->ops[n->page->count++] = (struct hh_stub_op){ .kind = kind, .prot = prot,
 		.addr = addr, .len = len, .offset = offset };

@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include "barrier.h"
+#include "quota.h"
 
 #define ELEMENT_HEADER sizeof(struct HelElement)
 /* The largest queue memory a program may ask for. */
 #define MAX_QUEUE_BYTES (1ull << 30)
+/* Hash buckets for pending cancellable operations at first; doubled as they fill. */
+#define ASYNC_BUCKETS 16
 
 static void queue_destroy(struct hh_object *obj);
 
@@ -47,11 +50,13 @@ HelError hh_queue_create(const struct HelQueueParameters *params, struct hh_queu
 	struct hh_queue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return kHelErrNoMemory;
-	q->memfd = memfd_create("hel-queue", MFD_CLOEXEC);
+	q->async_buckets = calloc(ASYNC_BUCKETS, sizeof(*q->async_buckets));
+	if (!q->async_buckets)
+		goto fail_free;
+	q->async_mask = ASYNC_BUCKETS - 1;
+	q->memfd = hh_memfd_create("hel-queue", length);
 	if (q->memfd < 0)
 		goto fail_free;
-	if (ftruncate(q->memfd, (off_t)length) < 0)
-		goto fail_close;
 	q->map = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, q->memfd, 0);
 	if (q->map == MAP_FAILED)
 		goto fail_close;
@@ -69,10 +74,19 @@ HelError hh_queue_create(const struct HelQueueParameters *params, struct hh_queu
 	return kHelErrNone;
 
 fail_close:
-	close(q->memfd);
+	hh_memfd_close(q->memfd);
 fail_free:
+	free(q->async_buckets);
 	free(q);
 	return kHelErrNoMemory;
+}
+
+HelError hh_queue_charge(struct hh_queue *q, struct hh_account *account)
+{
+	HelError e = hh_account_charge(account, q->length, 1);
+	if (!e)
+		q->account = hh_account_ref(account);
+	return e;
 }
 
 HelError hh_queue_check_size(const struct hh_queue *q, size_t n)
@@ -117,11 +131,26 @@ static void futex_wake_all(int *word)
 	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* The program wrote something the protocol forbids: stop serving this queue. */
+static void drop_pending(struct hh_queue *q)
+{
+	while (q->head) {
+		struct hh_completion *c = q->head;
+		q->head = c->next;
+		free(c);
+	}
+	q->tail = &q->head;
+}
+
+/*
+ * The program wrote something the protocol forbids: stop serving this
+ * queue.  Nothing will ever read what is pending, so it goes now, and so
+ * does everything posted later: a broken queue holds no memory.
+ */
 static void break_queue(struct hh_queue *q, const char *why)
 {
 	fprintf(stderr, "helhost: queue contract violated (%s); the queue delivers no more elements\n", why);
 	q->broken = true;
+	drop_pending(q);
 }
 
 /* Take the next chunk from the ring, or arm a wait on the head futex. */
@@ -206,13 +235,12 @@ static void pump(struct hh_queue *q)
 
 static void free_queue(struct hh_queue *q)
 {
-	while (q->head) {
-		struct hh_completion *c = q->head;
-		q->head = c->next;
-		free(c);
-	}
+	drop_pending(q);
 	munmap(q->map, q->length);
-	close(q->memfd);
+	hh_memfd_close(q->memfd);
+	hh_account_release(q->account, q->length, 1);
+	hh_account_unref(q->account);
+	free(q->async_buckets);
 	free(q);
 }
 
@@ -229,6 +257,10 @@ static void head_woken(struct hh_watcher *w, int res)
 
 void hh_queue_post(struct hh_queue *q, struct hh_completion *c)
 {
+	if (q->broken) {
+		free(c);
+		return;
+	}
 	c->next = NULL;
 	*q->tail = c;
 	q->tail = &c->next;
@@ -248,14 +280,48 @@ bool hh_queue_post_simple(struct hh_queue *q, uint64_t context, HelError error)
 
 /* ---- cancellation ---- */
 
+static struct hh_async **bucket(struct hh_queue *q, uint64_t id)
+{
+	return &q->async_buckets[id & q->async_mask];
+}
+
+static void link_async(struct hh_queue *q, struct hh_async *a)
+{
+	struct hh_async **b = bucket(q, a->id);
+	a->prev = NULL;
+	a->next = *b;
+	if (*b)
+		(*b)->prev = a;
+	*b = a;
+}
+
+/* Keep chains short: double the buckets once there are more entries than buckets. */
+static void grow_buckets(struct hh_queue *q)
+{
+	size_t n = (q->async_mask + 1) * 2;
+	struct hh_async **fresh = calloc(n, sizeof(*fresh));
+	if (!fresh)
+		return;         /* longer chains, still correct */
+	struct hh_async **old = q->async_buckets;
+	size_t old_n = q->async_mask + 1;
+	q->async_buckets = fresh;
+	q->async_mask = n - 1;
+	for (size_t i = 0; i < old_n; i++) {
+		for (struct hh_async *a = old[i], *next; a; a = next) {
+			next = a->next;
+			link_async(q, a);
+		}
+	}
+	free(old);
+}
+
 uint64_t hh_queue_add_async(struct hh_queue *q, struct hh_async *a)
 {
 	a->id = q->next_async_id++;
-	a->prev = NULL;
-	a->next = q->asyncs;
-	if (q->asyncs)
-		q->asyncs->prev = a;
-	q->asyncs = a;
+	if (q->async_count > q->async_mask)
+		grow_buckets(q);
+	link_async(q, a);
+	q->async_count++;
 	return a->id;
 }
 
@@ -264,10 +330,11 @@ void hh_queue_remove_async(struct hh_queue *q, struct hh_async *a)
 	if (a->prev)
 		a->prev->next = a->next;
 	else
-		q->asyncs = a->next;
+		*bucket(q, a->id) = a->next;
 	if (a->next)
 		a->next->prev = a->prev;
 	a->next = a->prev = NULL;
+	q->async_count--;
 }
 
 HelError hh_queue_cancel(struct hh_queue *q, uint64_t id)
@@ -275,7 +342,7 @@ HelError hh_queue_cancel(struct hh_queue *q, uint64_t id)
 	/* thor asserts on IDs it never issued; QUEUES.md §9 recommends this error. */
 	if (id == 0 || id >= q->next_async_id)
 		return kHelErrIllegalArgs;
-	for (struct hh_async *a = q->asyncs; a; a = a->next) {
+	for (struct hh_async *a = *bucket(q, id); a; a = a->next) {
 		if (a->id == id) {
 			a->cancel(a);
 			return kHelErrNone;

@@ -23,9 +23,9 @@ struct hh_completion {
 	char payload[];
 };
 
-/* A cancellable operation pending on a queue (QUEUES.md §9). */
+/* A cancellable operation pending on a queue (QUEUES.md §9); hashed by id. */
 struct hh_async {
-	struct hh_async *next, *prev;
+	struct hh_async *next, *prev;   /* in its hash bucket */
 	uint64_t id;
 	void (*cancel)(struct hh_async *a);
 };
@@ -45,18 +45,25 @@ struct hh_queue {
 	uint32_t progress;              /* bytes written into the current chunk */
 	bool have_chunk;
 	uint32_t chunk;                 /* current chunk number */
-	bool broken;                    /* the program broke the head contract */
+	bool broken;                    /* the program broke the head contract: drops elements */
 	bool destroyed;                 /* freed once head_wait has ended */
 
 	struct hh_completion *head, **tail;
 	struct hh_watcher head_wait;    /* waiting for the program to supply a chunk */
 
 	uint64_t next_async_id;
-	struct hh_async *asyncs;        /* pending cancellable operations */
+	struct hh_async **async_buckets; /* pending cancellable operations, by id */
+	size_t async_mask;              /* buckets - 1 (a power of two) */
+	size_t async_count;
+	struct hh_account *account;     /* charged for the memfd and its bytes, or NULL */
 };
 
 /* Checks and creates; kHelErrIllegalArgs / kHelErrNoMemory on failure. */
 HelError hh_queue_create(const struct HelQueueParameters *params, struct hh_queue **out);
+
+/* Charge q to account from now on; kHelErrNoMemory (charging nothing) over a limit. */
+struct hh_account;
+HelError hh_queue_charge(struct hh_queue *q, struct hh_account *account);
 
 /* kHelErrQueueTooSmall unless a payload of n bytes always fits one chunk. */
 HelError hh_queue_check_size(const struct hh_queue *q, size_t n);
@@ -64,13 +71,18 @@ HelError hh_queue_check_size(const struct hh_queue *q, size_t n);
 struct hh_completion *hh_completion_new(size_t capacity, uint64_t context);
 /* Append one result piece, padded to 8 bytes (capacity reserved at creation). */
 void hh_completion_add(struct hh_completion *c, const void *data, size_t len);
-/* Hand a completion to the queue; it appears once the program supplies a chunk. */
+/*
+ * Hand a completion to the queue; it appears once the program supplies a
+ * chunk.  A broken queue frees it at once.
+ */
 void hh_queue_post(struct hh_queue *q, struct hh_completion *c);
 /* Post a HelSimpleResult. Returns false if no memory for the element. */
 bool hh_queue_post_simple(struct hh_queue *q, uint64_t context, HelError error);
 
+/* Register a cancellable operation and return its id; O(1), cannot fail. */
 uint64_t hh_queue_add_async(struct hh_queue *q, struct hh_async *a);
 void hh_queue_remove_async(struct hh_queue *q, struct hh_async *a);
+/* Cancel the operation with that id if it is pending; O(1) on average. */
 HelError hh_queue_cancel(struct hh_queue *q, uint64_t id);
 
 static inline struct hh_queue *hh_queue_of(struct hh_object *obj)

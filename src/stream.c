@@ -10,6 +10,7 @@
 
 struct hh_submission {
 	struct hh_deferred finish;      /* runs once every item is done */
+	int first_root;                 /* the root chain, linked like an ancillary list */
 	struct hh_queue *queue;
 	struct hh_completion *result;   /* allocated at submission: finishing cannot fail */
 	struct hh_universe *universe;   /* where received handles go (a reference) */
@@ -142,9 +143,8 @@ static void complete(struct hh_item *item, HelError error)
 		item->length = 0;
 	/* An item that fails takes its whole ancillary subtree with it (STREAMS.md Q2). */
 	if (error && !item->child)
-		for (size_t i = (size_t)item->index + 1; i < sub->count; i++)
-			if (sub->items[i].parent == item->index)
-				complete(&sub->items[i], error);
+		for (int i = item->first_child; i >= 0; i = sub->items[i].next_sibling)
+			complete(&sub->items[i], error);
 	if (--sub->pending == 0)
 		hh_defer(&sub->finish);
 }
@@ -295,20 +295,39 @@ static void discard(struct hh_pending *pd)
 		hh_defer(&sub->finish);
 }
 
-/* Transmit, in array order, the items whose parent is `parent` on lane p of s. */
-static void transmit_list(struct hh_submission *sub, int parent, struct hh_stream *s, int p)
+/* Transmit, in array order, the list that starts at item first on lane p of s. */
+static void transmit_list(struct hh_submission *sub, int first, struct hh_stream *s, int p)
 {
+	for (int i = first; i >= 0; i = sub->items[i].next_sibling)
+		transmit(&sub->items[i], s, p);
+}
+
+/*
+ * Link every item into its parent's list, walking backwards so that each
+ * list comes out in array order: failing or transmitting a list then costs
+ * its length, not the submission's (65536 Dismiss items used to take ~13 s).
+ */
+static void link_lists(struct hh_submission *sub)
+{
+	sub->first_root = -1;
 	for (size_t i = 0; i < sub->count; i++)
-		if (sub->items[i].parent == parent)
-			transmit(&sub->items[i], s, p);
+		sub->items[i].first_child = -1;
+	for (size_t i = sub->count; i-- > 0;) {
+		struct hh_item *item = &sub->items[i];
+		int *head = item->parent == HH_ROOT ? &sub->first_root
+				: &sub->items[item->parent].first_child;
+		item->next_sibling = *head;
+		*head = (int)i;
+	}
 }
 
 void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane)
 {
+	link_lists(sub);
 	hh_pending_add(sub->owner, &sub->listed, discard);
 	/* Nothing may finish the submission before all its root items are out. */
 	sub->pending++;
-	transmit_list(sub, HH_ROOT, s, lane);
+	transmit_list(sub, sub->first_root, s, lane);
 	if (--sub->pending == 0)
 		hh_defer(&sub->finish);
 }
@@ -412,8 +431,8 @@ static void match_offer(struct hh_item *offer, struct hh_item *accept)
 	accept->received = (struct hh_desc){ .obj = &child->base, .aux = 1 };
 	hh_desc_take(accept->received);
 	complete_pair(offer, kHelErrNone, accept, kHelErrNone);
-	transmit_list(offer->sub, offer->index, child, 0);
-	transmit_list(accept->sub, accept->index, child, 1);
+	transmit_list(offer->sub, offer->first_child, child, 0);
+	transmit_list(accept->sub, accept->first_child, child, 1);
 }
 
 static void match(struct hh_item *u, struct hh_item *v)

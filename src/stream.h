@@ -37,6 +37,7 @@ struct hh_item {
 	int lane;
 	int index;                      /* position in the submission's array */
 	int parent;                     /* index of the Offer/Accept it is ancillary to, or HH_ROOT */
+	int first_child, next_sibling;  /* its ancillary list, in array order; -1 ends it */
 	int type;                       /* kHelAction* */
 	uint32_t flags;                 /* kHelItem* */
 

@@ -34,18 +34,19 @@ struct stub_msghdr {
 };
 struct stub_cmsg { size_t len; int level; int type; int fd; int pad; };
 
-/* The memfd the emulator sent for the next MAP, or -errno. */
+/* The memfd the emulator sent for the next MAP (callpage.h's hh_send_fds, one fd), or -errno. */
 static long receive_fd(void)
 {
-	char byte;
-	struct stub_iovec iov = { &byte, 1 };
+	uint32_t count = 0;
+	struct stub_iovec iov = { &count, sizeof(count) };
 	struct stub_cmsg cmsg = { 0 };
 	struct stub_msghdr msg = { .iov = &iov, .iovlen = 1, .control = &cmsg,
 		.controllen = sizeof(cmsg) };
 	long r = sys6(__NR_recvmsg, HH_STUB_SOCK_FD, (long)&msg, 0, 0, 0, 0);
 	if (r < 0)
 		return r;
-	if (r != 1 || cmsg.level != SOL_SOCKET || cmsg.type != 1 /* SCM_RIGHTS */)
+	if (r != sizeof(count) || count != 1 || cmsg.level != SOL_SOCKET ||
+			cmsg.type != 1 /* SCM_RIGHTS */)
 		return -22;
 	return cmsg.fd;
 }

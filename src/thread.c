@@ -158,6 +158,7 @@ struct hh_thread *hh_thread_new_native(void)
 		return NULL;
 	}
 	t->pidfd = -1;
+	t->sock = -1;
 	t->sequence = 1;
 	t->observation = kHelObserveNull;
 	t->stopped = true;
@@ -204,7 +205,8 @@ static void exit_seen(struct hh_watcher *w, int res)
 	hh_object_unref(&t->base);     /* the watcher's reference */
 }
 
-struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct hh_callpage *page)
+struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct hh_callpage *page,
+		int sock)
 {
 	struct hh_thread *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -212,6 +214,7 @@ struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct 
 	hh_object_init(&t->base, &thread_ops);
 	t->tid = tid;
 	t->page = page;
+	t->sock = sock;
 	t->exit_watch.cb = exit_seen;
 	if (!hh_credentials_fresh(t->credentials) || !take_token(t)) {
 		free(t);
@@ -244,6 +247,10 @@ void hh_thread_ended(struct hh_thread *t)
 		munmap(t->page, sizeof(*t->page));
 		t->page = NULL;
 	}
+	/* Memfds sent and not yet received go with the socket. */
+	if (t->sock >= 0)
+		close(t->sock);
+	t->sock = -1;
 	/* A created thread's stub is gone with its process record. */
 	hh_thread_terminate(t);
 	if (t->exit_watch.armed)

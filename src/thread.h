@@ -32,6 +32,7 @@ struct hh_thread {
 	int pidfd;
 	struct hh_watcher exit_watch;
 	struct hh_callpage *page;       /* the emulator's mapping of the call page */
+	int sock;                       /* our end of the socketpair that carries memfds to it */
 	uint64_t token;
 	unsigned char credentials[16];
 
@@ -46,8 +47,12 @@ struct hh_thread {
 	struct hh_observer *observers;  /* waiting for the next stop or the end */
 };
 
-/* Create and register a thread of proc; page is the mapped call page (taken over). */
-struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct hh_callpage *page);
+/*
+ * Create and register a thread of proc; page is the mapped call page and sock
+ * the thread's socket (both taken over on success).
+ */
+struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct hh_callpage *page,
+		int sock);
 /* The registered thread for a token, or NULL. */
 struct hh_thread *hh_thread_by_token(uint64_t token);
 /* The thread has ended (or its program has): forget it. */

@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,11 +43,6 @@ static struct {
 	struct hh_listener *head;
 	size_t count;
 } listeners;
-
-struct pending {
-	struct hh_listener *listener;
-	struct seccomp_notif req;
-};
 
 static void listener_event(struct hh_watcher *w, int res);
 
@@ -90,17 +88,93 @@ void hh_trap_close_all(void)
 		close_listener(listeners.head);
 }
 
+/*
+ * Who called, from /proc/TID/status: the caller's process in our PID
+ * namespace, and its thread and process ids as it sees them itself (the
+ * last numbers of NSpid and NStgid: a program in a PID namespace of its own
+ * registers with getpid() == 2).  Returns 0 or -errno.
+ */
+struct caller_ids {
+	pid_t tgid;             /* in our namespace */
+	pid_t inner_tid, inner_tgid;
+};
+
+static pid_t last_number(const char *list)
+{
+	const char *last = list;
+	for (const char *p = list; *p && *p != '\n'; p++)
+		if ((*p == ' ' || *p == '\t') && p[1] >= '0' && p[1] <= '9')
+			last = p + 1;
+	return (pid_t)atoi(last);
+}
+
+/* The number after "\nKEY:" in the text of a status file, or 0. */
+static pid_t field(const char *text, const char *key, bool last)
+{
+	const char *at = strstr(text, key);
+	if (!at)
+		return 0;
+	at += strlen(key);
+	return last ? last_number(at) : (pid_t)atoi(at);
+}
+
+static int read_caller_ids(pid_t tid, struct caller_ids *ids)
+{
+	/* read(2) into the stack, not stdio: this runs at every registration. */
+	char path[64], text[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ESRCH;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	text[n] = 0;
+	ids->tgid = field(text, "\nTgid:", false);
+	ids->inner_tgid = field(text, "\nNStgid:", true);
+	ids->inner_tid = field(text, "\nNSpid:", true);
+	return ids->tgid > 0 && ids->inner_tid > 0 && ids->inner_tgid > 0 ? 0 : -ESRCH;
+}
+
+/*
+ * Map a thread's call page.  Only a memfd sealed against shrinking will do:
+ * the program keeps the fd, and a page truncated under our mapping would
+ * kill the emulator with SIGBUS at its next access.
+ */
 static struct hh_callpage *take_page(int pidfd, int remote_fd)
 {
 	int memfd = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
 	if (memfd < 0)
 		return NULL;
+	struct stat st;
+	int seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(memfd, &st) < 0 ||
+			st.st_size < (off_t)sizeof(struct hh_callpage)) {
+		close(memfd);
+		return NULL;
+	}
 	void *page = mmap(NULL, sizeof(struct hh_callpage), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	close(memfd);
 	return page == MAP_FAILED ? NULL : page;
 }
 
-/* Token 0: a thread's first call.  Returns its token or -errno. */
+/* The thread's end of its socketpair, on which replies carry memfds. */
+static int take_sock(int pidfd, int remote_fd)
+{
+	int sock = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(int);
+	if (sock < 0)
+		return -1;
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET ||
+			getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) || domain != AF_UNIX) {
+		close(sock);
+		return -1;
+	}
+	return sock;
+}
+
 /* Hand the alive page to a program that has none yet (its first thread). */
 static void give_alive_page(struct hh_listener *l, const struct seccomp_notif *req,
 		struct hh_callpage *page)
@@ -114,25 +188,52 @@ static void give_alive_page(struct hh_listener *l, const struct seccomp_notif *r
 	page->alive_fd = fd < 0 ? -1 : fd;
 }
 
-static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif *req)
+/* The process of a registering thread, known or new; its pidfd or -errno. */
+static int caller_pidfd(struct hh_listener *l, const struct seccomp_notif *req,
+		const struct caller_ids *ids, struct hh_process **known)
 {
-	pid_t tid = (pid_t)req->pid, pid = (pid_t)req->data.args[2];
-	struct hh_process *proc = hh_process_find(pid);
-	int pidfd = proc ? proc->pidfd : (int)syscall(SYS_pidfd_open, pid, 0);
+	*known = hh_process_find(ids->tgid);
+	if (*known)
+		return (*known)->pidfd;
+	int pidfd = (int)syscall(SYS_pidfd_open, ids->tgid, 0);
 	if (pidfd < 0)
 		return -ESRCH;
+	/* Still the caller, so the pidfd names the process that asked (no reused pid). */
+	uint64_t id = req->id;
+	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
+		close(pidfd);
+		return -ESRCH;
+	}
+	return pidfd;
+}
+
+/* Token 0: a thread's first call.  Returns its token or -errno. */
+static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif *req)
+{
+	pid_t tid = (pid_t)req->pid;
+	struct caller_ids ids;
+	struct hh_process *proc;
+	if (read_caller_ids(tid, &ids) < 0)
+		return -ESRCH;
+	int pidfd = caller_pidfd(l, req, &ids, &proc);
+	if (pidfd < 0)
+		return pidfd;
 	struct hh_callpage *page = take_page(pidfd, (int)req->data.args[1]);
-	if (!page || page->tid != tid || page->pid != pid) {
+	int sock = page ? take_sock(pidfd, page->sock) : -1;
+	if (!page || sock < 0 || page->tid != ids.inner_tid || page->pid != ids.inner_tgid) {
 		if (page)
 			munmap(page, sizeof(*page));
+		if (sock >= 0)
+			close(sock);
 		if (!proc)
 			close(pidfd);
 		return -EINVAL;
 	}
-	proc = hh_process_register(pid, pidfd, page->fork_image, page->image_nonce,
+	proc = hh_process_register(ids.tgid, pidfd, page->fork_image, page->image_nonce,
 			page->arena_base, page->arena_len);
 	if (!proc) {
 		munmap(page, sizeof(*page));
+		close(sock);
 		return -ENOMEM;
 	}
 	/*
@@ -151,13 +252,13 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 			break;
 		}
 	}
-	struct hh_thread *t = hh_thread_register(proc, tid, page);
+	struct hh_thread *t = hh_thread_register(proc, tid, page, sock);
 	if (!t) {
 		munmap(page, sizeof(*page));
+		close(sock);
 		return -ENOMEM;
 	}
 	page->emu_flags = hh_trace_enabled() ? HH_EMU_TRACE : 0;
-	page->emu_pid = (int32_t)getpid();
 	give_alive_page(l, req, page);
 	return (int64_t)t->token;
 }
@@ -170,33 +271,77 @@ static void undo_map(struct hh_call *c)
 		fprintf(stderr, "helhost: cannot undo a mapping of %s[%d]\n", c->proc->name, (int)c->proc->pid);
 }
 
-/* The slow way to the memfd behind a mapping: install it in the caller. */
-static HelError fetch_fd(struct pending *p, struct hh_call *c)
+/* The calls the shim serves itself (shim/local.c): the only ones it reports. */
+static bool served_locally(uint32_t call)
 {
-	const struct hh_mapping *m = hh_space_find(c->proc->space, c->arg[0]);
-	if (!m)
-		return kHelErrFault;
-	struct seccomp_notif_addfd addfd = { .id = p->req.id,
-		.srcfd = (uint32_t)hh_memory_source(m->source).fd, .newfd_flags = O_CLOEXEC };
-	int fd = ioctl(p->listener->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-	if (fd < 0)
-		return kHelErrNoMemory;
-	c->thread->page->out[0] = (uint64_t)fd;
-	return kHelErrNone;
+	switch (call) {
+	case kHelCallYield:
+	case kHelCallGetClock:
+	case kHelCallWriteGsBase:
+	case kHelCallReadFsBase:
+	case kHelCallReadGsBase:
+	case kHelCallGetCurrentCpu:
+	case kHelCallFutexWake:
+	case kHelCallFutexWait:
+		return true;
+	}
+	return false;
 }
 
-static void trace_local(struct hh_call *c)
+/*
+ * A locally served call, reported for the trace.  The line names the
+ * calling thread, whatever the page says; with tracing off, or for a call
+ * the shim does not serve itself, a report is refused, so that a program
+ * cannot put lines of its choosing into the trace.
+ */
+static HelError trace_local(struct hh_call *c)
 {
 	struct hh_callpage *page = c->thread->page;
+	uint32_t call = page->trace_call;
+	if (!hh_trace_enabled() || !served_locally(call))
+		return kHelErrIllegalArgs;
 	struct hh_trace_line line;
-	c->number = page->trace_call;
+	c->number = call;
 	memcpy(c->arg, page->trace_arg, sizeof(page->trace_arg));
 	memcpy(c->out, page->trace_out, sizeof(page->trace_out));
 	hh_trace_begin(&line, c);
 	hh_trace_end(&line, c, page->trace_error, page->trace_ns);
+	return kHelErrNone;
 }
 
-static HelError serve(struct pending *p, struct hh_thread *t)
+/* The emulator's fd of the memfd behind the mapping the plan just made at addr. */
+static int source_fd(const struct hh_call *c, uint64_t addr)
+{
+	const struct hh_mapping *m = hh_space_find(c->proc->space, addr);
+	return m ? hh_memory_source(m->source).fd : -1;
+}
+
+/*
+ * The memfds a plan maps go to the calling thread on its socket before the
+ * reply, so the shim finds them queued when it wakes: it needs no access to
+ * the emulator and no second trap.  If they cannot be sent, the maps name no
+ * fd and the shim undoes them.
+ */
+static void send_memfds(struct hh_call *c)
+{
+	int fds[HH_MAX_FDS];
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->plan.count; i++) {
+		struct hh_mm_op *op = &c->plan.ops[i];
+		if (op->kind != HH_MM_MAP)
+			continue;
+		int fd = op->fd >= 0 ? op->fd : source_fd(c, op->addr);
+		op->fd = fd < 0 ? -1 : (int32_t)n;
+		if (fd >= 0)
+			fds[n++] = fd;
+	}
+	if (n == 0 || hh_send_fds(c->thread->sock, fds, n) == 0)
+		return;
+	for (uint32_t i = 0; i < c->plan.count; i++)
+		c->plan.ops[i].fd = -1;
+}
+
+static HelError serve(struct hh_thread *t)
 {
 	struct hh_callpage *page = t->page;
 	struct hh_call c;
@@ -214,12 +359,8 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 		undo_map(&c);
 		return kHelErrNone;
 	}
-	if (c.number == HH_CALL_TRACE_LOCAL) {
-		trace_local(&c);
-		return kHelErrNone;
-	}
-	if (c.number == HH_CALL_FETCH_FD)
-		return fetch_fd(p, &c);
+	if (c.number == HH_CALL_TRACE_LOCAL)
+		return trace_local(&c);
 	if (c.number == HH_CALL_FORK_PREPARE) {
 		page->out[0] = hh_process_fork_prepare(c.proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
@@ -234,6 +375,7 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 	} else {
 		error = hh_call_dispatch(&c);
 	}
+	send_memfds(&c);
 	page->out[0] = c.out[0];
 	page->out[1] = c.out[1];
 	page->mm_count = c.plan.count;
@@ -243,15 +385,16 @@ static HelError serve(struct pending *p, struct hh_thread *t)
 
 static void handle_one(struct hh_listener *l)
 {
-	struct pending p = { .listener = l };
-	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &p.req) < 0)
+	struct seccomp_notif req;
+	memset(&req, 0, sizeof(req));
+	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return;         /* the caller died before we looked (ENOENT) */
-	struct seccomp_notif_resp resp = { .id = p.req.id };
-	uint64_t token = p.req.data.args[0];
-	if (p.req.data.nr != (int)HH_TRAP_NR) {
+	struct seccomp_notif_resp resp = { .id = req.id };
+	uint64_t token = req.data.args[0];
+	if (req.data.nr != (int)HH_TRAP_NR) {
 		resp.error = -ENOSYS;
 	} else if (token == HH_TOKEN_REGISTER) {
-		int64_t r = register_thread(l, &p.req);
+		int64_t r = register_thread(l, &req);
 		if (r < 0)
 			resp.error = (int32_t)r;
 		else
@@ -259,10 +402,10 @@ static void handle_one(struct hh_listener *l)
 	} else {
 		struct hh_thread *t = hh_thread_by_token(token);
 		/* A stale or foreign token: the shim ends the program on EPERM. */
-		if (!t || !t->proc || t->tid != (pid_t)p.req.pid)
+		if (!t || !t->proc || t->tid != (pid_t)req.pid)
 			resp.error = -EPERM;
 		else
-			resp.val = serve(&p, t);
+			resp.val = serve(t);
 	}
 	/* Completions first: a caller that looks at its queue right away finds them. */
 	hh_loop_settle();

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quota.h"
+
 /*
  * Open addressing with linear probing.  Handles are never reused, so a
  * long-running server that opens and closes millions of handles must not
@@ -38,7 +40,10 @@ struct hh_universe *hh_universe_create(void)
 		return NULL;
 	u->capacity = 16;
 	u->slots = calloc(u->capacity, sizeof(*u->slots));
-	if (!u->slots) {
+	u->account = hh_account_new();
+	if (!u->slots || !u->account) {
+		free(u->slots);
+		hh_account_unref(u->account);
 		free(u);
 		return NULL;
 	}
@@ -122,7 +127,7 @@ HelHandle hh_universe_attach(struct hh_universe *u, struct hh_object *obj, uint3
 {
 	struct hh_desc desc = { .obj = obj, .aux = aux };
 	HelHandle handle = u->next_handle;
-	if (!put(u, handle, desc))
+	if (u->count >= hh_limits()->handles || !put(u, handle, desc))
 		return 0;
 	u->next_handle++;
 	hh_desc_take(desc);
@@ -187,5 +192,6 @@ static void universe_destroy(struct hh_object *obj)
 		if (u->slots[i].state == SLOT_LIVE)
 			hh_desc_release(u->slots[i].desc);
 	free(u->slots);
+	hh_account_unref(u->account);
 	free(u);
 }

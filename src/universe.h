@@ -25,13 +25,21 @@ struct hh_universe {
 	size_t used;                    /* live + deleted slots */
 	size_t capacity;                /* power of two */
 	struct hh_universe_slot *slots;
+	/* What the objects made by a program running in this universe are charged to. */
+	struct hh_account *account;
 };
 
 struct hh_universe *hh_universe_create(void);
-/* A new universe holding copies of every descriptor of src, under the same numbers. */
+/*
+ * A new universe holding copies of every descriptor of src, under the same
+ * numbers, and an account of its own (a forked program is a new program).
+ */
 struct hh_universe *hh_universe_clone(struct hh_universe *src);
 
-/* Attach a descriptor (takes a new reference to obj); returns its number or 0 on OOM. */
+/*
+ * Attach a descriptor (takes a new reference to obj); returns its number, or
+ * 0 without memory or when the universe holds HELHOST_MAX_HANDLES already.
+ */
 HelHandle hh_universe_attach(struct hh_universe *u, struct hh_object *obj, uint32_t aux);
 
 /*

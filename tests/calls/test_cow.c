@@ -169,6 +169,8 @@ END_TEST
 
 START_TEST(test_cow_copy_on_write_zero_memory)
 {
+	/* All 2^46 bytes of zero memory are over the default memory limit (RAM). */
+	ck_assert_int_eq(setenv("HELHOST_MAX_MEMORY", "128T", 1), 0);
 	/* should succeed: kHelZeroMemory gives a zero-filled, writable object */
 	HelHandle c = cow(kHelZeroMemory, 0, 3 * PAGE);
 	ck_assert_uint_eq(info(c), 3 * PAGE);

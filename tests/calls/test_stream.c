@@ -322,7 +322,7 @@ END_TEST
 
 START_TEST(test_stream_submit_sg_too_large)
 {
-	/* scatter-gather totals over 64 MiB (should fail, implementation limit) */
+	/* scatter-gather totals over 16 MiB a call (should fail, implementation limit) */
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;

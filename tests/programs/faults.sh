@@ -5,12 +5,10 @@
 #   allocation of the emulator fails, 600 times; every call must still answer
 #   a known error, and the emulator must serve the program normally after;
 # - copy-on-write without copy_file_range (an old kernel) and with interrupted
-#   copies: the copy-on-write suite still passes;
-# - programs that may not take the emulator's memfds themselves get them
-#   from the emulator: the memory suite still passes.
+#   copies: the copy-on-write suite still passes.
 # Each case also checks that its faults were really injected.
 set -u
-emu=$1 faults=$2 fuzz=$3 cow=$4 memory=$5
+emu=$1 faults=$2 fuzz=$3 cow=$4
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -38,13 +36,4 @@ for fault in nocopy eintr; do
 	[ $status = 0 ] || cat "$tmp/out"
 	[ "$(injected "$tmp/$fault")" -gt 0 ]; check "$fault faults were injected" 0 $?
 done
-# The faults in the programs only: their emulator runs without them.
-printf '#!/bin/sh\nunset LD_PRELOAD\nexec "%s" "$@"\n' "$emu" >"$tmp/plain"
-chmod +x "$tmp/plain"
-HELHOST_FAULTS=nogetfd HELHOST_FAULTS_COUNT="$tmp/nogetfd" HELHOST_EMULATOR="$tmp/plain" \
-	LD_PRELOAD="$faults" "$memory" >"$tmp/out" 2>&1
-status=$?
-check "Hel memory in programs that may not take the emulator's files" 0 $status
-[ $status = 0 ] || cat "$tmp/out"
-[ "$(injected "$tmp/nogetfd")" -gt 0 ]; check "nogetfd faults were injected" 0 $?
 exit $fail

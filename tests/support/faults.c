@@ -7,10 +7,6 @@
  *   nocopy                  copy_file_range fails with ENOSYS (an old kernel)
  *   eintr                   every other copy_file_range, pread and pwrite is
  *                           interrupted (EINTR) before it does anything
- *   nogetfd                 pidfd_getfd fails (EPERM), and so does opening
- *                           /proc/PID/fd/N (EACCES): a program that may not
- *                           take the emulator's files, as under a stricter
- *                           ptrace policy
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
@@ -31,7 +27,7 @@ void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t size);
 
 static unsigned long skip, every, limit, allocations, interruptible;
-static bool nocopy, eintr, nogetfd;
+static bool nocopy, eintr;
 static long (*real_syscall)(long nr, ...);
 static unsigned long *injected;
 
@@ -55,7 +51,6 @@ __attribute__((constructor)) static void configure(void)
 		every = 0;
 	nocopy = strstr(env, "nocopy");
 	eintr = strstr(env, "eintr");
-	nogetfd = strstr(env, "nogetfd");
 }
 
 /* Count a fault, set errno and tell the caller to fail. */
@@ -115,28 +110,4 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t offset)
 	if (interrupt())
 		return -1;
 	return real_syscall(SYS_pwrite64, fd, buf, len, offset);
-}
-
-/* Like glibc's: six arguments are passed on, whatever the call takes. */
-long syscall(long nr, ...)
-{
-	va_list ap;
-	va_start(ap, nr);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
-	if (nogetfd && nr == SYS_pidfd_getfd && inject(EPERM))
-		return -1;
-	return real_syscall(nr, a, b, c, d, e, f);
-}
-
-int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	int mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, int) : 0;
-	va_end(ap);
-	if (nogetfd && !strncmp(path, "/proc/", 6) && strstr(path, "/fd/") && inject(EACCES))
-		return -1;
-	return (int)real_syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }

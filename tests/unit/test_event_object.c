@@ -151,7 +151,7 @@ START_TEST(test_event_object_oneshot_not_triggered_zero)
 	ck_assert_uint_eq(ev->base.refs, 1);
 	ck_assert_uint_eq(q->base.refs, 1);
 	ck_assert_ptr_null(ev->waits);
-	ck_assert_ptr_null(q->asyncs);
+	ck_assert_uint_eq(q->async_count, 0);
 	drop_event(ev);
 	drop_queue(q);
 }
@@ -176,7 +176,7 @@ START_TEST(test_event_object_oneshot_wait_then_raise)
 	ck_assert_ptr_null(ev->waits);
 	ck_assert_uint_eq(ev->base.refs, 1);
 	ck_assert_uint_eq(q->base.refs, 1);
-	ck_assert_ptr_null(q->asyncs);
+	ck_assert_uint_eq(q->async_count, 0);
 	drop_event(ev);
 	drop_queue(q);
 }

@@ -658,10 +658,11 @@ START_TEST(test_queue_object_chunk_number_out_of_range)
 	ck_assert(!q->head_wait.armed);
 	ck_assert_int_eq(progress(q, 0), 0);
 	ck_assert_int_eq(progress(q, 1), 0);
-	/* later posts are kept, never written */
+	/* later posts are dropped at once, never written */
 	ck_assert(hh_queue_post_simple(q, 2, kHelErrNone));
 	supply(&p, 0);
 	ck_assert(hh_queue_post_simple(q, 3, kHelErrNone));
+	ck_assert_ptr_null(q->head);
 	ck_assert_int_eq(progress(q, 0), 0);
 	ck_assert_int_eq(progress(q, 1), 0);
 	drop_queue(q);
@@ -714,6 +715,29 @@ START_TEST(test_queue_object_unknown_head_bits)
 }
 END_TEST
 
+START_TEST(test_queue_object_broken_frees_pending)
+{
+	/* elements waiting for a chunk when the program breaks the contract are freed */
+	struct hh_queue *q = new_queue(2, 2, 64);
+	for (uint64_t i = 1; i <= 100; i++)
+		ck_assert(hh_queue_post_simple(q, i, kHelErrNone));
+	ck_assert_ptr_nonnull(q->head);
+	ck_assert(q->head_wait.armed);
+	/* the program writes garbage into the head word; the wake-up finds it */
+	queue_head(q)->headFutex = 1 << 26;
+	q->head_wait.armed = false;
+	q->head_wait.cb(&q->head_wait, 0);
+	ck_assert(q->broken);
+	ck_assert_ptr_null(q->head);
+	/* more posts hold nothing */
+	for (uint64_t i = 0; i < 100000; i++)
+		ck_assert(hh_queue_post_simple(q, i, kHelErrNone));
+	ck_assert_ptr_null(q->head);
+	ck_assert_ptr_eq(q->tail, &q->head);
+	drop_queue(q);
+}
+END_TEST
+
 /* ---- cancellation IDs ---- */
 
 struct test_async {
@@ -753,7 +777,7 @@ START_TEST(test_queue_object_async_ids)
 	ck_assert_int_eq(hh_queue_cancel(q, 1), kHelErrNone);
 	ck_assert_int_eq(t[0].cancelled, 1);
 	hh_queue_remove_async(q, &t[0].a);
-	ck_assert_ptr_null(q->asyncs);
+	ck_assert_uint_eq(q->async_count, 0);
 	ck_assert_int_eq(hh_queue_cancel(q, 3), kHelErrNone);
 	ck_assert_int_eq(t[2].cancelled, 0);
 	/* IDs are not reused after removal */
@@ -771,6 +795,44 @@ START_TEST(test_queue_object_async_ids)
 	hh_queue_remove_async(q2, &t[3].a);
 	drop_queue(q);
 	drop_queue(q2);
+}
+END_TEST
+
+START_TEST(test_queue_object_cancel_many)
+{
+	/* should succeed: 100000 pending IDs, cancelled oldest first, each finds its own */
+	enum { N = 100000 };
+	struct hh_queue *q = new_queue(2, 1, 64);
+	struct test_async *t = calloc(N, sizeof(*t));
+	ck_assert_ptr_nonnull(t);
+	for (int i = 0; i < N; i++) {
+		t[i].a.cancel = test_cancel;
+		ck_assert_uint_eq(hh_queue_add_async(q, &t[i].a), (uint64_t)i + 1);
+	}
+	ck_assert_uint_eq(q->async_count, N);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(hh_queue_cancel(q, (uint64_t)i + 1), kHelErrNone);
+		ck_assert_int_eq(t[i].cancelled, 1);
+		hh_queue_remove_async(q, &t[i].a);
+	}
+	ck_assert_uint_eq(q->async_count, 0);
+	/* every one was cancelled exactly once */
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(t[i].cancelled, 1);
+	/* newest first, with removals in between, after the table has grown */
+	for (int i = 0; i < N; i++)
+		hh_queue_add_async(q, &t[i].a);
+	for (int i = N - 1; i >= 0; i -= 2)
+		hh_queue_remove_async(q, &t[i].a);
+	for (int i = N - 2; i >= 0; i -= 2) {
+		ck_assert_int_eq(hh_queue_cancel(q, t[i].a.id), kHelErrNone);
+		ck_assert_int_eq(t[i].cancelled, 2);
+		ck_assert_int_eq(t[i + 1].cancelled, 1);
+		hh_queue_remove_async(q, &t[i].a);
+	}
+	ck_assert_uint_eq(q->async_count, 0);
+	free(t);
+	drop_queue(q);
 }
 END_TEST
 
@@ -815,6 +877,8 @@ static Suite *queue_object_suite(void)
 	tcase_add_test(tc, test_queue_object_unknown_head_bits);
 	tcase_add_test(tc, test_queue_object_async_ids);
 	tcase_add_test(tc, test_queue_object_cancel_fresh_queue);
+	tcase_add_test(tc, test_queue_object_cancel_many);
+	tcase_add_test(tc, test_queue_object_broken_frees_pending);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,175 @@
+#include "quota.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* Defaults, stated in RELIABILITY.md: generous enough for real servers. */
+#define DEFAULT_MEMFDS 8192
+#define DEFAULT_HANDLES (1u << 20)
+/* Without a physical memory size to go by. */
+#define FALLBACK_MEMORY (16ull << 30)
+
+static struct {
+	struct hh_limits limits;
+	uint64_t memfds_open;           /* memfds made by hh_memfd_create and not closed */
+} state = {
+	.limits = {
+		.memory_bytes = FALLBACK_MEMORY,
+		.memfds = DEFAULT_MEMFDS,
+		.handles = DEFAULT_HANDLES,
+		.memfd_budget = DEFAULT_MEMFDS,
+	},
+};
+
+int hh_limits_parse(const char *text, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *text == '-')
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	default: break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static void from_env(const char *name, uint64_t *value)
+{
+	const char *text = getenv(name);
+	if (!text || !*text)
+		return;
+	if (hh_limits_parse(text, value) < 0)
+		fprintf(stderr, "helhost: %s=%s is not a number; keeping %llu\n", name, text,
+				(unsigned long long)*value);
+}
+
+/*
+ * Registering a thread needs a few fds at once and each program holds a
+ * pidfd (and, launched, a listener): memfds never take the last eighth of
+ * the fd table, and never the last 1024 fds of a big one.
+ */
+static uint64_t memfd_budget(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur == RLIM_INFINITY)
+		return DEFAULT_MEMFDS;
+	uint64_t n = r.rlim_cur, reserve = n / 8 > 1024 ? n / 8 : 1024;
+	if (reserve > n / 2)
+		reserve = n / 2;
+	return n - reserve;
+}
+
+void hh_limits_init(void)
+{
+	struct hh_limits *l = &state.limits;
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page > 0)
+		l->memory_bytes = (uint64_t)pages * (uint64_t)page;
+	l->memfd_budget = memfd_budget();
+	from_env("HELHOST_MAX_MEMORY", &l->memory_bytes);
+	from_env("HELHOST_MAX_MEMFDS", &l->memfds);
+	from_env("HELHOST_MAX_HANDLES", &l->handles);
+}
+
+void hh_limits_set(const struct hh_limits *l)
+{
+	state.limits = *l;
+}
+
+const struct hh_limits *hh_limits(void)
+{
+	return &state.limits;
+}
+
+struct hh_account *hh_account_new(void)
+{
+	struct hh_account *a = calloc(1, sizeof(*a));
+	if (a)
+		a->refs = 1;
+	return a;
+}
+
+struct hh_account *hh_account_ref(struct hh_account *a)
+{
+	if (a)
+		a->refs++;
+	return a;
+}
+
+void hh_account_unref(struct hh_account *a)
+{
+	if (a && !--a->refs)
+		free(a);
+}
+
+bool hh_account_fits(const struct hh_account *a, uint64_t bytes, uint64_t memfds)
+{
+	if (!a)
+		return true;
+	const struct hh_limits *l = &state.limits;
+	/* The first test of each pair keeps the subtraction from wrapping (lowered limits). */
+	return a->bytes <= l->memory_bytes && bytes <= l->memory_bytes - a->bytes &&
+		a->memfds <= l->memfds && memfds <= l->memfds - a->memfds;
+}
+
+HelError hh_account_charge(struct hh_account *a, uint64_t bytes, uint64_t memfds)
+{
+	if (!a)
+		return kHelErrNone;
+	if (!hh_account_fits(a, bytes, memfds))
+		return kHelErrNoMemory;
+	a->bytes += bytes;
+	a->memfds += memfds;
+	return kHelErrNone;
+}
+
+void hh_account_release(struct hh_account *a, uint64_t bytes, uint64_t memfds)
+{
+	if (!a)
+		return;
+	a->bytes -= bytes;
+	a->memfds -= memfds;
+}
+
+int hh_memfd_create(const char *name, uint64_t size)
+{
+	if (state.memfds_open >= state.limits.memfd_budget || size > INT64_MAX)
+		return -1;
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	/*
+	 * Growing stays allowed (helResizeMemory); shrinking would make the
+	 * emulator's accesses to its own mapping fault, and F_SEAL_SEAL keeps a
+	 * program from adding F_SEAL_GROW or F_SEAL_WRITE behind our back.
+	 */
+	if (ftruncate(fd, (off_t)size) < 0 ||
+			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	state.memfds_open++;
+	return fd;
+}
+
+void hh_memfd_close(int fd)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	state.memfds_open--;
+}

@@ -1,0 +1,215 @@
+/*
+ * Per-program limits and sealed memfds (src/quota.c), linked directly:
+ * parsing of HELHOST_MAX_* values, accounts, the emulator-wide memfd budget,
+ * and memory objects charged to the program that made them.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "memory.h"
+#include "object.h"
+#include "quota.h"
+#include "universe.h"
+
+static const struct hh_limits small = {
+	.memory_bytes = 16 * HH_PAGE_SIZE, .memfds = 3, .handles = 4, .memfd_budget = 100,
+};
+
+START_TEST(test_quota_parse)
+{
+	uint64_t v;
+	/* should succeed: plain numbers and binary suffixes */
+	ck_assert_int_eq(hh_limits_parse("0", &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(hh_limits_parse("4096", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(hh_limits_parse("64K", &v), 0);
+	ck_assert_uint_eq(v, 64 << 10);
+	ck_assert_int_eq(hh_limits_parse("3m", &v), 0);
+	ck_assert_uint_eq(v, 3 << 20);
+	ck_assert_int_eq(hh_limits_parse("2G", &v), 0);
+	ck_assert_uint_eq(v, 2ull << 30);
+	ck_assert_int_eq(hh_limits_parse("1T", &v), 0);
+	ck_assert_uint_eq(v, 1ull << 40);
+	/* garbage, negatives, trailing text and overflow (should fail) */
+	ck_assert_int_eq(hh_limits_parse("", &v), -1);
+	ck_assert_int_eq(hh_limits_parse("lots", &v), -1);
+	ck_assert_int_eq(hh_limits_parse("-1", &v), -1);
+	ck_assert_int_eq(hh_limits_parse("12KB", &v), -1);
+	ck_assert_int_eq(hh_limits_parse("99999999999999999999", &v), -1);
+	ck_assert_int_eq(hh_limits_parse("16777217T", &v), -1);
+}
+END_TEST
+
+START_TEST(test_quota_env)
+{
+	/* should succeed: the variables override the defaults; a bad one is ignored */
+	setenv("HELHOST_MAX_MEMORY", "1G", 1);
+	setenv("HELHOST_MAX_MEMFDS", "77", 1);
+	setenv("HELHOST_MAX_HANDLES", "much", 1);
+	hh_limits_init();
+	ck_assert_uint_eq(hh_limits()->memory_bytes, 1ull << 30);
+	ck_assert_uint_eq(hh_limits()->memfds, 77);
+	ck_assert_uint_eq(hh_limits()->handles, 1u << 20);
+	ck_assert_uint_gt(hh_limits()->memfd_budget, 0);
+}
+END_TEST
+
+START_TEST(test_quota_account)
+{
+	hh_limits_set(&small);
+	struct hh_account *a = hh_account_new();
+	ck_assert_ptr_nonnull(a);
+	/* should succeed: up to each limit */
+	ck_assert_int_eq(hh_account_charge(a, 10 * HH_PAGE_SIZE, 2), kHelErrNone);
+	ck_assert(hh_account_fits(a, 6 * HH_PAGE_SIZE, 1));
+	/* one byte or one memfd over (should fail), charging nothing */
+	ck_assert_int_eq(hh_account_charge(a, 6 * HH_PAGE_SIZE + 1, 1), kHelErrNoMemory);
+	ck_assert_int_eq(hh_account_charge(a, 0, 2), kHelErrNoMemory);
+	ck_assert_int_eq(hh_account_charge(a, UINT64_MAX, 0), kHelErrNoMemory);
+	ck_assert_uint_eq(a->bytes, 10 * HH_PAGE_SIZE);
+	ck_assert_uint_eq(a->memfds, 2);
+	/* released charges can be taken again */
+	hh_account_release(a, 10 * HH_PAGE_SIZE, 2);
+	ck_assert_int_eq(hh_account_charge(a, 16 * HH_PAGE_SIZE, 3), kHelErrNone);
+	/* a limit lowered below what is held refuses everything, without wrapping */
+	struct hh_limits lower = small;
+	lower.memory_bytes = HH_PAGE_SIZE;
+	lower.memfds = 1;
+	hh_limits_set(&lower);
+	ck_assert(!hh_account_fits(a, 0, 0));
+	ck_assert_int_eq(hh_account_charge(a, 1, 0), kHelErrNoMemory);
+	/* nobody's account: always fits */
+	ck_assert(hh_account_fits(NULL, UINT64_MAX, UINT64_MAX));
+	ck_assert_int_eq(hh_account_charge(NULL, UINT64_MAX, 1), kHelErrNone);
+	hh_account_unref(a);
+}
+END_TEST
+
+START_TEST(test_quota_memfd_sealed)
+{
+	hh_limits_set(&small);
+	int fd = hh_memfd_create("hel-test", 3 * HH_PAGE_SIZE);
+	ck_assert_int_ge(fd, 0);
+	/* a copy of the fd, as a program holds one (should fail): shrink, new seals */
+	int copy = dup(fd);
+	ck_assert_int_eq(ftruncate(copy, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(fcntl(copy, F_ADD_SEALS, F_SEAL_GROW), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(fcntl(copy, F_ADD_SEALS, F_SEAL_WRITE), -1);
+	/* should succeed: growing, which helResizeMemory needs */
+	ck_assert_int_eq(ftruncate(copy, 4 * HH_PAGE_SIZE), 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 4 * HH_PAGE_SIZE);
+	close(copy);
+	hh_memfd_close(fd);
+}
+END_TEST
+
+START_TEST(test_quota_memfd_budget)
+{
+	struct hh_limits l = small;
+	l.memfd_budget = 5;
+	hh_limits_set(&l);
+	int fds[6];
+	/* should succeed: five; the sixth (should fail) until one is closed */
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_ge(fds[i] = hh_memfd_create("hel-test", HH_PAGE_SIZE), 0);
+	ck_assert_int_eq(hh_memfd_create("hel-test", HH_PAGE_SIZE), -1);
+	hh_memfd_close(fds[0]);
+	ck_assert_int_ge(fds[5] = hh_memfd_create("hel-test", HH_PAGE_SIZE), 0);
+	for (int i = 1; i < 6; i++)
+		hh_memfd_close(fds[i]);
+	/* sizes no file can have (should fail) */
+	ck_assert_int_eq(hh_memfd_create("hel-test", UINT64_MAX), -1);
+}
+END_TEST
+
+START_TEST(test_quota_memory_charged)
+{
+	hh_limits_set(&small);
+	struct hh_account *a = hh_account_new();
+	struct hh_memory *m1, *m2;
+	/* should succeed: an object charged with its size and its memfd */
+	ck_assert_int_eq(hh_memory_allocate(8 * HH_PAGE_SIZE, 0, &m1), kHelErrNone);
+	ck_assert_int_eq(hh_memory_charge(m1, a), kHelErrNone);
+	ck_assert_uint_eq(a->bytes, 8 * HH_PAGE_SIZE);
+	ck_assert_uint_eq(a->memfds, 1);
+	ck_assert_uint_eq(a->refs, 2);
+	/* growing charges the growth; past the limit (should fail) and nothing changes */
+	ck_assert_int_eq(hh_memory_resize(m1, 12 * HH_PAGE_SIZE), kHelErrNone);
+	ck_assert_uint_eq(a->bytes, 12 * HH_PAGE_SIZE);
+	ck_assert_int_eq(hh_memory_resize(m1, 17 * HH_PAGE_SIZE), kHelErrNoMemory);
+	ck_assert_uint_eq(m1->size, 12 * HH_PAGE_SIZE);
+	ck_assert_uint_eq(a->bytes, 12 * HH_PAGE_SIZE);
+	/* a second object over the limit (should fail): the account is unchanged */
+	ck_assert_int_eq(hh_memory_allocate(8 * HH_PAGE_SIZE, 0, &m2), kHelErrNone);
+	ck_assert_int_eq(hh_memory_charge(m2, a), kHelErrNoMemory);
+	ck_assert_uint_eq(a->bytes, 12 * HH_PAGE_SIZE);
+	ck_assert_ptr_null(m2->account);
+	hh_object_unref(&m2->base);
+	/* the account outlives its program while the object lives; destroying it gives all back */
+	hh_account_unref(a);
+	ck_assert_uint_eq(a->refs, 1);
+	hh_object_unref(&m1->base);
+	ck_assert(hh_object_reap());
+}
+END_TEST
+
+START_TEST(test_quota_universe_handles)
+{
+	hh_limits_set(&small);
+	struct hh_universe *u = hh_universe_create();
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_nonnull(u->account);
+	struct hh_memory *m;
+	ck_assert_int_eq(hh_memory_allocate(HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	/* should succeed: four handles; the fifth (should fail) */
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(hh_universe_attach(u, &m->base, 0), i + 1);
+	ck_assert_int_eq(hh_universe_attach(u, &m->base, 0), 0);
+	/* a clone has the same handles and an account of its own */
+	struct hh_universe *c = hh_universe_clone(u);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->count, 4);
+	ck_assert_ptr_ne(c->account, u->account);
+	/* one closed, one more */
+	ck_assert_int_eq(hh_universe_detach(u, 2), kHelErrNone);
+	ck_assert_int_eq(hh_universe_attach(u, &m->base, 0), 5);
+	hh_object_unref(&c->base);
+	hh_object_unref(&u->base);
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+}
+END_TEST
+
+static Suite *quota_suite(void)
+{
+	Suite *s = suite_create("quota");
+	TCase *tc = tcase_create("quota");
+	tcase_add_test(tc, test_quota_parse);
+	tcase_add_test(tc, test_quota_env);
+	tcase_add_test(tc, test_quota_account);
+	tcase_add_test(tc, test_quota_memfd_sealed);
+	tcase_add_test(tc, test_quota_memfd_budget);
+	tcase_add_test(tc, test_quota_memory_charged);
+	tcase_add_test(tc, test_quota_universe_handles);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(quota_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
