@@ -7,14 +7,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/personality.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -161,29 +159,6 @@ static const char *stub_path(void)
 
 /* ---- starting a stub ---- */
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void become_stub(pid_t emulator, int pagefd, int sock, const char *path)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != emulator)
-		_exit(127);
-	int a = fcntl(pagefd, F_DUPFD, 10), b = fcntl(sock, F_DUPFD, 10);
-	if (a < 0 || b < 0 || dup2(a, HH_STUB_PAGE_FD) < 0 || dup2(b, HH_STUB_SOCK_FD) < 0)
-		_exit(127);
-	syscall(SYS_close_range, HH_STUB_SOCK_FD + 1, ~0u, 0);
-	/* A fixed layout: the stack and vDSO stay next to the stub, above HH_STUB_BASE. */
-	struct rlimit stack = { 8 << 20, 8 << 20 };
-	if (personality(ADDR_NO_RANDOMIZE) < 0 || setrlimit(RLIMIT_STACK, &stack) < 0)
-		_exit(127);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Wait for the emulator to take the tracer's seat before the stub runs. */
-	kill(getpid(), SIGSTOP);
-	char *argv[] = { "helhost-stub", NULL }, *envp[] = { NULL };
-	execve(path, argv, envp);
-	_exit(127);
-}
-
 /* Wait for pid's next event, blocking: only for stops that come at once. */
 static int wait_stub(pid_t pid)
 {
@@ -212,16 +187,44 @@ static bool run_to_trap(pid_t pid, int *last)
 	}
 }
 
-static pid_t spawn_stub(int pagefd, int sock)
+/*
+ * Start helhost-stub with its page and socket as fds 3 and 4 and nothing
+ * else.  posix_spawn does not copy the emulator's page tables as fork
+ * would (vfork-style); the stub ties itself to us with PR_SET_PDEATHSIG
+ * and stops itself, so that we take the tracer's seat before it goes on.
+ */
+static pid_t spawn_stub(struct hh_stub_page *page, int pagefd, int sock)
 {
 	const char *path = stub_path();
 	if (!path)
 		return -1;
-	pid_t emulator = getpid();
-	pid_t pid = fork();
-	if (pid == 0)
-		become_stub(emulator, pagefd, sock, path);
-	if (pid < 0)
+	page->emulator = (int32_t)getpid();
+	/* Out of the way of 3 and 4, so that neither dup2 undoes the other. */
+	int from_page = fcntl(pagefd, F_DUPFD_CLOEXEC, 10), from_sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	sigemptyset(&none);
+	pid_t pid = -1;
+	char *argv[] = { "helhost-stub", NULL }, *envp[] = { NULL };
+	if (from_page >= 0 && from_sock >= 0 && posix_spawn_file_actions_init(&actions) == 0) {
+		if (posix_spawnattr_init(&attr) == 0) {
+			if (posix_spawn_file_actions_adddup2(&actions, from_page, HH_STUB_PAGE_FD) ||
+					posix_spawn_file_actions_adddup2(&actions, from_sock, HH_STUB_SOCK_FD) ||
+					posix_spawn_file_actions_addclosefrom_np(&actions, HH_STUB_SOCK_FD + 1) ||
+					posix_spawnattr_setsigmask(&attr, &none) ||
+					posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK) ||
+					posix_spawn(&pid, path, &actions, &attr, argv, envp))
+				pid = -1;
+			posix_spawnattr_destroy(&attr);
+		}
+		posix_spawn_file_actions_destroy(&actions);
+	}
+	if (from_page >= 0)
+		close(from_page);
+	if (from_sock >= 0)
+		close(from_sock);
+	if (pid <= 0)
 		return -1;
 	int status;
 	if (waitpid(pid, &status, WSTOPPED | __WALL) != pid || !WIFSTOPPED(status) ||
@@ -662,7 +665,7 @@ static struct hh_native *new_native(void)
 	if (pagefd >= 0 && ftruncate(pagefd, HH_STUB_SIZE) == 0 &&
 			socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, socks) == 0) {
 		n->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, pagefd, 0);
-		if (n->page != MAP_FAILED && (n->pid = spawn_stub(pagefd, socks[1])) > 0) {
+		if (n->page != MAP_FAILED && (n->pid = spawn_stub(n->page, pagefd, socks[1])) > 0) {
 			close(pagefd);
 			close(socks[1]);
 			n->sock = socks[0];

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <asm/unistd.h>
 #include <linux/mman.h>
+#include <asm/signal.h>
 #include <asm/socket.h>
+#include <linux/prctl.h>
 
 #include "stubpage.h"
 
@@ -95,6 +97,13 @@ __attribute__((noreturn, used)) static void stub_main(void)
 	if (page < 0)
 		sys6(__NR_exit_group, 127, 0, 0, 0, 0, 0);
 	sys6(__NR_close, HH_STUB_PAGE_FD, 0, 0, 0, 0, 0);
+	/* Die with the emulator; if it is gone already, our parent is someone else. */
+	volatile struct hh_stub_page *p = (volatile struct hh_stub_page *)page;
+	if (sys6(__NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0) < 0 ||
+			sys6(__NR_getppid, 0, 0, 0, 0, 0, 0) != p->emulator)
+		sys6(__NR_exit_group, 127, 0, 0, 0, 0, 0);
+	/* Wait here until the emulator has become our tracer. */
+	sys6(__NR_kill, sys6(__NR_getpid, 0, 0, 0, 0, 0, 0), SIGSTOP, 0, 0, 0, 0);
 	/* From here on the stub's stack is its own memfd's, out of the guest's way. */
 	__asm__ volatile("mov %0, %%rsp\n\tcall stub_loop" :: "r"(HH_STUB_PAGE + HH_STUB_SIZE) : "memory");
 	__builtin_unreachable();

@@ -14,7 +14,8 @@
  * The stub's code is linked at HH_STUB_BASE; its command page and the stack
  * it runs batches on follow at HH_STUB_PAGE (one memfd, HH_STUB_SIZE bytes).
  * Nothing else of it is used after start-up, so a guest may map over the
- * stack and vDSO the kernel gave it; only these two ranges are the stub's.
+ * stack and vDSO the kernel gave it (wherever address randomisation put
+ * them); only these two ranges are the stub's.
  */
 #define HH_STUB_BASE 0x7ff000000000ull
 #define HH_STUB_PAGE 0x7ff100000000ull
@@ -44,6 +45,8 @@ struct hh_stub_op {
 struct hh_stub_page {
 	uint32_t count;         /* written by the emulator */
 	uint32_t done;          /* written by the stub: ops carried out */
+	int32_t emulator;       /* written by the emulator before the stub starts: its pid */
+	uint32_t reserved;
 	/* A guest's helFutexWait deadline as the futex(2) timespec it waits with. */
 	int64_t deadline[2];
 	struct hh_stub_op ops[HH_STUB_MAX_OPS];
