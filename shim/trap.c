@@ -163,6 +163,13 @@ static long register_trap(int fd)
 			continue;
 		if (r != -ENOSYS)
 			return r;
+		/*
+		 * This image (or the parent it was forked from) was served: the
+		 * filter is there and its emulator is gone.  Starting another
+		 * would keep alive what should die with the first.
+		 */
+		if (proc.registered)
+			hh_shim_fatal("the emulator has gone away");
 		/* No filter yet: one thread starts the emulator, the others retry. */
 		pthread_mutex_lock(&proc.start_lock);
 		r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd);

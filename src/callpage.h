@@ -41,6 +41,8 @@ enum hh_internal_call {
 	HH_CALL_TRACE_LOCAL,
 	/* The program is about to fork: keep a copy of its universe and space (out0: its id). */
 	HH_CALL_FORK_PREPARE,
+	/* Debug query for tests: how many fork images wait to be claimed (out0). */
+	HH_CALL_FORK_IMAGES,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,

@@ -17,12 +17,13 @@
 #include "quota.h"
 #include "trace.h"
 #include "trap.h"
+#include "watchdog.h"
 #include "callpage.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: helhost run [--trace] [--isolate] [--max-memory SIZE] [--max-memfds N]\n"
-	      "                  [--max-handles N] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	      "                  [--max-handles N] [--max-pending N] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
@@ -65,7 +66,13 @@ static int start_loop(bool trace)
 	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
-	int r = hh_loop_init();
+	/* First, while the copy it gets of our memory is small. */
+	int r = hh_watchdog_start();
+	if (r < 0) {
+		fprintf(stderr, "helhost: watchdog: %s\n", strerror(-r));
+		return r;
+	}
+	r = hh_loop_init();
 	if (r < 0) {
 		fprintf(stderr, "helhost: io_uring: %s\n", strerror(-r));
 		return r;
@@ -85,6 +92,15 @@ static int drop_privileges(void)
 	return r;
 }
 
+/* A normal exit: the programs go first, then the watchdog, which has nothing left to do. */
+static void finish(void)
+{
+	hh_process_kill_all();
+	hh_trap_close_all();
+	hh_loop_fini();
+	hh_watchdog_stop();
+}
+
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
@@ -92,6 +108,7 @@ static int cmd_run(int argc, char **argv)
 		{ "--max-memory", "HELHOST_MAX_MEMORY" },
 		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
 		{ "--max-handles", "HELHOST_MAX_HANDLES" },
+		{ "--max-pending", "HELHOST_MAX_PENDING" },
 	};
 	bool trace = false, isolate = false;
 	int i = 0;
@@ -132,20 +149,18 @@ static int cmd_run(int argc, char **argv)
 			end++;
 		argv[end < argc ? end : argc] = NULL;
 		if (end > start && hh_launch(&argv[start], &programs_fd_limit, isolate) < 0) {
-			hh_process_kill_all();
+			finish();
 			return 1;
 		}
 		start = end + 1;
 	}
 	if (drop_privileges() < 0) {
-		hh_process_kill_all();
+		finish();
 		return 1;
 	}
 	int r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
-	hh_process_kill_all();
-	hh_trap_close_all();
-	hh_loop_fini();
+	finish();
 	return r < 0 ? 1 : hh_process_exit_code();
 }
 
@@ -188,14 +203,15 @@ static int cmd_serve(const char *fd_text)
 	close(sock);
 	if (r < 0) {
 		fprintf(stderr, "helhost: auto-start: no listener (%s)\n", strerror(-r));
+		finish();
 		return 1;
 	}
-	if (drop_privileges() < 0)
+	if (drop_privileges() < 0) {
+		finish();
 		return 1;
+	}
 	r = hh_loop_run(serve_done);
-	hh_process_kill_all();
-	hh_trap_close_all();
-	hh_loop_fini();
+	finish();
 	return r < 0 ? 1 : 0;
 }
 

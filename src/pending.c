@@ -1,25 +1,12 @@
 #include "pending.h"
 
 #include <poll.h>
-#include <stdlib.h>
 
-#define DEFAULT_LIMIT 65536
-
-size_t hh_pending_limit(void)
-{
-	static size_t limit;
-	if (!limit) {
-		const char *env = getenv("HELHOST_MAX_PENDING");
-		char *end;
-		unsigned long long v = env && *env ? strtoull(env, &end, 10) : 0;
-		limit = v && !*end ? (size_t)v : DEFAULT_LIMIT;
-	}
-	return limit;
-}
+#include "quota.h"
 
 bool hh_pending_room(const struct hh_pending_list *l, size_t n)
 {
-	return l->count + n <= hh_pending_limit();
+	return l->count + n <= hh_limits()->pending;
 }
 
 void hh_pending_add(struct hh_pending_list *l, struct hh_pending *p,

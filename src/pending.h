@@ -29,9 +29,7 @@ struct hh_pending_list {
 	int pidfd;                      /* the owner's, to see its death before the loop does */
 };
 
-/* Operations one program may have pending (HELHOST_MAX_PENDING; default 65536). */
-size_t hh_pending_limit(void);
-/* True when l may take n more operations. */
+/* True when l may take n more operations (HELHOST_MAX_PENDING, quota.h). */
 bool hh_pending_room(const struct hh_pending_list *l, size_t n);
 
 void hh_pending_add(struct hh_pending_list *l, struct hh_pending *p,

@@ -7,25 +7,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procstat.h"
 #include "registry.h"
 #include "space.h"
 #include "thread.h"
 #include "universe.h"
+#include "watchdog.h"
+
+/*
+ * Fork images wait for their child's claim.  An image's id is 64 random
+ * bits that only the parent and the child it forks know, and while the
+ * parent lives only a child of that parent may claim it.  When the parent
+ * dies its children get a new parent, so for FORK_GRACE_NS the id alone is
+ * enough (a parent may exit right after fork(), before its child could
+ * claim); then the image is freed.  A parent keeps at most
+ * FORK_IMAGES_PER_PARENT unclaimed images: a new one replaces its oldest,
+ * whose child most likely died before it claimed.
+ */
+#define FORK_GRACE_NS 1000000000ull
+#define FORK_IMAGES_PER_PARENT 64
 
 static struct {
 	struct hh_process *head;
 	int first_failure;
-	/*
-	 * Images taken at forks and not yet claimed.  They do not die with the
-	 * parent: a parent may exit before its child's first registration.  An
-	 * image whose fork failed stays until the emulator exits.
-	 */
-	struct hh_fork_image *fork_images;
-	uint64_t next_fork_image;
+	struct hh_fork_image *fork_images;     /* newest first */
+	size_t fork_image_count;
+	struct hh_timer fork_expiry;           /* the next image of a dead parent to free */
 } programs;
 
 struct hh_process *hh_process_find(pid_t pid)
@@ -55,6 +67,50 @@ static void free_fork_image(struct hh_fork_image *f)
 	if (f->space)
 		hh_object_unref(&f->space->base);
 	free(f);
+}
+
+/* Unlink the image at *link; the caller frees it or takes its contents. */
+static struct hh_fork_image *take_fork_image(struct hh_fork_image **link)
+{
+	struct hh_fork_image *f = *link;
+	*link = f->next;
+	programs.fork_image_count--;
+	return f;
+}
+
+static void expire_fork_images(struct hh_timer *t)
+{
+	uint64_t now = hh_now(), next = 0;
+	for (struct hh_fork_image **link = &programs.fork_images; *link;) {
+		struct hh_fork_image *f = *link;
+		if (!f->parent && f->expires <= now) {
+			free_fork_image(take_fork_image(link));
+			continue;
+		}
+		if (!f->parent && (!next || f->expires < next))
+			next = f->expires;
+		link = &f->next;
+	}
+	if (next)
+		hh_timer_start(t, next);
+}
+
+/* p has exited: its unclaimed images wait FORK_GRACE_NS for children still on their way. */
+static void orphan_fork_images(struct hh_process *p)
+{
+	uint64_t expires = hh_now() + FORK_GRACE_NS;
+	bool any = false;
+	for (struct hh_fork_image *f = programs.fork_images; f; f = f->next) {
+		if (f->parent == p) {
+			f->parent = NULL;
+			f->expires = expires;
+			any = true;
+		}
+	}
+	if (!programs.fork_expiry.cb)
+		hh_timer_init(&programs.fork_expiry, expire_fork_images);
+	if (any && !hh_timer_active(&programs.fork_expiry))
+		hh_timer_start(&programs.fork_expiry, expires);
 }
 
 /*
@@ -96,6 +152,9 @@ static void exit_seen(struct hh_watcher *w, int res)
 	(void)res;
 	struct hh_process *p = (struct hh_process *)((char *)w - offsetof(struct hh_process, exit_watch));
 	p->exited = true;
+	hh_watchdog_remove(p->watch_slot);
+	p->watch_slot = 0;
+	orphan_fork_images(p);
 	drop_image(p);
 	if (p->launched) {
 		siginfo_t info = { 0 };
@@ -123,6 +182,8 @@ static struct hh_process *new_process(pid_t pid, int pidfd)
 	p->pidfd = pidfd;
 	p->mem = (struct hh_usermem){ .pid = pid, .pidfd = pidfd, .memfd = -1, .mapsfd = -1 };
 	p->pending.pidfd = pidfd;
+	/* Listed before the program is first answered: from then on it dies with us. */
+	p->watch_slot = hh_watchdog_add(pid);
 	p->exit_watch.cb = exit_seen;
 	hh_loop_poll(&p->exit_watch, pidfd, POLLIN);
 	p->next = programs.head;
@@ -157,6 +218,39 @@ static bool fresh_image(struct hh_process *p, uint64_t arena_base, uint64_t aren
 	return p->universe && p->space;
 }
 
+static struct hh_fork_image **find_fork_image(uint64_t id)
+{
+	struct hh_fork_image **link = &programs.fork_images;
+	while (*link && (*link)->id != id)
+		link = &(*link)->next;
+	return link;
+}
+
+/* 64 random bits, unused: a program cannot guess another's image. */
+static bool fresh_fork_image_id(uint64_t *id)
+{
+	do {
+		if (getrandom(id, sizeof(*id), 0) != sizeof(*id))
+			return false;
+	} while (!*id || *find_fork_image(*id));
+	return true;
+}
+
+/* Make room under p's cap: its oldest unclaimed image goes (the list is newest first). */
+static void cap_fork_images(struct hh_process *p)
+{
+	struct hh_fork_image **oldest = NULL;
+	size_t count = 0;
+	for (struct hh_fork_image **link = &programs.fork_images; *link; link = &(*link)->next) {
+		if ((*link)->parent == p) {
+			count++;
+			oldest = link;
+		}
+	}
+	if (count >= FORK_IMAGES_PER_PARENT)
+		free_fork_image(take_fork_image(oldest));
+}
+
 uint64_t hh_process_fork_prepare(struct hh_process *p)
 {
 	struct hh_fork_image *f = calloc(1, sizeof(*f));
@@ -164,32 +258,44 @@ uint64_t hh_process_fork_prepare(struct hh_process *p)
 		return 0;
 	f->universe = hh_universe_clone(p->universe);
 	f->space = hh_space_clone(p->space);
-	if (!f->universe || !f->space) {
+	if (!f->universe || !f->space || !fresh_fork_image_id(&f->id)) {
 		free_fork_image(f);
 		return 0;
 	}
-	f->id = ++programs.next_fork_image;
+	cap_fork_images(p);
+	f->parent = p;
 	f->next = programs.fork_images;
 	programs.fork_images = f;
+	programs.fork_image_count++;
 	return f->id;
 }
 
-/* Give the child the image its parent prepared at the fork. */
+size_t hh_process_fork_images(void)
+{
+	return programs.fork_image_count;
+}
+
+/* Could p be the child f was taken for?  While the parent lives, it must be its child. */
+static bool plausible_child(const struct hh_fork_image *f, const struct hh_process *p)
+{
+	if (!f->parent || hh_process_gone(f->parent))
+		return true;    /* re-parented already: within the grace period the id must do */
+	return hh_procstat_field(p->pid, HH_STAT_PPID) == (uint64_t)f->parent->pid;
+}
+
+/* Give the child the image its parent prepared at the fork; a thief's claim leaves it there. */
 static bool claim_fork_image(struct hh_process *p, uint64_t id)
 {
 	if (!id)
 		return false;
-	for (struct hh_fork_image **link = &programs.fork_images; *link; link = &(*link)->next) {
-		struct hh_fork_image *f = *link;
-		if (f->id != id)
-			continue;
-		*link = f->next;
-		p->universe = f->universe;
-		p->space = f->space;
-		free(f);
-		return true;
-	}
-	return false;
+	struct hh_fork_image **link = find_fork_image(id);
+	if (!*link || !plausible_child(*link, p))
+		return false;
+	struct hh_fork_image *f = take_fork_image(link);
+	p->universe = f->universe;
+	p->space = f->space;
+	free(f);
+	return true;
 }
 
 struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image,
@@ -270,4 +376,7 @@ void hh_process_kill_all(void)
 	for (struct hh_process *p = programs.head; p; p = p->next)
 		if (!p->exited && p->pidfd >= 0)
 			syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+	/* No child can claim an image any more. */
+	while (programs.fork_images)
+		free_fork_image(take_fork_image(&programs.fork_images));
 }

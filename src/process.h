@@ -8,6 +8,7 @@
 #define HH_PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,11 +19,14 @@
 struct hh_universe;
 struct hh_space;
 struct hh_thread;
+struct hh_process;
 
 /* A program's universe and space as they were when it forked. */
 struct hh_fork_image {
 	struct hh_fork_image *next;
-	uint64_t id;
+	uint64_t id;                    /* random: the secret the child claims it with */
+	struct hh_process *parent;      /* NULL once the parent has exited */
+	uint64_t expires;               /* parent exited: freed at this hh_now() */
 	struct hh_universe *universe;
 	struct hh_space *space;
 };
@@ -31,6 +35,7 @@ struct hh_process {
 	struct hh_process *next;
 	pid_t pid;
 	int pidfd;
+	size_t watch_slot;              /* its line in the watchdog's table, or 0 */
 	struct hh_watcher exit_watch;
 	char name[32];
 	uint64_t image_nonce;
@@ -50,15 +55,21 @@ struct hh_process *hh_process_find(pid_t pid);
 
 /*
  * A program is about to fork: copy its universe and space now, so that the
- * child starts from the state at the fork.  Returns the image's id, or 0.
+ * child starts from the state at the fork.  Returns the image's id (random,
+ * never 0), or 0.  At most 64 images of one parent wait: a new one replaces
+ * the oldest.
  */
 uint64_t hh_process_fork_prepare(struct hh_process *p);
+/* How many fork images wait to be claimed (a debug query for tests). */
+size_t hh_process_fork_images(void);
 
 /*
  * A thread of pid registers: find its program or make it.  A fork child
- * names the fork image its parent prepared (the image outlives the parent);
- * an unknown pid without one, or a known pid with a new image nonce (exec),
- * starts empty.  pidfd is taken over when a new program is made, else closed.
+ * names the fork image its parent prepared; the claim is accepted from a
+ * child of the living parent, or with any parent for a second after the
+ * parent exited.  An unknown pid without a valid claim, or a known pid with
+ * a new image nonce (exec), starts empty.  pidfd is taken over when a new
+ * program is made, else closed.
  */
 struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image,
 		uint64_t nonce, uint64_t arena_base, uint64_t arena_len);
@@ -81,7 +92,7 @@ bool hh_process_gone(const struct hh_process *p);
 bool hh_process_any_launched_alive(void);
 /* The first non-zero exit status of a launched program, else 0. */
 int hh_process_exit_code(void);
-/* End every program still known (the emulator is going away). */
+/* End every program still known and drop the fork images (the emulator is going away). */
 void hh_process_kill_all(void);
 
 #endif

@@ -11,6 +11,7 @@
 /* Defaults, stated in RELIABILITY.md: generous enough for real servers. */
 #define DEFAULT_MEMFDS 8192
 #define DEFAULT_HANDLES (1u << 20)
+#define DEFAULT_PENDING 65536
 /* Without a physical memory size to go by. */
 #define FALLBACK_MEMORY (16ull << 30)
 
@@ -22,6 +23,7 @@ static struct {
 		.memory_bytes = FALLBACK_MEMORY,
 		.memfds = DEFAULT_MEMFDS,
 		.handles = DEFAULT_HANDLES,
+		.pending = DEFAULT_PENDING,
 		.memfd_budget = DEFAULT_MEMFDS,
 	},
 };
@@ -83,6 +85,7 @@ void hh_limits_init(void)
 	from_env("HELHOST_MAX_MEMORY", &l->memory_bytes);
 	from_env("HELHOST_MAX_MEMFDS", &l->memfds);
 	from_env("HELHOST_MAX_HANDLES", &l->handles);
+	from_env("HELHOST_MAX_PENDING", &l->pending);
 }
 
 void hh_limits_set(const struct hh_limits *l)

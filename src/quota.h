@@ -1,7 +1,7 @@
 /*
  * Per-program limits (docs/RELIABILITY.md, "Limits and starvation"): how many
  * bytes of memory objects and how many memfds a program may hold, how many
- * handles a universe may hold, and the emulator-wide budget of memfds that
+ * operations it may have pending, how many handles a universe may hold, and the emulator-wide budget of memfds that
  * keeps enough file descriptors free for registering threads.
  *
  * An account is what one program has allocated.  Objects charge the account
@@ -21,6 +21,7 @@ struct hh_limits {
 	uint64_t memory_bytes;          /* HELHOST_MAX_MEMORY: bytes per program */
 	uint64_t memfds;                /* HELHOST_MAX_MEMFDS: memfds per program */
 	uint64_t handles;               /* HELHOST_MAX_HANDLES: descriptors per universe */
+	uint64_t pending;               /* HELHOST_MAX_PENDING: pending operations per program */
 	uint64_t memfd_budget;          /* all programs together: RLIMIT_NOFILE less a reserve */
 };
 

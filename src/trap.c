@@ -365,6 +365,10 @@ static HelError serve(struct hh_thread *t)
 		page->out[0] = hh_process_fork_prepare(c.proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
 	}
+	if (c.number == HH_CALL_FORK_IMAGES) {
+		page->out[0] = hh_process_fork_images();
+		return kHelErrNone;
+	}
 	HelError error;
 	if (hh_trace_enabled()) {
 		struct hh_trace_line line;

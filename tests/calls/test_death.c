@@ -452,6 +452,38 @@ START_TEST(test_death_soak)
 }
 END_TEST
 
+START_TEST(test_death_pending_limit)
+{
+	/*
+	 * should fail: the ninth pending operation of a program allowed eight
+	 * (HELHOST_MAX_PENDING, read by the emulator this test starts); completing
+	 * or cancelling one makes room again.
+	 */
+	ck_assert_int_eq(setenv("HELHOST_MAX_PENDING", "8", 1), 0);
+	struct sq s;
+	sq_open(&s);
+	uint64_t now, ids[8], id;
+	helGetClock(&now);
+	for (int i = 0; i < 7; i++)
+		ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, s.q.handle, i, &ids[i]),
+				kHelErrNone);
+	struct pair p = new_pair();
+	struct HelAction recv = RECV_INLINE(0);
+	ck_assert_int_eq(helSubmitAsync(p.ours, &recv, 1, s.q.handle, 7, 0), kHelErrNone);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, s.q.handle, 8, &id),
+			kHelErrNoMemory);
+	ck_assert_int_eq(helSubmitAsync(p.ours, &recv, 1, s.q.handle, 9, 0), kHelErrNoMemory);
+	/* Nops complete at once: never pending, never refused. */
+	ck_assert_int_eq(helSubmitAsyncNop(s.q.handle, 10), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 10), kHelErrNone);
+	ck_assert_int_eq(helCancelAsync(s.q.handle, ids[0]), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 0), kHelErrCancelled);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, s.q.handle, 11, &id),
+			kHelErrNone);
+	ck_assert_int_eq(helSubmitAwaitClock(now, s.q.handle, 12, &id), kHelErrNoMemory);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("death");
@@ -466,6 +498,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_death_event_await_released);
 	tcase_add_test(tc, test_death_lookup_released);
 	tcase_add_test(tc, test_death_soak);
+	tcase_add_test(tc, test_death_pending_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

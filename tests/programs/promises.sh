@@ -35,7 +35,9 @@ asleep() {
 # --- Idle programs and an idle emulator use no CPU -------------------------
 "$emu" run "$child" idle >"$tmp/idle.out" 2>&1 &
 run=$!; started+=("$run")
-await '[ -n "$(pgrep -P $run)" ]'; prog=$(pgrep -P "$run")
+# The program by name: the emulator's watchdog (helhost-watch) is its child too.
+name=$(basename "$child" | cut -c1-15)
+await '[ -n "$(pgrep -P $run -x $name)" ]'; prog=$(pgrep -P "$run" -x "$name")
 started+=("$prog")
 # The program sleeps in futex_waitv (449) on its queue; the emulator waits in io_uring.
 await 'grep -q "^449 " /proc/$prog/task/*/syscall && asleep $prog'
