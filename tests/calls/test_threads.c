@@ -287,6 +287,42 @@ START_TEST(test_threads_guest_closes_its_last_handle)
 }
 END_TEST
 
+START_TEST(test_threads_guest_creates_a_thread)
+{
+	/* should succeed: a guest makes a thread in its own space; it runs its code there */
+	struct code c = { .len = 0 };
+	/* helCreateThread(universe 0, space 0, abi 0, ip, sp, flags 0) */
+	mov_edi(&c, kHelCallCreateThread);
+	mov64(&c, RSI, 0);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	size_t ip_at = c.len + 2;
+	emit(&c, "\x49\xb8", 2);                      /* mov $imm64, %r8: patched below */
+	emit(&c, "\0\0\0\0\0\0\0\0", 8);
+	emit(&c, "\x4d\x31\xc9\x4d\x31\xd2", 6);   /* xor %r9, %r9; xor %r10, %r10 */
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 1);
+	spin(&c);
+	size_t second = c.len;
+	supercall(&c, 2);               /* what the new thread runs */
+	spin(&c);
+	uint64_t entry = CODE + second;
+	memcpy(c.bytes + ip_at, &entry, sizeof(entry));
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	HelHandle made = (HelHandle)reg(g.thread, kHelRegR14);
+	/* The guest's universe is ours (kHelNullHandle at creation): the handle is ours too. */
+	struct HelObserveResult r = observe(made, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(ip(made), CODE + second + 7);
+	ck_assert_int_eq(helKillThread(made), kHelErrNone);
+}
+END_TEST
+
 START_TEST(test_threads_faults_are_observed)
 {
 	/* should succeed: int3, #UD, #DE, #GP and a page fault stop the thread at the right rip */
@@ -864,6 +900,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_supervisor_results_reach_the_guest);
 	tcase_add_test(tc, test_threads_hel_calls_in_managarm_convention);
 	tcase_add_test(tc, test_threads_faults_are_observed);
+	tcase_add_test(tc, test_threads_guest_creates_a_thread);
 	tcase_add_test(tc, test_threads_guest_passes_garbage);
 	tcase_add_test(tc, test_threads_guest_closes_its_last_handle);
 	tcase_add_test(tc, test_threads_initial_registers);
