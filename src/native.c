@@ -64,6 +64,14 @@ static void stub_event(struct hh_native *n, int status);
 
 /* ---- waiting for stops without blocking the loop ---- */
 
+static struct hh_native *find(pid_t pid)
+{
+	struct hh_native *n = natives.head;
+	while (n && n->pid != pid)
+		n = n->next;
+	return n;
+}
+
 /*
  * After serving a stop, look for the stub's next one for a moment before
  * going back to io_uring: a stop that wakes the emulator through SIGCHLD
@@ -79,8 +87,7 @@ static void serve_burst(struct hh_native *n, int status)
 	for (;;) {
 		stub_event(n, status);
 		/* n may be gone now: find it again by pid.  A stopped guest sends nothing. */
-		for (n = natives.head; n && n->pid != pid; n = n->next)
-			;
+		n = find(pid);
 		if (!n || !n->running)
 			return;
 		while (waitpid(pid, &status, WNOHANG | __WALL) != pid) {
@@ -91,20 +98,28 @@ static void serve_burst(struct hh_native *n, int status)
 	}
 }
 
+/*
+ * One look at every stub that lived when SIGCHLD came (several stops share
+ * one signal).  Serving one may end others, so the pids are taken first.
+ */
 static void reap_all(void)
 {
-	struct hh_native *n = natives.head;
-	while (n) {
-		/* A stub may go while it is served: take the successor's pid first. */
-		pid_t next_pid = n->next ? n->next->pid : 0;
+	size_t count = 0;
+	for (struct hh_native *n = natives.head; n; n = n->next)
+		count++;
+	pid_t *pids = malloc((count ? count : 1) * sizeof(*pids));
+	if (!pids)
+		return;         /* the next SIGCHLD looks again */
+	size_t i = 0;
+	for (struct hh_native *n = natives.head; n; n = n->next)
+		pids[i++] = n->pid;
+	for (i = 0; i < count; i++) {
+		struct hh_native *n = find(pids[i]);
 		int status;
-		if (waitpid(n->pid, &status, WNOHANG | __WALL) == n->pid)
+		if (n && waitpid(n->pid, &status, WNOHANG | __WALL) == n->pid)
 			serve_burst(n, status);
-		for (n = natives.head; n && next_pid && n->pid != next_pid; n = n->next)
-			;
-		if (!next_pid)
-			n = NULL;
 	}
+	free(pids);
 }
 
 static void sigchld_seen(struct hh_watcher *w, int res)
@@ -114,7 +129,6 @@ static void sigchld_seen(struct hh_watcher *w, int res)
 	struct signalfd_siginfo info[8];
 	while (read(natives.sigfd, info, sizeof(info)) > 0)
 		;
-	/* A stub may stop again while its last stop is served: look until none is left. */
 	reap_all();
 	hh_loop_poll(&natives.watch, natives.sigfd, POLLIN);
 }
