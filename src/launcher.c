@@ -103,7 +103,7 @@ int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate)
 		kill(pid, SIGKILL);
 		return -ENOMEM;
 	}
-	return 0;
+	return pid;
 }
 
 int hh_accept_listener(int sock)

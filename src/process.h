@@ -45,6 +45,7 @@ struct hh_process {
 	struct hh_usermem mem;          /* its memory, for the emulator's copies */
 	struct hh_pending_list pending; /* operations it submitted that have not completed */
 	bool launched;                  /* a child of `helhost run`: its status counts */
+	bool service;                   /* launched to serve the others (--mbus): the run ends without it */
 	bool exited;
 	int status;                     /* exit code (128 + signal when killed) */
 };
@@ -88,7 +89,12 @@ struct hh_process *hh_process_stub(pid_t pid, int pidfd, const char *name,
  */
 bool hh_process_gone(const struct hh_process *p);
 
-/* True while any launched program has not exited yet. */
+/*
+ * The launched program pid serves the others (mbus): the run does not wait
+ * for it, kills it at the end, and its status does not count.
+ */
+void hh_process_make_service(pid_t pid);
+/* True while any launched program other than a service has not exited yet. */
 bool hh_process_any_launched_alive(void);
 /* The first non-zero exit status of a launched program, else 0. */
 int hh_process_exit_code(void);
