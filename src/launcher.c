@@ -116,11 +116,13 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 		_exit(127);
 	/* The emulator ignores SIGPIPE; ignored signals would stay ignored across exec. */
 	signal(SIGPIPE, SIG_DFL);
-	/* And it blocks SIGUSR1 for its state dump (dump.c); blocked ones would stay blocked. */
-	sigset_t usr1;
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+	/*
+	 * The emulator blocks SIGUSR1 for its state dump (dump.c) and SIGCHLD once it
+	 * runs created threads (native.c); a mask survives exec.
+	 */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The emulator raised its own fd limit; the program gets the one it would have had. */
 	if (fd_limit->rlim_max)
 		setrlimit(RLIMIT_NOFILE, fd_limit);

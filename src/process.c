@@ -343,6 +343,26 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 	return p;
 }
 
+struct hh_process *hh_process_stub(pid_t pid, int pidfd, const char *name,
+		struct hh_universe *universe, struct hh_space *space)
+{
+	struct hh_process *p = new_process(pid, pidfd);
+	if (!p) {
+		close(pidfd);
+		return NULL;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->universe = universe;
+	hh_object_ref(&universe->base);
+	p->space = space;
+	hh_object_ref(&space->base);
+	if (!open_memory(p)) {
+		drop_image(p);
+		return NULL;
+	}
+	return p;
+}
+
 bool hh_process_gone(const struct hh_process *p)
 {
 	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };

@@ -80,6 +80,14 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 		uint64_t nonce, uint64_t arena_base, uint64_t arena_len);
 
 /*
+ * The stub process behind a created thread (native.c): a program record
+ * whose universe and space are the thread's, so that its Hel calls decode
+ * like any program's.  pidfd is taken over.  Ends like a program.
+ */
+struct hh_process *hh_process_stub(pid_t pid, int pidfd, const char *name,
+		struct hh_universe *universe, struct hh_space *space);
+
+/*
  * True once p has exited, even if the loop has not seen its pidfd yet: for
  * answers that must not depend on that race (a dead server's name).
  */
