@@ -46,7 +46,8 @@ static void usage(FILE *f)
 	      "Exit status: that of the program that failed first (its exit code, or\n"
 	      "128 + the signal that killed it), named on the last line; 0 when all\n"
 	      "succeeded; 126/127 when a program cannot be executed / is not found;\n"
-	      "2 for a usage error; 1 when the emulator itself fails.\n", f);
+	      "2 for a usage error; 1 when the emulator itself fails.\n"
+	      "SIGUSR1 to the emulator prints its state (programs, handles, names).\n", f);
 }
 
 static void version(void)
