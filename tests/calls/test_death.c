@@ -441,6 +441,9 @@ START_TEST(test_death_soak)
 			ck_assert(!WIFEXITED(status) || WEXITSTATUS(status) == 0);
 		}
 		struct files after = await_files(emu, base);
+		fprintf(stderr, "test_death_soak: %d programs died; emulator fds %d -> %d, memfds %d -> %d, "
+				"RSS %ld -> %ld KiB\n", n, base.fds, after.fds, base.memfds, after.memfds,
+				base.rss_kib, after.rss_kib);
 		if (round)
 			ck_assert_msg(after.rss_kib - base.rss_kib < 16 * 1024,
 					"emulator RSS grew from %ld to %ld KiB", base.rss_kib, after.rss_kib);
