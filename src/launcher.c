@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "callpage.h"
+#include "coverage.h"
 #include "isolate.h"
 #include "process.h"
 #include "trap.h"
@@ -26,6 +27,7 @@ static int recv_fd(int sock)
 
 static _Noreturn void exec_program(char **argv)
 {
+	hh_coverage_write();
 	execvp(argv[0], argv);
 	static const char msg[] = "helhost: cannot execute the program\n";
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
