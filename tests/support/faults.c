@@ -7,6 +7,11 @@
  *   nocopy                  copy_file_range fails with ENOSYS (an old kernel)
  *   eintr                   every other copy_file_range, pread and pwrite is
  *                           interrupted (EINTR) before it does anything
+ *   noseek                  lseek(SEEK_DATA) fails with EINVAL (a file system
+ *                           without it)
+ *   eio:copy, eio:pread, eio:pwrite, eio:hole
+ *                           every copy_file_range, pread, pwrite or
+ *                           lseek(SEEK_HOLE) fails with EIO (a broken disk)
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
@@ -27,7 +32,7 @@ void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t size);
 
 static unsigned long skip, every, limit, allocations, interruptible;
-static bool nocopy, eintr;
+static bool nocopy, eintr, noseek, eio_copy, eio_pread, eio_pwrite, eio_hole;
 static long (*real_syscall)(long nr, ...);
 static unsigned long *injected;
 
@@ -51,6 +56,11 @@ __attribute__((constructor)) static void configure(void)
 		every = 0;
 	nocopy = strstr(env, "nocopy");
 	eintr = strstr(env, "eintr");
+	noseek = strstr(env, "noseek");
+	eio_copy = strstr(env, "eio:copy");
+	eio_pread = strstr(env, "eio:pread");
+	eio_pwrite = strstr(env, "eio:pwrite");
+	eio_hole = strstr(env, "eio:hole");
 }
 
 /* Count a fault, set errno and tell the caller to fail. */
@@ -93,21 +103,29 @@ void *realloc(void *p, size_t size)
 
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags)
 {
-	if ((nocopy && inject(ENOSYS)) || interrupt())
+	if ((nocopy && inject(ENOSYS)) || (eio_copy && inject(EIO)) || interrupt())
 		return -1;
 	return real_syscall(SYS_copy_file_range, in, in_off, out, out_off, len, flags);
 }
 
 ssize_t pread(int fd, void *buf, size_t len, off_t offset)
 {
-	if (interrupt())
+	if ((eio_pread && inject(EIO)) || interrupt())
 		return -1;
 	return real_syscall(SYS_pread64, fd, buf, len, offset);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t offset)
 {
-	if (interrupt())
+	if ((eio_pwrite && inject(EIO)) || interrupt())
 		return -1;
 	return real_syscall(SYS_pwrite64, fd, buf, len, offset);
+}
+
+off_t lseek(int fd, off_t offset, int whence)
+{
+	if ((whence == SEEK_DATA && noseek && inject(EINVAL)) ||
+			(whence == SEEK_HOLE && eio_hole && inject(EIO)))
+		return -1;
+	return real_syscall(SYS_lseek, fd, offset, whence);
 }
