@@ -66,6 +66,74 @@ START_TEST(test_decoders_priority_clamps)
 }
 END_TEST
 
+/* The result of the one element a helSubmitReadMemory posted. */
+static HelError space_read(struct hq *q, HelHandle space, uint64_t address, uint64_t length,
+		void *buffer)
+{
+	ck_assert_int_eq(helSubmitReadMemory(space, address, length, buffer, q->handle, 7),
+			kHelErrNone);
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	struct HelSimpleResult *r = hq_payload(e);
+	return r->error;
+}
+
+START_TEST(test_decoders_space_read_bad_ranges)
+{
+	/*
+	 * should fail: through an address space, a buffer that wraps is illegal,
+	 * an address range that wraps is a fault, more than 16 MiB at once is
+	 * refused for memory; an unmapped address is a fault.
+	 */
+	struct hq q;
+	HelHandle space;
+	char buf[16];
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(space_read(&q, space, 0x1000, 0x2000, LAST_PAGE), kHelErrIllegalArgs);
+	ck_assert_int_eq(space_read(&q, space, (uint64_t)LAST_PAGE, 0x2000, buf), kHelErrFault);
+	ck_assert_int_eq(space_read(&q, space, 0x1000, (16u << 20) + 1, buf), kHelErrNoMemory);
+	ck_assert_int_eq(space_read(&q, space, 0x1000, sizeof(buf), buf), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_decoders_pending_limit_lookup_and_await)
+{
+	/*
+	 * should fail: with one pending operation allowed (read by the emulator
+	 * this test starts) and taken by a clock wait, a lookup and an event
+	 * await are refused; cancelling the wait makes room for the lookup.
+	 */
+	ck_assert_int_eq(setenv("HELHOST_MAX_PENDING", "1", 1), 0);
+	struct hq q;
+	uint64_t now, wait, id;
+	HelHandle event;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helCreateOneshotEvent(&event), kHelErrNone);
+	helGetClock(&now);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 1, &wait),
+			kHelErrNone);
+	ck_assert_int_eq(helhost_submit_lookup("decoders-pending", kHelWaitInfinite, q.handle, 2,
+			&id), kHelErrNoMemory);
+	ck_assert_int_eq(helSubmitAwaitEvent(event, 0, q.handle, 3, &id), kHelErrNoMemory);
+	ck_assert_int_eq(helCancelAsync(q.handle, wait), kHelErrNone);
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq((uintptr_t)e->context, 1);
+	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(e))->error, kHelErrCancelled);
+	ck_assert_int_eq(helhost_submit_lookup("decoders-pending", 0, q.handle, 4, &id),
+			kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_decoders_empty_name)
+{
+	/* should fail: a name is 1 to HH_NAME_MAX bytes. */
+	ck_assert_int_eq(helhost_publish("", kHelThisUniverse), kHelErrIllegalArgs);
+	ck_assert_int_eq(helhost_unpublish(""), kHelErrIllegalArgs);
+}
+END_TEST
+
 static Suite *decoders_suite(void)
 {
 	Suite *s = suite_create("decoders");
@@ -76,6 +144,9 @@ static Suite *decoders_suite(void)
 	tcase_add_test(tc, test_decoders_lookup_bad_deadline);
 	tcase_add_test(tc, test_decoders_lookup_queue_too_small);
 	tcase_add_test(tc, test_decoders_priority_clamps);
+	tcase_add_test(tc, test_decoders_space_read_bad_ranges);
+	tcase_add_test(tc, test_decoders_pending_limit_lookup_and_await);
+	tcase_add_test(tc, test_decoders_empty_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
