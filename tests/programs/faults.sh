@@ -8,10 +8,18 @@
 #   copies: the copy-on-write suite still passes;
 # - copies without SEEK_DATA are still exact, and copies whose copy_file_range,
 #   pread, pwrite or SEEK_HOLE fail answer kHelErrNoMemory with no handle, the
-#   emulator serving on (test_cow_faults asserts both).
+#   emulator serving on (test_cow_faults asserts both);
+# - one failing system call in the emulator, the first of its kind, under
+#   `helhost run` of two programs: when it fails a program's registration
+#   (/proc status, pidfd_getfd, seals, getsockopt, the id check), that program
+#   is killed with the reason and the other one is served; when it fails the
+#   launch (pidfd_open, no_new_privs, seccomp, socketpair) or the watchdog
+#   (fork), the run ends with status 1 and the reason; when it only costs
+#   speed or a resource limit (sync wake-up, the alive page's fd, getrlimit),
+#   both programs are served.
 # Each case also checks that its faults were really injected.
 set -u
-emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5
+emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -48,4 +56,31 @@ for fault in noseek eio:copy "nocopy eio:pread" "nocopy eio:pwrite" eio:hole; do
 	[ $status = 0 ] || cat "$tmp/out"
 	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected" 0 $?
 done
+# fail:WHAT, the run's status, a pattern its output must hold (the reason; ~ for
+# spaces), and how many of its two programs were served.
+while read -r what status reason served; do
+	count="$tmp/fail_$what" before=$fail
+	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" \
+		"$tmp/emulator" run --trace "$child" 0 -- "$child" 0 >"$tmp/out" 2>&1
+	check "a run with fail:$what ends with status $status" "$status" $?
+	check "fail:$what: one fault injected" 1 "$(injected "$count")"
+	grep -q -- "$(echo "$reason" | tr '~' ' ')" "$tmp/out"; check "fail:$what: the output says why" 0 $?
+	check "fail:$what: $served programs served" "$served" \
+		"$(grep -c 'helSubmitAsyncNop(.*) = kHelErrNone' "$tmp/out")"
+	[ $fail = "$before" ] || cat "$tmp/out"
+done <<CASES
+status 137 refused~to~register~this~thread 1
+getfd 137 refused~to~register~this~thread 1
+seals 137 refused~to~register~this~thread 1
+sockopt 137 refused~to~register~this~thread 1
+idvalid 137 refused~to~register~this~thread 1
+pidfd 1 cannot~start~.*run_child:~No~such~process 0
+nnp 1 cannot~start~.*run_child:~No~child~processes 0
+seccomp 1 cannot~start~.*run_child:~No~child~processes 0
+socketpair 1 cannot~start~.*run_child:~Too~many~open~files 0
+fork 1 watchdog:~Resource~temporarily~unavailable 0
+syncwake 0 no~sync~wake-up 2
+addfd 0 says~hello 2
+rlimit 0 says~hello 2
+CASES
 exit $fail
