@@ -9,6 +9,8 @@
 #include <hel.h>
 #include <helhost.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -97,6 +99,36 @@ START_TEST(test_decoders_space_read_bad_ranges)
 }
 END_TEST
 
+START_TEST(test_decoders_space_read_in_pieces)
+{
+	/*
+	 * should succeed: a read through an address space of more than the 1 MiB
+	 * the emulator copies at once; should fail: into a read-only buffer
+	 */
+	const size_t len = (1u << 20) + 0x3000;
+	struct hq q;
+	HelHandle space, mem;
+	void *there = NULL, *here = NULL;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(len, 0, NULL, &mem), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(mem, space, NULL, 0, len, kHelMapProtRead, &there),
+			kHelErrNone);
+	ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, NULL, 0, len,
+			kHelMapProtRead | kHelMapProtWrite, &here), kHelErrNone);
+	for (size_t i = 0; i < len; i += 4096)
+		((unsigned char *)here)[i] = (unsigned char)(i >> 12);
+	unsigned char *buf = malloc(len);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(space_read(&q, space, (uintptr_t)there, len, buf), kHelErrNone);
+	ck_assert_int_eq(memcmp(buf, here, len), 0);
+	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(ro, MAP_FAILED);
+	ck_assert_int_eq(space_read(&q, space, (uintptr_t)there, 4096, ro), kHelErrFault);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_decoders_pending_limit_lookup_and_await)
 {
 	/*
@@ -145,6 +177,7 @@ static Suite *decoders_suite(void)
 	tcase_add_test(tc, test_decoders_lookup_queue_too_small);
 	tcase_add_test(tc, test_decoders_priority_clamps);
 	tcase_add_test(tc, test_decoders_space_read_bad_ranges);
+	tcase_add_test(tc, test_decoders_space_read_in_pieces);
 	tcase_add_test(tc, test_decoders_pending_limit_lookup_and_await);
 	tcase_add_test(tc, test_decoders_empty_name);
 	suite_add_tcase(s, tc);
