@@ -16,7 +16,10 @@
 #   launch (pidfd_open, no_new_privs, seccomp, socketpair) or the watchdog
 #   (fork), the run ends with status 1 and the reason; when it only costs
 #   speed or a resource limit (sync wake-up, the alive page's fd, getrlimit),
-#   both programs are served.
+#   both programs are served; an emulator that cannot protect itself, drop
+#   its capabilities or make its alive page ends with the reason, and so does
+#   an auto-started one, taking its program with it after exactly one start
+#   (not one emulator after another).
 # Each case also checks that its faults were really injected.
 set -u
 emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6
@@ -79,8 +82,23 @@ nnp 1 cannot~start~.*run_child:~No~child~processes 0
 seccomp 1 cannot~start~.*run_child:~No~child~processes 0
 socketpair 1 cannot~start~.*run_child:~Too~many~open~files 0
 fork 1 watchdog:~Resource~temporarily~unavailable 0
+dumpable 1 cannot~make~the~emulator~non-dumpable 0
+capget 1 cannot~drop~capabilities:~Bad~address 0
+capset 1 cannot~drop~capabilities:~Operation~not~permitted 0
+capbset 1 cannot~drop~capabilities:~Bad~address 0
+ambient 1 cannot~drop~capabilities:~Bad~address 0
+memfd 1 alive~page:~Too~many~open~files 0
 syncwake 0 no~sync~wake-up 2
 addfd 0 says~hello 2
 rlimit 0 says~hello 2
 CASES
+
+# The same faults in an auto-started emulator: the program dies (SIGKILL) after one start.
+for what in dumpable capget capset memfd; do
+	count="$tmp/auto_$what"
+	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+		"$child" 0 >"$tmp/out" 2>&1
+	check "auto-start with fail:$what: the program is killed" 137 $?
+	check "auto-start with fail:$what: one emulator, one fault" 1 "$(injected "$count")"
+done
 exit $fail

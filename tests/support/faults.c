@@ -19,7 +19,9 @@
  *                           sockopt (getsockopt), syncwake, idvalid, addfd (the
  *                           seccomp notification ioctls), nnp (PR_SET_NO_NEW_PRIVS),
  *                           seccomp (installing a filter), fork, socketpair, rlimit
- *                           (getrlimit)
+ *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
+ *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
+ *                           memfd (memfd_create)
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
@@ -190,7 +192,9 @@ long syscall(long nr, ...)
 	va_end(ap);
 	if ((nr == SYS_pidfd_getfd && fail_once("getfd", EBADF)) ||
 			(nr == SYS_pidfd_open && fail_once("pidfd", ESRCH)) ||
-			(nr == SYS_seccomp && fail_once("seccomp", EINVAL)))
+			(nr == SYS_seccomp && fail_once("seccomp", EINVAL)) ||
+			(nr == SYS_capget && fail_once("capget", EFAULT)) ||
+			(nr == SYS_capset && fail_once("capset", EPERM)))
 		return -1;
 	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
@@ -234,7 +238,10 @@ int prctl(int option, ...)
 	for (int i = 0; i < 4; i++)
 		a[i] = va_arg(ap, unsigned long);
 	va_end(ap);
-	if (option == PR_SET_NO_NEW_PRIVS && fail_once("nnp", EPERM))
+	if ((option == PR_SET_NO_NEW_PRIVS && fail_once("nnp", EPERM)) ||
+			(option == PR_SET_DUMPABLE && fail_once("dumpable", EINVAL)) ||
+			(option == PR_CAPBSET_DROP && fail_once("capbset", EFAULT)) ||
+			(option == PR_CAP_AMBIENT && fail_once("ambient", EFAULT)))
 		return -1;
 	return (int)real_syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
 }
@@ -261,4 +268,11 @@ int getrlimit(__rlimit_resource_t resource, struct rlimit *r)
 	if (fail_once("rlimit", EPERM))
 		return -1;
 	return (int)real_syscall(SYS_getrlimit, resource, r);
+}
+
+int memfd_create(const char *name, unsigned flags)
+{
+	if (fail_once("memfd", EMFILE))
+		return -1;
+	return (int)real_syscall(SYS_memfd_create, name, flags);
 }
