@@ -19,10 +19,12 @@
 #   both programs are served; an emulator that cannot protect itself, drop
 #   its capabilities or make its alive page ends with the reason, and so does
 #   an auto-started one, taking its program with it after exactly one start
-#   (not one emulator after another).
+#   (not one emulator after another);
+# - the emulator's access to program memory (test_usermem, linked directly)
+#   on a kernel without PROCMAP_QUERY, and with interrupted writes.
 # Each case also checks that its faults were really injected.
 set -u
-emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6
+emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6 usermem=$7
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -92,6 +94,15 @@ syncwake 0 no~sync~wake-up 2
 addfd 0 says~hello 2
 rlimit 0 says~hello 2
 CASES
+
+for fault in noprocmap eintr; do
+	count="$tmp/usermem_$fault"
+	LD_PRELOAD="$faults" HELHOST_FAULTS=$fault HELHOST_FAULTS_COUNT="$count" "$usermem" >"$tmp/out" 2>&1
+	status=$?
+	check "program memory with $fault" 0 $status
+	[ $status = 0 ] || cat "$tmp/out"
+	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected into program memory access" 0 $?
+done
 
 # The same faults in an auto-started emulator: the program dies (SIGKILL) after one start.
 for what in dumpable capget capset memfd; do

@@ -12,6 +12,8 @@
  *   eio:copy, eio:pread, eio:pwrite, eio:hole
  *                           every copy_file_range, pread, pwrite or
  *                           lseek(SEEK_HOLE) fails with EIO (a broken disk)
+ *   noprocmap               the PROCMAP_QUERY ioctl fails with ENOTTY (a kernel
+ *                           older than 6.11)
  *   fail:WHAT               the first call of one kind fails, once per process
  *                           (a forked child that has not seen it fails it too):
  *                           status (open of /proc/PID/status), getfd
@@ -53,7 +55,7 @@ void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t size);
 
 static unsigned long skip, every, limit, allocations, interruptible;
-static bool nocopy, eintr, noseek, eio_copy, eio_pread, eio_pwrite, eio_hole;
+static bool nocopy, eintr, noprocmap, noseek, eio_copy, eio_pread, eio_pwrite, eio_hole;
 static long (*real_syscall)(long nr, ...);
 static unsigned long *injected;
 static char fail_what[16];
@@ -80,6 +82,7 @@ __attribute__((constructor)) static void configure(void)
 	nocopy = strstr(env, "nocopy");
 	eintr = strstr(env, "eintr");
 	noseek = strstr(env, "noseek");
+	noprocmap = strstr(env, "noprocmap");
 	eio_copy = strstr(env, "eio:copy");
 	eio_pread = strstr(env, "eio:pread");
 	eio_pwrite = strstr(env, "eio:pwrite");
@@ -225,7 +228,8 @@ int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if ((request == SECCOMP_IOCTL_NOTIF_SET_FLAGS && fail_once("syncwake", EINVAL)) ||
 			(request == SECCOMP_IOCTL_NOTIF_ID_VALID && fail_once("idvalid", ENOENT)) ||
-			(request == SECCOMP_IOCTL_NOTIF_ADDFD && fail_once("addfd", EBUSY)))
+			(request == SECCOMP_IOCTL_NOTIF_ADDFD && fail_once("addfd", EBUSY)) ||
+			(_IOC_TYPE(request) == 'f' && _IOC_NR(request) == 17 && noprocmap && inject(ENOTTY)))
 		return -1;
 	return (int)real_syscall(SYS_ioctl, fd, request, arg);
 }
