@@ -104,8 +104,20 @@ for fault in noprocmap eintr; do
 	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected into program memory access" 0 $?
 done
 
-# The same faults in an auto-started emulator: the program dies (SIGKILL) after one start.
-for what in dumpable capget capset memfd; do
+# --isolate without a user namespace, or without its uid map: the program does not start.
+for what in unshare uidmap; do
+	count="$tmp/isolate_$what"
+	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" \
+		"$tmp/emulator" run --isolate "$child" 0 >"$tmp/out" 2>&1
+	check "--isolate with fail:$what: status 127" 127 $?
+	check "fail:$what: one fault injected" 1 "$(injected "$count")"
+	grep -q -- "--isolate: cannot create a user namespace" "$tmp/out"; check "fail:$what: the output says why" 0 $?
+done
+
+# The same faults in an auto-started emulator, and those of a registration
+# (the emulator knows no auto-started program before it registers): the
+# program dies (SIGKILL) after one start.
+for what in dumpable capget capset memfd fork pidfd idvalid; do
 	count="$tmp/auto_$what"
 	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
 		"$child" 0 >"$tmp/out" 2>&1

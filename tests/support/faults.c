@@ -23,7 +23,8 @@
  *                           seccomp (installing a filter), fork, socketpair, rlimit
  *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
  *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
- *                           memfd (memfd_create)
+ *                           memfd (memfd_create), unshare, uidmap (open of
+ *                           /proc/self/uid_map)
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
@@ -180,7 +181,8 @@ int open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = (mode_t)va_arg(ap, int);
 	va_end(ap);
-	if (is_proc_status(path) && fail_once("status", ENOENT))
+	if ((is_proc_status(path) && fail_once("status", ENOENT)) ||
+			(!strcmp(path, "/proc/self/uid_map") && fail_once("uidmap", EACCES)))
 		return -1;
 	return (int)real_syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
@@ -279,4 +281,11 @@ int memfd_create(const char *name, unsigned flags)
 	if (fail_once("memfd", EMFILE))
 		return -1;
 	return (int)real_syscall(SYS_memfd_create, name, flags);
+}
+
+int unshare(int flags)
+{
+	if (fail_once("unshare", EPERM))
+		return -1;
+	return (int)real_syscall(SYS_unshare, flags);
 }
