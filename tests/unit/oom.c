@@ -1,5 +1,6 @@
 /*
- * Address spaces (src/space.c) when memory runs out.  This binary replaces
+ * Address spaces (src/space.c) and queues (src/queue.c) when memory runs
+ * out.  This binary replaces
  * calloc and realloc with versions that can be told to fail the k-th
  * allocation from now; every operation that allocates is run failing at its
  * first, second, ... allocation until it succeeds.  Each failure must answer
@@ -17,6 +18,8 @@
 
 #include "memory.h"
 #include "object.h"
+#include "queue.h"
+#include "quota.h"
 #include "space.h"
 
 void *__libc_calloc(size_t n, size_t size);
@@ -136,7 +139,7 @@ static int fail_each(enum op op, struct hh_mm_plan *plan)
 	}
 }
 
-START_TEST(test_space_oom_unmap_split)
+START_TEST(test_oom_space_unmap_split)
 {
 	fill(FIRST_CAPACITY);
 	struct hh_mm_plan plan;
@@ -147,7 +150,7 @@ START_TEST(test_space_oom_unmap_split)
 }
 END_TEST
 
-START_TEST(test_space_oom_protect_split)
+START_TEST(test_oom_space_protect_split)
 {
 	fill(FIRST_CAPACITY);
 	struct hh_mm_plan plan;
@@ -158,7 +161,7 @@ START_TEST(test_space_oom_protect_split)
 }
 END_TEST
 
-START_TEST(test_space_oom_map)
+START_TEST(test_oom_space_map)
 {
 	fill(FIRST_CAPACITY);
 	struct hh_mm_plan plan;
@@ -168,7 +171,7 @@ START_TEST(test_space_oom_map)
 }
 END_TEST
 
-START_TEST(test_space_oom_hole_and_prepare)
+START_TEST(test_oom_space_hole_and_prepare)
 {
 	struct hh_mm_plan plan;
 	/* The first hole: the hole table's first allocation. */
@@ -183,7 +186,7 @@ START_TEST(test_space_oom_hole_and_prepare)
 }
 END_TEST
 
-START_TEST(test_space_oom_create_and_clone)
+START_TEST(test_oom_space_create_and_clone)
 {
 	fail_after = 0;
 	ck_assert_ptr_null(hh_space_create(ARENA_BASE, ARENA_LEN));
@@ -208,7 +211,7 @@ START_TEST(test_space_oom_create_and_clone)
 }
 END_TEST
 
-START_TEST(test_space_oom_protect_too_many_pieces)
+START_TEST(test_oom_space_protect_too_many_pieces)
 {
 	/* should fail: a protection change of more pieces than one reply carries ops. */
 	fill(HH_MM_MAX_OPS + 1);
@@ -220,17 +223,42 @@ START_TEST(test_space_oom_protect_too_many_pieces)
 }
 END_TEST
 
+START_TEST(test_oom_queue_create)
+{
+	/* should fail: the queue, its async table, then its memfd (no budget left) */
+	struct HelQueueParameters p = { .ringShift = 1, .numChunks = 1, .chunkSize = 256 };
+	struct hh_queue *q = NULL;
+	for (int k = 0; k < 2; k++) {
+		fail_after = k;
+		ck_assert_int_eq(hh_queue_create(&p, &q), kHelErrNoMemory);
+		ck_assert_int_lt(fail_after, 0);
+	}
+	fail_after = -1;
+	struct hh_limits none = *hh_limits();
+	none.memfd_budget = 0;
+	hh_limits_set(&none);
+	ck_assert_int_eq(hh_queue_create(&p, &q), kHelErrNoMemory);
+	ck_assert_ptr_null(q);
+	/* should succeed: with a budget again */
+	none.memfd_budget = 100;
+	hh_limits_set(&none);
+	ck_assert_int_eq(hh_queue_create(&p, &q), kHelErrNone);
+	hh_object_unref(&q->base);
+}
+END_TEST
+
 int main(void)
 {
-	Suite *s = suite_create("space_oom");
-	TCase *tc = tcase_create("space_oom");
+	Suite *s = suite_create("oom");
+	TCase *tc = tcase_create("oom");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_space_oom_unmap_split);
-	tcase_add_test(tc, test_space_oom_protect_split);
-	tcase_add_test(tc, test_space_oom_map);
-	tcase_add_test(tc, test_space_oom_hole_and_prepare);
-	tcase_add_test(tc, test_space_oom_create_and_clone);
-	tcase_add_test(tc, test_space_oom_protect_too_many_pieces);
+	tcase_add_test(tc, test_oom_space_unmap_split);
+	tcase_add_test(tc, test_oom_space_protect_split);
+	tcase_add_test(tc, test_oom_space_map);
+	tcase_add_test(tc, test_oom_space_hole_and_prepare);
+	tcase_add_test(tc, test_oom_space_create_and_clone);
+	tcase_add_test(tc, test_oom_space_protect_too_many_pieces);
+	tcase_add_test(tc, test_oom_queue_create);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
