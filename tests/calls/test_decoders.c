@@ -129,6 +129,30 @@ START_TEST(test_decoders_space_read_in_pieces)
 }
 END_TEST
 
+START_TEST(test_decoders_protect_too_many_mappings)
+{
+	/*
+	 * should fail: a protection change of 65 mappings needs more operations
+	 * than one reply carries (64); nothing changes, and 64 may change
+	 */
+	struct hq q;
+	HelHandle mem;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &mem), kHelErrNone);
+	for (int i = 0; i < 65; i++) {
+		void *p = NULL;
+		ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, NULL, 0, 4096,
+				kHelMapProtRead | kHelMapProtWrite, &p), kHelErrNone);
+		lo = (uintptr_t)p < lo ? (uintptr_t)p : lo;
+		hi = (uintptr_t)p > hi ? (uintptr_t)p : hi;
+	}
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, (void *)lo, hi + 4096 - lo,
+			kHelMapProtRead, q.handle, 1), kHelErrNoMemory);
+	*(volatile char *)lo = 1;       /* still writable */
+}
+END_TEST
+
 START_TEST(test_decoders_pending_limit_lookup_and_await)
 {
 	/*
@@ -178,6 +202,7 @@ static Suite *decoders_suite(void)
 	tcase_add_test(tc, test_decoders_priority_clamps);
 	tcase_add_test(tc, test_decoders_space_read_bad_ranges);
 	tcase_add_test(tc, test_decoders_space_read_in_pieces);
+	tcase_add_test(tc, test_decoders_protect_too_many_mappings);
 	tcase_add_test(tc, test_decoders_pending_limit_lookup_and_await);
 	tcase_add_test(tc, test_decoders_empty_name);
 	suite_add_tcase(s, tc);

@@ -23,6 +23,7 @@ int main(void)
 	int failed = 0;
 	failed |= expect("odd string", helLog(kHelLogSeverityInfo, odd, sizeof(odd) - 1), kHelErrNone);
 	failed |= expect("severity 99", helLog((enum HelLogSeverity)99, "x", 1), kHelErrNone);
+	failed |= expect("severity -1", helLog((enum HelLogSeverity)-1, "y", 1), kHelErrNone);
 	failed |= expect("unreadable string", helLog(kHelLogSeverityInfo, (const char *)8, 4),
 			kHelErrFault);
 	void *p = NULL;

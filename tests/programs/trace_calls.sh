@@ -15,6 +15,7 @@ has_re() { grep -qE -- "$2" "$out"; check "$1" 0 $?; }
 has "quotes, backslashes and control bytes escaped, the rest elided" \
 	'string="a \x22quoted\x22 back\x5cslash, a \x01 control byte, and mor"..., length=63) = kHelErrNone'
 has "a severity with no name as a number" 'helLog(severity=99, string="x", length=1) = kHelErrNone'
+has "… below the named ones too" 'helLog(severity=-1, string="y", length=1) = kHelErrNone'
 has "an unreadable string as its address, and why it was refused" \
 	'helLog(severity=Info, string=0x8, length=4) = kHelErrFault (string unreadable at offset 0)'
 has "unknown flag bits as a number after the known ones" 'flags=ProtRead|0x40000000) = kHelErrNoDescriptor'
