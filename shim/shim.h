@@ -29,6 +29,9 @@ void hh_shim_trace_local(uint32_t call, const uint64_t *args, size_t n, uint64_t
 		HelError error, uint64_t start_ns);
 uint64_t hh_shim_now(void);
 
+/* Supercall n (kHelCallSuper + n) with its first argument word (super.c). */
+HelError hh_shim_super(uint32_t n, uint64_t arg0);
+
 /* Start a private emulator and put this process under its filter. */
 int hh_shim_autostart(void);
 

@@ -230,5 +230,9 @@ static inline int hh_recv_fds(int sock, int *fds, uint32_t max, int flags)
 #define HH_ENV_TRACE "HELHOST_TRACE"
 #define HH_ENV_EMULATOR "HELHOST_EMULATOR"
 #define HH_ENV_SPIN_NS "HELHOST_SPIN_NS"
+/* `helhost run --mbus`: the registry name under which the run's mbus publishes its lane. */
+#define HH_ENV_MBUS "HELHOST_MBUS"
+/* Start-up handles for libhelhost-managarm's peekauxval (compat/managarm.c). */
+#define HH_ENV_AUXV "HELHOST_AUXV"
 
 #endif

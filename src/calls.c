@@ -2,9 +2,11 @@
 
 #include <stdio.h>
 
+#include "native.h"
 #include "process.h"
 #include "queue.h"
 #include "space.h"
+#include "thread.h"
 #include "universe.h"
 
 static const struct hh_call_info table[] = {
@@ -92,8 +94,10 @@ HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space 
 
 HelError hh_call_apply_to(struct hh_call *c, const struct hh_space *space, HelError e)
 {
-	/* Only the caller's own space is a Linux address space the shim can change. */
-	if (space != c->proc->space)
+	/* Threads made by helCreateThread in the space see the change before the reply. */
+	hh_native_apply(space, &c->plan);
+	/* Only a program's own space is a Linux address space its shim can change. */
+	if (space != c->proc->space || c->thread->native)
 		c->plan.count = 0;
 	return e;
 }

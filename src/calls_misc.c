@@ -4,6 +4,7 @@
 #include <sys/random.h>
 
 #include "calls.h"
+#include "native.h"
 #include "klog.h"
 #include "loop.h"
 #include "process.h"
@@ -79,18 +80,13 @@ HelError hh_call_GetRandomBytes(struct hh_call *c)
 	return kHelErrNone;
 }
 
-/* Sizes of the register images (ABI.md §3.5); SIMD is the FXSAVE area. */
+/* Sizes of the register images (ABI.md §3.5): those threads have, and the vCPU's. */
 static int register_set_size(int set)
 {
-	switch (set) {
-	case kHelRegsProgram: return 16;
-	case kHelRegsGeneral: return 120;
-	case kHelRegsThread: return 16;
-	case kHelRegsVirtualization: return 424;
-	case kHelRegsSimd: return 512;
-	case kHelRegsSignal: return 152;
-	default: return -1;
-	}
+	if (set == kHelRegsVirtualization)
+		return 424;
+	size_t size = hh_native_set_size(set);
+	return size ? (int)size : -1;
 }
 
 HelError hh_call_QueryRegisterInfo(struct hh_call *c)

@@ -10,6 +10,7 @@
 #include "process.h"
 #include "queue.h"
 #include "space.h"
+#include "stubpage.h"
 #include "universe.h"
 
 HelError hh_call_SubmitProtectMemory(struct hh_call *c)
@@ -52,13 +53,14 @@ HelError hh_call_SubmitSynchronizeSpace(struct hh_call *c)
 }
 
 /*
- * A space of its own: the whole usable range, and no program runs in it
- * yet (threads come with helCreateThread), so mappings live in its table
- * and are reached through helSubmitReadMemory / helSubmitWriteMemory.
+ * A space of its own: no program's Linux address space, so mappings live in
+ * its table, are reached through helSubmitReadMemory / helSubmitWriteMemory,
+ * and are carried out in the stub process of each thread that runs in it.
  */
 HelError hh_call_CreateSpace(struct hh_call *c)
 {
-	struct hh_space *s = hh_space_create(HH_SPACE_LOW, HH_SPACE_HIGH - HH_SPACE_LOW);
+	/* Placement stays below the stub processes that threads run in (stubpage.h). */
+	struct hh_space *s = hh_space_create(HH_SPACE_LOW, HH_STUB_BASE - HH_SPACE_LOW);
 	if (!s)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a space");
 	return hh_call_give(c, &s->base);

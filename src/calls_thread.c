@@ -1,7 +1,8 @@
 /*
- * Decoding of the thread calls that concern a program's own threads
- * (OBJECTS.md §5.11, §5.12).  Hosted threads are Linux threads, so their
- * affinity, priority and CPU time are the Linux thread's.
+ * Decoding of the thread calls (OBJECTS.md §5).  Hosted threads are Linux
+ * threads, so their affinity, priority and CPU time are the Linux thread's;
+ * threads made by helCreateThread run in stub processes (native.c), whose
+ * stops, registers and lifetime these calls reach.
  */
 #include <errno.h>
 #include <sched.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include "calls.h"
+#include "native.h"
+#include "queue.h"
+#include "space.h"
 #include "process.h"
 #include "thread.h"
 #include "universe.h"
@@ -138,4 +142,154 @@ HelError hh_call_in_shim(struct hh_call *c)
 {
 	/* The caller's FS/GS bases are its own: libhel sets them, the emulator cannot. */
 	return hh_call_refuse(c, kHelErrUnsupportedOperation, "served by libhel in the calling thread");
+}
+
+HelError hh_call_CreateThread(struct hh_call *c)
+{
+	uint32_t flags = (uint32_t)c->arg[5];
+	if (flags & ~(uint32_t)kHelThreadStopped)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "unknown flags %#x", flags);
+	struct hh_universe *universe = c->universe;
+	if ((HelHandle)c->arg[0] != kHelNullHandle) {
+		struct hh_desc desc;
+		HelError e = hh_call_resolve(c, 0, HH_TYPE(HH_OBJ_UNIVERSE), &desc);
+		if (e)
+			return e;
+		universe = hh_universe_of(desc.obj);
+	}
+	struct hh_space *space;
+	HelError e = hh_call_resolve_space(c, 1, &space);
+	if (e)
+		return e;
+	/* A hosted program's own space runs libc code that a bare Hel thread cannot. */
+	if (space == c->proc->space && !c->thread->native)
+		return hh_call_refuse(c, kHelErrUnsupportedOperation,
+				"threads in a hosted program's own space are not there yet");
+	struct hh_thread *t = hh_thread_new_native();
+	if (!t)
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a thread");
+	if ((e = hh_native_start(t, c->proc->pidfd, universe, space, c->arg[3], c->arg[4]))) {
+		hh_object_unref(&t->base);
+		return hh_call_refuse(c, e, "cannot start a stub process");
+	}
+	hh_object_ref(&t->base);
+	if ((e = hh_call_give(c, &t->base))) {
+		hh_native_kill(t);
+		hh_object_unref(&t->base);
+		return e;
+	}
+	if (!(flags & kHelThreadStopped))
+		hh_native_resume(t);
+	hh_object_unref(&t->base);
+	return kHelErrNone;
+}
+
+/* A thread made by helCreateThread: no kHelThisThread (OBJECTS.md §5.6-5.10). */
+static HelError resolve_created(struct hh_call *c, unsigned arg, struct hh_thread **out)
+{
+	return resolve_thread(c, arg, false, out);
+}
+
+/* Register access needs the thread stopped ([emu] §5.10) and alive. */
+static HelError check_stopped(struct hh_call *c, const struct hh_thread *t)
+{
+	if (t->terminated || !t->native)
+		return hh_call_refuse(c, kHelErrThreadTerminated, "the thread has ended");
+	if (!t->stopped)
+		return hh_call_refuse(c, kHelErrIllegalState, "the thread runs; its registers move");
+	return kHelErrNone;
+}
+
+HelError hh_call_Resume(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e || (e = check_stopped(c, t)))
+		return e;
+	hh_native_resume(t);
+	return kHelErrNone;
+}
+
+HelError hh_call_InterruptThread(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e)
+		return e;
+	hh_native_interrupt(t);
+	return kHelErrNone;
+}
+
+HelError hh_call_KillThread(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e)
+		return e;
+	hh_native_kill(t);
+	return kHelErrNone;
+}
+
+HelError hh_call_SubmitObserve(struct hh_call *c)
+{
+	struct hh_thread *t;
+	struct hh_queue *q;
+	HelError e = resolve_created(c, 0, &t);
+	if (e || (e = hh_call_resolve_queue(c, 2, &q)))
+		return e;
+	if ((e = hh_queue_check_size(q, sizeof(struct HelObserveResult))))
+		return hh_call_refuse(c, e, "chunks too small");
+	if ((e = hh_call_check_pending(c)))
+		return e;
+	if (!hh_thread_observe(t, c->arg[1], q, c->arg[3], &c->proc->pending))
+		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the observer");
+	return kHelErrNone;
+}
+
+/* Big enough for every image threads have (the FXSAVE area is the largest). */
+#define IMAGE_MAX 512
+
+HelError hh_call_LoadRegisters(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e)
+		return e;
+	int set = (int)c->arg[1];
+	if (!hh_native_set_size(set))
+		return hh_call_refuse(c, kHelErrIllegalArgs, "threads have no register set %d", set);
+	if ((e = check_stopped(c, t)))
+		return e;
+	uint64_t image[IMAGE_MAX / 8];
+	size_t size;
+	if ((e = hh_native_load(t, set, image, &size)))
+		return hh_call_refuse(c, e, "registers unavailable");
+	if (hh_user_write(&c->proc->mem, c->arg[2], image, size))
+		return hh_call_refuse(c, kHelErrFault, "image unwritable");
+	return kHelErrNone;
+}
+
+HelError hh_call_StoreRegisters(struct hh_call *c)
+{
+	/* [emu] the caller's own registers are live, not saved: refuse (§5.10). */
+	if ((HelHandle)c->arg[0] == kHelThisThread)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "cannot store the caller's own registers");
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e)
+		return e;
+	int set = (int)c->arg[1];
+	if (set == kHelRegsDebug)
+		return hh_call_refuse(c, kHelErrUnsupportedOperation, "no hardware watchpoints hosted");
+	size_t size = hh_native_set_size(set);
+	if (!size)
+		return hh_call_refuse(c, kHelErrIllegalArgs, "threads have no register set %d", set);
+	uint64_t image[IMAGE_MAX / 8];
+	if (hh_user_read(&c->proc->mem, c->arg[2], image, size))
+		return hh_call_refuse(c, kHelErrFault, "image unreadable");
+	if ((e = check_stopped(c, t)))
+		return e;
+	if ((e = hh_native_store(t, set, image)))
+		return hh_call_refuse(c, e, "registers unavailable");
+	return kHelErrNone;
 }

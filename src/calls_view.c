@@ -14,6 +14,7 @@
 #include "queue.h"
 #include "slice.h"
 #include "space.h"
+#include "thread.h"
 #include "universe.h"
 #include "usermem.h"
 
@@ -125,13 +126,23 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 	HelError e = hh_call_resolve(c, 0, 0, &target);
 	if (e || (e = hh_call_resolve(c, 4, HH_TYPE(HH_OBJ_QUEUE), &queue)))
 		return e;
-	if (hh_object_type(target.obj) == HH_OBJ_SPACE) {
+	struct hh_space *space = NULL;
+	if (hh_object_type(target.obj) == HH_OBJ_SPACE)
+		space = hh_space_of(target.obj);
+	/* A thread's memory is its space's (the posix server reads a supercall's buffers so). */
+	if (hh_object_type(target.obj) == HH_OBJ_THREAD) {
+		const struct hh_thread *t = hh_thread_of(target.obj);
+		if (!t->proc)
+			return hh_call_refuse(c, kHelErrThreadTerminated, "the thread has ended");
+		space = t->proc->space;
+	}
+	if (space) {
 		struct hh_completion *done = hh_completion_new(sizeof(struct HelSimpleResult), c->arg[5]);
 		if (!done)
 			return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
 		struct copy k = { .mem = &c->proc->mem, .address = c->arg[1], .length = c->arg[2],
 			.buffer = c->arg[3], .to_object = to_object };
-		struct HelSimpleResult r = { .error = run_space_copy(&k, hh_space_of(target.obj)),
+		struct HelSimpleResult r = { .error = run_space_copy(&k, space),
 			.reserved = 0 };
 		hh_completion_add(done, &r, sizeof(r));
 		hh_queue_post(hh_queue_of(queue.obj), done);

@@ -47,6 +47,10 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 		_exit(127);
 	/* The emulator ignores SIGPIPE; ignored signals would stay ignored across exec. */
 	signal(SIGPIPE, SIG_DFL);
+	/* The emulator blocks SIGCHLD once it runs created threads (native.c); a mask survives exec. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The emulator raised its own fd limit; the program gets the one it would have had. */
 	if (fd_limit->rlim_max)
 		setrlimit(RLIMIT_NOFILE, fd_limit);
@@ -108,7 +112,7 @@ int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate)
 		kill(pid, SIGKILL);
 		return cannot_start(argv[0], ENOMEM);
 	}
-	return 0;
+	return pid;
 }
 
 int hh_accept_listener(int sock)

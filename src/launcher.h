@@ -7,7 +7,7 @@
 
 /*
  * Start argv[0] with argv and the given fd limit, in namespaces of its own
- * if isolate (isolate.h); returns 0 or -errno.
+ * if isolate (isolate.h); returns its pid or -errno.
  */
 int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate);
 /* Auto-start: receive the listener of the program that started us on sock. */

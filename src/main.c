@@ -22,14 +22,17 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: helhost run [--trace] [--isolate] [--max-memory SIZE] [--max-memfds N]\n"
-	      "                  [--max-handles N] [--max-pending N] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	fputs("usage: helhost run [--trace] [--isolate] [--mbus PATH] [--max-memory SIZE]\n"
+	      "                  [--max-memfds N] [--max-handles N] [--max-pending N]\n"
+	      "                  PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel. Exits with the first non-zero\n"
 	      "status of the programs, or 0. HELHOST_TRACE=1 traces auto-started runs.\n"
 	      "--isolate gives each program a user and a PID namespace of its own:\n"
 	      "programs then reach each other only through Hel.\n"
+	      "--mbus PATH starts Managarm's mbus from PATH first and gives every\n"
+	      "program its lane; the run ends without it (docs/MANAGARM.md).\n"
 	      "The --max-* options are per-program limits (per universe for handles),\n"
 	      "the same as HELHOST_MAX_MEMORY, HELHOST_MAX_MEMFDS, HELHOST_MAX_HANDLES.\n", f);
 }
@@ -101,6 +104,32 @@ static void finish(void)
 	hh_watchdog_stop();
 }
 
+/*
+ * --mbus PATH: start Managarm's mbus before the others.  It takes the lane it
+ * serves with peekauxval(AT_XPIPE), which libhelhost-managarm makes and
+ * publishes under MBUS_NAME as HH_ENV_AUXV tells it; every program's
+ * superGetProcessData looks MBUS_NAME up (HH_ENV_MBUS).  mbus serves until
+ * the run ends, so the run does not wait for it.
+ */
+#define MBUS_NAME "managarm.mbus"
+
+static int start_mbus(char *path, bool isolate)
+{
+	char *argv[] = { path, NULL };
+	char *saved = getenv(HH_ENV_AUXV) ? strdup(getenv(HH_ENV_AUXV)) : NULL;
+	if (setenv(HH_ENV_MBUS, MBUS_NAME, 1) || setenv(HH_ENV_AUXV, "AT_XPIPE=+" MBUS_NAME, 1)) {
+		free(saved);
+		return -errno;
+	}
+	int pid = hh_launch(argv, &programs_fd_limit, isolate);
+	int r = saved ? setenv(HH_ENV_AUXV, saved, 1) : unsetenv(HH_ENV_AUXV);
+	free(saved);
+	if (pid < 0)
+		return pid;
+	hh_process_make_service(pid);
+	return r < 0 ? -errno : 0;
+}
+
 /* helhost run: argv holds PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
@@ -111,6 +140,7 @@ static int cmd_run(int argc, char **argv)
 		{ "--max-pending", "HELHOST_MAX_PENDING" },
 	};
 	bool trace = false, isolate = false;
+	char *mbus = NULL;
 	int i = 0;
 	for (bool more = true; more && i < argc;) {
 		more = false;
@@ -120,6 +150,12 @@ static int cmd_run(int argc, char **argv)
 			*flag = true;
 			more = true;
 			i++;
+			continue;
+		}
+		if (!strcmp(argv[i], "--mbus") && i + 1 < argc) {
+			mbus = argv[i + 1];
+			more = true;
+			i += 2;
 			continue;
 		}
 		/* Through the environment, the one place the limits are read from. */
@@ -136,12 +172,16 @@ static int cmd_run(int argc, char **argv)
 			i += 2;
 		}
 	}
-	if (i >= argc) {
+	if (i >= argc || !strcmp(argv[i], "--mbus")) {
 		usage(stderr);
 		return 2;
 	}
 	if (start_loop(trace) < 0)
 		return 1;
+	if (mbus && start_mbus(mbus, isolate) < 0) {
+		finish();
+		return 1;
+	}
 	/* Split at "--" in place: each program's argv ends where the next begins. */
 	for (int start = i; start < argc;) {
 		int end = start;

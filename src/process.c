@@ -160,8 +160,12 @@ static void exit_seen(struct hh_watcher *w, int res)
 		siginfo_t info = { 0 };
 		if (waitid(P_PIDFD, (id_t)p->pidfd, &info, WEXITED) == 0) {
 			p->status = status_of(&info);
-			if (p->status && !programs.first_failure)
+			if (p->status && !p->service && !programs.first_failure)
 				programs.first_failure = p->status;
+			/* Its clients will wait for it in vain: say so where they cannot. */
+			if (p->service)
+				fprintf(stderr, "helhost: %s[%d], which serves the run, ended with status %d\n",
+						p->name, (int)p->pid, p->status);
 		}
 		/* Launched programs stay listed for the exit code; their pidfd goes. */
 		close(p->pidfd);
@@ -332,16 +336,43 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 	return p;
 }
 
+struct hh_process *hh_process_stub(pid_t pid, int pidfd, const char *name,
+		struct hh_universe *universe, struct hh_space *space)
+{
+	struct hh_process *p = new_process(pid, pidfd);
+	if (!p) {
+		close(pidfd);
+		return NULL;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->universe = universe;
+	hh_object_ref(&universe->base);
+	p->space = space;
+	hh_object_ref(&space->base);
+	if (!open_memory(p)) {
+		drop_image(p);
+		return NULL;
+	}
+	return p;
+}
+
 bool hh_process_gone(const struct hh_process *p)
 {
 	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
 	return p->exited || (p->pidfd >= 0 && poll(&pfd, 1, 0) == 1);
 }
 
+void hh_process_make_service(pid_t pid)
+{
+	struct hh_process *p = hh_process_find(pid);
+	if (p)
+		p->service = true;
+}
+
 bool hh_process_any_launched_alive(void)
 {
 	for (struct hh_process *p = programs.head; p; p = p->next)
-		if (p->launched && !p->exited)
+		if (p->launched && !p->service && !p->exited)
 			return true;
 	return false;
 }

@@ -45,6 +45,7 @@ struct hh_process {
 	struct hh_usermem mem;          /* its memory, for the emulator's copies */
 	struct hh_pending_list pending; /* operations it submitted that have not completed */
 	bool launched;                  /* a child of `helhost run`: its status counts */
+	bool service;                   /* launched to serve the others (--mbus): the run ends without it */
 	bool exited;
 	int status;                     /* exit code (128 + signal when killed) */
 };
@@ -75,12 +76,25 @@ struct hh_process *hh_process_register(pid_t pid, int pidfd, uint64_t fork_image
 		uint64_t nonce, uint64_t arena_base, uint64_t arena_len);
 
 /*
+ * The stub process behind a created thread (native.c): a program record
+ * whose universe and space are the thread's, so that its Hel calls decode
+ * like any program's.  pidfd is taken over.  Ends like a program.
+ */
+struct hh_process *hh_process_stub(pid_t pid, int pidfd, const char *name,
+		struct hh_universe *universe, struct hh_space *space);
+
+/*
  * True once p has exited, even if the loop has not seen its pidfd yet: for
  * answers that must not depend on that race (a dead server's name).
  */
 bool hh_process_gone(const struct hh_process *p);
 
-/* True while any launched program has not exited yet. */
+/*
+ * The launched program pid serves the others (mbus): the run does not wait
+ * for it, kills it at the end, and its status does not count.
+ */
+void hh_process_make_service(pid_t pid);
+/* True while any launched program other than a service has not exited yet. */
 bool hh_process_any_launched_alive(void);
 /* The first non-zero exit status of a launched program, else 0. */
 int hh_process_exit_code(void);

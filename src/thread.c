@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "credentials.h"
+#include "pending.h"
 #include "process.h"
+#include "queue.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -31,11 +33,137 @@ static void thread_destroy(struct hh_object *obj)
 	free(t);
 }
 
+/* Handles to a thread are active references (OBJECTS.md §5.9). */
+static void thread_attach(struct hh_object *obj, uint32_t aux)
+{
+	(void)aux;
+	hh_thread_of(obj)->handles++;
+}
+
+static void thread_detach(struct hh_object *obj, uint32_t aux)
+{
+	(void)aux;
+	struct hh_thread *t = hh_thread_of(obj);
+	if (--t->handles == 0 && t->last_handle_closed)
+		t->last_handle_closed(t);
+}
+
 static const struct hh_object_ops thread_ops = {
 	.type = HH_OBJ_THREAD,
 	.name = "thread",
 	.destroy = thread_destroy,
+	.attach = thread_attach,
+	.detach = thread_detach,
 };
+
+/* A helSubmitObserve waiting for the thread's next stop or its end. */
+struct hh_observer {
+	struct hh_observer *next, **prev;
+	struct hh_pending listed;       /* in its submitter's pending operations */
+	struct hh_queue *queue;         /* kept alive while it waits */
+	struct hh_completion *result;   /* allocated at submission */
+};
+
+static void observer_unhook(struct hh_observer *o)
+{
+	*o->prev = o->next;
+	if (o->next)
+		o->next->prev = o->prev;
+	hh_pending_remove(&o->listed);
+	hh_object_unref(&o->queue->base);
+	free(o);
+}
+
+static void observer_finish(struct hh_observer *o, HelError error, uint32_t observation,
+		uint64_t sequence)
+{
+	struct HelObserveResult r = { .error = error, .observation = observation,
+		.sequence = sequence };
+	hh_completion_add(o->result, &r, sizeof(r));
+	hh_queue_post(o->queue, o->result);
+	observer_unhook(o);
+}
+
+/* The submitter died: the observer goes without an element. */
+static void observer_discard(struct hh_pending *p)
+{
+	struct hh_observer *o = (struct hh_observer *)((char *)p - offsetof(struct hh_observer, listed));
+	free(o->result);
+	observer_unhook(o);
+}
+
+static void observers_finish(struct hh_thread *t, HelError error)
+{
+	while (t->observers)
+		observer_finish(t->observers, error, error ? 0 : t->observation,
+				error ? 0 : t->sequence);
+}
+
+bool hh_thread_observe(struct hh_thread *t, uint64_t sequence, struct hh_queue *q,
+		uint64_t context, struct hh_pending_list *owner)
+{
+	struct hh_observer *o = calloc(1, sizeof(*o));
+	if (!o)
+		return false;
+	o->result = hh_completion_new(sizeof(struct HelObserveResult), context);
+	if (!o->result) {
+		free(o);
+		return false;
+	}
+	o->queue = q;
+	hh_object_ref(&q->base);
+	/* In submission order: observers complete in the order they came. */
+	struct hh_observer **link = &t->observers;
+	while (*link)
+		link = &(*link)->next;
+	o->prev = link;
+	*link = o;
+	hh_pending_add(owner, &o->listed, observer_discard);
+	if (t->terminated)
+		observer_finish(o, kHelErrThreadTerminated, 0, 0);
+	else if (sequence > t->sequence)
+		observer_finish(o, kHelErrIllegalArgs, 0, 0);
+	/* [emu] an old sequence of a thread that runs again waits for the next stop. */
+	else if (sequence < t->sequence && t->stopped)
+		observer_finish(o, kHelErrNone, t->observation, t->sequence);
+	return true;
+}
+
+void hh_thread_stop(struct hh_thread *t, uint32_t observation)
+{
+	t->sequence++;
+	t->observation = observation;
+	t->stopped = true;
+	observers_finish(t, kHelErrNone);
+}
+
+void hh_thread_terminate(struct hh_thread *t)
+{
+	if (t->terminated)
+		return;
+	t->terminated = true;
+	t->stopped = false;
+	t->sequence++;
+	observers_finish(t, kHelErrThreadTerminated);
+}
+
+struct hh_thread *hh_thread_new_native(void)
+{
+	struct hh_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	hh_object_init(&t->base, &thread_ops);
+	if (!hh_credentials_fresh(t->credentials)) {
+		free(t);
+		return NULL;
+	}
+	t->pidfd = -1;
+	t->sock = -1;
+	t->sequence = 1;
+	t->observation = kHelObserveNull;
+	t->stopped = true;
+	return t;
+}
 
 static bool take_token(struct hh_thread *t)
 {
@@ -113,13 +241,18 @@ void hh_thread_ended(struct hh_thread *t)
 	if (*link)
 		*link = t->next_in_proc;
 	t->proc = NULL;
-	tokens.slots[t->token - 1] = NULL;
-	tokens.free_list[tokens.free_len++] = t->token - 1;
-	munmap(t->page, sizeof(*t->page));
-	t->page = NULL;
+	if (t->token) {
+		tokens.slots[t->token - 1] = NULL;
+		tokens.free_list[tokens.free_len++] = t->token - 1;
+		munmap(t->page, sizeof(*t->page));
+		t->page = NULL;
+	}
 	/* Memfds sent and not yet received go with the socket. */
-	close(t->sock);
+	if (t->sock >= 0)
+		close(t->sock);
 	t->sock = -1;
+	/* A created thread's stub is gone with its process record. */
+	hh_thread_terminate(t);
 	if (t->exit_watch.armed)
 		hh_loop_cancel(&t->exit_watch);
 	if (t->pidfd >= 0)

@@ -313,6 +313,34 @@ START_TEST(test_death_cancel_finds_nothing)
 }
 END_TEST
 
+/*
+ * A child submits one operation into a queue of its own (submit(queue, arg)),
+ * is killed with it pending, and the emulator ends up holding exactly the
+ * files it held before the child existed.
+ */
+static void child_dies_waiting(bool (*submit)(HelHandle queue, const void *arg), const void *arg)
+{
+	volatile int *ready = shared_words();
+	pid_t emu = emulator_pid();
+	struct files base = emulator_files(emu);
+	pid_t pid = fork_tied();
+	if (!pid) {
+		struct hq q;
+		CHILD_CHECK(hq_open(&q, 2, 1, 4096) == kHelErrNone);
+		CHILD_CHECK(submit(q.handle, arg));
+		ready_and_wait(ready);
+	}
+	await_word(ready, 1);
+	kill_and_reap(pid);
+	await_files(emu, base);
+}
+
+static bool await_event(HelHandle queue, const void *event)
+{
+	uint64_t async;
+	return helSubmitAwaitEvent(*(const HelHandle *)event, 1, queue, 1, &async) == kHelErrNone;
+}
+
 START_TEST(test_death_event_await_released)
 {
 	/* should succeed: an event a dead child awaited still works for us, and its await is gone */
@@ -320,20 +348,7 @@ START_TEST(test_death_event_await_released)
 	sq_open(&s);
 	HelHandle ev;
 	ck_assert_int_eq(helCreateOneshotEvent(&ev), kHelErrNone);
-	volatile int *ready = shared_words();
-	pid_t emu = emulator_pid();
-	struct files base = emulator_files(emu);
-	pid_t pid = fork_tied();
-	if (!pid) {
-		struct hq q;
-		uint64_t async;
-		CHILD_CHECK(hq_open(&q, 2, 1, 4096) == kHelErrNone);
-		CHILD_CHECK(helSubmitAwaitEvent(ev, 1, q.handle, 1, &async) == kHelErrNone);
-		ready_and_wait(ready);
-	}
-	await_word(ready, 1);
-	kill_and_reap(pid);
-	await_files(emu, base);
+	child_dies_waiting(await_event, &ev);
 	uint64_t async;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, s.q.handle, 3, &async), kHelErrNone);
 	ck_assert_int_eq(helRaiseEvent(ev), kHelErrNone);
@@ -345,27 +360,18 @@ START_TEST(test_death_event_await_released)
 }
 END_TEST
 
+static bool look_up(HelHandle queue, const void *name)
+{
+	uint64_t async;
+	return helhost_submit_lookup(name, -1, queue, 1, &async) == kHelErrNone;
+}
+
 START_TEST(test_death_lookup_released)
 {
 	/* should succeed: a dead child's pending lookup holds nothing; the name works for us */
-	struct sq s;
-	sq_open(&s);
 	char name[64];
 	snprintf(name, sizeof(name), "test-death-%d", (int)getpid());
-	volatile int *ready = shared_words();
-	pid_t emu = emulator_pid();
-	struct files base = emulator_files(emu);
-	pid_t pid = fork_tied();
-	if (!pid) {
-		struct hq q;
-		uint64_t async;
-		CHILD_CHECK(hq_open(&q, 2, 1, 4096) == kHelErrNone);
-		CHILD_CHECK(helhost_submit_lookup(name, -1, q.handle, 1, &async) == kHelErrNone);
-		ready_and_wait(ready);
-	}
-	await_word(ready, 1);
-	kill_and_reap(pid);
-	await_files(emu, base);
+	child_dies_waiting(look_up, name);
 	struct pair p = new_pair();
 	ck_assert_int_eq(helhost_publish(name, p.theirs), kHelErrNone);
 	HelHandle found;

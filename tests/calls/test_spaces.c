@@ -13,7 +13,8 @@
 #include "vm.h"
 
 enum { PAGE = 4096 };
-#define TOP 0x800000000000ull
+/* Placement ends below the stub processes behind created threads (src/stubpage.h). */
+#define TOP 0x7ff000000000ull
 
 static struct hq q;
 

@@ -30,4 +30,22 @@ cp "$src/examples/hello/hello.c" "$work/proj/"
 cmake -S "$work/proj" -B "$work/proj/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1 &&
 	cmake --build "$work/proj/build" >/dev/null 2>&1; check "built with find_package(helhost)" 0 $?
 env -u HELHOST_EMULATOR "$work/proj/build/hello-cmake" >"$work/out" 2>&1; check "it runs" 0 $?
+
+# Managarm's <sys/auxv.h> and peekauxval from the compatibility library.
+cat >"$work/auxv.c" <<'EOC'
+#include <stdio.h>
+#include <sys/auxv.h>
+int main(void)
+{
+	unsigned long xpipe = 0, page = 0;
+	if (peekauxval(AT_XPIPE, &xpipe) || !xpipe || peekauxval(AT_PAGESZ, &page) || !page)
+		return 1;
+	puts("xpipe ok");
+	return 0;
+}
+EOC
+cc "$work/auxv.c" $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs helhost-managarm) \
+	-Wl,-rpath,"$prefix/lib" -o "$work/auxv"; check "built with pkg-config helhost-managarm" 0 $?
+env -u HELHOST_EMULATOR HELHOST_AUXV=AT_XPIPE=+install.xpipe "$work/auxv" >"$work/out" 2>&1
+check "peekauxval(AT_XPIPE) gives a lane" 0 $?
 exit $fail

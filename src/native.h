@@ -1,0 +1,57 @@
+/*
+ * The native path: threads made by helCreateThread.  Each such thread runs
+ * in a stub process (helhost-stub, see stubpage.h) that the emulator ptraces
+ * with PTRACE_SYSEMU, so that every `syscall` its code executes stops it and
+ * is served as a Hel call in Managarm's register convention (ABI.md §5);
+ * none reaches Linux.  Faults arrive as signals and become observations.
+ * The stub's memory is its space's mappings, carried out by the stub itself
+ * when the emulator points it at its command loop.
+ *
+ * Stops are waited for without blocking the loop: SIGCHLD arrives through a
+ * signalfd, and each live stub is polled with waitpid(WNOHANG).  Starting a
+ * stub and changing its mappings wait for the stub itself (a fork and exec,
+ * or a few mmaps of its own), which is bounded; see docs/THREADS.md.
+ */
+#ifndef HH_NATIVE_H
+#define HH_NATIVE_H
+
+#include <stdint.h>
+
+#include "hel.h"
+#include "space.h"
+
+struct hh_thread;
+struct hh_universe;
+
+/*
+ * Give t (from hh_thread_new_native) a stub running in space with universe,
+ * stopped at ip/sp with thor's initial registers (OBJECTS.md §5.1).  The
+ * thread dies with the program behind owner_pidfd (its creator), as a
+ * thread's universe may hold the thread's own handle.  kHelErrNoMemory
+ * when no stub can be started.
+ */
+HelError hh_native_start(struct hh_thread *t, int owner_pidfd, struct hh_universe *universe,
+		struct hh_space *space, uint64_t ip, uint64_t sp);
+/* A stopped thread runs again (§5.6); the caller has checked its state. */
+void hh_native_resume(struct hh_thread *t);
+/*
+ * helInterruptThread (§5.7): the thread stops with kHelObserveInterrupt at
+ * the end of its next Hel call; a helFutexWait it sleeps in ends now.
+ */
+void hh_native_interrupt(struct hh_thread *t);
+/* End the thread now (§5.8); observers learn it at once. */
+void hh_native_kill(struct hh_thread *t);
+
+/*
+ * The saved register image of a stopped thread in Hel's layout (ABI.md
+ * §3.5): kHelErrIllegalArgs for a set that threads do not have.
+ */
+HelError hh_native_load(struct hh_thread *t, int set, void *image, size_t *size);
+HelError hh_native_store(struct hh_thread *t, int set, const void *image);
+/* Bytes of a register set's image, or 0 for a set threads do not have. */
+size_t hh_native_set_size(int set);
+
+/* space changed: carry plan out in every stub that runs in it. */
+void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan);
+
+#endif

@@ -1,0 +1,937 @@
+/*
+ * Threads of their own (OBJECTS.md §5): helCreateThread in spaces from
+ * helCreateSpace, observations and their sequence, register access,
+ * supercalls, faults, Hel calls in Managarm's register convention, killing
+ * and the lifetime of the stub process behind each thread.  Guest code is a
+ * few hand-assembled x86-64 instructions placed in a memory object.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <hel.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hq.h"
+
+enum { PAGE = 4096 };
+#define CODE 0x400000ull
+#define DATA 0x500000ull
+
+static struct hq q;
+
+static void setup(void)
+{
+	ck_assert_int_eq(hq_open(&q, 4, 4, 512), kHelErrNone);
+}
+
+/* ---- a tiny assembler ---- */
+
+struct code {
+	unsigned char bytes[256];
+	size_t len;
+};
+
+static void emit(struct code *c, const void *bytes, size_t n)
+{
+	ck_assert_uint_le(c->len + n, sizeof(c->bytes));
+	memcpy(c->bytes + c->len, bytes, n);
+	c->len += n;
+}
+
+/* mov $imm32, %edi (zero-extends into rdi) */
+static void mov_edi(struct code *c, uint32_t imm)
+{
+	unsigned char b[5] = { 0xbf };
+	memcpy(b + 1, &imm, 4);
+	emit(c, b, 5);
+}
+
+/* mov $imm64, reg for rsi (0xbe), rdx (0xba), rax (0xb8) */
+static void mov64(struct code *c, unsigned char opcode, uint64_t imm)
+{
+	unsigned char b[10] = { 0x48, opcode };
+	memcpy(b + 2, &imm, 8);
+	emit(c, b, 10);
+}
+#define RSI 0xbe
+#define RDX 0xba
+#define RAX 0xb8
+
+static void syscall_insn(struct code *c) { emit(c, "\x0f\x05", 2); }
+static void int3(struct code *c) { emit(c, "\xcc", 1); }
+static void spin(struct code *c) { emit(c, "\xeb\xfe", 2); }
+/* mov %rdi, %r15 and mov %rsi, %r14: keep a call's results for the supervisor */
+static void keep_results(struct code *c) { emit(c, "\x49\x89\xff\x49\x89\xf6", 6); }
+/* Supercall n: mov $0x80000000+n, %edi; syscall */
+static void supercall(struct code *c, uint32_t n)
+{
+	mov_edi(c, 0x80000000u + n);
+	syscall_insn(c);
+}
+
+/* ---- the supervisor's side ---- */
+
+struct guest {
+	HelHandle space, code, data, thread;
+	uint64_t seq;
+};
+
+/* A space with c at CODE (r-x) and a data page at DATA (rw-); the thread is made stopped. */
+static void guest_load(struct guest *g, const struct code *c)
+{
+	void *mine, *at;
+	ck_assert_int_eq(helCreateSpace(&g->space), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &g->code), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &g->data), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(g->code, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	memcpy(mine, c->bytes, c->len);
+	ck_assert_int_eq(helMapMemory(g->code, g->space, (void *)CODE, 0, PAGE,
+			kHelMapProtRead | kHelMapProtExecute | kHelMapFixed, &at), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(g->data, g->space, (void *)DATA, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite | kHelMapFixed, &at), kHelErrNone);
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, g->space, 0, (void *)CODE,
+			(void *)(DATA + PAGE), kHelThreadStopped, &g->thread), kHelErrNone);
+	g->seq = 1;
+}
+
+/* Observe with seq and wait for the result (generous deadline). */
+/* helSubmitRead/WriteMemory through any handle, waited for. */
+static HelError copy(HelHandle h, uint64_t address, void *buf, size_t len, int write)
+{
+	HelError e = write ? helSubmitWriteMemory(h, address, len, buf, q.handle, 0xc0)
+			: helSubmitReadMemory(h, address, len, buf, q.handle, 0xc0);
+	if (e)
+		return e;
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0xc0);
+	return ((struct HelSimpleResult *)hq_payload(el))->error;
+}
+
+static struct HelObserveResult observe(HelHandle thread, uint64_t seq)
+{
+	ck_assert_int_eq(helSubmitObserve(thread, seq, q.handle, 0x0b5), kHelErrNone);
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0x0b5);
+	return *(struct HelObserveResult *)hq_payload(el);
+}
+
+/* The next element is an observation with context that says the thread ended. */
+static void expect_terminated(uintptr_t context)
+{
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, context);
+	ck_assert_int_eq(((struct HelObserveResult *)hq_payload(el))->error, kHelErrThreadTerminated);
+}
+
+/* Resume g and wait for its next stop, which must be `observation`. */
+static void run_until(struct guest *g, unsigned observation)
+{
+	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
+	struct HelObserveResult r = observe(g->thread, g->seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, observation);
+	ck_assert_uint_eq(r.sequence, g->seq + 1);
+	g->seq = r.sequence;
+}
+
+static uintptr_t reg(HelHandle thread, int index)
+{
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(thread, kHelRegsGeneral, gprs), kHelErrNone);
+	return gprs[index];
+}
+
+static uintptr_t ip(HelHandle thread)
+{
+	uintptr_t pc[2];
+	ck_assert_int_eq(helLoadRegisters(thread, kHelRegsProgram, pc), kHelErrNone);
+	return pc[kHelRegIp];
+}
+
+/* ---- tests ---- */
+
+START_TEST(test_threads_supercall_stops_with_registers)
+{
+	/* should succeed: a supercall stops the thread after the syscall with its arguments */
+	struct code c = { .len = 0 };
+	mov64(&c, RSI, 0x1122334455667788ull);
+	mov64(&c, RAX, 0xabcdull);
+	supercall(&c, 7);
+	size_t after = c.len;
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 7);
+	ck_assert_uint_eq(reg(g.thread, kHelRegNumber), 0x80000007u);
+	ck_assert_uint_eq(reg(g.thread, kHelRegArg0), 0x1122334455667788ull);
+	ck_assert_uint_eq(reg(g.thread, kHelRegArg2), 0xabcd);
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+}
+END_TEST
+
+START_TEST(test_threads_supervisor_results_reach_the_guest)
+{
+	/* should succeed: values stored at a supercall are what the guest sees after it */
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	keep_results(&c);
+	supercall(&c, 2);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	gprs[kHelRegError] = 0x5151;
+	gprs[kHelRegOut0] = 0xfeedface;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 0x5151);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR14), 0xfeedface);
+}
+END_TEST
+
+START_TEST(test_threads_hel_calls_in_managarm_convention)
+{
+	/* should succeed: helNop gives kHelErrNone in rdi; an unknown number kHelErrIllegalSyscall */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallNop);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	mov_edi(&c, 5000);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	/* helAllocateMemory(size=PAGE, flags=0, restrictions=NULL): the handle in rsi */
+	mov_edi(&c, kHelCallAllocateMemory);
+	mov64(&c, RSI, PAGE);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrIllegalSyscall);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	ck_assert_uint_gt(reg(g.thread, kHelRegR14), 0);
+}
+END_TEST
+
+START_TEST(test_threads_guest_passes_garbage)
+{
+	/* should fail: a guest's bad pointer is kHelErrFault, a handle it does not have kHelErrNoDescriptor */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallLog);
+	mov64(&c, RSI, 6);
+	mov64(&c, RDX, 0xbad0000beefull);
+	mov64(&c, RAX, 4096);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	mov_edi(&c, kHelCallCloseDescriptor);
+	mov64(&c, RSI, (uint64_t)kHelThisUniverse);
+	mov64(&c, RDX, 9999);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrFault);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNoDescriptor);
+}
+END_TEST
+
+START_TEST(test_threads_guest_closes_its_last_handle)
+{
+	/* should succeed: a thread that closes the last handle to itself dies mid-call */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallCloseDescriptor);
+	mov64(&c, RSI, (uint64_t)kHelThisUniverse);
+	size_t handle_at = c.len + 2;
+	mov64(&c, RDX, 0);              /* patched below: the thread's own handle */
+	syscall_insn(&c);
+	supercall(&c, 6);               /* never reached */
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	/* The handle is known only now: patch it into the code. */
+	uint64_t h = (uint64_t)g.thread;
+	void *mine;
+	ck_assert_int_eq(helMapMemory(g.code, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	memcpy((char *)mine + handle_at, &h, sizeof(h));
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 0x66), kHelErrNone);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	expect_terminated(0x66);
+}
+END_TEST
+
+START_TEST(test_threads_guest_creates_a_thread)
+{
+	/* should succeed: a guest makes a thread in its own space; it runs its code there */
+	struct code c = { .len = 0 };
+	/* helCreateThread(universe 0, space 0, abi 0, ip, sp, flags 0) */
+	mov_edi(&c, kHelCallCreateThread);
+	mov64(&c, RSI, 0);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	size_t ip_at = c.len + 2;
+	emit(&c, "\x49\xb8", 2);                      /* mov $imm64, %r8: patched below */
+	emit(&c, "\0\0\0\0\0\0\0\0", 8);
+	emit(&c, "\x4d\x31\xc9\x4d\x31\xd2", 6);   /* xor %r9, %r9; xor %r10, %r10 */
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 1);
+	spin(&c);
+	size_t second = c.len;
+	supercall(&c, 2);               /* what the new thread runs */
+	spin(&c);
+	uint64_t entry = CODE + second;
+	memcpy(c.bytes + ip_at, &entry, sizeof(entry));
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	HelHandle made = (HelHandle)reg(g.thread, kHelRegR14);
+	/* The guest's universe is ours (kHelNullHandle at creation): the handle is ours too. */
+	struct HelObserveResult r = observe(made, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(ip(made), CODE + second + 7);
+	ck_assert_int_eq(helKillThread(made), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_faults_are_observed)
+{
+	/* should succeed: int3, #UD, #DE, #GP and a page fault stop the thread at the right rip */
+	struct code c = { .len = 0 };
+	int3(&c);
+	size_t after_int3 = c.len;
+	size_t ud = c.len;
+	emit(&c, "\x0f\x0b", 2);                        /* ud2 */
+	size_t de = c.len;
+	emit(&c, "\x31\xc9\xf7\xf1", 4);                /* xor %ecx,%ecx; div %ecx */
+	de += 2;
+	size_t gp = c.len;
+	emit(&c, "\xfa", 1);                            /* cli: privileged */
+	size_t pf = c.len;
+	emit(&c, "\x48\x8b\x04\x25\x00\x00\x90\x00", 8); /* mov 0x900000, %rax: unmapped */
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveBreakpoint);
+	ck_assert_uint_eq(ip(g.thread), CODE + after_int3);
+	run_until(&g, kHelObserveIllegalInstruction);
+	ck_assert_uint_eq(ip(g.thread), CODE + ud);
+	/* The supervisor skips the faulting instruction by storing a new rip. */
+	uintptr_t pc[2] = { CODE + ud + 2, DATA + PAGE };
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	run_until(&g, kHelObserveDivByZero);
+	ck_assert_uint_eq(ip(g.thread), CODE + de);
+	pc[0] = CODE + gp;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	run_until(&g, kHelObserveGeneralFault);
+	ck_assert_uint_eq(ip(g.thread), CODE + gp);
+	pc[0] = CODE + pf;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	run_until(&g, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE + pf);
+}
+END_TEST
+
+START_TEST(test_threads_memory_through_the_thread_handle)
+{
+	/* should succeed: a thread's handle reaches its space's memory; the guest sees the bytes */
+	struct code c = { .len = 0 };
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x50\x00", 8);   /* mov 0x500000, %r15 */
+	supercall(&c, 4);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	uint64_t word = 0x0123456789abcdefull, back = 0;
+	ck_assert_int_eq(copy(g.thread, DATA, &word, sizeof(word), 1), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, DATA, &back, sizeof(back), 0), kHelErrNone);
+	ck_assert_uint_eq(back, word);
+	run_until(&g, kHelObserveSuperCall + 4);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), word);
+	/* should fail: unmapped addresses of the thread's space */
+	ck_assert_int_eq(copy(g.thread, 0x900000, &back, sizeof(back), 0), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_threads_mapping_while_it_runs)
+{
+	/* should succeed: memory mapped into the space of a running thread reaches it */
+	struct code c = { .len = 0 };
+	emit(&c, "\x48\x83\x3c\x25\x00\x00\x50\x00\x00", 9);       /* cmpq $0, 0x500000 */
+	emit(&c, "\x74\xf5", 2);                                         /* je back to the cmp */
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x60\x00", 8);           /* mov 0x600000, %r15 */
+	supercall(&c, 5);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	/* The guest spins on DATA; the new page appears under it, then the flag is set. */
+	HelHandle more;
+	void *at;
+	uint64_t word = 0x5eed, flag = 1;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &more), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)0x600000, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, 0x600000, &word, sizeof(word), 1), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, DATA, &flag, sizeof(flag), 1), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 5);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 0x5eed);
+}
+END_TEST
+
+START_TEST(test_threads_initial_registers)
+{
+	/* should succeed: a new thread has ip, sp, IF and nothing else (OBJECTS.md §5.1) */
+	struct code c = { .len = 0 };
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	uintptr_t gprs[kHelNumGprs], pc[2], tls[2], sig[19];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	for (int i = 0; i < kHelNumGprs; i++)
+		ck_assert_uint_eq(gprs[i], 0);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	ck_assert_uint_eq(pc[0], CODE);
+	ck_assert_uint_eq(pc[1], DATA + PAGE);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_uint_eq(tls[0], 0);
+	ck_assert_uint_eq(tls[1], 0);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	ck_assert_uint_eq(sig[17] & ~0x2ull, 0x200);    /* rflags: IF (bit 1 always reads 1) */
+	unsigned char simd[512];
+	struct HelRegisterInfo info;
+	ck_assert_int_eq(helQueryRegisterInfo(kHelRegsSimd, &info), kHelErrNone);
+	ck_assert_int_eq(info.setSize, sizeof(simd));
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	uint16_t fcw;
+	uint32_t mxcsr;
+	memcpy(&fcw, simd, 2);
+	memcpy(&mxcsr, simd + 24, 4);
+	ck_assert_uint_eq(fcw, 0x33f);
+	ck_assert_uint_eq(mxcsr, 0x1f80);
+}
+END_TEST
+
+START_TEST(test_threads_sequence_rules)
+{
+	/* should succeed: an old sequence of a stopped thread answers at once; a future one is refused */
+	struct code c = { .len = 0 };
+	supercall(&c, 3);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 3);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 3);
+	ck_assert_uint_eq(r.sequence, 2);
+	r = observe(g.thread, 5);
+	ck_assert_int_eq(r.error, kHelErrIllegalArgs);
+	/* should fail: resuming a running thread */
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helResume(g.thread), kHelErrIllegalState);
+	/* should fail: registers of a running thread */
+	uintptr_t pc[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrIllegalState);
+}
+END_TEST
+
+START_TEST(test_threads_several_observers_and_kill)
+{
+	/* should succeed: every waiting observer learns of the end; later calls see it too */
+	struct code c = { .len = 0 };
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 1), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 2), kHelErrNone);
+	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+	expect_terminated(1);
+	expect_terminated(2);
+	ck_assert_int_eq(observe(g.thread, 1).error, kHelErrThreadTerminated);
+	ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	uintptr_t pc[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrThreadTerminated);
+	/* killing again does nothing */
+	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_bad_handles_and_arguments)
+{
+	struct code c = { .len = 0 };
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	HelHandle t;
+	/* should fail: unknown flags come first */
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, g.space, 0, (void *)CODE, NULL, 2, &t),
+			kHelErrIllegalArgs);
+	/* should fail: a wrong-type space or universe, a closed handle */
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, g.code, 0, (void *)CODE, NULL, 0, &t),
+			kHelErrBadDescriptor);
+	ck_assert_int_eq(helCreateThread(g.code, g.space, 0, (void *)CODE, NULL, 0, &t),
+			kHelErrBadDescriptor);
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, 9999, 0, (void *)CODE, NULL, 0, &t),
+			kHelErrNoDescriptor);
+	/* should fail: kHelThisThread and other types where a created thread is needed */
+	ck_assert_int_eq(helResume(kHelThisThread), kHelErrNoDescriptor);
+	ck_assert_int_eq(helKillThread(kHelThisThread), kHelErrNoDescriptor);
+	ck_assert_int_eq(helResume(g.space), kHelErrBadDescriptor);
+	ck_assert_int_eq(helSubmitObserve(g.code, 1, q.handle, 0), kHelErrBadDescriptor);
+	uintptr_t pc[2] = { CODE, 0 };
+	ck_assert_int_eq(helStoreRegisters(kHelThisThread, kHelRegsProgram, pc), kHelErrIllegalArgs);
+	/* should fail: register sets threads do not have; images that cannot be moved */
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsVirtualization, pc), kHelErrIllegalArgs);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsDebug, pc), kHelErrIllegalArgs);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, (void *)16), kHelErrFault);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, (void *)16), kHelErrFault);
+	/* a closed thread handle */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, g.thread), kHelErrNone);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNoDescriptor);
+}
+END_TEST
+
+/* A line "key\tvalue" of /proc/pid/<file>, as a number, or -1. */
+static long proc_field(pid_t pid, const char *file, const char *key)
+{
+	char path[64], line[256];
+	long value = -1;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			value = strtol(line + klen + 1, NULL, 10);
+	fclose(f);
+	return value;
+}
+
+/* True if the emulator emu holds a pidfd of program pid (so it serves it). */
+static int serves(pid_t emu, pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)emu);
+	DIR *d = opendir(path);
+	int found = 0;
+	for (struct dirent *e; d && !found && (e = readdir(d));) {
+		char file[300];
+		snprintf(file, sizeof(file), "fdinfo/%s", e->d_name);
+		found = proc_field(emu, file, "Pid") == pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* The stub process of the one created thread whose emulator serves program pid. */
+static pid_t stub_serving(pid_t pid)
+{
+	DIR *d = opendir("/proc");
+	pid_t stub = 0;
+	for (struct dirent *e; d && !stub && (e = readdir(d));) {
+		pid_t cand = (pid_t)atoi(e->d_name);
+		char path[64], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)cand);
+		FILE *f = cand > 0 ? fopen(path, "re") : NULL;
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		long tracer = proc_field(cand, "status", "TracerPid");
+		if (!strcmp(comm, "helhost-stub\n") && tracer > 0 && serves((pid_t)tracer, pid))
+			stub = cand;
+	}
+	if (d)
+		closedir(d);
+	return stub;
+}
+
+/* Wait up to 20 s for pid to exit (it is not our child: poll a pidfd). */
+static int exits(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return 1;       /* already gone and reaped */
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r = poll(&p, 1, 20000);
+	close(fd);
+	return r == 1;
+}
+
+/* A running thread that spins forever; returns its stub's pid. */
+static pid_t spinning(struct guest *g)
+{
+	struct code c = { .len = 0 };
+	spin(&c);
+	guest_load(g, &c);
+	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	return stub;
+}
+
+START_TEST(test_threads_stub_dies_with_its_supervisor)
+{
+	/* should succeed: the stub of a running thread ends when the program that made it dies */
+	int pipefd[2];
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* Shares the test's emulator (the fixture made a call): only the supervisor dies. */
+		struct guest g;
+		pid_t stub = spinning(&g);
+		if (write(pipefd[1], &stub, sizeof(stub)) != sizeof(stub))
+			_exit(2);
+		pause();        /* killed by the parent mid-way */
+		_exit(3);
+	}
+	pid_t stub = 0;
+	ck_assert_int_eq(read(pipefd[0], &stub, sizeof(stub)), sizeof(stub));
+	ck_assert_int_gt(stub, 0);
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_msg(exits(stub), "stub %d still runs 20 s after its supervisor died", (int)stub);
+}
+END_TEST
+
+START_TEST(test_threads_stub_dies_with_the_emulator)
+{
+	/*
+	 * should succeed: nothing outlives the emulator.  Its watchdog ends its
+	 * programs too, so this process stays no program of it: a child makes
+	 * the thread (auto-starting its own emulator) and reports the pids.
+	 */
+	int pipefd[2];
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		struct guest g;
+		pid_t pids[2] = { spinning(&g), 0 };
+		pids[1] = (pid_t)proc_field(pids[0], "status", "TracerPid");
+		if (write(pipefd[1], pids, sizeof(pids)) != sizeof(pids))
+			_exit(2);
+		pause();        /* ended by the watchdog once the emulator is gone */
+		_exit(3);
+	}
+	pid_t pids[2] = { 0, 0 };
+	ck_assert_int_eq(read(pipefd[0], pids, sizeof(pids)), sizeof(pids));
+	ck_assert_int_gt(pids[0], 0);
+	ck_assert_int_gt(pids[1], 0);
+	ck_assert_int_eq(kill(pids[1], SIGKILL), 0);
+	ck_assert_msg(exits(pids[0]), "stub %d still runs 20 s after the emulator died", (int)pids[0]);
+	kill(child, SIGKILL);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+}
+END_TEST
+
+/* Wait up to 20 s until pid sleeps in futex(2) (its /proc syscall line starts with 202). */
+static int sleeps_in_futex(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	int64_t deadline = hq_deadline_ms(20000);
+	do {
+		FILE *f = fopen(path, "re");
+		int found = f && fgets(line, sizeof(line), f) && !strncmp(line, "202 ", 4);
+		if (f)
+			fclose(f);
+		if (found)
+			return 1;
+		usleep(1000);
+	} while (hq_deadline_ms(0) < deadline);
+	return 0;
+}
+
+START_TEST(test_threads_futex_wait_sleeps_until_woken)
+{
+	/* should succeed: a guest's helFutexWait sleeps until a wake on the same memory object */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x50\x00", 8);   /* mov 0x500000, %r15 */
+	supercall(&c, 7);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
+	/* Our own mapping of the same object: the same futex (OBJECTS.md §7). */
+	uint32_t *word;
+	ck_assert_int_eq(helMapMemory(g.data, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, (void **)&word), kHelErrNone);
+	__atomic_store_n(word, 1, __ATOMIC_RELEASE);
+	ck_assert_int_eq(helFutexWake((int *)word), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 7);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 1);
+}
+END_TEST
+
+START_TEST(test_threads_futex_wait_past_deadline)
+{
+	/* should succeed: a deadline already passed ends the wait; a bad pointer is kHelErrFault */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 1);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, 0x900000);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 1);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 0);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_threads_mapping_while_it_waits)
+{
+	/* should succeed: a guest asleep in helFutexWait when its space changes wakes (spuriously) and goes on */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
+	HelHandle more;
+	void *at;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &more), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)0x600000, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 8);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_interrupt_cuts_a_futex_wait_short)
+{
+	/* should succeed: an interrupt ends a sleeping helFutexWait with kHelErrNone, then stops the thread */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	size_t after = c.len;
+	keep_results(&c);
+	supercall(&c, 2);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, 1);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveInterrupt);
+	g.seq = r.sequence;
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+	ck_assert_uint_eq(reg(g.thread, kHelRegError), kHelErrNone);
+	/* Resumed, it goes on after the wait. */
+	run_until(&g, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_interrupt_at_the_next_call)
+{
+	/* should succeed: a thread making calls stops after one; a stopped thread keeps the request */
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	size_t loop = c.len;
+	mov_edi(&c, kHelCallNop);
+	syscall_insn(&c);
+	size_t after = c.len;
+	emit(&c, "\xeb", 1);
+	unsigned char back = (unsigned char)(loop - (c.len + 1));
+	emit(&c, &back, 1);             /* jmp loop */
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	/* Stopped: the request waits until the thread runs and makes its next call. */
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	run_until(&g, kHelObserveInterrupt);
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+	/* Running its loop of helNops: taken at the end of one of them. */
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveInterrupt);
+	ck_assert_uint_eq(ip(g.thread), CODE + after);
+	/* should fail: kHelThisThread and other types */
+	ck_assert_int_eq(helInterruptThread(kHelThisThread), kHelErrNoDescriptor);
+	ck_assert_int_eq(helInterruptThread(g.space), kHelErrBadDescriptor);
+}
+END_TEST
+
+START_TEST(test_threads_scheduling_calls_and_credentials)
+{
+	/* should succeed: stats, affinity, priority and credentials on a created thread's handle */
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	struct HelThreadStats stats = { 0 };
+	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
+	unsigned char mask[128] = { 0 };
+	size_t actual = 0;
+	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), &actual), kHelErrNone);
+	ck_assert_uint_gt(actual, 0);
+	ck_assert_uint_ne(mask[0], 0);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, actual), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 0), kHelErrNone);
+	/* fresh credentials: not the creator's */
+	char mine[16], theirs[16];
+	ck_assert_int_eq(helGetCredentials(kHelThisThread, 0, mine), kHelErrNone);
+	ck_assert_int_eq(helGetCredentials(g.thread, 0, theirs), kHelErrNone);
+	ck_assert_int_ne(memcmp(mine, theirs, sizeof(mine)), 0);
+}
+END_TEST
+
+START_TEST(test_threads_stub_killed_from_outside)
+{
+	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
+	struct guest g;
+	pid_t stub = spinning(&g);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 0x99), kHelErrNone);
+	ck_assert_int_eq(kill(stub, SIGKILL), 0);
+	expect_terminated(0x99);
+	ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+}
+END_TEST
+
+START_TEST(test_threads_last_handle_closed_kills)
+{
+	/* should succeed: closing the only handle ends the thread; a copy keeps it alive */
+	struct code c = { .len = 0 };
+	supercall(&c, 9);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	HelHandle copy;
+	ck_assert_int_eq(helTransferDescriptor(g.thread, kHelThisUniverse, &copy), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, g.thread), kHelErrNone);
+	g.thread = copy;
+	run_until(&g, kHelObserveSuperCall + 9);
+	ck_assert_int_eq(helSubmitObserve(copy, g.seq, q.handle, 0x77), kHelErrNone);
+	ck_assert_int_eq(helResume(copy), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, copy), kHelErrNone);
+	expect_terminated(0x77);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("threads");
+	TCase *tc = tcase_create("threads");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_threads_supercall_stops_with_registers);
+	tcase_add_test(tc, test_threads_supervisor_results_reach_the_guest);
+	tcase_add_test(tc, test_threads_hel_calls_in_managarm_convention);
+	tcase_add_test(tc, test_threads_faults_are_observed);
+	tcase_add_test(tc, test_threads_guest_creates_a_thread);
+	tcase_add_test(tc, test_threads_guest_passes_garbage);
+	tcase_add_test(tc, test_threads_guest_closes_its_last_handle);
+	tcase_add_test(tc, test_threads_initial_registers);
+	tcase_add_test(tc, test_threads_memory_through_the_thread_handle);
+	tcase_add_test(tc, test_threads_mapping_while_it_runs);
+	tcase_add_test(tc, test_threads_sequence_rules);
+	tcase_add_test(tc, test_threads_several_observers_and_kill);
+	tcase_add_test(tc, test_threads_bad_handles_and_arguments);
+	tcase_add_test(tc, test_threads_last_handle_closed_kills);
+	tcase_add_test(tc, test_threads_stub_dies_with_its_supervisor);
+	tcase_add_test(tc, test_threads_stub_killed_from_outside);
+	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
+	tcase_add_test(tc, test_threads_futex_wait_past_deadline);
+	tcase_add_test(tc, test_threads_mapping_while_it_waits);
+	tcase_add_test(tc, test_threads_interrupt_cuts_a_futex_wait_short);
+	tcase_add_test(tc, test_threads_interrupt_at_the_next_call);
+	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
+	suite_add_tcase(s, tc);
+	/* No fixture: the test process must not be a program of the emulator it kills. */
+	TCase *alone = tcase_create("emulator");
+	tcase_set_timeout(alone, 60);
+	tcase_add_test(alone, test_threads_stub_dies_with_the_emulator);
+	suite_add_tcase(s, alone);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(suite());
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
