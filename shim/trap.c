@@ -44,6 +44,7 @@ static struct {
 	pthread_mutex_t threads_lock;
 	struct self *threads;
 	bool registered;        /* some thread of this process image has registered */
+	bool started;           /* this process image has started an emulator */
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER,
 	.threads_lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -164,17 +165,20 @@ static long register_trap(int fd)
 		if (r != -ENOSYS)
 			return r;
 		/*
-		 * This image (or the parent it was forked from) was served: the
-		 * filter is there and its emulator is gone.  Starting another
-		 * would keep alive what should die with the first.
+		 * This image (or the parent it was forked from) was served, or
+		 * started an emulator: the filter is there and its emulator is
+		 * gone.  Starting another would keep alive what should die with
+		 * the first, or fail the same way again and again.
 		 */
-		if (proc.registered)
+		if (proc.registered || proc.started)
 			hh_shim_fatal("the emulator has gone away");
 		/* No filter yet: one thread starts the emulator, the others retry. */
 		pthread_mutex_lock(&proc.start_lock);
 		r = raw_trap(HH_TOKEN_REGISTER, (uint64_t)fd);
 		if (r == -ENOSYS && hh_shim_autostart() < 0)
 			hh_shim_fatal("cannot start the emulator (set HELHOST_EMULATOR to the helhost binary)");
+		if (r == -ENOSYS)
+			proc.started = true;
 		pthread_mutex_unlock(&proc.start_lock);
 		if (r != -ENOSYS && r != -EINTR)
 			return r;

@@ -29,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "coverage.h"
+
 /* "ID ID 1\n": the id mapped to itself. */
 static int write_map(const char *path, unsigned id)
 {
@@ -124,6 +126,14 @@ static int wait_for(pid_t pid)
 	}
 }
 
+/* The keeper and init end with the status of the process they wait for. */
+static _Noreturn void exit_like(pid_t pid)
+{
+	int status = wait_for(pid);
+	hh_coverage_write();
+	_exit(status);
+}
+
 _Noreturn void hh_isolate_run(char **argv, void (*exec_program)(char **argv))
 {
 	pid_t init = fork();
@@ -138,7 +148,7 @@ _Noreturn void hh_isolate_run(char **argv, void (*exec_program)(char **argv))
 			_exit(127);
 		if (program == 0)
 			exec_program(argv);
-		_exit(wait_for(program));
+		exit_like(program);
 	}
-	_exit(wait_for(init));
+	exit_like(init);
 }

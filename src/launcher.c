@@ -16,6 +16,7 @@
 
 #include "callpage.h"
 #include "calls.h"
+#include "coverage.h"
 #include "isolate.h"
 #include "process.h"
 #include "trap.h"
@@ -36,6 +37,7 @@ static void say(const char *text)
 
 static _Noreturn void exec_program(char **argv)
 {
+	hh_coverage_write();
 	execvp(argv[0], argv);
 	int err = errno;
 	/* The emulator is single-threaded, so strerror is safe in its fork. */
@@ -142,18 +144,25 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 	exec_program(argv);
 }
 
+/* Says why a program did not start (the run ends, so the user must learn why); returns -e. */
+static int cannot_start(const char *program, int e)
+{
+	fprintf(stderr, "helhost: cannot start %s: %s\n", program, strerror(e));
+	return -e;
+}
+
 int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int index)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
+		return cannot_start(argv[0], errno);
 	pid_t emulator = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(sv[0]);
 		close(sv[1]);
-		return -e;
+		return cannot_start(argv[0], e);
 	}
 	if (pid == 0) {
 		close(sv[0]);
@@ -169,13 +178,13 @@ int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int inde
 			close(pidfd);
 		if (listener >= 0)
 			close(listener);
-		fprintf(stderr, "helhost: cannot start %s\n", argv[0]);
-		return -ECHILD;
+		/* A child that cannot set itself up (prctl, seccomp) ends without a word. */
+		return cannot_start(argv[0], pidfd < 0 ? ESRCH : ECHILD);
 	}
 	const char *name = strrchr(argv[0], '/');
 	if (!hh_process_launched(pid, pidfd, name ? name + 1 : argv[0], index) || !hh_trap_listen(listener)) {
 		kill(pid, SIGKILL);
-		return -ENOMEM;
+		return cannot_start(argv[0], ENOMEM);
 	}
 	return pid;
 }

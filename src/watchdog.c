@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "coverage.h"
 #include "procstat.h"
 
 /* What Linux sends the watchdog when the emulator's thread ends. */
@@ -154,6 +155,7 @@ __attribute__((noreturn)) static void watch(void)
 		sigwaitinfo(&death, NULL);
 	sweep();
 	tell();
+	hh_coverage_write();
 	_exit(0);
 }
 

@@ -9,6 +9,8 @@
 #include <hel.h>
 #include <helhost.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -66,6 +68,128 @@ START_TEST(test_decoders_priority_clamps)
 }
 END_TEST
 
+/* The result of the one element a helSubmitReadMemory posted. */
+static HelError space_read(struct hq *q, HelHandle space, uint64_t address, uint64_t length,
+		void *buffer)
+{
+	ck_assert_int_eq(helSubmitReadMemory(space, address, length, buffer, q->handle, 7),
+			kHelErrNone);
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	struct HelSimpleResult *r = hq_payload(e);
+	return r->error;
+}
+
+START_TEST(test_decoders_space_read_bad_ranges)
+{
+	/*
+	 * should fail: through an address space, a buffer that wraps is illegal,
+	 * an address range that wraps is a fault, more than 16 MiB at once is
+	 * refused for memory; an unmapped address is a fault.
+	 */
+	struct hq q;
+	HelHandle space;
+	char buf[16];
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(space_read(&q, space, 0x1000, 0x2000, LAST_PAGE), kHelErrIllegalArgs);
+	ck_assert_int_eq(space_read(&q, space, (uint64_t)LAST_PAGE, 0x2000, buf), kHelErrFault);
+	ck_assert_int_eq(space_read(&q, space, 0x1000, (16u << 20) + 1, buf), kHelErrNoMemory);
+	ck_assert_int_eq(space_read(&q, space, 0x1000, sizeof(buf), buf), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_decoders_space_read_in_pieces)
+{
+	/*
+	 * should succeed: a read through an address space of more than the 1 MiB
+	 * the emulator copies at once; should fail: into a read-only buffer
+	 */
+	const size_t len = (1u << 20) + 0x3000;
+	struct hq q;
+	HelHandle space, mem;
+	void *there = NULL, *here = NULL;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(len, 0, NULL, &mem), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(mem, space, NULL, 0, len, kHelMapProtRead, &there),
+			kHelErrNone);
+	ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, NULL, 0, len,
+			kHelMapProtRead | kHelMapProtWrite, &here), kHelErrNone);
+	for (size_t i = 0; i < len; i += 4096)
+		((unsigned char *)here)[i] = (unsigned char)(i >> 12);
+	unsigned char *buf = malloc(len);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(space_read(&q, space, (uintptr_t)there, len, buf), kHelErrNone);
+	ck_assert_int_eq(memcmp(buf, here, len), 0);
+	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(ro, MAP_FAILED);
+	ck_assert_int_eq(space_read(&q, space, (uintptr_t)there, 4096, ro), kHelErrFault);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_decoders_protect_too_many_mappings)
+{
+	/*
+	 * should fail: a protection change of 65 mappings needs more operations
+	 * than one reply carries (64); nothing changes, and 64 may change
+	 */
+	struct hq q;
+	HelHandle mem;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &mem), kHelErrNone);
+	for (int i = 0; i < 65; i++) {
+		void *p = NULL;
+		ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, NULL, 0, 4096,
+				kHelMapProtRead | kHelMapProtWrite, &p), kHelErrNone);
+		lo = (uintptr_t)p < lo ? (uintptr_t)p : lo;
+		hi = (uintptr_t)p > hi ? (uintptr_t)p : hi;
+	}
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, (void *)lo, hi + 4096 - lo,
+			kHelMapProtRead, q.handle, 1), kHelErrNoMemory);
+	*(volatile char *)lo = 1;       /* still writable */
+}
+END_TEST
+
+START_TEST(test_decoders_pending_limit_lookup_and_await)
+{
+	/*
+	 * should fail: with one pending operation allowed (read by the emulator
+	 * this test starts) and taken by a clock wait, a lookup and an event
+	 * await are refused; cancelling the wait makes room for the lookup.
+	 */
+	ck_assert_int_eq(setenv("HELHOST_MAX_PENDING", "1", 1), 0);
+	struct hq q;
+	uint64_t now, wait, id;
+	HelHandle event;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helCreateOneshotEvent(&event), kHelErrNone);
+	helGetClock(&now);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 1, &wait),
+			kHelErrNone);
+	ck_assert_int_eq(helhost_submit_lookup("decoders-pending", kHelWaitInfinite, q.handle, 2,
+			&id), kHelErrNoMemory);
+	ck_assert_int_eq(helSubmitAwaitEvent(event, 0, q.handle, 3, &id), kHelErrNoMemory);
+	ck_assert_int_eq(helCancelAsync(q.handle, wait), kHelErrNone);
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq((uintptr_t)e->context, 1);
+	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(e))->error, kHelErrCancelled);
+	ck_assert_int_eq(helhost_submit_lookup("decoders-pending", 0, q.handle, 4, &id),
+			kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_decoders_empty_name)
+{
+	/* should fail: a name is 1 to HH_NAME_MAX bytes. */
+	ck_assert_int_eq(helhost_publish("", kHelThisUniverse), kHelErrIllegalArgs);
+	ck_assert_int_eq(helhost_unpublish(""), kHelErrIllegalArgs);
+}
+END_TEST
+
 static Suite *decoders_suite(void)
 {
 	Suite *s = suite_create("decoders");
@@ -76,6 +200,11 @@ static Suite *decoders_suite(void)
 	tcase_add_test(tc, test_decoders_lookup_bad_deadline);
 	tcase_add_test(tc, test_decoders_lookup_queue_too_small);
 	tcase_add_test(tc, test_decoders_priority_clamps);
+	tcase_add_test(tc, test_decoders_space_read_bad_ranges);
+	tcase_add_test(tc, test_decoders_space_read_in_pieces);
+	tcase_add_test(tc, test_decoders_protect_too_many_mappings);
+	tcase_add_test(tc, test_decoders_pending_limit_lookup_and_await);
+	tcase_add_test(tc, test_decoders_empty_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

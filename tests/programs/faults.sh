@@ -5,10 +5,26 @@
 #   allocation of the emulator fails, 600 times; every call must still answer
 #   a known error, and the emulator must serve the program normally after;
 # - copy-on-write without copy_file_range (an old kernel) and with interrupted
-#   copies: the copy-on-write suite still passes.
+#   copies: the copy-on-write suite still passes;
+# - copies without SEEK_DATA are still exact, and copies whose copy_file_range,
+#   pread, pwrite or SEEK_HOLE fail answer kHelErrNoMemory with no handle, the
+#   emulator serving on (test_cow_faults asserts both);
+# - one failing system call in the emulator, the first of its kind, under
+#   `helhost run` of two programs: when it fails a program's registration
+#   (/proc status, pidfd_getfd, seals, getsockopt, the id check), that program
+#   is killed with the reason and the other one is served; when it fails the
+#   launch (pidfd_open, no_new_privs, seccomp, socketpair) or the watchdog
+#   (fork), the run ends with status 1 and the reason; when it only costs
+#   speed or a resource limit (sync wake-up, the alive page's fd, getrlimit),
+#   both programs are served; an emulator that cannot protect itself, drop
+#   its capabilities or make its alive page ends with the reason, and so does
+#   an auto-started one, taking its program with it after exactly one start
+#   (not one emulator after another);
+# - the emulator's access to program memory (test_usermem, linked directly)
+#   on a kernel without PROCMAP_QUERY, and with interrupted writes.
 # Each case also checks that its faults were really injected.
 set -u
-emu=$1 faults=$2 fuzz=$3 cow=$4
+emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6 usermem=$7
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -35,5 +51,77 @@ for fault in nocopy eintr; do
 	check "copy-on-write objects with $fault" 0 $status
 	[ $status = 0 ] || cat "$tmp/out"
 	[ "$(injected "$tmp/$fault")" -gt 0 ]; check "$fault faults were injected" 0 $?
+done
+for fault in noseek eio:copy "nocopy eio:pread" "nocopy eio:pwrite" eio:hole; do
+	count="$tmp/$(echo "$fault" | tr ' :' '__')"
+	HELHOST_FAULTS=$fault HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+		"$cow_faults" >"$tmp/out" 2>&1
+	status=$?
+	check "copies under $fault" 0 $status
+	[ $status = 0 ] || cat "$tmp/out"
+	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected" 0 $?
+done
+# fail:WHAT, the run's status, a pattern its output must hold (the reason; ~ for
+# spaces), and how many of its two programs were served.
+while read -r what status reason served; do
+	count="$tmp/fail_$what" before=$fail
+	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" \
+		"$tmp/emulator" run --trace "$child" 0 -- "$child" 0 >"$tmp/out" 2>&1
+	check "a run with fail:$what ends with status $status" "$status" $?
+	check "fail:$what: one fault injected" 1 "$(injected "$count")"
+	grep -q -- "$(echo "$reason" | tr '~' ' ')" "$tmp/out"; check "fail:$what: the output says why" 0 $?
+	check "fail:$what: $served programs served" "$served" \
+		"$(grep -c 'helSubmitAsyncNop(.*) = kHelErrNone' "$tmp/out")"
+	[ $fail = "$before" ] || cat "$tmp/out"
+done <<CASES
+status 137 refused~to~register~this~thread 1
+getfd 137 refused~to~register~this~thread 1
+seals 137 refused~to~register~this~thread 1
+sockopt 137 refused~to~register~this~thread 1
+idvalid 137 refused~to~register~this~thread 1
+pidfd 1 cannot~start~.*run_child:~No~such~process 0
+nnp 1 cannot~start~.*run_child:~No~child~processes 0
+seccomp 1 cannot~start~.*run_child:~No~child~processes 0
+socketpair 1 cannot~start~.*run_child:~Too~many~open~files 0
+fork 1 watchdog:~Resource~temporarily~unavailable 0
+dumpable 1 cannot~make~the~emulator~non-dumpable 0
+capget 1 cannot~drop~capabilities:~Bad~address 0
+capset 1 cannot~drop~capabilities:~Operation~not~permitted 0
+capbset 1 cannot~drop~capabilities:~Bad~address 0
+ambient 1 cannot~drop~capabilities:~Bad~address 0
+memfd 1 alive~page:~Too~many~open~files 0
+syncwake 0 no~sync~wake-up 2
+addfd 0 says~hello 2
+rlimit 0 says~hello 2
+CASES
+
+for fault in noprocmap eintr; do
+	count="$tmp/usermem_$fault"
+	LD_PRELOAD="$faults" HELHOST_FAULTS=$fault HELHOST_FAULTS_COUNT="$count" "$usermem" >"$tmp/out" 2>&1
+	status=$?
+	check "program memory with $fault" 0 $status
+	[ $status = 0 ] || cat "$tmp/out"
+	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected into program memory access" 0 $?
+done
+
+# --isolate without a user namespace, or without its uid map: the program does not start.
+for what in unshare uidmap; do
+	count="$tmp/isolate_$what"
+	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" \
+		"$tmp/emulator" run --isolate "$child" 0 >"$tmp/out" 2>&1
+	check "--isolate with fail:$what: status 127" 127 $?
+	check "fail:$what: one fault injected" 1 "$(injected "$count")"
+	grep -q -- "--isolate: cannot create a user namespace" "$tmp/out"; check "fail:$what: the output says why" 0 $?
+done
+
+# The same faults in an auto-started emulator, and those of a registration
+# (the emulator knows no auto-started program before it registers): the
+# program dies (SIGKILL) after one start.
+for what in dumpable capget capset memfd fork pidfd idvalid; do
+	count="$tmp/auto_$what"
+	HELHOST_FAULTS=fail:$what HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+		"$child" 0 >"$tmp/out" 2>&1
+	check "auto-start with fail:$what: the program is killed" 137 $?
+	check "auto-start with fail:$what: one emulator, one fault" 1 "$(injected "$count")"
 done
 exit $fail

@@ -18,20 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "callpage.h"
-
-static struct hh_callpage *find_page(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	unsigned long lo = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "helhost-call-page") && sscanf(line, "%lx-", &lo) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return (struct hh_callpage *)lo;
-}
+#include "own_page.h"
 
 int main(int argc, char **argv)
 {
@@ -39,7 +26,7 @@ int main(int argc, char **argv)
 		return 2;
 	/* One real call registers this thread and maps its page. */
 	HEL_CHECK(helNop());
-	struct hh_callpage *page = find_page();
+	struct hh_callpage *page = own_call_page();
 	if (!page) {
 		puts("forged: no call page");
 		return 1;

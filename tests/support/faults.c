@@ -7,6 +7,24 @@
  *   nocopy                  copy_file_range fails with ENOSYS (an old kernel)
  *   eintr                   every other copy_file_range, pread and pwrite is
  *                           interrupted (EINTR) before it does anything
+ *   noseek                  lseek(SEEK_DATA) fails with EINVAL (a file system
+ *                           without it)
+ *   eio:copy, eio:pread, eio:pwrite, eio:hole
+ *                           every copy_file_range, pread, pwrite or
+ *                           lseek(SEEK_HOLE) fails with EIO (a broken disk)
+ *   noprocmap               the PROCMAP_QUERY ioctl fails with ENOTTY (a kernel
+ *                           older than 6.11)
+ *   fail:WHAT               the first call of one kind fails, once per process
+ *                           (a forked child that has not seen it fails it too):
+ *                           status (open of /proc/PID/status), getfd
+ *                           (pidfd_getfd), pidfd (pidfd_open), seals (F_GET_SEALS),
+ *                           sockopt (getsockopt), syncwake, idvalid, addfd (the
+ *                           seccomp notification ioctls), nnp (PR_SET_NO_NEW_PRIVS),
+ *                           seccomp (installing a filter), fork, socketpair, rlimit
+ *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
+ *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
+ *                           memfd (memfd_create), unshare, uidmap (open of
+ *                           /proc/self/uid_map)
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
@@ -14,22 +32,35 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* Older headers lack it (as in src/trap.c). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
 
 void *__libc_malloc(size_t size);
 void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t size);
 
 static unsigned long skip, every, limit, allocations, interruptible;
-static bool nocopy, eintr;
+static bool nocopy, eintr, noprocmap, noseek, eio_copy, eio_pread, eio_pwrite, eio_hole;
 static long (*real_syscall)(long nr, ...);
 static unsigned long *injected;
+static char fail_what[16];
+static bool failed_once;
 
 __attribute__((constructor)) static void configure(void)
 {
@@ -51,6 +82,15 @@ __attribute__((constructor)) static void configure(void)
 		every = 0;
 	nocopy = strstr(env, "nocopy");
 	eintr = strstr(env, "eintr");
+	noseek = strstr(env, "noseek");
+	noprocmap = strstr(env, "noprocmap");
+	eio_copy = strstr(env, "eio:copy");
+	eio_pread = strstr(env, "eio:pread");
+	eio_pwrite = strstr(env, "eio:pwrite");
+	eio_hole = strstr(env, "eio:hole");
+	const char *f = strstr(env, "fail:");
+	if (f && sscanf(f, "fail:%15[a-z]", fail_what) != 1)
+		fail_what[0] = 0;
 }
 
 /* Count a fault, set errno and tell the caller to fail. */
@@ -59,6 +99,15 @@ static bool inject(int error)
 	__atomic_fetch_add(injected, 1, __ATOMIC_RELAXED);
 	errno = error;
 	return true;
+}
+
+/* fail:WHAT: the first call of this kind fails. */
+static bool fail_once(const char *what, int error)
+{
+	if (!injected || strcmp(fail_what, what) ||
+			__atomic_exchange_n(&failed_once, true, __ATOMIC_RELAXED))
+		return false;
+	return inject(error);
 }
 
 static bool fail_alloc(void)
@@ -93,21 +142,150 @@ void *realloc(void *p, size_t size)
 
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len, unsigned flags)
 {
-	if ((nocopy && inject(ENOSYS)) || interrupt())
+	if ((nocopy && inject(ENOSYS)) || (eio_copy && inject(EIO)) || interrupt())
 		return -1;
 	return real_syscall(SYS_copy_file_range, in, in_off, out, out_off, len, flags);
 }
 
 ssize_t pread(int fd, void *buf, size_t len, off_t offset)
 {
-	if (interrupt())
+	if ((eio_pread && inject(EIO)) || interrupt())
 		return -1;
 	return real_syscall(SYS_pread64, fd, buf, len, offset);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t offset)
 {
-	if (interrupt())
+	if ((eio_pwrite && inject(EIO)) || interrupt())
 		return -1;
 	return real_syscall(SYS_pwrite64, fd, buf, len, offset);
+}
+
+off_t lseek(int fd, off_t offset, int whence)
+{
+	if ((whence == SEEK_DATA && noseek && inject(EINVAL)) ||
+			(whence == SEEK_HOLE && eio_hole && inject(EIO)))
+		return -1;
+	return real_syscall(SYS_lseek, fd, offset, whence);
+}
+
+static bool is_proc_status(const char *path)
+{
+	size_t n = strlen(path);
+	return !strncmp(path, "/proc/", 6) && n > 7 && !strcmp(path + n - 7, "/status");
+}
+
+int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = (mode_t)va_arg(ap, int);
+	va_end(ap);
+	if ((is_proc_status(path) && fail_once("status", ENOENT)) ||
+			(!strcmp(path, "/proc/self/uid_map") && fail_once("uidmap", EACCES)))
+		return -1;
+	return (int)real_syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if ((nr == SYS_pidfd_getfd && fail_once("getfd", EBADF)) ||
+			(nr == SYS_pidfd_open && fail_once("pidfd", ESRCH)) ||
+			(nr == SYS_seccomp && fail_once("seccomp", EINVAL)) ||
+			(nr == SYS_capget && fail_once("capget", EFAULT)) ||
+			(nr == SYS_capset && fail_once("capset", EPERM)))
+		return -1;
+	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	if (cmd == F_GET_SEALS && fail_once("seals", EINVAL))
+		return -1;
+	return (int)real_syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	if (fail_once("sockopt", EBADF))
+		return -1;
+	return (int)real_syscall(SYS_getsockopt, fd, level, name, value, len);
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	va_start(ap, request);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if ((request == SECCOMP_IOCTL_NOTIF_SET_FLAGS && fail_once("syncwake", EINVAL)) ||
+			(request == SECCOMP_IOCTL_NOTIF_ID_VALID && fail_once("idvalid", ENOENT)) ||
+			(request == SECCOMP_IOCTL_NOTIF_ADDFD && fail_once("addfd", EBUSY)) ||
+			(_IOC_TYPE(request) == 'f' && _IOC_NR(request) == 17 && noprocmap && inject(ENOTTY)))
+		return -1;
+	return (int)real_syscall(SYS_ioctl, fd, request, arg);
+}
+
+int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a[4];
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if ((option == PR_SET_NO_NEW_PRIVS && fail_once("nnp", EPERM)) ||
+			(option == PR_SET_DUMPABLE && fail_once("dumpable", EINVAL)) ||
+			(option == PR_CAPBSET_DROP && fail_once("capbset", EFAULT)) ||
+			(option == PR_CAP_AMBIENT && fail_once("ambient", EFAULT)))
+		return -1;
+	return (int)real_syscall(SYS_prctl, option, a[0], a[1], a[2], a[3]);
+}
+
+pid_t fork(void)
+{
+	static pid_t (*real_fork)(void);
+	if (!real_fork)
+		real_fork = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+	if (fail_once("fork", EAGAIN))
+		return -1;
+	return real_fork();
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	if (fail_once("socketpair", EMFILE))
+		return -1;
+	return (int)real_syscall(SYS_socketpair, domain, type, protocol, sv);
+}
+
+int getrlimit(__rlimit_resource_t resource, struct rlimit *r)
+{
+	if (fail_once("rlimit", EPERM))
+		return -1;
+	return (int)real_syscall(SYS_getrlimit, resource, r);
+}
+
+int memfd_create(const char *name, unsigned flags)
+{
+	if (fail_once("memfd", EMFILE))
+		return -1;
+	return (int)real_syscall(SYS_memfd_create, name, flags);
+}
+
+int unshare(int flags)
+{
+	if (fail_once("unshare", EPERM))
+		return -1;
+	return (int)real_syscall(SYS_unshare, flags);
 }

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +134,36 @@ START_TEST(test_quota_memfd_budget)
 }
 END_TEST
 
+START_TEST(test_quota_fd_limit_and_failing_memfds)
+{
+	/*
+	 * should succeed: with 64 fds the memfd budget keeps half of them back;
+	 * an empty variable keeps the default
+	 */
+	struct rlimit fds = { 64, 64 };
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &fds), 0);
+	hh_limits_init();
+	uint64_t pending = hh_limits()->pending;
+	setenv("HELHOST_MAX_PENDING", "", 1);
+	hh_limits_init();
+	ck_assert_uint_eq(hh_limits()->memfd_budget, 32);
+	ck_assert_uint_eq(hh_limits()->pending, pending);
+	/* should fail: a file larger than the process may write (and no SIGXFSZ) */
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit size = { HH_PAGE_SIZE, HH_PAGE_SIZE };
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &size), 0);
+	ck_assert_int_eq(hh_memfd_create("hel-test", 2 * HH_PAGE_SIZE), -1);
+	/* should fail: no fd left; with one free again it works */
+	int fd, last = -1;
+	while ((fd = dup(0)) >= 0)
+		last = fd;
+	ck_assert_int_eq(hh_memfd_create("hel-test", HH_PAGE_SIZE), -1);
+	close(last);
+	ck_assert_int_ge(fd = hh_memfd_create("hel-test", HH_PAGE_SIZE), 0);
+	hh_memfd_close(fd);
+}
+END_TEST
+
 START_TEST(test_quota_memory_charged)
 {
 	hh_limits_set(&small);
@@ -199,6 +231,7 @@ static Suite *quota_suite(void)
 	tcase_add_test(tc, test_quota_account);
 	tcase_add_test(tc, test_quota_memfd_sealed);
 	tcase_add_test(tc, test_quota_memfd_budget);
+	tcase_add_test(tc, test_quota_fd_limit_and_failing_memfds);
 	tcase_add_test(tc, test_quota_memory_charged);
 	tcase_add_test(tc, test_quota_universe_handles);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Calls out of the ordinary and their trace: arguments the trace must spell
+# out (tests/programs/trace_calls.c), and calls libhel never sends, trapped by
+# hand (tests/programs/raw_calls.c).
+set -u
+emu=$1 prog=$2 raw=$3
+fail=0
+check() { # description, expected, actual
+	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
+}
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+"$emu" run --trace "$prog" >"$out" 2>&1; check "the calls answered as expected" 0 $?
+has() { grep -qF -- "$2" "$out"; check "$1" 0 $?; }
+has_re() { grep -qE -- "$2" "$out"; check "$1" 0 $?; }
+has "quotes, backslashes and control bytes escaped, the rest elided" \
+	'string="a \x22quoted\x22 back\x5cslash, a \x01 control byte, and mor"..., length=63) = kHelErrNone'
+has "a severity with no name as a number" 'helLog(severity=99, string="x", length=1) = kHelErrNone'
+has "… below the named ones too" 'helLog(severity=-1, string="y", length=1) = kHelErrNone'
+has "an unreadable string as its address, and why it was refused" \
+	'helLog(severity=Info, string=0x8, length=4) = kHelErrFault (string unreadable at offset 0)'
+has "unknown flag bits as a number after the known ones" 'flags=ProtRead|0x40000000) = kHelErrNoDescriptor'
+has "a register set with no name as a number" 'helLoadRegisters(thread=this-thread, set=99'
+[ $fail = 0 ] || cat "$out"
+fail_before=$fail
+"$emu" run --trace "$raw" >"$out" 2>&1; check "trapped futex calls and unknown numbers answered as expected" 0 $?
+has_re "a trapped futex wait on no Hel mapping is a fault" \
+	'helFutexWait\(pointer=0x[0-9a-f]+, expected=0, deadline=-1\) = kHelErrFault \(no Hel mapping at'
+has_re "a trapped futex wake is served" 'helFutexWake\(pointer=0x[0-9a-f]+\) = kHelErrNone'
+has_re "an unknown call by its number" 'call 90\(\.\.\.\) = kHelErrIllegalSyscall \(no call 90\)'
+has_re "an unknown call past helhost's own" 'call 69631\(\.\.\.\) = kHelErrIllegalSyscall'
+[ $fail = $fail_before ] || cat "$out"
+exit $fail
