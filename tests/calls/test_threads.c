@@ -83,8 +83,8 @@ struct guest {
 	uint64_t seq;
 };
 
-/* A space with c at CODE (r-x) and a data page at DATA (rw-); the thread is made stopped. */
-static void guest_load(struct guest *g, const struct code *c)
+/* A space with c at CODE (r-x) and a data page at DATA (rw-). */
+static void guest_space(struct guest *g, const struct code *c)
 {
 	void *mine, *at;
 	ck_assert_int_eq(helCreateSpace(&g->space), kHelErrNone);
@@ -97,9 +97,21 @@ static void guest_load(struct guest *g, const struct code *c)
 			kHelMapProtRead | kHelMapProtExecute | kHelMapFixed, &at), kHelErrNone);
 	ck_assert_int_eq(helMapMemory(g->data, g->space, (void *)DATA, 0, PAGE,
 			kHelMapProtRead | kHelMapProtWrite | kHelMapFixed, &at), kHelErrNone);
-	ck_assert_int_eq(helCreateThread(kHelNullHandle, g->space, 0, (void *)CODE,
-			(void *)(DATA + PAGE), kHelThreadStopped, &g->thread), kHelErrNone);
+}
+
+static HelError guest_create(struct guest *g)
+{
+	g->thread = kHelNullHandle;
 	g->seq = 1;
+	return helCreateThread(kHelNullHandle, g->space, 0, (void *)CODE, (void *)(DATA + PAGE),
+			kHelThreadStopped, &g->thread);
+}
+
+/* guest_space, and the thread made stopped. */
+static void guest_load(struct guest *g, const struct code *c)
+{
+	guest_space(g, c);
+	ck_assert_int_eq(guest_create(g), kHelErrNone);
 }
 
 /* Observe with seq and wait for the result (generous deadline). */
@@ -557,6 +569,20 @@ static int serves(pid_t emu, pid_t pid)
 	return found;
 }
 
+/* True if /proc/cand is a helhost-stub process. */
+static int is_stub(pid_t cand)
+{
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)cand);
+	FILE *f = cand > 0 ? fopen(path, "re") : NULL;
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strcmp(comm, "helhost-stub\n");
+}
+
 /* The stub process of the one created thread whose emulator serves program pid. */
 static pid_t stub_serving(pid_t pid)
 {
@@ -564,16 +590,10 @@ static pid_t stub_serving(pid_t pid)
 	pid_t stub = 0;
 	for (struct dirent *e; d && !stub && (e = readdir(d));) {
 		pid_t cand = (pid_t)atoi(e->d_name);
-		char path[64], comm[32] = "";
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)cand);
-		FILE *f = cand > 0 ? fopen(path, "re") : NULL;
-		if (!f)
+		if (!is_stub(cand))
 			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
 		long tracer = proc_field(cand, "status", "TracerPid");
-		if (!strcmp(comm, "helhost-stub\n") && tracer > 0 && serves((pid_t)tracer, pid))
+		if (tracer > 0 && serves((pid_t)tracer, pid))
 			stub = cand;
 	}
 	if (d)
@@ -658,6 +678,62 @@ START_TEST(test_threads_stub_dies_with_the_emulator)
 	ck_assert_msg(exits(pids[0]), "stub %d still runs 20 s after the emulator died", (int)pids[0]);
 	kill(child, SIGKILL);
 	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+}
+END_TEST
+
+/* The helhost-stub processes that are children of emu (traced or not). */
+static int stubs_of(pid_t emu)
+{
+	DIR *d = opendir("/proc");
+	int count = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		pid_t cand = (pid_t)atoi(e->d_name);
+		count += is_stub(cand) && proc_field(cand, "status", "PPid") == emu;
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* True when faults.sh made one step of starting a stub fail in the emulator. */
+static int creation_fails(void)
+{
+	const char *faults = getenv("HELHOST_FAULTS");
+	return faults && (strstr(faults, "ptrace:") || strstr(faults, "fail:spawn"));
+}
+
+START_TEST(test_threads_creation_failure_leaves_nothing)
+{
+	/*
+	 * should fail under faults.sh: when a step of starting the stub fails
+	 * (posix_spawn, or one ptrace request), helCreateThread answers
+	 * kHelErrNoMemory with no handle, the stub of that attempt ends, and
+	 * the next helCreateThread gives a thread that runs.  Alone: both work.
+	 */
+	struct code c = { .len = 0 };
+	supercall(&c, 5);
+	spin(&c);
+	struct guest failed, g;
+	guest_space(&failed, &c);
+	HelError e = guest_create(&failed);
+	if (creation_fails()) {
+		ck_assert_int_eq(e, kHelErrNoMemory);
+		ck_assert_uint_eq(failed.thread, kHelNullHandle);
+	} else {
+		ck_assert_int_eq(e, kHelErrNone);
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, failed.thread), kHelErrNone);
+	}
+	guest_space(&g, &c);
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 5);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	pid_t emu = (pid_t)proc_field(stub, "status", "TracerPid");
+	ck_assert_int_gt(emu, 0);
+	int64_t deadline = hq_deadline_ms(20000);
+	while (stubs_of(emu) != 1 && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	ck_assert_int_eq(stubs_of(emu), 1);
 }
 END_TEST
 
@@ -919,6 +995,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_interrupt_at_the_next_call);
 	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
 	suite_add_tcase(s, tc);
+	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
+	TCase *creation = tcase_create("creation");
+	tcase_add_checked_fixture(creation, setup, NULL);
+	tcase_set_timeout(creation, 60);
+	tcase_add_test(creation, test_threads_creation_failure_leaves_nothing);
+	suite_add_tcase(s, creation);
 	/* No fixture: the test process must not be a program of the emulator it kills. */
 	TCase *alone = tcase_create("emulator");
 	tcase_set_timeout(alone, 60);
