@@ -157,6 +157,16 @@ static void run_until(struct guest *g, unsigned observation)
 	g->seq = r.sequence;
 }
 
+/* A thread stopped at its first instruction, supercall n (then it would spin). */
+static void stopped_at_supercall(struct guest *g, uint32_t n)
+{
+	struct code c = { .len = 0 };
+	supercall(&c, n);
+	spin(&c);
+	guest_load(g, &c);
+	run_until(g, kHelObserveSuperCall + n);
+}
+
 static uintptr_t reg(HelHandle thread, int index)
 {
 	uintptr_t gprs[kHelNumGprs];
@@ -457,12 +467,8 @@ END_TEST
 START_TEST(test_threads_sequence_rules)
 {
 	/* should succeed: an old sequence of a stopped thread answers at once; a future one is refused */
-	struct code c = { .len = 0 };
-	supercall(&c, 3);
-	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	run_until(&g, kHelObserveSuperCall + 3);
+	stopped_at_supercall(&g, 3);
 	struct HelObserveResult r = observe(g.thread, 1);
 	ck_assert_int_eq(r.error, kHelErrNone);
 	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 3);
@@ -678,6 +684,122 @@ START_TEST(test_threads_stub_dies_with_the_emulator)
 	ck_assert_msg(exits(pids[0]), "stub %d still runs 20 s after the emulator died", (int)pids[0]);
 	kill(child, SIGKILL);
 	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+}
+END_TEST
+
+START_TEST(test_threads_register_sets_stored_and_loaded)
+{
+	/*
+	 * should succeed: Thread, Simd and Signal images stored on a stopped
+	 * thread are what it holds after (Signal: rflags through 0x218DFF, cs
+	 * kept); the Debug set cannot be stored hosted, unknown sets are refused
+	 */
+	struct guest g;
+	stopped_at_supercall(&g, 3);
+	uintptr_t tls[2] = { 0x7f0000001000ull, 0x7f0000002000ull }, tls_back[2];
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls_back), kHelErrNone);
+	ck_assert_uint_eq(tls_back[0], tls[0]);
+	ck_assert_uint_eq(tls_back[1], tls[1]);
+
+	unsigned char simd[512];
+	uint32_t mxcsr = 0x7f80;        /* round toward zero, all exceptions masked */
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	memcpy(simd + 24, &mxcsr, 4);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	memset(simd, 0, sizeof(simd));
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	uint32_t mxcsr_back;
+	memcpy(&mxcsr_back, simd + 24, 4);
+	ck_assert_uint_eq(mxcsr_back, mxcsr);
+
+	uintptr_t sig[19], sig_back[19];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	uintptr_t flags = sig[17], cs = sig[18];
+	sig[0] = 0x1111;                /* r8 */
+	sig[17] = ~(uintptr_t)0;
+	sig[18] = 0;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig_back), kHelErrNone);
+	ck_assert_uint_eq(sig_back[0], 0x1111);
+	ck_assert_uint_eq(sig_back[16], sig[16]);
+	ck_assert_uint_eq(sig_back[17], (flags & ~0x218DFFull) | 0x218DFFull);
+	ck_assert_uint_eq(sig_back[18], cs);
+
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsDebug, tls), kHelErrUnsupportedOperation);
+	ck_assert_int_eq(helStoreRegisters(g.thread, 99, tls), kHelErrIllegalArgs);
+	ck_assert_int_eq(helLoadRegisters(g.thread, 99, tls), kHelErrIllegalArgs);
+}
+END_TEST
+
+START_TEST(test_threads_affinity_and_stats_of_created_threads)
+{
+	/*
+	 * should succeed: a created thread's affinity and CPU time are its
+	 * stub's; unwritable masks and sizes are faults; once the thread has
+	 * ended its affinity is kHelErrThreadTerminated and stats still answer
+	 */
+	struct guest g;
+	spinning(&g);
+	unsigned char mask[128];
+	size_t size = 0, want = ((size_t)sysconf(_SC_NPROCESSORS_CONF) + 7) / 8;
+	ck_assert_int_eq(helGetAffinity(g.thread, (void *)16, sizeof(mask), &size), kHelErrFault);
+	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), (void *)16), kHelErrFault);
+	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), &size), kHelErrNone);
+	ck_assert_uint_eq(size, want);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+	/* It spins: its CPU time grows past zero. */
+	struct HelThreadStats stats = { 0 };
+	int64_t deadline = hq_deadline_ms(20000);
+	do
+		ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
+	while (!stats.userTime && hq_deadline_ms(0) < deadline);
+	ck_assert_uint_gt(stats.userTime, 0);
+
+	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+	/* The stub is reaped soon after the kill; from then on it has no affinity. */
+	HelError e;
+	deadline = hq_deadline_ms(20000);
+	while ((e = helGetAffinity(g.thread, mask, sizeof(mask), NULL)) == kHelErrNone &&
+			hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	ck_assert_int_eq(e, kHelErrThreadTerminated);
+	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_space_of_many_mappings)
+{
+	/*
+	 * should succeed: a space of more mappings than one batch of the stub
+	 * carries (96) is all there when the thread starts: it reads the last
+	 */
+	enum { MAPS = 120 };
+	const uint64_t base = DATA + 2 * PAGE, last = base + (MAPS - 1) * 2 * PAGE;
+	struct code c = { .len = 0 };
+	emit(&c, "\x48\xa1", 2);        /* movabs last, %rax */
+	emit(&c, &last, 8);
+	supercall(&c, 4);
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	HelHandle pages;
+	uint64_t *mine;
+	ck_assert_int_eq(helAllocateMemory(MAPS * PAGE, 0, NULL, &pages), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(pages, kHelNullHandle, NULL, 0, MAPS * PAGE,
+			kHelMapProtRead | kHelMapProtWrite, (void **)&mine), kHelErrNone);
+	for (int i = 0; i < MAPS; i++) {
+		void *at;
+		mine[i * PAGE / 8] = 0xabc000 + (uint64_t)i;
+		/* A page apart, so that no two mappings touch. */
+		ck_assert_int_eq(helMapMemory(pages, g.space, (void *)(base + (uint64_t)i * 2 * PAGE),
+				(uintptr_t)i * PAGE, PAGE, kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	}
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 4);
+	ck_assert_uint_eq(reg(g.thread, kHelRegRax), 0xabc000 + MAPS - 1);
 }
 END_TEST
 
@@ -994,6 +1116,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_interrupt_cuts_a_futex_wait_short);
 	tcase_add_test(tc, test_threads_interrupt_at_the_next_call);
 	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
+	tcase_add_test(tc, test_threads_register_sets_stored_and_loaded);
+	tcase_add_test(tc, test_threads_affinity_and_stats_of_created_threads);
+	tcase_add_test(tc, test_threads_space_of_many_mappings);
 	suite_add_tcase(s, tc);
 	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
 	TCase *creation = tcase_create("creation");
