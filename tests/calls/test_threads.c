@@ -821,16 +821,18 @@ static int stubs_of(pid_t emu)
 static int creation_fails(void)
 {
 	const char *faults = getenv("HELHOST_FAULTS");
-	return faults && (strstr(faults, "ptrace:") || strstr(faults, "fail:spawn"));
+	return faults && (strstr(faults, "ptrace:") || strstr(faults, "fail:spawn") ||
+			strstr(faults, "fail:socketpair"));
 }
 
 START_TEST(test_threads_creation_failure_leaves_nothing)
 {
 	/*
 	 * should fail under faults.sh: when a step of starting the stub fails
-	 * (posix_spawn, or one ptrace request), helCreateThread answers
-	 * kHelErrNoMemory with no handle, the stub of that attempt ends, and
-	 * the next helCreateThread gives a thread that runs.  Alone: both work.
+	 * (its socket pair, posix_spawn, or one ptrace request),
+	 * helCreateThread answers kHelErrNoMemory with no handle, the stub of
+	 * that attempt ends, and the next helCreateThread gives a thread that
+	 * runs.  Alone: both work.
 	 */
 	struct code c = { .len = 0 };
 	supercall(&c, 5);
