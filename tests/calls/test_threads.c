@@ -619,16 +619,22 @@ static int exits(pid_t pid)
 	return r == 1;
 }
 
+/* g made of c and resumed; returns its stub's pid. */
+static pid_t started(struct guest *g, const struct code *c)
+{
+	guest_load(g, c);
+	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	return stub;
+}
+
 /* A running thread that spins forever; returns its stub's pid. */
 static pid_t spinning(struct guest *g)
 {
 	struct code c = { .len = 0 };
 	spin(&c);
-	guest_load(g, &c);
-	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
-	return stub;
+	return started(g, &c);
 }
 
 START_TEST(test_threads_stub_dies_with_its_supervisor)
@@ -803,6 +809,84 @@ START_TEST(test_threads_space_of_many_mappings)
 }
 END_TEST
 
+START_TEST(test_threads_guest_sets_its_own_bases)
+{
+	/* should succeed: helWriteFsBase/GsBase work in a created thread and Read gives them back */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallWriteFsBase);
+	mov64(&c, RSI, 0x10000);
+	syscall_insn(&c);
+	mov_edi(&c, kHelCallWriteGsBase);
+	mov64(&c, RSI, 0x20000);
+	syscall_insn(&c);
+	mov_edi(&c, kHelCallReadFsBase);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 6);
+	mov_edi(&c, kHelCallReadGsBase);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 7);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 6);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR14), 0x10000);
+	uintptr_t tls[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_uint_eq(tls[0], 0x10000);
+	ck_assert_uint_eq(tls[1], 0x20000);
+	run_until(&g, kHelObserveSuperCall + 7);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR14), 0x20000);
+}
+END_TEST
+
+START_TEST(test_threads_guest_panics)
+{
+	/* should succeed: helPanic in a created thread stops it with kHelObservePanic */
+	static const char message[] = "guest gives up";
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallPanic);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, sizeof(message) - 1);
+	syscall_insn(&c);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(copy(g.thread, DATA, (void *)message, sizeof(message), 1), kHelErrNone);
+	run_until(&g, kHelObservePanic);
+}
+END_TEST
+
+START_TEST(test_threads_signals_from_outside_are_dropped)
+{
+	/*
+	 * should succeed: SIGUSR1, SIGSTOP and SIGCONT sent to a running
+	 * thread's stub neither end nor stop it: it still sees the word the
+	 * supervisor writes afterwards and makes its supercall
+	 */
+	struct code c = { .len = 0 };
+	uint32_t word = (uint32_t)DATA;
+	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
+	emit(&c, &word, 4);
+	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	pid_t stub = started(&g, &c);
+	ck_assert_int_eq(kill(stub, SIGUSR1), 0);
+	ck_assert_int_eq(kill(stub, SIGSTOP), 0);
+	ck_assert_int_eq(kill(stub, SIGCONT), 0);
+	uint32_t one = 1;
+	ck_assert_int_eq(copy(g.thread, DATA, &one, sizeof(one), 1), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 8);
+}
+END_TEST
+
 /* The helhost-stub processes that are children of emu (traced or not). */
 static int stubs_of(pid_t emu)
 {
@@ -892,10 +976,7 @@ START_TEST(test_threads_futex_wait_sleeps_until_woken)
 	supercall(&c, 7);
 	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
+	pid_t stub = started(&g, &c);
 	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
 	/* Our own mapping of the same object: the same futex (OBJECTS.md §7). */
 	uint32_t *word;
@@ -951,10 +1032,7 @@ START_TEST(test_threads_mapping_while_it_waits)
 	supercall(&c, 8);
 	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
+	pid_t stub = started(&g, &c);
 	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
 	HelHandle more;
 	void *at;
@@ -982,10 +1060,7 @@ START_TEST(test_threads_interrupt_cuts_a_futex_wait_short)
 	supercall(&c, 2);
 	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
+	pid_t stub = started(&g, &c);
 	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
 	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
 	struct HelObserveResult r = observe(g.thread, 1);
@@ -1121,6 +1196,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_register_sets_stored_and_loaded);
 	tcase_add_test(tc, test_threads_affinity_and_stats_of_created_threads);
 	tcase_add_test(tc, test_threads_space_of_many_mappings);
+	tcase_add_test(tc, test_threads_guest_sets_its_own_bases);
+	tcase_add_test(tc, test_threads_guest_panics);
+	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);
 	suite_add_tcase(s, tc);
 	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
 	TCase *creation = tcase_create("creation");
