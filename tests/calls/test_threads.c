@@ -754,7 +754,10 @@ START_TEST(test_threads_affinity_and_stats_of_created_threads)
 	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), &size), kHelErrNone);
 	ck_assert_uint_eq(size, want);
 	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrNone);
+	/* Any priority is accepted (§5.12), beyond the range of nice values too. */
 	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 100), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, -100), kHelErrNone);
 	/* It spins: its CPU time grows past zero. */
 	struct HelThreadStats stats = { 0 };
 	int64_t deadline = hq_deadline_ms(20000);
