@@ -24,7 +24,12 @@
  *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
  *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
  *                           memfd (memfd_create), unshare, uidmap (open of
- *                           /proc/self/uid_map), spawn (posix_spawn)
+ *                           /proc/self/uid_map), spawn (posix_spawn), and its
+ *                           setup: spawnfa (posix_spawn_file_actions_init),
+ *                           spawnattr (posix_spawnattr_init), adddup (…_adddup2),
+ *                           closefrom (…_addclosefrom_np),
+ *                           sigmask (posix_spawnattr_setsigmask), spawnflags
+ *                           (posix_spawnattr_setflags)
  *   ptrace:REQ:NTH          the NTH ptrace call with request number REQ fails
  *                           with ESRCH (as if the tracee had vanished), once
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
@@ -328,3 +333,26 @@ long ptrace(int request, ...)
 		return -1;
 	return real_ptrace(request, pid, addr, data);
 }
+
+/* The setup of a posix_spawn: each answers its error, as posix_spawn does. */
+#define SPAWN_SETUP(ret, name, what, params, args) \
+	ret name params \
+	{ \
+		static ret (*real) params; \
+		if (!real) \
+			real = (ret (*) params)dlsym(RTLD_NEXT, #name); \
+		if (fail_once(what, ENOMEM)) \
+			return ENOMEM; \
+		return real args; \
+	}
+
+SPAWN_SETUP(int, posix_spawn_file_actions_init, "spawnfa", (posix_spawn_file_actions_t *a), (a))
+SPAWN_SETUP(int, posix_spawnattr_init, "spawnattr", (posix_spawnattr_t *a), (a))
+SPAWN_SETUP(int, posix_spawn_file_actions_adddup2, "adddup", (posix_spawn_file_actions_t *a,
+		int fd, int to), (a, fd, to))
+SPAWN_SETUP(int, posix_spawn_file_actions_addclosefrom_np, "closefrom",
+		(posix_spawn_file_actions_t *a, int from), (a, from))
+SPAWN_SETUP(int, posix_spawnattr_setsigmask, "sigmask", (posix_spawnattr_t *a,
+		const sigset_t *set), (a, set))
+SPAWN_SETUP(int, posix_spawnattr_setflags, "spawnflags", (posix_spawnattr_t *a, short flags),
+		(a, flags))
