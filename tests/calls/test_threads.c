@@ -83,8 +83,8 @@ struct guest {
 	uint64_t seq;
 };
 
-/* A space with c at CODE (r-x) and a data page at DATA (rw-); the thread is made stopped. */
-static void guest_load(struct guest *g, const struct code *c)
+/* A space with c at CODE (r-x) and a data page at DATA (rw-). */
+static void guest_space(struct guest *g, const struct code *c)
 {
 	void *mine, *at;
 	ck_assert_int_eq(helCreateSpace(&g->space), kHelErrNone);
@@ -97,9 +97,21 @@ static void guest_load(struct guest *g, const struct code *c)
 			kHelMapProtRead | kHelMapProtExecute | kHelMapFixed, &at), kHelErrNone);
 	ck_assert_int_eq(helMapMemory(g->data, g->space, (void *)DATA, 0, PAGE,
 			kHelMapProtRead | kHelMapProtWrite | kHelMapFixed, &at), kHelErrNone);
-	ck_assert_int_eq(helCreateThread(kHelNullHandle, g->space, 0, (void *)CODE,
-			(void *)(DATA + PAGE), kHelThreadStopped, &g->thread), kHelErrNone);
+}
+
+static HelError guest_create(struct guest *g)
+{
+	g->thread = kHelNullHandle;
 	g->seq = 1;
+	return helCreateThread(kHelNullHandle, g->space, 0, (void *)CODE, (void *)(DATA + PAGE),
+			kHelThreadStopped, &g->thread);
+}
+
+/* guest_space, and the thread made stopped. */
+static void guest_load(struct guest *g, const struct code *c)
+{
+	guest_space(g, c);
+	ck_assert_int_eq(guest_create(g), kHelErrNone);
 }
 
 /* Observe with seq and wait for the result (generous deadline). */
@@ -143,6 +155,16 @@ static void run_until(struct guest *g, unsigned observation)
 	ck_assert_uint_eq(r.observation, observation);
 	ck_assert_uint_eq(r.sequence, g->seq + 1);
 	g->seq = r.sequence;
+}
+
+/* A thread stopped at its first instruction, supercall n (then it would spin). */
+static void stopped_at_supercall(struct guest *g, uint32_t n)
+{
+	struct code c = { .len = 0 };
+	supercall(&c, n);
+	spin(&c);
+	guest_load(g, &c);
+	run_until(g, kHelObserveSuperCall + n);
 }
 
 static uintptr_t reg(HelHandle thread, int index)
@@ -445,12 +467,8 @@ END_TEST
 START_TEST(test_threads_sequence_rules)
 {
 	/* should succeed: an old sequence of a stopped thread answers at once; a future one is refused */
-	struct code c = { .len = 0 };
-	supercall(&c, 3);
-	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	run_until(&g, kHelObserveSuperCall + 3);
+	stopped_at_supercall(&g, 3);
 	struct HelObserveResult r = observe(g.thread, 1);
 	ck_assert_int_eq(r.error, kHelErrNone);
 	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 3);
@@ -557,6 +575,20 @@ static int serves(pid_t emu, pid_t pid)
 	return found;
 }
 
+/* True if /proc/cand is a helhost-stub process. */
+static int is_stub(pid_t cand)
+{
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)cand);
+	FILE *f = cand > 0 ? fopen(path, "re") : NULL;
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strcmp(comm, "helhost-stub\n");
+}
+
 /* The stub process of the one created thread whose emulator serves program pid. */
 static pid_t stub_serving(pid_t pid)
 {
@@ -564,16 +596,10 @@ static pid_t stub_serving(pid_t pid)
 	pid_t stub = 0;
 	for (struct dirent *e; d && !stub && (e = readdir(d));) {
 		pid_t cand = (pid_t)atoi(e->d_name);
-		char path[64], comm[32] = "";
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)cand);
-		FILE *f = cand > 0 ? fopen(path, "re") : NULL;
-		if (!f)
+		if (!is_stub(cand))
 			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
 		long tracer = proc_field(cand, "status", "TracerPid");
-		if (!strcmp(comm, "helhost-stub\n") && tracer > 0 && serves((pid_t)tracer, pid))
+		if (tracer > 0 && serves((pid_t)tracer, pid))
 			stub = cand;
 	}
 	if (d)
@@ -593,16 +619,22 @@ static int exits(pid_t pid)
 	return r == 1;
 }
 
+/* g made of c and resumed; returns its stub's pid. */
+static pid_t started(struct guest *g, const struct code *c)
+{
+	guest_load(g, c);
+	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	return stub;
+}
+
 /* A running thread that spins forever; returns its stub's pid. */
 static pid_t spinning(struct guest *g)
 {
 	struct code c = { .len = 0 };
 	spin(&c);
-	guest_load(g, &c);
-	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
-	return stub;
+	return started(g, &c);
 }
 
 START_TEST(test_threads_stub_dies_with_its_supervisor)
@@ -661,6 +693,260 @@ START_TEST(test_threads_stub_dies_with_the_emulator)
 }
 END_TEST
 
+START_TEST(test_threads_register_sets_stored_and_loaded)
+{
+	/*
+	 * should succeed: Thread, Simd and Signal images stored on a stopped
+	 * thread are what it holds after (Signal: rflags through 0x218DFF, cs
+	 * kept); the Debug set cannot be stored hosted, unknown sets are refused
+	 */
+	struct guest g;
+	stopped_at_supercall(&g, 3);
+	uintptr_t tls[2] = { 0x7f0000001000ull, 0x7f0000002000ull }, tls_back[2];
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls_back), kHelErrNone);
+	ck_assert_uint_eq(tls_back[0], tls[0]);
+	ck_assert_uint_eq(tls_back[1], tls[1]);
+
+	unsigned char simd[512];
+	uint32_t mxcsr = 0x7f80;        /* round toward zero, all exceptions masked */
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	memcpy(simd + 24, &mxcsr, 4);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	memset(simd, 0, sizeof(simd));
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	uint32_t mxcsr_back;
+	memcpy(&mxcsr_back, simd + 24, 4);
+	ck_assert_uint_eq(mxcsr_back, mxcsr);
+
+	uintptr_t sig[19], sig_back[19];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	uintptr_t flags = sig[17], cs = sig[18];
+	sig[0] = 0x1111;                /* r8 */
+	sig[17] = ~(uintptr_t)0;
+	sig[18] = 0;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig_back), kHelErrNone);
+	ck_assert_uint_eq(sig_back[0], 0x1111);
+	ck_assert_uint_eq(sig_back[16], sig[16]);
+	ck_assert_uint_eq(sig_back[17], (flags & ~0x218DFFull) | 0x218DFFull);
+	ck_assert_uint_eq(sig_back[18], cs);
+
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsDebug, tls), kHelErrUnsupportedOperation);
+	ck_assert_int_eq(helStoreRegisters(g.thread, 99, tls), kHelErrIllegalArgs);
+	ck_assert_int_eq(helLoadRegisters(g.thread, 99, tls), kHelErrIllegalArgs);
+}
+END_TEST
+
+START_TEST(test_threads_affinity_and_stats_of_created_threads)
+{
+	/*
+	 * should succeed: a created thread's affinity and CPU time are its
+	 * stub's; unwritable masks and sizes are faults; once the thread has
+	 * ended its affinity is kHelErrThreadTerminated and stats still answer
+	 */
+	struct guest g;
+	spinning(&g);
+	unsigned char mask[128];
+	size_t size = 0, want = ((size_t)sysconf(_SC_NPROCESSORS_CONF) + 7) / 8;
+	ck_assert_int_eq(helGetAffinity(g.thread, (void *)16, sizeof(mask), &size), kHelErrFault);
+	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), (void *)16), kHelErrFault);
+	ck_assert_int_eq(helGetAffinity(g.thread, mask, sizeof(mask), &size), kHelErrNone);
+	ck_assert_uint_eq(size, want);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrNone);
+	/* Any priority is accepted (§5.12), beyond the range of nice values too. */
+	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 100), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, -100), kHelErrNone);
+	/* It spins: its CPU time grows past zero. */
+	struct HelThreadStats stats = { 0 };
+	int64_t deadline = hq_deadline_ms(20000);
+	do
+		ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
+	while (!stats.userTime && hq_deadline_ms(0) < deadline);
+	ck_assert_uint_gt(stats.userTime, 0);
+
+	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+	/* The stub is reaped soon after the kill; from then on it has no affinity. */
+	HelError e;
+	deadline = hq_deadline_ms(20000);
+	while ((e = helGetAffinity(g.thread, mask, sizeof(mask), NULL)) == kHelErrNone &&
+			hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	ck_assert_int_eq(e, kHelErrThreadTerminated);
+	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
+	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_threads_space_of_many_mappings)
+{
+	/*
+	 * should succeed: a space of more mappings than one batch of the stub
+	 * carries (96) is all there when the thread starts: it reads the last
+	 */
+	enum { MAPS = 120 };
+	const uint64_t base = DATA + 2 * PAGE, last = base + (MAPS - 1) * 2 * PAGE;
+	struct code c = { .len = 0 };
+	emit(&c, "\x48\xa1", 2);        /* movabs last, %rax */
+	emit(&c, &last, 8);
+	supercall(&c, 4);
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	HelHandle pages;
+	uint64_t *mine;
+	ck_assert_int_eq(helAllocateMemory(MAPS * PAGE, 0, NULL, &pages), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(pages, kHelNullHandle, NULL, 0, MAPS * PAGE,
+			kHelMapProtRead | kHelMapProtWrite, (void **)&mine), kHelErrNone);
+	for (int i = 0; i < MAPS; i++) {
+		void *at;
+		mine[i * PAGE / 8] = 0xabc000 + (uint64_t)i;
+		/* A page apart, so that no two mappings touch. */
+		ck_assert_int_eq(helMapMemory(pages, g.space, (void *)(base + (uint64_t)i * 2 * PAGE),
+				(uintptr_t)i * PAGE, PAGE, kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	}
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 4);
+	ck_assert_uint_eq(reg(g.thread, kHelRegRax), 0xabc000 + MAPS - 1);
+}
+END_TEST
+
+START_TEST(test_threads_guest_sets_its_own_bases)
+{
+	/* should succeed: helWriteFsBase/GsBase work in a created thread and Read gives them back */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallWriteFsBase);
+	mov64(&c, RSI, 0x10000);
+	syscall_insn(&c);
+	mov_edi(&c, kHelCallWriteGsBase);
+	mov64(&c, RSI, 0x20000);
+	syscall_insn(&c);
+	mov_edi(&c, kHelCallReadFsBase);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 6);
+	mov_edi(&c, kHelCallReadGsBase);
+	syscall_insn(&c);
+	keep_results(&c);
+	supercall(&c, 7);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 6);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR14), 0x10000);
+	uintptr_t tls[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_uint_eq(tls[0], 0x10000);
+	ck_assert_uint_eq(tls[1], 0x20000);
+	run_until(&g, kHelObserveSuperCall + 7);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR14), 0x20000);
+}
+END_TEST
+
+START_TEST(test_threads_guest_panics)
+{
+	/* should succeed: helPanic in a created thread stops it with kHelObservePanic */
+	static const char message[] = "guest gives up";
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallPanic);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, sizeof(message) - 1);
+	syscall_insn(&c);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	ck_assert_int_eq(copy(g.thread, DATA, (void *)message, sizeof(message), 1), kHelErrNone);
+	run_until(&g, kHelObservePanic);
+}
+END_TEST
+
+START_TEST(test_threads_signals_from_outside_are_dropped)
+{
+	/*
+	 * should succeed: SIGUSR1, SIGSTOP and SIGCONT sent to a running
+	 * thread's stub neither end nor stop it: it still sees the word the
+	 * supervisor writes afterwards and makes its supercall
+	 */
+	struct code c = { .len = 0 };
+	uint32_t word = (uint32_t)DATA;
+	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
+	emit(&c, &word, 4);
+	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	pid_t stub = started(&g, &c);
+	ck_assert_int_eq(kill(stub, SIGUSR1), 0);
+	ck_assert_int_eq(kill(stub, SIGSTOP), 0);
+	ck_assert_int_eq(kill(stub, SIGCONT), 0);
+	uint32_t one = 1;
+	ck_assert_int_eq(copy(g.thread, DATA, &one, sizeof(one), 1), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 8);
+}
+END_TEST
+
+/* The helhost-stub processes that are children of emu (traced or not). */
+static int stubs_of(pid_t emu)
+{
+	DIR *d = opendir("/proc");
+	int count = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		pid_t cand = (pid_t)atoi(e->d_name);
+		count += is_stub(cand) && proc_field(cand, "status", "PPid") == emu;
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/* True when faults.sh made one step of starting a stub fail in the emulator (its only words here). */
+static int creation_fails(void)
+{
+	const char *faults = getenv("HELHOST_FAULTS");
+	return faults && (strstr(faults, "ptrace:") || strstr(faults, "fail:"));
+}
+
+START_TEST(test_threads_creation_failure_leaves_nothing)
+{
+	/*
+	 * should fail under faults.sh: when a step of starting the stub fails
+	 * (its socket pair, posix_spawn or its setup, or one ptrace request),
+	 * helCreateThread answers kHelErrNoMemory with no handle, the stub of
+	 * that attempt ends, and the next helCreateThread gives a thread that
+	 * runs.  Alone: both work.
+	 */
+	struct code c = { .len = 0 };
+	supercall(&c, 5);
+	spin(&c);
+	struct guest failed, g;
+	guest_space(&failed, &c);
+	HelError e = guest_create(&failed);
+	if (creation_fails()) {
+		ck_assert_int_eq(e, kHelErrNoMemory);
+		ck_assert_uint_eq(failed.thread, kHelNullHandle);
+	} else {
+		ck_assert_int_eq(e, kHelErrNone);
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, failed.thread), kHelErrNone);
+	}
+	guest_space(&g, &c);
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 5);
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	pid_t emu = (pid_t)proc_field(stub, "status", "TracerPid");
+	ck_assert_int_gt(emu, 0);
+	int64_t deadline = hq_deadline_ms(20000);
+	while (stubs_of(emu) != 1 && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	ck_assert_int_eq(stubs_of(emu), 1);
+}
+END_TEST
+
 /* Wait up to 20 s until pid sleeps in futex(2) (its /proc syscall line starts with 202). */
 static int sleeps_in_futex(pid_t pid)
 {
@@ -692,10 +978,7 @@ START_TEST(test_threads_futex_wait_sleeps_until_woken)
 	supercall(&c, 7);
 	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
+	pid_t stub = started(&g, &c);
 	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
 	/* Our own mapping of the same object: the same futex (OBJECTS.md §7). */
 	uint32_t *word;
@@ -751,10 +1034,7 @@ START_TEST(test_threads_mapping_while_it_waits)
 	supercall(&c, 8);
 	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
+	pid_t stub = started(&g, &c);
 	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
 	HelHandle more;
 	void *at;
@@ -782,10 +1062,7 @@ START_TEST(test_threads_interrupt_cuts_a_futex_wait_short)
 	supercall(&c, 2);
 	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
+	pid_t stub = started(&g, &c);
 	ck_assert_msg(sleeps_in_futex(stub), "the guest never slept in its wait");
 	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
 	struct HelObserveResult r = observe(g.thread, 1);
@@ -918,7 +1195,19 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_interrupt_cuts_a_futex_wait_short);
 	tcase_add_test(tc, test_threads_interrupt_at_the_next_call);
 	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
+	tcase_add_test(tc, test_threads_register_sets_stored_and_loaded);
+	tcase_add_test(tc, test_threads_affinity_and_stats_of_created_threads);
+	tcase_add_test(tc, test_threads_space_of_many_mappings);
+	tcase_add_test(tc, test_threads_guest_sets_its_own_bases);
+	tcase_add_test(tc, test_threads_guest_panics);
+	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);
 	suite_add_tcase(s, tc);
+	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
+	TCase *creation = tcase_create("creation");
+	tcase_add_checked_fixture(creation, setup, NULL);
+	tcase_set_timeout(creation, 60);
+	tcase_add_test(creation, test_threads_creation_failure_leaves_nothing);
+	suite_add_tcase(s, creation);
 	/* No fixture: the test process must not be a program of the emulator it kills. */
 	TCase *alone = tcase_create("emulator");
 	tcase_set_timeout(alone, 60);

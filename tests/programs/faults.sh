@@ -21,10 +21,14 @@
 #   an auto-started one, taking its program with it after exactly one start
 #   (not one emulator after another);
 # - the emulator's access to program memory (test_usermem, linked directly)
-#   on a kernel without PROCMAP_QUERY, and with interrupted writes.
+#   on a kernel without PROCMAP_QUERY, and with interrupted writes;
+# - starting a thread's stub when its socketpair, posix_spawn or its setup, or
+#   one ptrace request (ptrace:REQ:NTH) fails: helCreateThread answers
+#   kHelErrNoMemory with no handle, the attempt's stub ends and the next
+#   thread runs (test_threads, its case "creation", asserts all three).
 # Each case also checks that its faults were really injected.
 set -u
-emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6 usermem=$7
+emu=$1 faults=$2 fuzz=$3 cow=$4 cow_faults=$5 child=$6 usermem=$7 threads=$8
 fail=0
 check() { # description, expected, actual
 	if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
@@ -102,6 +106,22 @@ for fault in noprocmap eintr; do
 	check "program memory with $fault" 0 $status
 	[ $status = 0 ] || cat "$tmp/out"
 	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected into program memory access" 0 $?
+done
+
+# Each step of starting a stub, failed once: its socket pair, the spawn's setup
+# and the spawn, and by ptrace request number SEIZE and the first CONT (the
+# stub's start), GETREGS, SETFPREGS (thor's initial FPU state), then GETFPREGS,
+# SETREGS, the second CONT and SETFPREGS of the batch that maps the space.
+for fault in fail:socketpair fail:spawnfa fail:spawnattr fail:adddup fail:closefrom \
+		fail:sigmask fail:spawnflags fail:spawn ptrace:16902:1 ptrace:7:1 ptrace:12:1 \
+		ptrace:15:1 ptrace:14:1 ptrace:13:1 ptrace:7:2 ptrace:15:2; do
+	count="$tmp/thread_$(echo "$fault" | tr ':' '_')"
+	HELHOST_FAULTS=$fault HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+		CK_RUN_CASE=creation "$threads" >"$tmp/out" 2>&1
+	status=$?
+	check "a thread whose stub meets $fault: kHelErrNoMemory, nothing left, the next runs" 0 $status
+	[ $status = 0 ] || cat "$tmp/out"
+	check "$fault: one fault injected" 1 "$(injected "$count")"
 done
 
 # --isolate without a user namespace, or without its uid map: the program does not start.

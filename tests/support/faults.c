@@ -24,7 +24,14 @@
  *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
  *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
  *                           memfd (memfd_create), unshare, uidmap (open of
- *                           /proc/self/uid_map)
+ *                           /proc/self/uid_map), spawn (posix_spawn), and its
+ *                           setup: spawnfa (posix_spawn_file_actions_init),
+ *                           spawnattr (posix_spawnattr_init), adddup (…_adddup2),
+ *                           closefrom (…_addclosefrom_np),
+ *                           sigmask (posix_spawnattr_setsigmask), spawnflags
+ *                           (posix_spawnattr_setflags)
+ *   ptrace:REQ:NTH          the NTH ptrace call with request number REQ fails
+ *                           with ESRCH (as if the tracee had vanished), once
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
@@ -42,6 +49,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,6 +69,7 @@ static long (*real_syscall)(long nr, ...);
 static unsigned long *injected;
 static char fail_what[16];
 static bool failed_once;
+static unsigned long ptrace_request, ptrace_nth, ptrace_seen;
 
 __attribute__((constructor)) static void configure(void)
 {
@@ -88,6 +97,9 @@ __attribute__((constructor)) static void configure(void)
 	eio_pread = strstr(env, "eio:pread");
 	eio_pwrite = strstr(env, "eio:pwrite");
 	eio_hole = strstr(env, "eio:hole");
+	const char *t = strstr(env, "ptrace:");
+	if (t && sscanf(t, "ptrace:%lu:%lu", &ptrace_request, &ptrace_nth) != 2)
+		ptrace_nth = 0;
 	const char *f = strstr(env, "fail:");
 	if (f && sscanf(f, "fail:%15[a-z]", fail_what) != 1)
 		fail_what[0] = 0;
@@ -289,3 +301,58 @@ int unshare(int flags)
 		return -1;
 	return (int)real_syscall(SYS_unshare, flags);
 }
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+		const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	static int (*real_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			const posix_spawnattr_t *, char *const[], char *const[]);
+	if (!real_spawn)
+		real_spawn = (int (*)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+				const posix_spawnattr_t *, char *const[], char *const[]))
+				dlsym(RTLD_NEXT, "posix_spawn");
+	/* posix_spawn answers its error instead of setting errno. */
+	if (fail_once("spawn", EAGAIN))
+		return EAGAIN;
+	return real_spawn(pid, path, actions, attr, argv, envp);
+}
+
+/* Declared without <sys/ptrace.h>, whose enum would clash; the ABI is the same. */
+long ptrace(int request, ...)
+{
+	static long (*real_ptrace)(int, ...);
+	if (!real_ptrace)
+		real_ptrace = (long (*)(int, ...))dlsym(RTLD_NEXT, "ptrace");
+	va_list ap;
+	va_start(ap, request);
+	long pid = va_arg(ap, long);
+	void *addr = va_arg(ap, void *), *data = va_arg(ap, void *);
+	va_end(ap);
+	if (injected && ptrace_nth && (unsigned long)request == ptrace_request &&
+			__atomic_add_fetch(&ptrace_seen, 1, __ATOMIC_RELAXED) == ptrace_nth && inject(ESRCH))
+		return -1;
+	return real_ptrace(request, pid, addr, data);
+}
+
+/* The setup of a posix_spawn: each answers its error, as posix_spawn does. */
+#define SPAWN_SETUP(ret, name, what, params, args) \
+	ret name params \
+	{ \
+		static ret (*real) params; \
+		if (!real) \
+			real = (ret (*) params)dlsym(RTLD_NEXT, #name); \
+		if (fail_once(what, ENOMEM)) \
+			return ENOMEM; \
+		return real args; \
+	}
+
+SPAWN_SETUP(int, posix_spawn_file_actions_init, "spawnfa", (posix_spawn_file_actions_t *a), (a))
+SPAWN_SETUP(int, posix_spawnattr_init, "spawnattr", (posix_spawnattr_t *a), (a))
+SPAWN_SETUP(int, posix_spawn_file_actions_adddup2, "adddup", (posix_spawn_file_actions_t *a,
+		int fd, int to), (a, fd, to))
+SPAWN_SETUP(int, posix_spawn_file_actions_addclosefrom_np, "closefrom",
+		(posix_spawn_file_actions_t *a, int from), (a, from))
+SPAWN_SETUP(int, posix_spawnattr_setsigmask, "sigmask", (posix_spawnattr_t *a,
+		const sigset_t *set), (a, set))
+SPAWN_SETUP(int, posix_spawnattr_setflags, "spawnflags", (posix_spawnattr_t *a, short flags),
+		(a, flags))
