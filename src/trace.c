@@ -123,6 +123,14 @@ static void put(struct hh_trace_line *line, const char *fmt, ...)
 		line->len = sizeof(line->text) - 1;
 }
 
+/* The end of a line; one cut at the buffer's end is marked so, and still ends. */
+static void put_newline(struct hh_trace_line *line)
+{
+	put(line, "\n");
+	if (line->text[line->len - 1] != '\n')
+		memcpy(line->text + line->len - 4, "...\n", 4);
+}
+
 struct flag_name {
 	uint32_t bit;
 	const char *name;
@@ -286,7 +294,8 @@ void hh_trace_end(struct hh_trace_line *line, const struct hh_call *c, HelError 
 	}
 	if (error && c->why[0])
 		put(line, " (%s)", c->why);
-	put(line, " %.1fus\n", (double)ns / 1000.0);
+	put(line, " %.1fus", (double)ns / 1000.0);
+	put_newline(line);
 	emit(line);
 	emit_held();
 	current = NULL;
@@ -477,7 +486,7 @@ static void completion_written(const struct hh_completion *c)
 			info ? info->name : "?");
 	struct results r = { .at = c->payload, .left = c->length, .universe = p->universe };
 	put_results(&line, c, &r);
-	put(&line, "\n");
+	put_newline(&line);
 	emit_after_call(&line);
 }
 

@@ -74,6 +74,8 @@ grep -q '^helhost run: no program to run' "$out"; check "no program: said so" 0 
 grep -q '^helhost: unknown command frobnicate$' "$out"; check "an unknown command is named" 0 $?
 "$emu" run --help >"$out" 2>"$err"; check "run --help: 0" 0 $?
 grep -q -- '--fail-fast' "$out" && [ ! -s "$err" ]; check "run --help: the options on stdout" 0 $?
+"$emu" run -h >"$out" 2>"$err"; check "run -h: 0" 0 $?
+grep -q -- '--fail-fast' "$out" && [ ! -s "$err" ]; check "run -h: the options on stdout" 0 $?
 "$emu" run --version >"$out" 2>"$err"; check "run --version: 0" 0 $?
 grep -q '^helhost [0-9][0-9.]*$' "$out"; check "run --version: the version on stdout" 0 $?
 "$emu" --version >"$out" 2>"$err"; grep -q '^helhost [0-9][0-9.]*$' "$out"; check "--version" 0 $?
@@ -86,5 +88,9 @@ HELHOST_TRACE=0 "$emu" run "$hello" >"$out" 2>&1; check "HELHOST_TRACE=0 run" 0 
 grep -q 'helSubmitAsyncNop(' "$out"; check "HELHOST_TRACE=0 does not trace" 1 $?
 HELHOST_TRACE=0 "$emu" run --trace "$hello" >"$out" 2>&1
 grep -q 'helSubmitAsyncNop(' "$out"; check "--trace traces whatever HELHOST_TRACE says" 0 $?
+HELHOST_TRACE= "$emu" run "$hello" >"$out" 2>&1; check "HELHOST_TRACE empty: run" 0 $?
+grep -q 'helSubmitAsyncNop(' "$out"; check "HELHOST_TRACE empty does not trace" 1 $?
+HELHOST_TRACE_FILE= "$emu" run "$hello" >"$out" 2>&1; check "HELHOST_TRACE_FILE empty: run" 0 $?
+grep -q 'helSubmitAsyncNop(' "$out"; check "HELHOST_TRACE_FILE empty: no file, no trace" 1 $?
 
 exit $fail

@@ -2,12 +2,15 @@
  * Calls whose arguments the trace must spell out of the ordinary: a string
  * with quotes, backslashes and control bytes longer than the trace shows, an
  * unreadable string, a severity and a register set with no name, map flags
- * with unknown bits.  Each call's result is checked here; trace_calls.sh
+ * with unknown bits, bytes past ASCII; a submission of more actions than the
+ * trace names, answered on a lane whose peer is gone.  Each call's result is checked here; trace_calls.sh
  * checks the lines the trace wrote for them.
  */
 #include <hel.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "../../examples/common/queue.h"
 
 static int expect(const char *what, HelError got, HelError want)
 {
@@ -15,6 +18,27 @@ static int expect(const char *what, HelError got, HelError want)
 		return 0;
 	fprintf(stderr, "trace_calls: %s answered %d, not %d\n", what, got, want);
 	return 1;
+}
+
+/* 17 sends, one more than the trace names, on a lane whose peer is closed. */
+static int many_actions(void)
+{
+	struct queue q;
+	queue_open(&q, 4, 4096);
+	HelHandle lane, peer;
+	HEL_CHECK(helCreateStream(&lane, &peer, 0));
+	HEL_CHECK(helCloseDescriptor(kHelThisUniverse, peer));
+	struct HelAction actions[17];
+	for (int i = 0; i < 17; i++)
+		actions[i] = (struct HelAction){ .type = kHelActionSendFromBuffer,
+			.flags = i < 16 ? kHelItemChain : 0, .buffer = "z", .length = 1 };
+	HEL_CHECK(helSubmitAsync(lane, actions, 17, q.handle, 0x17, 0));
+	struct HelElement *e = queue_next(&q);
+	struct results r = results_of(e);
+	int failed = 0;
+	for (int i = 0; i < 17; i++)
+		failed |= expect("a send to a closed peer", take_simple(&r)->error, kHelErrEndOfLane);
+	return failed;
 }
 
 int main(void)
@@ -29,6 +53,8 @@ int main(void)
 	void *p = NULL;
 	failed |= expect("unknown map flags", helMapMemory(kHelZeroMemory, kHelNullHandle, NULL, 0,
 			0x1000, kHelMapProtRead | 0x40000000, &p), kHelErrNoDescriptor);
+	failed |= expect("bytes past ASCII", helLog(kHelLogSeverityInfo, "\x7f\x80", 2), kHelErrNone);
+	failed |= many_actions();
 	char image[4096];
 	helLoadRegisters(kHelThisThread, 99, image);
 	return failed;
