@@ -76,6 +76,14 @@ static void supercall(struct code *c, uint32_t n)
 	syscall_insn(c);
 }
 
+/* Make the call set up so far, then show its results to the supervisor (supercall 0). */
+static void report_call(struct code *c)
+{
+	syscall_insn(c);
+	keep_results(c);
+	supercall(c, 0);
+}
+
 /* ---- the supervisor's side ---- */
 
 struct guest {
@@ -174,6 +182,18 @@ static uintptr_t reg(HelHandle thread, int index)
 	return gprs[index];
 }
 
+/* Run code that reports two calls (report_call) and then spins: check both errors. */
+static void expect_two_results(struct code *c, HelError first, HelError second)
+{
+	spin(c);
+	struct guest g;
+	guest_load(&g, c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), first);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), second);
+}
+
 static uintptr_t ip(HelHandle thread)
 {
 	uintptr_t pc[2];
@@ -229,21 +249,15 @@ START_TEST(test_threads_hel_calls_in_managarm_convention)
 	/* should succeed: helNop gives kHelErrNone in rdi; an unknown number kHelErrIllegalSyscall */
 	struct code c = { .len = 0 };
 	mov_edi(&c, kHelCallNop);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
+	report_call(&c);
 	mov_edi(&c, 5000);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
+	report_call(&c);
 	/* helAllocateMemory(size=PAGE, flags=0, restrictions=NULL): the handle in rsi */
 	mov_edi(&c, kHelCallAllocateMemory);
 	mov64(&c, RSI, PAGE);
 	mov64(&c, RDX, 0);
 	mov64(&c, RAX, 0);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
+	report_call(&c);
 	spin(&c);
 	struct guest g;
 	guest_load(&g, &c);
@@ -265,22 +279,12 @@ START_TEST(test_threads_guest_passes_garbage)
 	mov64(&c, RSI, 6);
 	mov64(&c, RDX, 0xbad0000beefull);
 	mov64(&c, RAX, 4096);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
+	report_call(&c);
 	mov_edi(&c, kHelCallCloseDescriptor);
 	mov64(&c, RSI, (uint64_t)kHelThisUniverse);
 	mov64(&c, RDX, 9999);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
-	spin(&c);
-	struct guest g;
-	guest_load(&g, &c);
-	run_until(&g, kHelObserveSuperCall);
-	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrFault);
-	run_until(&g, kHelObserveSuperCall);
-	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNoDescriptor);
+	report_call(&c);
+	expect_two_results(&c, kHelErrFault, kHelErrNoDescriptor);
 }
 END_TEST
 
@@ -1001,23 +1005,13 @@ START_TEST(test_threads_futex_wait_past_deadline)
 	mov64(&c, RSI, DATA);
 	mov64(&c, RDX, 0);
 	mov64(&c, RAX, 1);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
+	report_call(&c);
 	mov_edi(&c, kHelCallFutexWait);
 	mov64(&c, RSI, 0x900000);
 	mov64(&c, RDX, 0);
 	mov64(&c, RAX, 1);
-	syscall_insn(&c);
-	keep_results(&c);
-	supercall(&c, 0);
-	spin(&c);
-	struct guest g;
-	guest_load(&g, &c);
-	run_until(&g, kHelObserveSuperCall);
-	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
-	run_until(&g, kHelObserveSuperCall);
-	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrFault);
+	report_call(&c);
+	expect_two_results(&c, kHelErrNone, kHelErrFault);
 }
 END_TEST
 
