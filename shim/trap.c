@@ -369,9 +369,18 @@ static HelError apply_plan(struct hh_callpage *page)
 	return e;
 }
 
+/* Nonzero while libhel calls for itself (helhost_lookup's queue): the trace leaves those out. */
+static __thread unsigned internal_depth;
+
+void hh_shim_internal(bool on)
+{
+	internal_depth += on ? 1u : -1u;
+}
+
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out)
 {
 	struct hh_callpage *page = hh_shim_page();
+	page->internal = internal_depth;
 	for (size_t i = 0; i < n; i++)
 		page->arg[i] = args[i];
 	HelError e = (HelError)trap(call);
@@ -396,6 +405,7 @@ void hh_shim_trace_local(uint32_t call, const uint64_t *args, size_t n, uint64_t
 	if (!(page->emu_flags & HH_EMU_TRACE))
 		return;
 	uint64_t ns = hh_shim_now() - start_ns;
+	page->internal = internal_depth;
 	page->trace_call = call;
 	page->trace_error = error;
 	page->trace_ns = ns;

@@ -29,9 +29,16 @@ static void usage(FILE *f)
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel, and reports each program's end.\n"
 	      "Options of run:\n"
-	      "  --trace            trace every Hel call and every queue element written\n"
-	      "                     (as HELHOST_TRACE=1)\n"
+	      "  --trace[=GROUPS]   trace every Hel call and every queue element written\n"
+	      "                     (as HELHOST_TRACE=1); GROUPS: only those calls, of\n"
+	      "                     desc,queue,memory,space,stream,event,futex,thread,\n"
+	      "                     registry,misc (as HELHOST_TRACE=stream,memory)\n"
 	      "  --trace-file FILE  the trace, appended to FILE (as HELHOST_TRACE_FILE)\n"
+	      "  --trace-pid LIST   only these programs: pids or names, comma-separated\n"
+	      "  --trace-handle N   only calls with handle N among their arguments\n"
+	      "  --trace-format F   text (the default) or json: one object per line\n"
+	      "  --trace-internal   also the calls libhel makes for itself\n"
+	      "                     (each: as HELHOST_TRACE_PID, _HANDLE, _FORMAT, _INTERNAL)\n"
 	      "  --fail-fast        end the run as soon as one program fails\n"
 	      "  --isolate          a user and a PID namespace for each program:\n"
 	      "                     programs then reach each other only through Hel\n"
@@ -93,24 +100,22 @@ static void raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &r);
 }
 
-/* A trace file turns the trace on; it is opened before privileges go. */
-static int start_loop(bool trace, const char *trace_file)
+/*
+ * The trace file is opened before privileges go.  An auto-started emulator
+ * (not strict) serves on with a trace setting it does not understand: the
+ * message says which, and the program is not failed for it.
+ */
+static int start_loop(bool strict)
 {
-	if (trace_file) {
-		int r = hh_trace_open(trace_file);
-		if (r < 0) {
-			fprintf(stderr, "helhost: cannot open the trace file %s: %s\n", trace_file,
-					strerror(-r));
-			return r;
-		}
-	}
-	hh_trace_enable(trace || trace_file);
+	int r = hh_trace_setup();
+	if (r < 0 && (strict || r != -EINVAL))
+		return r;
 	raise_fd_limit();
 	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
 	/* First, while the copy it gets of our memory is small. */
-	int r = hh_watchdog_start();
+	r = hh_watchdog_start();
 	if (r < 0) {
 		fprintf(stderr, "helhost: watchdog: %s\n", strerror(-r));
 		return r;
@@ -149,26 +154,59 @@ static void finish(void)
 	hh_watchdog_stop();
 }
 
-/* HELHOST_TRACE set to anything but "" or "0", read the same by run and auto-start. */
-static bool trace_from_environment(void)
-{
-	const char *trace = getenv(HH_ENV_TRACE);
-	return trace && *trace && strcmp(trace, "0");
-}
-
-#define ENV_TRACE_FILE "HELHOST_TRACE_FILE"
-
-static const char *trace_file_from_environment(void)
-{
-	const char *path = getenv(ENV_TRACE_FILE);
-	return path && *path ? path : NULL;
-}
-
 struct run_options {
-	bool trace, isolate;
-	const char *trace_file;
+	bool isolate;
 	char *mbus;
 };
+
+/*
+ * Options that are settings of the environment, read from there by run and
+ * auto-start alike: an option sets its variable.  `value` is what an option
+ * without an argument sets; NULL: it takes one (as --opt ARG or --opt=ARG).
+ */
+static const struct setting {
+	const char *option, *variable, *value;
+} settings[] = {
+	{ "--trace", HH_ENV_TRACE, "1" },
+	{ "--trace-file", "HELHOST_TRACE_FILE", NULL },
+	{ "--trace-pid", "HELHOST_TRACE_PID", NULL },
+	{ "--trace-handle", "HELHOST_TRACE_HANDLE", NULL },
+	{ "--trace-format", "HELHOST_TRACE_FORMAT", NULL },
+	{ "--trace-internal", "HELHOST_TRACE_INTERNAL", "1" },
+	{ "--max-memory", "HELHOST_MAX_MEMORY", NULL },
+	{ "--max-memfds", "HELHOST_MAX_MEMFDS", NULL },
+	{ "--max-handles", "HELHOST_MAX_HANDLES", NULL },
+	{ "--max-pending", "HELHOST_MAX_PENDING", NULL },
+};
+
+/* The setting argv[*i] names, or NULL; *i moves past it and *value is its value. */
+static const struct setting *find_setting(int argc, char **argv, int *i, const char **value)
+{
+	const char *a = argv[*i];
+	for (size_t k = 0; k < sizeof(settings) / sizeof(settings[0]); k++) {
+		const struct setting *s = &settings[k];
+		size_t len = strlen(s->option);
+		if (strncmp(a, s->option, len) || (a[len] && a[len] != '='))
+			continue;
+		/* --trace=stream,memory: an option that needs no value may have one. */
+		if (a[len] == '=') {
+			*value = a + len + 1;
+		} else if (s->value) {
+			*value = s->value;
+		} else {
+			*value = *i + 1 < argc ? argv[*i + 1] : NULL;
+			*i += 1;
+		}
+		*i += 1;
+		return s;
+	}
+	return NULL;
+}
+
+static bool is_limit(const struct setting *s)
+{
+	return !strncmp(s->option, "--max-", 6);
+}
 
 /*
  * Options before the first program; returns the index of PROG, or -1 after
@@ -176,16 +214,10 @@ struct run_options {
  */
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
-	static const struct { const char *option, *variable; } limits[] = {
-		{ "--max-memory", "HELHOST_MAX_MEMORY" },
-		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
-		{ "--max-handles", "HELHOST_MAX_HANDLES" },
-		{ "--max-pending", "HELHOST_MAX_PENDING" },
-	};
 	int i = 0;
 	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--")) {
 		const char *a = argv[i];
-		bool *flag = !strcmp(a, "--trace") ? &o->trace : !strcmp(a, "--isolate") ? &o->isolate :
+		bool *flag = !strcmp(a, "--isolate") ? &o->isolate :
 			!strcmp(a, "--fail-fast") ? &fail_fast : NULL;
 		if (flag) {
 			*flag = true;
@@ -200,35 +232,33 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			version();
 			return -2;
 		}
-		bool is_mbus = !strcmp(a, "--mbus");
-		if (is_mbus || !strcmp(a, "--trace-file")) {
+		if (!strcmp(a, "--mbus")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "helhost run: %s needs a path\n", a);
 				return -1;
 			}
-			if (is_mbus)
-				o->mbus = argv[i + 1];
-			else
-				o->trace_file = argv[i + 1];
+			o->mbus = argv[i + 1];
 			i += 2;
 			continue;
 		}
-		size_t k = 0;
-		while (k < sizeof(limits) / sizeof(limits[0]) && strcmp(a, limits[k].option))
-			k++;
-		if (k == sizeof(limits) / sizeof(limits[0])) {
+		const char *value;
+		const struct setting *s = find_setting(argc, argv, &i, &value);
+		if (!s) {
 			fprintf(stderr, "helhost run: unknown option %s (helhost run --help lists them)\n", a);
 			return -1;
 		}
 		uint64_t v;
-		if (i + 1 >= argc || hh_limits_parse(argv[i + 1], &v) < 0) {
-			fprintf(stderr, "helhost run: %s needs a number, optionally with K, M, G or T (got %s)\n", a,
-					i + 1 < argc ? argv[i + 1] : "nothing");
+		if (is_limit(s) && (!value || hh_limits_parse(value, &v) < 0)) {
+			fprintf(stderr, "helhost run: %s needs a number, optionally with K, M, G or T (got %s)\n",
+					s->option, value ? value : "nothing");
 			return -1;
 		}
-		/* Through the environment, the one place the limits are read from. */
-		setenv(limits[k].variable, argv[i + 1], 1);
-		i += 2;
+		if (!value) {
+			fprintf(stderr, "helhost run: %s needs a value\n", s->option);
+			return -1;
+		}
+		/* Through the environment, the one place settings are read from. */
+		setenv(s->variable, value, 1);
 	}
 	if (i >= argc) {
 		fputs("helhost run: no program to run (helhost run --help)\n", stderr);
@@ -292,8 +322,7 @@ static int start_mbus(char *path, bool isolate)
 /* helhost run: argv holds [OPTIONS] PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
-	struct run_options o = { .trace = trace_from_environment(),
-		.trace_file = trace_file_from_environment() };
+	struct run_options o = { .isolate = false };
 	int i = parse_run_options(argc, argv, &o);
 	if (i < 0)
 		return i == -2 ? 0 : 2;
@@ -301,8 +330,9 @@ static int cmd_run(int argc, char **argv)
 	int bad = check_programs(argc - i, argv + i);
 	if (bad)
 		return bad;
-	if (start_loop(o.trace, o.trace_file) < 0)
-		return 1;
+	int started = start_loop(true);
+	if (started < 0)
+		return started == -EINVAL ? 2 : 1;
 	hh_process_on_launched_exit(program_ended);
 	if (o.mbus && start_mbus(o.mbus, o.isolate) < 0) {
 		finish();
@@ -366,7 +396,7 @@ static int cmd_serve(const char *fd_text)
 	int32_t self = (int32_t)getpid();
 	if (write(sock, &self, sizeof(self)) != sizeof(self))
 		return 1;
-	if (start_loop(trace_from_environment(), trace_file_from_environment()) < 0)
+	if (start_loop(false) < 0)
 		return 1;
 	int r = hh_accept_listener(sock);
 	close(sock);
