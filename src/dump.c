@@ -12,6 +12,7 @@
 #include "process.h"
 #include "registry.h"
 #include "thread.h"
+#include "trace.h"
 #include "universe.h"
 
 static struct {
@@ -82,14 +83,25 @@ void hh_dump_print(FILE *f)
 	fflush(f);
 }
 
+/* SIGUSR2: the trace on or off, said on stderr (where the state dump goes, too). */
+static void toggle_trace(void)
+{
+	hh_trace_enable(!hh_trace_enabled());
+	fprintf(stderr, "helhost: trace %s\n", hh_trace_enabled() ? "on" : "off");
+}
+
 static void signalled(struct hh_watcher *w, int res)
 {
 	(void)res;
 	struct signalfd_siginfo info;
-	bool any = false;
-	while (read(dump.fd, &info, sizeof(info)) == (ssize_t)sizeof(info))
-		any = true;
-	if (any)
+	bool dump_now = false;
+	while (read(dump.fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+		if (info.ssi_signo == SIGUSR1)
+			dump_now = true;
+		else
+			toggle_trace();
+	}
+	if (dump_now)
 		hh_dump_print(stderr);
 	hh_loop_poll(w, dump.fd, POLLIN);
 }
@@ -99,6 +111,7 @@ int hh_dump_init(void)
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	/* Blocked, so that it waits in the signalfd for the loop instead of killing us. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;

@@ -3,10 +3,15 @@
 # left out unless asked, the same settings through HELHOST_TRACE* for an
 # auto-started emulator, and one JSON object per line that python3 parses.
 set -u
-emu=$1 hello=$2 server=$3 client=$4
+emu=$1 hello=$2 server=$3 client=$4 child=$5
 . "$(dirname "$0")/lib.sh"
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+out=$(mktemp) fifo=$(mktemp -u)
+emulator=
+cleanup() {
+	[ -z "$emulator" ] || gone "$emulator" || kill -9 "$emulator"
+	rm -f "$out" "$fifo"
+}
+trap cleanup EXIT
 pingpong() { "$emu" run "$@" "$server" -- "$client" -n 2 >"$out" 2>&1; }
 calls() { grep -c -E "^helhost: [^ ]+ thread [0-9]+: $1" "$out"; }
 # only PATTERN: every trace line (calls and elements) matches it, and there is one.
@@ -80,5 +85,26 @@ good &= ok("JSON: call fields", all({"pid", "thread", "error", "us", "args"} <= 
 sys.exit(0 if good else 1)
 PY
 check "the JSON trace parsed by python3" 0 $?
+# SIGUSR2 turns the trace on and off in a running emulator.  The program
+# makes a helNop for each line it reads, so each comes after the switch.
+mkfifo "$fifo"
+"$emu" run "$child" stdin <"$fifo" >"$out" 2>&1 &
+emulator=$!
+exec 3>"$fifo"
+# Once it serves a program, the emulator takes SIGUSR2 (before, it would die of it).
+await grep -q '^reading$' "$out"; check "a program that reads" 0 $?
+kill -USR2 "$emulator"
+await grep -q '^helhost: trace on$' "$out"; check "SIGUSR2: the trace on" 0 $?
+echo >&3
+await grep -q '^nop 1$' "$out"
+[ "$(calls 'helNop\(\) = kHelErrNone')" = 1 ]; check "… a call after it is traced" 0 $?
+kill -USR2 "$emulator"
+await grep -q '^helhost: trace off$' "$out"; check "SIGUSR2 again: the trace off" 0 $?
+echo >&3
+await grep -q '^nop 2$' "$out"
+[ "$(calls 'helNop\(\) = kHelErrNone')" = 1 ]; check "… a call after that is not" 0 $?
+exec 3>&-
+wait "$emulator"; check "the run ends with its program" 0 $?
+emulator=
 [ $fail = 0 ] || cat "$out"
 exit $fail
