@@ -10,18 +10,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dump.h"
 #include "loop.h"
 #include "process.h"
 #include "space.h"
-#include "stream.h"
 #include "thread.h"
-#include "universe.h"
 
 /*
- * How often the emulator looks.  The judgement itself is exact (below); the
- * period only decides how soon after a hang begins it is reported.
+ * How often the emulator looks (HELHOST_HANG_MS, default 1000).  The
+ * judgement itself is exact (below); the period only decides how soon after
+ * a hang begins it is reported.
  */
-#define LOOK_EVERY_NS 1000000000ull
+#define LOOK_EVERY_MS_DEFAULT 1000
 #define MAX_SLEEPERS 256
 
 /* A thread asleep for good: in a futex wait with no timeout, or stopped for helResume. */
@@ -33,6 +33,7 @@ struct sleeper {
 
 static struct {
 	enum hh_hang_mode mode;
+	uint64_t period;                /* ns */
 	struct hh_timer timer;
 	struct sleeper seen[MAX_SLEEPERS];
 	size_t seen_count;              /* the last look's sleepers, if all were asleep */
@@ -175,72 +176,6 @@ static bool same_sleep(const struct sleeper *now, size_t n)
 
 /* ---- the report ---- */
 
-/* A program holding obj (for a stream: its lane `lane`), other than a dead one; its handle too. */
-static const struct hh_process *holder(const struct hh_object *obj, int lane, HelHandle *handle)
-{
-	for (const struct hh_process *p = hh_process_list(); p; p = p->next) {
-		if (p->exited || !p->universe)
-			continue;
-		struct hh_universe *u = p->universe;
-		HelHandle list[256];
-		size_t n = hh_universe_list(u, list, sizeof(list) / sizeof(list[0]));
-		for (size_t i = 0; i < n; i++) {
-			struct hh_desc d;
-			if (!hh_universe_resolve(u, list[i], 0, &d) && d.obj == obj &&
-					(lane < 0 || (int)d.aux == lane)) {
-				*handle = list[i];
-				return p;
-			}
-		}
-	}
-	return NULL;
-}
-
-static const char *action_word(int type)
-{
-	switch (type) {
-	case kHelActionOffer: return "Offer";
-	case kHelActionAccept: return "Accept";
-	case kHelActionRecvInline: return "RecvInline";
-	case kHelActionRecvToBuffer: return "RecvToBuffer";
-	case kHelActionSendFromBuffer: return "SendFromBuffer";
-	case kHelActionSendFromBufferSg: return "SendFromBufferSg";
-	case kHelActionPullDescriptor: return "PullDescriptor";
-	case kHelActionPushDescriptor: return "PushDescriptor";
-	}
-	return "an item";
-}
-
-/* What p's operation waits for, and who could give it: the next program in a wait-for chain. */
-static const struct hh_process *explain(FILE *f, const struct hh_process *p, const struct hh_wait *w)
-{
-	HelHandle mine = 0, theirs = 0;
-	const struct hh_process *peer = NULL;
-	fprintf(f, "helhost:   %s[%d] waits: context %#" PRIx64 ", ", p->name, (int)p->pid, w->context);
-	switch (w->kind) {
-	case HH_WAIT_LANE:
-		holder(w->object, w->lane, &mine);
-		peer = holder(w->object, 1 - w->lane, &theirs);
-		fprintf(f, "%s on lane %lld: ", action_word(w->action), (long long)mine);
-		if (peer)
-			fprintf(f, "the other end is held by %s[%d] as %lld\n", peer->name, (int)peer->pid,
-					(long long)theirs);
-		else
-			fprintf(f, "no live program holds the other end (a dead peer)\n");
-		return peer;
-	case HH_WAIT_EVENT:
-		holder(w->object, -1, &mine);
-		fprintf(f, "helSubmitAwaitEvent on %lld: nobody raises it\n", (long long)mine);
-		return NULL;
-	case HH_WAIT_NAME:
-		fprintf(f, "helhost_submit_lookup \"%s\": nobody has published it\n", w->name);
-		return NULL;
-	default:
-		fprintf(f, "helSubmitObserve: the thread does not stop\n");
-		return NULL;
-	}
-}
-
 /* The first operation of p that waits on another program, for the wait-for chain. */
 static const struct hh_process *next_in_chain(const struct hh_process *p)
 {
@@ -249,7 +184,7 @@ static const struct hh_process *next_in_chain(const struct hh_process *p)
 		struct hh_wait w;
 		hh_pending_describe(op, &w);
 		if (w.kind == HH_WAIT_LANE)
-			return holder(w.object, 1 - w.lane, &h);
+			return hh_dump_holder(w.object, 1 - w.lane, &h);
 	}
 	return NULL;
 }
@@ -285,7 +220,7 @@ static void print_word(FILE *f, const struct hh_process *p, uint64_t word)
 		fprintf(f, " (not in Hel memory)");
 		return;
 	}
-	holder(m->source, -1, &h);
+	hh_dump_holder(m->source, -1, &h);
 	fprintf(f, " (in %lld<%s>)", (long long)h, m->source->ops->name);
 }
 
@@ -312,7 +247,8 @@ static void report(const struct sleeper *s, size_t n)
 		for (const struct hh_pending *op = p->pending.head; op; op = op->next, waits++) {
 			struct hh_wait w;
 			hh_pending_describe(op, &w);
-			explain(f, p, &w);
+			fprintf(f, "helhost:   %s[%d] waits: ", p->name, (int)p->pid);
+			hh_dump_wait(f, p, &w);
 		}
 		if (!waits)
 			fprintf(f, "helhost:   %s[%d] has no operation pending: nothing will wake it "
@@ -343,7 +279,7 @@ static void look(struct hh_timer *t)
 	memcpy(hang.seen, now, n * sizeof(now[0]));
 	hang.seen_count = n;
 	if (!hang.failed)
-		hh_timer_start(t, hh_now() + LOOK_EVERY_NS);
+		hh_timer_start(t, hh_now() + hang.period);
 }
 
 int hh_hang_init(enum hh_hang_mode fallback)
@@ -364,8 +300,11 @@ int hh_hang_init(enum hh_hang_mode fallback)
 	}
 	if (hang.mode == HH_HANG_OFF)
 		return 0;
+	const char *ms = getenv("HELHOST_HANG_MS");
+	long period = ms && *ms ? strtol(ms, NULL, 10) : LOOK_EVERY_MS_DEFAULT;
+	hang.period = (uint64_t)(period > 0 ? period : LOOK_EVERY_MS_DEFAULT) * 1000000ull;
 	hh_timer_init(&hang.timer, look);
-	hh_timer_start(&hang.timer, hh_now() + LOOK_EVERY_NS);
+	hh_timer_start(&hang.timer, hh_now() + hang.period);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "dump.h"
 #include "loop.h"
+#include "process.h"
 #include "trace.h"
 
 /*
@@ -66,6 +67,9 @@ static void serve_command(const char *command)
 		fclose(f);
 		answer(text, len);
 		free(text);
+	} else if (!strncmp(command, "serves ", 7)) {
+		const struct hh_process *p = hh_process_find((pid_t)atoi(command + 7));
+		answer_string(p && !p->exited ? "yes\n" : "no\n");
 	} else if (!strcmp(command, "trace on") || !strcmp(command, "trace off")) {
 		hh_trace_enable(!strcmp(command, "trace on"));
 		answer_string(hh_trace_enabled() ? "helhost: trace on\n" : "helhost: trace off\n");
@@ -157,11 +161,47 @@ static long owner_of(pid_t pid)
 	return uid;
 }
 
+/* Connected to emulator pid, command sent; the socket or -errno. */
+static int ask(pid_t pid, const char *command)
+{
+	struct sockaddr_un a;
+	socklen_t len = address_of(pid, &a);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, len) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	/* A refusal may close the connection before the request is sent: read it all the same. */
+	if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0 && errno != EPIPE) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Whether emulator pid serves program `program`. */
+static bool serves(pid_t pid, pid_t program)
+{
+	char command[32], reply[8] = "";
+	snprintf(command, sizeof(command), "serves %d", (int)program);
+	int fd = ask(pid, command);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, reply, sizeof(reply) - 1);
+	close(fd);
+	return n > 0 && !strncmp(reply, "yes", 3);
+}
+
 /*
  * Emulators listening now (/proc/net/unix lists abstract names with '@'),
- * those of the caller's user only; returns how many, the first in *pid.
+ * those of the caller's user only.  Returns how many, the first in *pid;
+ * with program > 0, only the one that serves it.
  */
-static int find_emulators(pid_t *pid, bool list)
+static int find_emulators(pid_t *pid, pid_t program, bool list)
 {
 	FILE *f = fopen("/proc/net/unix", "re");
 	if (!f)
@@ -175,7 +215,7 @@ static int find_emulators(pid_t *pid, bool list)
 		if (!name)
 			continue;
 		pid_t p = (pid_t)atoi(name + strlen(prefix));
-		if (p <= 0 || owner_of(p) != (long)getuid())
+		if (p <= 0 || owner_of(p) != (long)getuid() || (program > 0 && !serves(p, program)))
 			continue;
 		if (!n++)
 			*pid = p;
@@ -186,8 +226,22 @@ static int find_emulators(pid_t *pid, bool list)
 	return n;
 }
 
+/* An emulator listens as pid (a connection it sees end at once, without a request). */
+static bool listens(pid_t pid)
+{
+	struct sockaddr_un a;
+	socklen_t len = address_of(pid, &a);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, len) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* PID names an emulator, or a program one of the caller's emulators serves. */
 static int pick_emulator(const char *arg, pid_t *pid)
 {
+	pid_t program = 0;
 	if (arg) {
 		char *end;
 		long v = strtol(arg, &end, 10);
@@ -195,18 +249,25 @@ static int pick_emulator(const char *arg, pid_t *pid)
 			fprintf(stderr, "helhost: %s is no pid\n", arg);
 			return -EINVAL;
 		}
+		bool listening = listens((pid_t)v);
 		*pid = (pid_t)v;
-		return 0;
+		if (listening)
+			return 0;
+		program = (pid_t)v;
 	}
-	int n = find_emulators(pid, false);
+	int n = find_emulators(pid, program, false);
 	if (n == 1)
 		return 0;
 	if (!n) {
-		fprintf(stderr, "helhost: no emulator of yours is running\n");
+		if (program)
+			fprintf(stderr, "helhost: %d is neither an emulator of yours nor a program one serves\n",
+					(int)program);
+		else
+			fprintf(stderr, "helhost: no emulator of yours is running\n");
 		return -ESRCH;
 	}
 	fprintf(stderr, "helhost: %d emulators of yours are running; name one by its pid:\n", n);
-	find_emulators(pid, true);
+	find_emulators(pid, program, true);
 	return -EINVAL;
 }
 
@@ -215,23 +276,16 @@ int hh_status_request(const char *command, const char *pid_arg)
 	pid_t pid;
 	if (pick_emulator(pid_arg, &pid) < 0)
 		return 1;
-	struct sockaddr_un a;
-	socklen_t len = address_of(pid, &a);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len) < 0) {
-		fprintf(stderr, "helhost: no emulator listens as pid %d: %s\n", (int)pid, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	int fd = ask(pid, command);
+	if (fd < 0) {
+		fprintf(stderr, "helhost: no emulator listens as pid %d: %s\n", (int)pid, strerror(-fd));
 		return 1;
 	}
-	int status = 0;
-	if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0)
-		status = 1;
 	char buf[4096];
 	ssize_t n;
 	FILE *to = NULL;        /* a refusal goes to stderr, an answer to stdout */
 	bool refused = false;
-	while (!status && (n = read(fd, buf, sizeof(buf))) > 0) {
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (!to) {
 			refused = !strncmp(buf, "helhost: permission denied", 26);
 			to = refused ? stderr : stdout;
@@ -239,5 +293,5 @@ int hh_status_request(const char *command, const char *pid_arg)
 		fwrite(buf, 1, (size_t)n, to);
 	}
 	close(fd);
-	return status || refused ? 1 : 0;
+	return refused ? 1 : 0;
 }

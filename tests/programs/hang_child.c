@@ -5,7 +5,7 @@
  * both up and receives on NAME-2 (with serve: a deadlock cycle, each waits
  * for the other to send); "lookup-exit NAME" looks NAME-1 up and exits (with
  * serve: a dead peer); "futex" sleeps in helFutexWait with nothing pending (a lost
- * wake-up); "clock" waits for a clock 3 s ahead, prints "clock fired", and
+ * wake-up); "clock" waits for a clock 1 s ahead, prints "clock fired", and
  * then sleeps like "futex"; "stdin" makes one helNop for each line it reads
  * and prints "nop N" after it
  * ("reading" first, once the emulator serves it), and exits at the end.  Each prints "asleep PID" before it sleeps.
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		receive_on(lane);
 	} else if (!strcmp(how, "clock")) {
 		HEL_CHECK(helGetClock(&now));
-		HEL_CHECK(helSubmitAwaitClock(now + 3000000000ull, queue, 0x22, &id));
+		HEL_CHECK(helSubmitAwaitClock(now + 1000000000ull, queue, 0x22, &id));
 		asleep();
 		await_element();
 		printf("clock fired\n");

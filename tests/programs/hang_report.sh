@@ -15,6 +15,8 @@ cleanup() {
 trap cleanup EXIT
 has() { grep -q -E -- "$2" "$out"; check "$1" 0 $?; }
 name=hang-$$
+# Looks five times a second, so that the clock below spans several of them.
+export HELHOST_HANG_MS=200
 
 "$emu" run --hang=fail "$child" serve "$name" -- "$child" client "$name" >"$out" 2>&1
 check "a deadlock cycle under --hang=fail: status 124" 124 $?
@@ -29,7 +31,7 @@ has "the run's last line" '^helhost: exit status 124: the programs hung$'
 check "a dead peer: status 124" 124 $?
 has "… named as such" 'RecvInline on lane [0-9]+: no live program holds the other end \(a dead peer\)$'
 
-# A clock wait 3 s ahead is something that will happen: only after it fired,
+# A clock wait 1 s ahead is something that will happen: only after it fired,
 # with nothing left pending, is the program reported (as a lost wake-up).
 "$emu" run --hang=fail "$child" clock >"$out" 2>&1
 check "a clock, then a lost wake-up: status 124" 124 $?
