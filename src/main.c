@@ -28,7 +28,7 @@ static void usage(FILE *f)
 	fputs("usage: helhost run [OPTIONS] PROG [ARGS] [-- PROG [ARGS]]...\n"
 	      "       helhost status [PID]  the state of a running emulator of yours\n"
 	      "       helhost trace on|off [PID]  its trace on or off\n"
-	      "                             (PID: the emulator's; needed when you run several)\n"
+	      "                             (PID: the emulator's, or a program's it serves)\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "       helhost --version\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
