@@ -17,12 +17,16 @@
 
 /*
  * The emulator's side: one listening socket, one client at a time (the
- * listener is armed again once the client has had its answer), so that a
- * client that never sends holds up other clients, never the emulator.
+ * listener is armed again once the client has had its answer).  A client
+ * that sends no request within REQUEST_NS is dropped, so that it holds up
+ * other clients for that long at most, and the emulator never.
  */
+#define REQUEST_NS 2000000000ull
+
 static struct {
 	int listener, client;
 	struct hh_watcher accept_watch, client_watch;
+	struct hh_timer patience;
 } status = { .listener = -1, .client = -1 };
 
 /* The abstract socket name of emulator pid: no file to leave behind, none to guard. */
@@ -80,6 +84,7 @@ static void serve_command(const char *command)
 
 static void end_client(void)
 {
+	hh_timer_stop(&status.patience);
 	close(status.client);
 	status.client = -1;
 	hh_loop_poll(&status.accept_watch, status.listener, POLLIN);
@@ -89,7 +94,11 @@ static void client_ready(struct hh_watcher *w, int res)
 {
 	(void)w;
 	char command[64];
-	ssize_t n = res < 0 ? -1 : recv(status.client, command, sizeof(command) - 1, MSG_DONTWAIT);
+	if (res < 0) {          /* cancelled: it was too slow */
+		end_client();
+		return;
+	}
+	ssize_t n = recv(status.client, command, sizeof(command) - 1, MSG_DONTWAIT);
 	if (n < 0 && errno == EAGAIN) {
 		hh_loop_poll(&status.client_watch, status.client, POLLIN);
 		return;
@@ -100,6 +109,14 @@ static void client_ready(struct hh_watcher *w, int res)
 		serve_command(command);
 	}
 	end_client();
+}
+
+/* The client sent nothing in time: its poll ends (cancelled), and with it the client. */
+static void impatient(struct hh_timer *t)
+{
+	(void)t;
+	if (status.client_watch.armed)
+		hh_loop_cancel(&status.client_watch);
 }
 
 static void accepted(struct hh_watcher *w, int res)
@@ -122,6 +139,7 @@ static void accepted(struct hh_watcher *w, int res)
 		end_client();
 		return;
 	}
+	hh_timer_start(&status.patience, hh_now() + REQUEST_NS);
 	client_ready(&status.client_watch, 0);
 }
 
@@ -140,11 +158,15 @@ int hh_status_init(void)
 	status.listener = fd;
 	status.accept_watch.cb = accepted;
 	status.client_watch.cb = client_ready;
+	hh_timer_init(&status.patience, impatient);
 	hh_loop_poll(&status.accept_watch, fd, POLLIN);
 	return 0;
 }
 
 /* ---- the client: helhost status [PID], helhost trace on|off [PID] ---- */
+
+/* The Flags column of /proc/net/unix for a listening socket (__SO_ACCEPTCON). */
+#define LISTENING 0x10000u
 
 /* The owner of process pid, from its status (readable even when it is not dumpable). */
 static long owner_of(pid_t pid)
@@ -212,7 +234,9 @@ static int find_emulators(pid_t *pid, pid_t program, bool list)
 	snprintf(prefix, sizeof(prefix), "@%s", HH_STATUS_PREFIX);
 	while (fgets(line, sizeof(line), f)) {
 		const char *name = strstr(line, prefix);
-		if (!name)
+		unsigned flags;
+		/* Accepted connections carry the name too: only the listener counts. */
+		if (!name || sscanf(line, "%*s %*s %*s %x", &flags) != 1 || !(flags & LISTENING))
 			continue;
 		pid_t p = (pid_t)atoi(name + strlen(prefix));
 		if (p <= 0 || owner_of(p) != (long)getuid() || (program > 0 && !serves(p, program)))

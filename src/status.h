@@ -2,7 +2,8 @@
  * `helhost status` and `helhost trace on|off`: a running emulator listens on
  * an abstract Unix socket named after its pid ("@helhost-emulator-PID", no
  * file to clean up); a client of the same user (SO_PEERCRED) gets the state
- * dump (dump.c) or switches the trace.  Any other user is refused.
+ * dump (dump.c) or switches the trace.  Any other user is refused; a client
+ * that sends nothing for 2 s is dropped.
  */
 #ifndef HH_STATUS_H
 #define HH_STATUS_H

@@ -2,7 +2,8 @@
 # helhost status attaches to a running emulator, here one a program started
 # by itself (auto-start), found by the program's pid or by its own; it
 # prints handles with what they name, pending operations, mappings and names;
-# helhost trace on|off switches the trace; another user is refused.
+# helhost trace on|off switches the trace; another user is refused; garbage
+# is answered, and a client that says nothing is dropped.
 set -u
 emu=$1 end_child=$2 hang_child=$3
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +39,34 @@ has "… the same state" "helhost:   end_child\[$holder\]: 1 operations pending,
 has "… answered" "helhost: trace on"
 "$emu" trace off "$emulator" >"$state"; check "helhost trace off" 0 $?
 has "… answered" "helhost: trace off"
+
+# Garbage, and a client that connects and says nothing: the first is told so,
+# the second is dropped, and a client behind it gets its answer.
+python3 - "$emu" "$emulator" "$holder" <<'PY'
+import socket, subprocess, sys
+emu, emulator, holder = sys.argv[1:]
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect("\0helhost-emulator-" + emulator)
+    return s
+def ok(what, cond):
+    print(("ok: " if cond else "FAIL: ") + what)
+    return cond
+def answer(s):
+    data = b""
+    while chunk := s.recv(4096):
+        data += chunk
+    return data
+s = connect()
+s.sendall(b"\x01garbage\xff")
+good = ok("a garbage request: told so", answer(s) == b"helhost: unknown request\n")
+silent = connect()
+state = subprocess.run([emu, "status", holder], capture_output=True, timeout=60).stdout
+good &= ok("a client behind a silent one gets its answer", b"end_child[" + holder.encode() in state)
+good &= ok("the silent client is dropped, told nothing", answer(silent) == b"")
+sys.exit(0 if good else 1)
+PY
+check "requests that are garbage or never come" 0 $?
 
 # Another user: not told the program is served, and refused by the emulator itself.
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
