@@ -3,7 +3,7 @@
 # left out unless asked, the same settings through HELHOST_TRACE* for an
 # auto-started emulator, and one JSON object per line that python3 parses.
 set -u
-emu=$1 hello=$2 server=$3 client=$4 child=$5
+emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) fifo=$(mktemp -u)
 emulator=
@@ -85,6 +85,23 @@ good &= ok("JSON: call fields", all({"pid", "thread", "error", "us", "args"} <= 
 sys.exit(0 if good else 1)
 PY
 check "the JSON trace parsed by python3" 0 $?
+# Garbage in the calls (quotes, control bytes, bad pointers, unknown handles and
+# flags) keeps every JSON line parseable, the bytes escaped and refusals explained.
+"$emu" run --trace --trace-format=json "$garbage" >"$out" 2>&1; check "trace_calls under JSON" 0 $?
+python3 - "$out" <<'PY'
+import json, sys
+# The program's own log lines hold raw bytes; the trace's are ASCII.
+lines = [json.loads(t) for t in open(sys.argv[1], errors="replace") if t.startswith("{")]
+logs = [o["args"]["string"] for o in lines if o.get("call") == "helLog"]
+reasons = [o["reason"] for o in lines if "reason" in o]
+good = len(lines) > 10
+good &= 'a "quoted" back\\slash, a \x01 control byte, and mor...' in logs
+good &= "arg 0: no handle -3" in reasons and "string unreadable at offset 0" in reasons
+print(("ok: " if good else "FAIL: ") + "JSON: escaped strings and refusal reasons, every line parsed")
+sys.exit(0 if good else 1)
+PY
+check "garbage traced as JSON" 0 $?
+
 # SIGUSR2 turns the trace on and off in a running emulator.  The program
 # makes a helNop for each line it reads, so each comes after the switch.
 mkfifo "$fifo"
