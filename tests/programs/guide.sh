@@ -19,7 +19,7 @@ awk -v dir="$work" '
 	grab { print >> out }
 	{ name = "" }
 ' "$src/docs/GUIDE.md"
-for f in raw-queue kv-server kv-client pass-lane futex; do
+for f in first raw-queue kv-server kv-client pass-lane futex; do
 	test -s "$work/$f.c"; check "the guide holds $f.c" 0 $?
 done
 
@@ -36,11 +36,13 @@ for v in $variants; do
 	tsan) flags="-fsanitize=thread" ;;
 	esac
 	mkdir "$work/$v"
-	for f in raw-queue kv-server kv-client pass-lane futex; do
+	for f in first raw-queue kv-server kv-client pass-lane futex; do
 		cc -std=c17 -Wall -Wextra -Werror -pthread -g $flags -I"$src/include" "$work/$f.c" \
 			-L"$build" -Wl,-rpath,"$build" -lhel -o "$work/$v/$f"
 		check "$v: $f.c compiles" 0 $?
 	done
+	timeout 60 "$work/$v/first" >"$work/out" 2>&1; check "$v: first runs" 0 $?
+	grep -q "^first: context 42, kHelErrNone$" "$work/out"; check "$v: first reads its nop's element" 0 $?
 	timeout 60 "$work/$v/raw-queue" >"$work/out" 2>&1; check "$v: raw-queue runs" 0 $?
 	grep -q "raw-queue: 100 nops read in order" "$work/out"; check "$v: raw-queue reads 100 elements in order" 0 $?
 	timeout 60 "$work/$v/pass-lane" >"$work/out" 2>&1; check "$v: pass-lane runs" 0 $?
