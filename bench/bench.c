@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <hel.h>
+#include <helhost.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <math.h>
@@ -317,6 +318,24 @@ static long op_async_nop_batched(long iters)
 			helSubmitAsyncNop(bench_q.handle, (uintptr_t)j);
 		for (int j = 0; j < BATCH; j++)
 			if (!hq_next(&bench_q, -1))
+				abort();
+		done += BATCH;
+	}
+	return done;
+}
+
+/* The same with libhel's installed reader, which checks its queue on every call. */
+static struct helhost_queue helper_q;
+
+static long op_async_nop_helper(long iters)
+{
+	long done = 0;
+	struct HelElement *e;
+	for (long i = 0; i < iters; i += BATCH) {
+		for (int j = 0; j < BATCH; j++)
+			helSubmitAsyncNop(helper_q.handle, (uintptr_t)j);
+		for (int j = 0; j < BATCH; j++)
+			if (helhost_queue_next(&helper_q, kHelWaitInfinite, &e))
 				abort();
 		done += BATCH;
 	}
@@ -1229,6 +1248,10 @@ int main(int argc, char **argv)
 			measure(op_hel_allocate_map, 5000), memfd_map_s },
 	};
 	int n = 10;
+	if (helhost_queue_open(&helper_q, 4, 4096))
+		abort();
+	rows[n++] = (struct row){ "async nop, batched by 32, helhost_queue_next",
+		"the same, tests' bare reader (hq.c)", measure(op_async_nop_helper, 20000), rows[4].hel };
 	bench_mem = full_mem;
 	rows[7].hel = measure(op_hel_map_unmap, 5000);
 	bench_mem = fresh_mem;
