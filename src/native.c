@@ -76,14 +76,13 @@ static struct hh_native *find(pid_t pid)
  * After serving a stop, look for the stub's next one for a moment before
  * going back to io_uring: a stop that wakes the emulator through SIGCHLD
  * costs a cross-core wake-up (~50 µs here), one caught here does not.
- * Bounded, like the listener's burst in trap.c.
+ * Bounded, like the listener's burst in trap.c, and it gives way to any
+ * other event (SIGCHLD's watcher is re-armed only after the burst).
  */
-#define SPIN_NS 30000
-
 static void serve_burst(struct hh_native *n, int status)
 {
 	pid_t pid = n->pid;
-	uint64_t limit = hh_now() + SPIN_NS;
+	uint64_t limit = hh_now() + HH_LOOP_SPIN_NS;
 	for (;;) {
 		stub_event(n, status);
 		/* n may be gone now: find it again by pid.  A stopped guest sends nothing. */
@@ -91,7 +90,7 @@ static void serve_burst(struct hh_native *n, int status)
 		if (!n || !n->running)
 			return;
 		while (waitpid(pid, &status, WNOHANG | __WALL) != pid) {
-			if (hh_now() >= limit)
+			if (hh_now() >= limit || hh_loop_other_ready())
 				return;
 			sched_yield();
 		}
