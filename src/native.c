@@ -36,6 +36,7 @@ struct hh_native {
 	pid_t pid;
 	int sock;                       /* memfds go to the stub through this */
 	struct hh_stub_page *page;      /* the emulator's mapping of the command page */
+	uint32_t ops;                   /* operations queued in page (the guest can write the page) */
 	struct user_regs_struct loop;   /* the stub at its int3, ready for a batch */
 	struct user_regs_struct regs;   /* the guest's registers while it does not run */
 	bool running;                   /* resumed; no ptrace stop seen since */
@@ -256,11 +257,15 @@ static void stub_gone(struct hh_native *n);
 
 /*
  * Have the stub carry out the page's operations: from the stop it is in,
- * through its command loop, back to its int3.  False if it died.
+ * through its command loop, back to its int3.  False if it died.  The
+ * guest may have scribbled over the page while it ran: only what the
+ * emulator wrote just now and the stub's answers to it are trusted.
  */
 static bool run_batch(struct hh_native *n)
 {
 	int status = -1;
+	n->page->count = n->ops;
+	n->page->done = 0;
 	/* Running the stub leaves the FPU as after FNINIT: keep the guest's around it. */
 	struct user_fpregs_struct fp;
 	if (ptrace(PTRACE_GETFPREGS, n->pid, 0, &fp) < 0 ||
@@ -270,23 +275,35 @@ static bool run_batch(struct hh_native *n)
 			stub_gone(n);
 		return false;
 	}
-	for (uint32_t i = 0; i < n->page->done; i++)
+	uint32_t done = n->page->done < n->ops ? n->page->done : n->ops;
+	for (uint32_t i = 0; i < done; i++)
 		if (n->page->ops[i].result < 0)
 			fprintf(stderr, "helhost: thread %d: cannot change its mapping at %#llx: %s\n",
 					(int)n->pid, (unsigned long long)n->page->ops[i].addr,
 					strerror((int)-n->page->ops[i].result));
-	n->page->count = n->page->done = 0;
+	n->ops = 0;
 	return true;
+}
+
+/* The stub's code and its command page: a change there would run foreign code as the stub. */
+static bool touches_stub(uint64_t addr, uint64_t len)
+{
+	return addr < HH_STUB_PAGE + HH_STUB_SIZE && addr + len > HH_STUB_BASE;
 }
 
 static bool add_op(struct hh_native *n, uint32_t kind, uint64_t addr, uint64_t len,
 		uint64_t offset, uint32_t prot, int fd)
 {
-	if (n->page->count == HH_STUB_MAX_OPS && !run_batch(n))
+	if (touches_stub(addr, len)) {
+		fprintf(stderr, "helhost: thread %d: its space changes at %#llx, over its stub; "
+				"the thread ends\n", (int)n->pid, (unsigned long long)addr);
+		return false;
+	}
+	if (n->ops == HH_STUB_MAX_OPS && !run_batch(n))
 		return false;
 	if (fd >= 0 && hh_send_fds(n->sock, &fd, 1) < 0)
 		return false;
-	n->page->ops[n->page->count++] = (struct hh_stub_op){ .kind = kind, .prot = prot,
+	n->page->ops[n->ops++] = (struct hh_stub_op){ .kind = kind, .prot = prot,
 		.addr = addr, .len = len, .offset = offset };
 	return true;
 }
@@ -361,6 +378,27 @@ static void resume_guest(struct hh_native *n)
 	n->running = true;
 }
 
+/* Carry plan out in n's stub; a stub that cannot follow its space ends its thread. */
+static void apply_one(struct hh_native *n, const struct hh_mm_plan *plan)
+{
+	pid_t pid = n->pid;
+	bool was_running = n->running;
+	int pending;
+	if (!hold(n, &pending))
+		return;         /* it died: its end is being or will be reported */
+	if (!add_plan(n, plan) || !run_batch(n)) {
+		/* n is gone if its stub died meanwhile; else it would run on stale memory. */
+		if ((n = find(pid)))
+			hh_native_kill(n->thread);
+		return;
+	}
+	/* A stub stopped on its own (a call being served, an observation) stays so. */
+	if (pending)
+		stub_event(n, pending);
+	else if (was_running)
+		resume_guest(n);
+}
+
 void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan)
 {
 	if (!plan->count)
@@ -368,16 +406,8 @@ void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan
 	struct hh_native *n = natives.head;
 	while (n) {
 		struct hh_native *next = n->next;
-		bool was_running = n->running;
-		int pending;
-		if (n->proc && n->proc->space == space && hold(n, &pending) &&
-				add_plan(n, plan) && run_batch(n)) {
-			/* A stub stopped on its own (a call being served, an observation) stays so. */
-			if (pending)
-				stub_event(n, pending);
-			else if (was_running)
-				resume_guest(n);
-		}
+		if (n->proc && n->proc->space == space)
+			apply_one(n, plan);
 		n = next;
 	}
 }
@@ -665,7 +695,7 @@ static bool map_space(struct hh_native *n, const struct hh_space *space)
 				hh_memory_source(m->source).fd))
 			return false;
 	}
-	return n->page->count == 0 || run_batch(n);
+	return n->ops == 0 || run_batch(n);
 }
 
 static struct hh_native *new_native(void)

@@ -23,6 +23,9 @@
 enum { PAGE = 4096 };
 #define CODE 0x400000ull
 #define DATA 0x500000ull
+/* The stub's own ranges in every space (src/stubpage.h). */
+#define STUB_CODE 0x7ff000000000ull
+#define STUB_PAGE 0x7ff100000000ull
 
 static struct hq q;
 
@@ -1129,6 +1132,44 @@ START_TEST(test_threads_scheduling_calls_and_credentials)
 }
 END_TEST
 
+START_TEST(test_threads_guest_scribbles_over_its_stub)
+{
+	/* should succeed: garbage a guest writes over its stub's command page changes nothing */
+	struct code c = { .len = 0 };
+	mov64(&c, RAX, STUB_PAGE);
+	mov64(&c, RDX, ~0ull);
+	emit(&c, "\x48\x89\x10", 3);                  /* mov %rdx, (%rax): op count, ops done */
+	emit(&c, "\x48\x89\x50\x08", 4);              /* mov %rdx, 8(%rax) */
+	emit(&c, "\x48\x89\x50\x20", 4);              /* mov %rdx, 32(%rax): the first op */
+	supercall(&c, 1);
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x60\x00", 8); /* mov 0x600000, %r15 */
+	supercall(&c, 2);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	HelHandle more;
+	void *at;
+	uint64_t word = 0x5eed;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &more), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)0x600000, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	ck_assert_int_eq(copy(g.space, 0x600000, &word, sizeof(word), 1), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 0x5eed);
+	/* should fail: a space that maps over the stub's code ends its thread, and takes no new one */
+	ck_assert_int_eq(helSubmitObserve(g.thread, g.seq, q.handle, 0x5c), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)STUB_CODE, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite | kHelMapFixed, &at), kHelErrNone);
+	expect_terminated(0x5c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	ck_assert_int_eq(guest_create(&g), kHelErrNoMemory);
+	/* The emulator lives on: a thread in a clean space runs. */
+	struct guest other;
+	stopped_at_supercall(&other, 3);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -1183,6 +1224,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_last_handle_closed_kills);
 	tcase_add_test(tc, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(tc, test_threads_stub_killed_from_outside);
+	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub);
 	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
 	tcase_add_test(tc, test_threads_futex_wait_past_deadline);
 	tcase_add_test(tc, test_threads_mapping_while_it_waits);
