@@ -52,6 +52,8 @@ static struct {
 	struct hh_native *head;
 	int sigfd;
 	struct hh_watcher watch;
+	struct hh_deferred catch;       /* a resumed stub's first stop, before the reply */
+	pid_t catch_pid;
 	char stub_path[PATH_MAX + 16];
 } natives = { .sigfd = -1 };
 
@@ -642,11 +644,43 @@ static void stub_gone(struct hh_native *n)
 
 /* ---- the calls' operations ---- */
 
+/*
+ * Right after a resume, before the supervisor's call is answered: a guest
+ * that stops at once (a supercall, a fault) has that stop served now, so
+ * that the supervisor finds the observation when it runs again instead of
+ * having to be woken once more for it.  One stop at most, within CATCH_NS.
+ */
+#define CATCH_NS 10000
+
+static void catch_stop(struct hh_deferred *d)
+{
+	(void)d;
+	pid_t pid = natives.catch_pid;
+	uint64_t limit = hh_now() + CATCH_NS;
+	for (;;) {
+		struct hh_native *n = find(pid);
+		int status;
+		if (!n || !n->running || n->in_linux)
+			return;
+		if (waitpid(pid, &status, WNOHANG | __WALL) == pid) {
+			stub_event(n, status);
+			return;
+		}
+		if (hh_now() >= limit)
+			return;
+		sched_yield();
+	}
+}
+
 void hh_native_resume(struct hh_thread *t)
 {
 	t->stopped = false;
-	if (t->native)
-		resume_guest(t->native);
+	if (!t->native)
+		return;
+	resume_guest(t->native);
+	natives.catch_pid = t->native->pid;
+	natives.catch.cb = catch_stop;
+	hh_defer(&natives.catch);
 }
 
 void hh_native_interrupt(struct hh_thread *t)
