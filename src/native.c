@@ -185,7 +185,22 @@ static int wait_stub(pid_t pid)
 	return status;
 }
 
-/* Run the stub up to its int3 (its first, or the end of a batch); false if it died. */
+/*
+ * The stub's own code faulted: the guest can write the stack it runs
+ * batches on, and a fault continued without its signal would come back
+ * forever.
+ */
+static bool stub_faulted(pid_t pid, int status)
+{
+	siginfo_t info;
+	return (status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP &&
+			ptrace(PTRACE_GETSIGINFO, pid, 0, &info) == 0 && info.si_code > 0;
+}
+
+/*
+ * Run the stub up to its int3 (its first, or the end of a batch); false if
+ * it died, and then *last is its end.
+ */
 static bool run_to_trap(pid_t pid, int *last)
 {
 	if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
@@ -197,6 +212,11 @@ static bool run_to_trap(pid_t pid, int *last)
 			return false;
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
 			return true;
+		if (stub_faulted(pid, status)) {
+			kill(pid, SIGKILL);
+			*last = wait_stub(pid);
+			return false;
+		}
 		/* SIGCONT, a stop from outside: the stub goes on. */
 		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
 			return false;
