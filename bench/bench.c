@@ -996,7 +996,7 @@ static void print_rows(const struct row *rows, int n)
 /* --threads: the native rows with their baselines, nothing else. */
 static int thread_table(void)
 {
-	struct row rows[4];
+	struct row rows[16];         /* helNop and the native rows, with room for more kinds */
 	if (split)
 		pin_to(0);
 	start_futex_echo();
