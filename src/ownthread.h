@@ -1,0 +1,39 @@
+/*
+ * Threads in a hosted program's own space (helCreateThread with space
+ * kHelNullHandle from a hosted program).  libhel makes a raw Linux thread
+ * of the program, parked on a futex (shim/ownthread.c); the emulator
+ * ptraces that one task and native.c drives it under PTRACE_SYSEMU like a
+ * stub.  Its memory is the program's own: nothing to map.  Ending it must
+ * not end the program (SIGKILL is process-wide): it is sent to an exit(2)
+ * of its own instead.
+ */
+#ifndef HH_OWNTHREAD_H
+#define HH_OWNTHREAD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "hel.h"
+
+struct hh_process;
+
+/* What the emulator keeps of a taken thread. */
+struct hh_own {
+	pid_t tid;              /* as the emulator sees it; 0: not an own-space thread */
+	uint64_t exit_ip;       /* its exit(2) in libhel */
+	uint64_t deadline_at;   /* where its futex(2) finds a helFutexWait's deadline */
+};
+
+/*
+ * Take thread nstid of proc (its tid as the program sees it) parked on the
+ * libhel block at block: ptraced by us and stopped, its registers in
+ * *regs.  On failure an error and *why (static text) say why.
+ */
+HelError hh_own_take(struct hh_process *proc, uint64_t nstid, uint64_t block, struct hh_own *own,
+		struct user_regs_struct *regs, const char **why);
+
+/* Write a helFutexWait's deadline where the stopped thread's futex(2) reads it. */
+int hh_own_put_deadline(const struct hh_own *own, int64_t deadline);
+
+#endif
