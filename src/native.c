@@ -66,6 +66,7 @@ enum { LINUX_ENTRY = 1, LINUX_EXIT };
 
 static void stub_event(struct hh_native *n, int status);
 static void send_to_exit(struct hh_native *n);
+static void watch_debuggers(void);
 
 /* ---- waiting for stops without blocking the loop ---- */
 
@@ -358,13 +359,19 @@ static bool hold(struct hh_native *n, int *pending)
 	return true;
 }
 
-static void resume_guest(struct hh_native *n)
+/* Run the guest on, delivering sig (0: none). */
+static void resume_with(struct hh_native *n, int sig)
 {
 	n->regs.orig_rax = (unsigned long long)-1;  /* no syscall restart on the way out */
 	if (ptrace(PTRACE_SETREGS, n->pid, 0, &n->regs) < 0 ||
-			ptrace(PTRACE_SYSEMU, n->pid, 0, 0) < 0)
+			ptrace(PTRACE_SYSEMU, n->pid, 0, sig) < 0)
 		return;         /* it died: its exit arrives through SIGCHLD */
 	n->running = true;
+}
+
+static void resume_guest(struct hh_native *n)
+{
+	resume_with(n, 0);
 }
 
 void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan)
@@ -585,9 +592,15 @@ static void stub_event(struct hh_native *n, int status)
 		hh_thread_stop(n->thread, observation);
 		return;
 	}
-	/* Group stops and signals from outside: the guest goes on, the signal is dropped. */
+	/*
+	 * Group stops and signals from outside: the guest goes on, the signal is
+	 * dropped.  An own-space thread passes SIGSTOP on (the one signal it
+	 * cannot block: job control, a debugger's attach) so that its program
+	 * stops as Linux would stop it.
+	 */
+	int pass = n->own.tid && (status >> 16) == 0 && sig == SIGSTOP ? SIGSTOP : 0;
 	if (!n->thread->stopped && !n->thread->terminated)
-		resume_guest(n);
+		resume_with(n, pass);
 }
 
 /* The creator died: nothing can observe or resume the thread any more. */
@@ -819,11 +832,48 @@ HelError hh_native_start_own(struct hh_thread *t, struct hh_process *proc,
 	n->pid = n->own.tid;
 	n->proc = proc;
 	adopt(n, t, universe);
+	watch_debuggers();
 	if (!initial_registers(n, ip, sp)) {
 		hh_native_kill(t);
 		return kHelErrNoMemory;
 	}
 	return kHelErrNone;
+}
+
+/*
+ * A debugger that attaches to a program cannot trace its own-space threads
+ * (we hold their ptrace seat), and gdb retries them without end; nothing
+ * tells us of the attach, so while own-space threads live we look at their
+ * programs' tracer now and then, and end the threads of a program that has
+ * one: the debugger then gets the program without them.
+ */
+#define DEBUGGER_LOOK_NS 200000000ull
+
+static void look_for_debuggers(struct hh_timer *timer)
+{
+	bool any = false;
+	for (struct hh_native *n = natives.head, *next; n; n = next) {
+		next = n->next;
+		if (!n->own.tid || n->dying)
+			continue;
+		any = true;
+		if (hh_own_debugged(n->proc->pid)) {
+			fprintf(stderr, "helhost: program %d has a debugger: its own-space thread %d ends "
+					"(docs/THREADS.md)\n", (int)n->proc->pid, (int)n->pid);
+			hh_native_kill(n->thread);
+		}
+	}
+	if (any)
+		hh_timer_start(timer, hh_now() + DEBUGGER_LOOK_NS);
+}
+
+static void watch_debuggers(void)
+{
+	static struct hh_timer timer;
+	if (!timer.cb)
+		hh_timer_init(&timer, look_for_debuggers);
+	if (!hh_timer_active(&timer))
+		hh_timer_start(&timer, hh_now() + DEBUGGER_LOOK_NS);
 }
 
 /* ---- register images (ABI.md §3.5) ---- */

@@ -8,30 +8,39 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "callpage.h"
 #include "process.h"
 #include "thread.h"
 #include "usermem.h"
 
-/* The last number on the NSpid line of /proc/PID/task/TID/status: the tid in the program's namespace. */
-static long inner_tid(pid_t pid, const char *task)
+/* The last number on the line "key:\t..." of the status file at path, or -1. */
+static long status_last(const char *path, const char *key)
 {
-	char path[96], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, task);
+	char line[256];
+	size_t klen = strlen(key);
+	long value = -1;
 	FILE *f = fopen(path, "re");
-	long inner = -1;
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6))
+		if (strncmp(line, key, klen) || line[klen] != ':')
 			continue;
 		char *last = strrchr(line, '\t');
-		inner = last ? strtol(last + 1, NULL, 10) : -1;
+		value = last ? strtol(last + 1, NULL, 10) : -1;
 		break;
 	}
 	fclose(f);
-	return inner;
+	return value;
+}
+
+/* Task's tid in the namespace of its program (the last NSpid). */
+static long inner_tid(pid_t pid, const char *task)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, task);
+	return status_last(path, "NSpid");
 }
 
 /*
@@ -41,6 +50,10 @@ static long inner_tid(pid_t pid, const char *task)
 static pid_t host_tid(pid_t pid, uint64_t nstid)
 {
 	char path[32];
+	/* Most programs share our pid namespace: their tid is ours, one file to read. */
+	snprintf(path, sizeof(path), "%llu", (unsigned long long)nstid);
+	if (inner_tid(pid, path) == (long)nstid)
+		return (pid_t)nstid;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	DIR *d = opendir(path);
 	pid_t found = 0;
@@ -106,6 +119,14 @@ HelError hh_own_take(struct hh_process *proc, uint64_t nstid, uint64_t block, st
 	*own = (struct hh_own){ .tid = tid, .exit_ip = b.exit_ip,
 		.deadline_at = block + offsetof(struct hh_own_block, deadline) };
 	return kHelErrNone;
+}
+
+bool hh_own_debugged(pid_t pid)
+{
+	char path[40];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	long tracer = status_last(path, "TracerPid");
+	return tracer > 0 && tracer != getpid();
 }
 
 int hh_own_put_deadline(const struct hh_own *own, int64_t deadline)

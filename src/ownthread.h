@@ -10,6 +10,7 @@
 #ifndef HH_OWNTHREAD_H
 #define HH_OWNTHREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -32,6 +33,9 @@ struct hh_own {
  */
 HelError hh_own_take(struct hh_process *proc, uint64_t nstid, uint64_t block, struct hh_own *own,
 		struct user_regs_struct *regs, const char **why);
+
+/* True if program pid is traced by someone other than us (a debugger). */
+bool hh_own_debugged(pid_t pid);
 
 /* Write a helFutexWait's deadline where the stopped thread's futex(2) reads it. */
 int hh_own_put_deadline(const struct hh_own *own, int64_t deadline);
