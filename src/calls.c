@@ -92,6 +92,16 @@ HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space 
 	return e;
 }
 
+HelError hh_call_resolve_space_to_change(struct hh_call *c, unsigned arg, struct hh_space **out)
+{
+	HelError e = hh_call_resolve_space(c, arg, out);
+	/* The program's mappings are carried out by its shim, which an own-space thread does not run. */
+	if (!e && *out == c->proc->space && hh_native_is_own(c->thread))
+		return hh_call_refuse(c, kHelErrUnsupportedOperation,
+				"an own-space thread cannot change its program's mappings (the program can)");
+	return e;
+}
+
 HelError hh_call_apply_to(struct hh_call *c, const struct hh_space *space, HelError e)
 {
 	/* Threads made by helCreateThread in the space see the change before the reply. */

@@ -1349,6 +1349,38 @@ START_TEST(test_threads_own_thread_makes_no_own_threads)
 }
 END_TEST
 
+/* mov $imm32, %r8d / %r9d / %r10d (zero-extended) */
+static void mov_r8_r10(struct code *c, uint32_t r8, uint32_t r9, uint32_t r10)
+{
+	unsigned char b[18] = { 0x41, 0xb8, 0, 0, 0, 0, 0x41, 0xb9, 0, 0, 0, 0, 0x41, 0xba };
+	memcpy(b + 2, &r8, 4);
+	memcpy(b + 8, &r9, 4);
+	memcpy(b + 14, &r10, 4);
+	emit(c, b, sizeof(b));
+}
+
+START_TEST(test_threads_guest_maps_into_its_space)
+{
+	/*
+	 * should succeed: a guest maps memory it allocated into its space (a
+	 * stub's); should fail: an own-space thread cannot change its program's
+	 * mappings, which only the program's shim carries out
+	 */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallAllocateMemory);
+	mov64(&c, RSI, PAGE);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	report_call(&c);                /* the handle stays in rsi: the next call's first argument */
+	mov_edi(&c, kHelCallMapMemory);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	mov_r8_r10(&c, 0, PAGE, kHelMapProtRead | kHelMapProtWrite);
+	report_call(&c);
+	expect_two_results(&c, kHelErrNone, own_space ? kHelErrUnsupportedOperation : kHelErrNone);
+}
+END_TEST
+
 /* The child of a traced-program test: its result as its exit code. */
 static int create_while_traced(int go)
 {
@@ -1431,6 +1463,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_guest_panics);
 	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);
 	tcase_add_test(tc, test_threads_bad_ip_and_sp);
+	tcase_add_test(tc, test_threads_guest_maps_into_its_space);
 	suite_add_tcase(s, tc);
 	/* The same contract for threads in the test program's own space. */
 	TCase *own = tcase_create("own");
@@ -1438,6 +1471,7 @@ static Suite *suite(void)
 	tcase_set_timeout(own, 60);
 	tcase_add_test(own, test_threads_supercall_stops_with_registers);
 	tcase_add_test(own, test_threads_bad_ip_and_sp);
+	tcase_add_test(own, test_threads_guest_maps_into_its_space);
 	tcase_add_test(own, test_threads_own_kill_spares_the_program);
 	tcase_add_test(own, test_threads_own_program_exits_with_its_threads);
 	tcase_add_test(own, test_threads_own_thread_makes_no_own_threads);
