@@ -58,7 +58,14 @@ __asm__(
 	"	syscall\n"
 	"	ud2\n"
 	"2:	ret\n"
-	".size hh_own_clone, .-hh_own_clone\n");
+	".size hh_own_clone, .-hh_own_clone\n"
+	/* Where the emulator runs the syscalls that change the program's mappings for it. */
+	".globl hh_own_gadget\n"
+	".hidden hh_own_gadget\n"
+	"hh_own_gadget:\n"
+	"	syscall\n"
+	"	int3\n");
+void hh_own_gadget(void);
 
 /*
  * A thread's block and the stack it parks on (it calls nothing and takes no
@@ -71,12 +78,22 @@ struct own_thread {
 	_Alignas(16) unsigned char stack[256];
 };
 
-/* Threads made so far; one that is gone is used again. */
+/* Threads made so far; one that is gone is used again.  sock: the memfds' way in (see hh_own_block). */
 static struct {
 	pthread_mutex_t lock;
 	struct own_thread **all;
 	size_t count;
-} threads = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	int sock[2];
+} threads = { .lock = PTHREAD_MUTEX_INITIALIZER, .sock = { -1, -1 } };
+
+static void prepare_block(struct hh_own_block *b)
+{
+	*b = (struct hh_own_block){ .magic = HH_OWN_MAGIC, .exit_ip = (uint64_t)(uintptr_t)hh_own_exit,
+		.alive = 1, .gadget = (uint64_t)(uintptr_t)hh_own_gadget, .recv = threads.sock[0] };
+	b->iov = (struct iovec){ .iov_base = &b->count, .iov_len = sizeof(b->count) };
+	b->msg = (struct msghdr){ .msg_iov = &b->iov, .msg_iovlen = 1, .msg_control = b->control,
+		.msg_controllen = sizeof(b->control) };
+}
 
 static struct own_thread *take_thread(void)
 {
@@ -85,17 +102,17 @@ static struct own_thread *take_thread(void)
 	for (size_t i = 0; i < threads.count && !o; i++)
 		if (__atomic_load_n(&threads.all[i]->block.alive, __ATOMIC_ACQUIRE) == 0)
 			o = threads.all[i];
-	if (!o) {
+	if (threads.sock[0] < 0 && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, threads.sock) < 0)
+		threads.sock[0] = threads.sock[1] = -1;
+	if (!o && threads.sock[0] >= 0) {
 		struct own_thread **all = realloc(threads.all, (threads.count + 1) * sizeof(*all));
 		if (all)
 			threads.all = all;
 		if (all && (o = calloc(1, sizeof(*o))))
 			threads.all[threads.count++] = o;
 	}
-	if (o) {
-		o->block = (struct hh_own_block){ .magic = HH_OWN_MAGIC,
-			.exit_ip = (uint64_t)(uintptr_t)hh_own_exit, .alive = 1 };
-	}
+	if (o)
+		prepare_block(&o->block);
 	pthread_mutex_unlock(&threads.lock);
 	return o;
 }
@@ -129,9 +146,9 @@ HelError hh_shim_own_thread(HelHandle universe, HelAbi abi, void *ip, void *sp, 
 	if (tid < 0)
 		return kHelErrNoMemory;
 	uint64_t out[2];
-	e = hh_shim_call(kHelCallCreateThread, 8, HH_ARGS((uint64_t)(int64_t)universe,
+	e = hh_shim_call(kHelCallCreateThread, 9, HH_ARGS((uint64_t)(int64_t)universe,
 			(uint64_t)(int64_t)kHelNullHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp),
-			(uint64_t)flags, (uint64_t)tid, HH_U(&o->block)), out);
+			(uint64_t)flags, (uint64_t)tid, HH_U(&o->block), (uint64_t)threads.sock[1]), out);
 	if (e) {
 		/* Not taken (or taken and already sent to its exit): it leaves by itself. */
 		__atomic_store_n(&o->block.park, 1, __ATOMIC_RELEASE);

@@ -166,6 +166,21 @@ struct hh_own_block {
 	int64_t deadline[2];    /* emulator: the timespec of a helFutexWait that sleeps in Linux */
 	int32_t park;           /* libhel: 0 while the thread waits to be taken; 1: not taken, it leaves */
 	int32_t alive;          /* libhel sets 1; Linux clears it when the thread is gone (CLONE_CHILD_CLEARTID) */
+	/*
+	 * Mapping changes the thread asks for in its program's space: the
+	 * emulator runs them as syscalls of the stopped thread at gadget, the
+	 * memfds coming over a socketpair of the program's (the emulator takes
+	 * the end named by arg[8]; recv is the program's end), one per recvmsg
+	 * into msg (libhel sets it up, the emulator resets msg_controllen).
+	 */
+	uint64_t gadget;        /* libhel: `syscall; int3` */
+	int32_t recv;
+	int32_t reserved;
+	struct msghdr msg;
+	struct iovec iov;
+	uint32_t count;         /* the message's payload */
+	uint32_t reserved2;
+	uint64_t control[4];    /* room for CMSG_SPACE(sizeof(int)) */
 };
 
 /*

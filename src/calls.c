@@ -92,20 +92,13 @@ HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space 
 	return e;
 }
 
-HelError hh_call_resolve_space_to_change(struct hh_call *c, unsigned arg, struct hh_space **out)
-{
-	HelError e = hh_call_resolve_space(c, arg, out);
-	/* The program's mappings are carried out by its shim, which an own-space thread does not run. */
-	if (!e && *out == c->proc->space && hh_native_is_own(c->thread))
-		return hh_call_refuse(c, kHelErrUnsupportedOperation,
-				"an own-space thread cannot change its program's mappings (the program can)");
-	return e;
-}
-
 HelError hh_call_apply_to(struct hh_call *c, const struct hh_space *space, HelError e)
 {
 	/* Threads made by helCreateThread in the space see the change before the reply. */
 	hh_native_apply(space, &c->plan);
+	/* A thread in its program's own space runs no shim: it carries the change out itself. */
+	if (space == c->proc->space && hh_native_is_own(c->thread))
+		hh_native_apply_own(c->thread, space, &c->plan);
 	/* Only a program's own space is a Linux address space its shim can change. */
 	if (space != c->proc->space || c->thread->native)
 		c->plan.count = 0;

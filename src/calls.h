@@ -78,8 +78,6 @@ HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue 
 HelError hh_call_check_pending(struct hh_call *c);
 /* kHelNullHandle (the caller's own space) or a space from helCreateSpace. */
 HelError hh_call_resolve_space(struct hh_call *c, unsigned arg, struct hh_space **out);
-/* The same for a call that changes the space's mappings (refused where they cannot be carried out). */
-HelError hh_call_resolve_space_to_change(struct hh_call *c, unsigned arg, struct hh_space **out);
 /*
  * After a change to space: a space no program runs in keeps the change in
  * its table only, so the shim gets no plan.  Returns e.

@@ -146,7 +146,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	if (e)
 		return e;
 	struct hh_space *space = NULL;
-	if ((e = hh_call_resolve_space_to_change(c, 1, &space)))
+	if ((e = hh_call_resolve_space(c, 1, &space)))
 		return e;
 	if ((flags & kHelMapFixed) && !pointer)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "kHelMapFixed needs a pointer");
@@ -187,7 +187,7 @@ HelError hh_call_MapMemory(struct hh_call *c)
 HelError hh_call_UnmapMemory(struct hh_call *c)
 {
 	struct hh_space *space = NULL;
-	HelError e = hh_call_resolve_space_to_change(c, 0, &space);
+	HelError e = hh_call_resolve_space(c, 0, &space);
 	if (e)
 		return e;
 	uint64_t pointer = c->arg[1], len = c->arg[2];

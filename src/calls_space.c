@@ -18,7 +18,7 @@ HelError hh_call_SubmitProtectMemory(struct hh_call *c)
 	uint64_t pointer = c->arg[1], len = c->arg[2], context = c->arg[5];
 	struct hh_space *space = NULL;
 	struct hh_queue *q = NULL;
-	HelError e = hh_call_resolve_space_to_change(c, 0, &space);
+	HelError e = hh_call_resolve_space(c, 0, &space);
 	if (e || (e = hh_call_resolve_queue(c, 4, &q)))
 		return e;
 	if ((e = hh_queue_check_size(q, sizeof(struct HelSimpleResult))))

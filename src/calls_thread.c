@@ -171,7 +171,7 @@ HelError hh_call_CreateThread(struct hh_call *c)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a thread");
 	const char *why = "cannot start a stub process";
 	if (own)
-		e = hh_native_start_own(t, c->proc, universe, c->arg[6], c->arg[7], c->arg[3], c->arg[4], &why);
+		e = hh_native_start_own(t, c->proc, universe, c->arg + 6, c->arg[3], c->arg[4], &why);
 	else
 		e = hh_native_start(t, c->proc->pidfd, universe, space, c->arg[3], c->arg[4]);
 	if (e) {

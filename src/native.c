@@ -630,6 +630,7 @@ static void stub_gone(struct hh_native *n)
 	hh_thread_terminate(t);
 	hh_object_unref(&n->universe->base);
 	if (n->own.tid) {
+		hh_own_release(&n->own);
 		hh_thread_ended(t);     /* its program's record lives on: leave it */
 	} else {
 		close(n->sock);
@@ -695,6 +696,15 @@ void hh_native_kill(struct hh_thread *t)
 		kill(n->pid, SIGKILL);
 	hh_thread_terminate(t);
 	hh_object_unref(&t->base);
+}
+
+void hh_native_apply_own(struct hh_thread *t, const struct hh_space *space,
+		const struct hh_mm_plan *plan)
+{
+	struct hh_native *n = t->native;
+	/* If it dies meanwhile, its exit is still there for the loop's waitpid. */
+	if (n && n->own.tid && !n->running && !n->dying)
+		(void)hh_own_apply(&n->own, space, plan, &n->regs);
 }
 
 bool hh_native_is_own(const struct hh_thread *t)
@@ -814,7 +824,7 @@ HelError hh_native_start(struct hh_thread *t, int owner_pidfd, struct hh_univers
 }
 
 HelError hh_native_start_own(struct hh_thread *t, struct hh_process *proc,
-		struct hh_universe *universe, uint64_t nstid, uint64_t block, uint64_t ip, uint64_t sp,
+		struct hh_universe *universe, const uint64_t libhel[3], uint64_t ip, uint64_t sp,
 		const char **why)
 {
 	*why = "no memory";
@@ -824,7 +834,7 @@ HelError hh_native_start_own(struct hh_thread *t, struct hh_process *proc,
 	if (!n)
 		return kHelErrNoMemory;
 	n->sock = n->owner_fd = -1;
-	HelError e = hh_own_take(proc, nstid, block, &n->own, &n->loop, why);
+	HelError e = hh_own_take(proc, libhel[0], libhel[1], libhel[2], &n->own, &n->loop, why);
 	if (e) {
 		free(n);
 		return e;

@@ -1362,9 +1362,9 @@ static void mov_r8_r10(struct code *c, uint32_t r8, uint32_t r9, uint32_t r10)
 START_TEST(test_threads_guest_maps_into_its_space)
 {
 	/*
-	 * should succeed: a guest maps memory it allocated into its space (a
-	 * stub's); should fail: an own-space thread cannot change its program's
-	 * mappings, which only the program's shim carries out
+	 * should succeed: a guest allocates memory, maps it into its space, writes
+	 * it (the supervisor sees the word) and unmaps it (touching it then is a
+	 * page fault) — in a stub's space, and in its program's own
 	 */
 	struct code c = { .len = 0 };
 	mov_edi(&c, kHelCallAllocateMemory);
@@ -1376,8 +1376,34 @@ START_TEST(test_threads_guest_maps_into_its_space)
 	mov64(&c, RDX, 0);
 	mov64(&c, RAX, 0);
 	mov_r8_r10(&c, 0, PAGE, kHelMapProtRead | kHelMapProtWrite);
+	report_call(&c);                /* the pointer in r14 */
+	emit(&c, "\x49\xc7\x06\xed\x5e\x00\x00", 7);      /* movq $0x5eed, (%r14) */
+	supercall(&c, 1);
+	mov_edi(&c, kHelCallUnmapMemory);
+	mov64(&c, RSI, 0);
+	emit(&c, "\x4c\x89\xf2", 3);                  /* mov %r14, %rdx */
+	mov64(&c, RAX, PAGE);
 	report_call(&c);
-	expect_two_results(&c, kHelErrNone, own_space ? kHelErrUnsupportedOperation : kHelErrNone);
+	size_t touch = c.len;
+	emit(&c, "\x49\x8b\x06", 3);                  /* mov (%r14), %rax */
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	uint64_t at = reg(g.thread, kHelRegR14), word = 0;
+	run_until(&g, kHelObserveSuperCall + 1);
+	if (own_space)
+		word = *(volatile uint64_t *)(uintptr_t)at;     /* the program's own memory */
+	else
+		ck_assert_int_eq(copy(g.thread, at, &word, sizeof(word), 0), kHelErrNone);
+	ck_assert_uint_eq(word, 0x5eed);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE + touch);
 }
 END_TEST
 
