@@ -110,6 +110,16 @@ static void report_call(struct code *c)
 	supercall(c, 0);
 }
 
+/* helAllocateMemory(size=PAGE, flags=0, restrictions=NULL), reported: the handle in rsi and r14 */
+static void allocate_page(struct code *c)
+{
+	mov_edi(c, kHelCallAllocateMemory);
+	mov64(c, RSI, PAGE);
+	mov64(c, RDX, 0);
+	mov64(c, RAX, 0);
+	report_call(c);
+}
+
 /* ---- the supervisor's side ---- */
 
 struct guest {
@@ -280,12 +290,7 @@ START_TEST(test_threads_hel_calls_in_managarm_convention)
 	report_call(&c);
 	mov_edi(&c, 5000);
 	report_call(&c);
-	/* helAllocateMemory(size=PAGE, flags=0, restrictions=NULL): the handle in rsi */
-	mov_edi(&c, kHelCallAllocateMemory);
-	mov64(&c, RSI, PAGE);
-	mov64(&c, RDX, 0);
-	mov64(&c, RAX, 0);
-	report_call(&c);
+	allocate_page(&c);
 	spin(&c);
 	struct guest g;
 	guest_load(&g, &c);
@@ -1367,11 +1372,7 @@ START_TEST(test_threads_guest_maps_into_its_space)
 	 * page fault) — in a stub's space, and in its program's own
 	 */
 	struct code c = { .len = 0 };
-	mov_edi(&c, kHelCallAllocateMemory);
-	mov64(&c, RSI, PAGE);
-	mov64(&c, RDX, 0);
-	mov64(&c, RAX, 0);
-	report_call(&c);                /* the handle stays in rsi: the next call's first argument */
+	allocate_page(&c);              /* the handle stays in rsi: the next call's first argument */
 	mov_edi(&c, kHelCallMapMemory);
 	mov64(&c, RDX, 0);
 	mov64(&c, RAX, 0);
