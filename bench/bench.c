@@ -27,6 +27,7 @@
 #include <math.h>
 #include <sched.h>
 #include <linux/seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -903,6 +904,7 @@ static const unsigned char super_loop[] = { 0xbf, 0x01, 0x00, 0x00, 0x80, 0x0f, 
 #define GUEST_CODE 0x400000ull
 static HelHandle guest_space, guest_thread;
 static uint64_t guest_seq;
+static void *guest_ip = (void *)GUEST_CODE;
 
 /* A space holding code at GUEST_CODE, ready for threads. */
 static HelHandle guest_load(const unsigned char *code, size_t len)
@@ -920,20 +922,37 @@ static HelHandle guest_load(const unsigned char *code, size_t len)
 	return space;
 }
 
-static void guest_start(const unsigned char *code, size_t len)
+/* The code in this process, for a thread in its own space (space kHelNullHandle). */
+static void *own_load(const unsigned char *code, size_t len)
 {
-	guest_space = guest_load(code, len);
-	if (helCreateThread(kHelNullHandle, guest_space, 0, (void *)GUEST_CODE, NULL,
-			kHelThreadStopped, &guest_thread))
+	void *at = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (at == MAP_FAILED)
+		abort();
+	memcpy(at, code, len);
+	if (mprotect(at, 4096, PROT_READ | PROT_EXEC))
+		abort();
+	return at;
+}
+
+static void guest_start(const unsigned char *code, size_t len, bool own)
+{
+	guest_space = kHelNullHandle;
+	guest_ip = (void *)GUEST_CODE;
+	if (own)
+		guest_ip = own_load(code, len);
+	else
+		guest_space = guest_load(code, len);
+	if (helCreateThread(kHelNullHandle, guest_space, 0, guest_ip, NULL, kHelThreadStopped, &guest_thread))
 		abort();
 	guest_seq = 1;
 }
 
 static void guest_stop(void)
 {
-	if (helCloseDescriptor(kHelThisUniverse, guest_thread) ||
-			helCloseDescriptor(kHelThisUniverse, guest_space))
+	if (helCloseDescriptor(kHelThisUniverse, guest_thread) || (guest_space != kHelNullHandle &&
+			helCloseDescriptor(kHelThisUniverse, guest_space)))
 		abort();
+	/* The own-space code stays mapped: the thread's exit may still be on its way. */
 }
 
 /* Resume the guest and wait for its next stop. */
@@ -979,7 +998,7 @@ static long op_thread_lifecycle(long iters)
 {
 	for (long i = 0; i < iters; i++) {
 		HelHandle t;
-		if (helCreateThread(kHelNullHandle, guest_space, 0, (void *)GUEST_CODE, NULL,
+		if (helCreateThread(kHelNullHandle, guest_space, 0, guest_ip, NULL,
 				kHelThreadStopped, &t) || helKillThread(t) ||
 				helCloseDescriptor(kHelThisUniverse, t))
 			abort();
@@ -987,21 +1006,37 @@ static long op_thread_lifecycle(long iters)
 	return iters;
 }
 
-/* The native rows; libhel's helNop (rows[0]) is the figure the native one is judged by. */
-static int native_rows(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill)
+/* One kind's rows: names[] for its helNop, supercall and lifecycle rows. */
+static int native_kind(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill,
+		bool own, const char *const names[3])
 {
-	guest_start(nop_loop, sizeof(nop_loop));
+	guest_start(nop_loop, sizeof(nop_loop), own);
 	struct stats native_nop = measure(op_native_nop, 20000);
-	rows[n++] = (struct row){ "helNop from a created thread", "getppid", native_nop, rows[0].linux_ };
-	rows[n++] = (struct row){ "helNop from a created thread", "libhel helNop", native_nop, rows[0].hel };
+	rows[n++] = (struct row){ names[0], "getppid", native_nop, rows[0].linux_ };
+	rows[n++] = (struct row){ names[0], "libhel helNop", native_nop, rows[0].hel };
 	guest_stop();
-	guest_start(super_loop, sizeof(super_loop));
-	rows[n++] = (struct row){ "supercall round trip", "futex ping-pong, 2 processes",
+	guest_start(super_loop, sizeof(super_loop), own);
+	rows[n++] = (struct row){ names[1], "futex ping-pong, 2 processes",
 		measure(op_supercall, 5000), futex_pp };
-	rows[n++] = (struct row){ "helCreateThread + kill + close", "fork + kill + waitpid",
+	rows[n++] = (struct row){ names[2], "fork + kill + waitpid",
 		measure(op_thread_lifecycle, 100), fork_kill };
 	guest_stop();
 	return n;
+}
+
+/*
+ * The native rows, for threads in a space of their own (a stub process
+ * each) and in this program's own space (a Linux thread of it); libhel's
+ * helNop (rows[0]) is the figure the native one is judged by.
+ */
+static int native_rows(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill)
+{
+	static const char *const stub[3] = { "helNop from a created thread", "supercall round trip",
+		"helCreateThread + kill + close" };
+	static const char *const own[3] = { "helNop, own-space thread", "supercall round trip, own space",
+		"create + kill + close, own space" };
+	n = native_kind(rows, n, futex_pp, fork_kill, false, stub);
+	return native_kind(rows, n, futex_pp, fork_kill, true, own);
 }
 
 static void print_rows(const struct row *rows, int n)

@@ -34,6 +34,13 @@ uint64_t hh_shim_now(void);
 /* Supercall n (kHelCallSuper + n) with its first argument word (super.c). */
 HelError hh_shim_super(uint32_t n, uint64_t arg0);
 
+/*
+ * helCreateThread in the program's own space: a parked Linux thread that
+ * the emulator takes over (ownthread.c).
+ */
+HelError hh_shim_own_thread(HelHandle universe, HelAbi abi, void *ip, void *sp, uint32_t flags,
+		HelHandle *handle);
+
 /* Start a private emulator and put this process under its filter. */
 int hh_shim_autostart(void);
 

@@ -152,6 +152,38 @@ struct hh_callpage {
 _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages");
 
 /*
+ * A thread that libhel makes for helCreateThread in the program's own space
+ * (shim/ownthread.c): a raw Linux thread of the program, parked on a futex,
+ * that the emulator ptraces and runs as a Hel thread (src/ownthread.c).
+ * helCreateThread passes its tid (as the program sees it) in arg[6] and
+ * this block's address in arg[7].  The block lives until the thread is gone.
+ */
+#define HH_OWN_MAGIC 0x6f776e7468726438ull      /* "owntdr8", a check that arg[7] is one */
+
+struct hh_own_block {
+	uint64_t magic;         /* libhel: HH_OWN_MAGIC */
+	uint64_t exit_ip;       /* libhel: the thread's exit(2); the emulator sends it there to end it */
+	int64_t deadline[2];    /* emulator: the timespec of a helFutexWait that sleeps in Linux */
+	int32_t park;           /* libhel: 0 while the thread waits to be taken; 1: not taken, it leaves */
+	int32_t alive;          /* libhel sets 1; Linux clears it when the thread is gone (CLONE_CHILD_CLEARTID) */
+	/*
+	 * Mapping changes the thread asks for in its program's space: the
+	 * emulator runs them as syscalls of the stopped thread at gadget, the
+	 * memfds coming over a socketpair of the program's (the emulator takes
+	 * the end named by arg[8]; recv is the program's end), one per recvmsg
+	 * into msg (libhel sets it up, the emulator resets msg_controllen).
+	 */
+	uint64_t gadget;        /* libhel: `syscall; int3` */
+	int32_t recv;
+	int32_t reserved;
+	struct msghdr msg;
+	struct iovec iov;
+	uint32_t count;         /* the message's payload */
+	uint32_t reserved2;
+	uint64_t control[4];    /* room for CMSG_SPACE(sizeof(int)) */
+};
+
+/*
  * The seccomp filter: the trap syscall becomes a user notification, every
  * other syscall passes untouched.  Installed by the launcher (before exec)
  * and by auto-start (on the whole process).

@@ -320,7 +320,7 @@ static const struct pcase cases[] = {
 	{ "helAccessIo ports", c_access_io_in, 8, REFUSED, NULL, false },
 	{ "helBindKernlet data", c_bind_kernlet_in, 8, REFUSED, NULL, false },
 	{ "helBindKernlet handle", c_bind_kernlet_out, 8, REFUSED, NULL, false },
-	{ "helCreateThread", c_create_thread, 8, REFUSED, NULL, false },
+	{ "helCreateThread", c_create_thread, 8, OUT, NULL, false },
 	{ "helGetAffinity mask", c_get_affinity_mask, 8, REFUSED, NULL, false },
 	{ "helGetAffinity actualSize", c_get_affinity_size, 8, REFUSED, NULL, false },
 	{ "helLoadRegisters", c_load_registers, 8, REFUSED, NULL, false },
