@@ -35,6 +35,13 @@ HelError hh_shim_super(uint32_t n, uint64_t arg0);
 /* Start a private emulator and put this process under its filter. */
 int hh_shim_autostart(void);
 
+/*
+ * Register [addr, addr+len), a mapping of managed frontal memory, with the
+ * process's userfaultfd (made and handed to the emulator on first use).
+ * 0, or -1 with errno.
+ */
+int hh_shim_faults_register(uint64_t addr, uint64_t len);
+
 /* The Hel mappings of this process, mirrored from what the shim carried out. */
 void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot);
 void hh_shim_maps_remove(uint64_t addr, uint64_t len);
