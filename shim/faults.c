@@ -62,3 +62,9 @@ int hh_shim_faults_register(uint64_t addr, uint64_t len)
 			| UFFDIO_REGISTER_MODE_WP };
 	return ioctl(fd, UFFDIO_REGISTER, &reg);
 }
+
+void hh_shim_faults_populate(uint64_t addr, uint64_t len)
+{
+	/* Only saves faults: a failure leaves the pages to come one fault at a time. */
+	(void)hh_shim_call(HH_CALL_FAULTS_POPULATE, 2, HH_ARGS(addr, len), NULL);
+}

@@ -41,6 +41,8 @@ int hh_shim_autostart(void);
  * 0, or -1 with errno.
  */
 int hh_shim_faults_register(uint64_t addr, uint64_t len);
+/* Once it is accessible: the emulator maps the pages already there, as thor does. */
+void hh_shim_faults_populate(uint64_t addr, uint64_t len);
 
 /* The Hel mappings of this process, mirrored from what the shim carried out. */
 void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot);

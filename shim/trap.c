@@ -346,6 +346,8 @@ static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 			release(op->addr, op->len);
 			return undo_map(op, ENOMEM);
 		}
+		if (faults)
+			hh_shim_faults_populate(op->addr, op->len);
 		hh_shim_maps_add(op->addr, op->len, op->prot);
 		return kHelErrNone;
 	}

@@ -49,6 +49,11 @@ enum hh_internal_call {
 	 * a copy and resolves the faults of every range registered with it.
 	 */
 	HH_CALL_FAULTS_FD,
+	/*
+	 * A mapping of managed frontal memory is registered (arg0, arg1: its
+	 * address and length): the emulator maps the pages that are there.
+	 */
+	HH_CALL_FAULTS_POPULATE,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,

@@ -107,6 +107,10 @@ static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct 
 			holes += pieces[i].start > at;
 		holes += at < offset + len;
 	}
+	for (size_t i = 0; i < n && i < HH_MM_MAX_OPS; i++)
+		if (hh_memory_is_frontal(&pieces[i].target->base))
+			return hh_call_refuse(c, kHelErrUnsupportedOperation,
+					"managed frontal memory does not map through indirect memory");
 	/* With kHelMapFixed each hole also clears what was there: one op more each. */
 	bool fixed = flags & kHelMapFixed;
 	if (n > HH_MM_MAX_OPS || n + (fixed ? holes : 0) > HH_MM_MAX_OPS)

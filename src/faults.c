@@ -245,6 +245,43 @@ HelError hh_faults_take(struct hh_process *p, int remote_fd)
 	return kHelErrNone;
 }
 
+/* Map [addr, addr+len), pages of one state at offset of frontal, into the program at once. */
+static void continue_run(struct hh_faults *f, struct hh_memory *frontal, uint64_t offset,
+		uint64_t addr, uint64_t len, bool written)
+{
+	if (fallocate(frontal->memfd, 0, (off_t)offset, (off_t)len) < 0)
+		return;
+	struct uffdio_continue cont = { .range = { .start = addr, .len = len },
+		.mode = written ? 0 : UFFDIO_CONTINUE_MODE_WP };
+	(void)ioctl(f->fd, UFFDIO_CONTINUE, &cont);
+}
+
+void hh_faults_populate(struct hh_process *p, uint64_t addr, uint64_t len)
+{
+	const struct hh_mapping *m = p->faults && p->space ? hh_space_find(p->space, addr) : NULL;
+	if (!m || m->addr != addr || m->len != len || !hh_memory_is_frontal(m->source)
+			|| !(m->prot & PROT_READ))
+		return;
+	struct hh_memory *frontal = hh_memory_of(m->source);
+	uint64_t run = 0;
+	bool run_written = false;
+	/* Runs of pages that are there and alike, one UFFDIO_CONTINUE each. */
+	for (uint64_t at = 0; at <= len; at += HH_PAGE_SIZE) {
+		uint64_t offset = m->offset + at;
+		bool there = at < len && hh_managed_usable(m->source, offset, HH_PAGE_SIZE, false);
+		bool written = there && hh_managed_was_written(frontal, offset);
+		if (run && (!there || written != run_written)) {
+			continue_run(p->faults, frontal, m->offset + at - run, addr + at - run, run,
+					run_written);
+			run = 0;
+		}
+		if (there) {
+			run_written = written;
+			run += HH_PAGE_SIZE;
+		}
+	}
+}
+
 void hh_faults_sync(const struct hh_space *s, uint64_t addr, uint64_t len)
 {
 	for (const struct hh_mapping *m = first_frontal(s, addr, len); m;

@@ -31,6 +31,11 @@ HelError hh_faults_take(struct hh_process *p, int remote_fd);
  */
 struct hh_space;
 void hh_faults_sync(const struct hh_space *s, uint64_t addr, uint64_t len);
+/*
+ * The shim registered its mapping [addr, addr+len) of frontal memory: map
+ * the pages that are there now, so that they do not fault one by one.
+ */
+void hh_faults_populate(struct hh_process *p, uint64_t addr, uint64_t len);
 /* The program's image is gone: stop serving it; its waiting faults are dropped. */
 void hh_faults_close(struct hh_process *p);
 

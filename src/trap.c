@@ -368,6 +368,10 @@ static HelError serve(struct hh_thread *t)
 	}
 	if (c.number == HH_CALL_FAULTS_FD)
 		return hh_faults_take(c.proc, (int)c.arg[0]);
+	if (c.number == HH_CALL_FAULTS_POPULATE) {
+		hh_faults_populate(c.proc, c.arg[0], c.arg[1]);
+		return kHelErrNone;
+	}
 	if (c.number == HH_CALL_FORK_IMAGES) {
 		page->out[0] = hh_process_fork_images();
 		return kHelErrNone;

@@ -6,9 +6,11 @@
  * pager answers) or forked children (other programs).
  */
 #include <check.h>
+#include <fcntl.h>
 #include <hel.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,6 +492,59 @@ START_TEST(test_managed_lock_waits_for_pager)
 }
 END_TEST
 
+START_TEST(test_managed_frontal_maps_only_into_own_space)
+{
+	struct managed m = managed(PAGE, 0);
+	void *p = NULL;
+	/* should fail: a space from helCreateSpace, and through indirect memory */
+	HelHandle space, indirect;
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(m.frontal, space, NULL, 0, PAGE, RW, &p), kHelErrUnsupportedOperation);
+	ck_assert_int_eq(helCreateIndirectMemory(1, &indirect), kHelErrNone);
+	ck_assert_int_eq(helAlterMemoryIndirection(indirect, 0, m.frontal, 0, PAGE), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(indirect, kHelNullHandle, NULL, 0, PAGE, RW, &p),
+			kHelErrUnsupportedOperation);
+	/* should succeed: the backing view maps anywhere */
+	ck_assert_int_eq(helMapMemory(m.backing, space, NULL, 0, PAGE, RW, &p), kHelErrNone);
+}
+END_TEST
+
+/* Is the page at p mapped in this process (a page-table entry), without touching it? */
+static bool page_mapped(const void *p)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	uint64_t entry = 0;
+	ck_assert_int_eq(pread(fd, &entry, sizeof(entry), (off_t)((uintptr_t)p / PAGE * 8)),
+			(ssize_t)sizeof(entry));
+	close(fd);
+	return entry >> 63;
+}
+
+START_TEST(test_managed_fresh_mapping_shows_present_pages)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(3 * PAGE, 0);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, PAGE, 8, buf, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, PAGE, PAGE, 'm');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	/* should succeed: a new mapping has the present page mapped at once, as in thor */
+	char *p = map(m.frontal, 0, 3 * PAGE, RW);
+	ck_assert(page_mapped(p + PAGE));
+	ck_assert(!page_mapped(p));
+	ck_assert(!page_mapped(p + 2 * PAGE));
+	ck_assert_int_eq(p[PAGE], 'm');
+	/* it is mapped clean: a write is still seen at synchronization */
+	p[PAGE] = 'n';
+	submit_manage(&s, m.backing, 3);
+	none(&s);
+	synchronize(&s, p, 3 * PAGE, 20);
+	expect_request(&s, 3, kHelManageWriteback, PAGE, PAGE);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -510,6 +565,8 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_pager_dies_with_clients_waiting);
 	tcase_add_test(tc, test_managed_backing_closed_cancels_submissions);
 	tcase_add_test(tc, test_managed_lock_waits_for_pager);
+	tcase_add_test(tc, test_managed_frontal_maps_only_into_own_space);
+	tcase_add_test(tc, test_managed_fresh_mapping_shows_present_pages);
 	suite_add_tcase(s, tc);
 	return s;
 }
