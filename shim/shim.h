@@ -43,6 +43,10 @@ int hh_shim_autostart(void);
 int hh_shim_faults_register(uint64_t addr, uint64_t len);
 /* Once it is accessible: the emulator maps the pages already there, as thor does. */
 void hh_shim_faults_populate(uint64_t addr, uint64_t len);
+/* [addr, addr+len) is no Hel mapping any more. */
+void hh_shim_faults_forget(uint64_t addr, uint64_t len);
+/* In a fork's child, once it is registered: register the inherited mappings again. */
+void hh_shim_faults_fork_child(void);
 
 /* The Hel mappings of this process, mirrored from what the shim carried out. */
 void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot);

@@ -139,8 +139,10 @@ static void fork_child(void)
 	/* Claim the image now, before the parent can change or lose it. */
 	uint64_t image = pending_fork_image;
 	pending_fork_image = 0;
-	if (image)
+	if (image) {
 		register_self(image);
+		hh_shim_faults_fork_child();
+	}
 }
 
 static void init_process(void)
@@ -317,6 +319,7 @@ static void receive_fds(const struct hh_mm_op *ops, uint32_t count, struct plan_
 /* Take a mapping away: inside the arena the range goes back to the reservation. */
 static void release(uint64_t at, uint64_t len)
 {
+	hh_shim_faults_forget(at, len);
 	void *addr = (void *)(uintptr_t)at, *r;
 	if (in_arena(at, len))
 		r = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);

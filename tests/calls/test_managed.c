@@ -545,6 +545,33 @@ START_TEST(test_managed_fresh_mapping_shows_present_pages)
 }
 END_TEST
 
+START_TEST(test_managed_fork_child_keeps_faults)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(2 * PAGE, 0);
+	char *p = map(m.frontal, 0, 2 * PAGE, RW);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, 0, PAGE, 'o');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	/* a fork's child uses the inherited mapping: a missing page still waits for the pager */
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		CHILD_CHECK(p[0] == 'o');
+		CHILD_CHECK(p[PAGE + 1] == 'k');
+		p[PAGE + 2] = 'c';
+		_exit(0);
+	}
+	initialize(&s, m, 3, PAGE, PAGE, 'k');
+	ck_assert_int_eq(wait_child(pid, WAIT_MS), 0);
+	/* should succeed: its write asked for writeback when it ended */
+	submit_manage(&s, m.backing, 5);
+	expect_request(&s, 5, kHelManageWriteback, PAGE, PAGE);
+	ck_assert_int_eq(p[PAGE + 2], 'c');
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -567,6 +594,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_lock_waits_for_pager);
 	tcase_add_test(tc, test_managed_frontal_maps_only_into_own_space);
 	tcase_add_test(tc, test_managed_fresh_mapping_shows_present_pages);
+	tcase_add_test(tc, test_managed_fork_child_keeps_faults);
 	suite_add_tcase(s, tc);
 	return s;
 }
