@@ -298,8 +298,12 @@ HelError hh_managed_resize(struct hh_memory *backing, uint64_t new_size)
 		return kHelErrNoMemory;
 	if (new_size > backing->size && hh_account_charge(backing->account, new_size - backing->size, 0))
 		return kHelErrNoMemory;
+	/* Pages past a shrink keep their states: the arrays cover the memfd's whole length. */
+	if (new_size > m->memfd_size)
+		m->pages = m->memfd_size / HH_PAGE_SIZE;
 	if (new_size > m->memfd_size && (ftruncate(m->memfd, (off_t)new_size) < 0
 			|| !grow_pages(m, new_size / HH_PAGE_SIZE))) {
+		m->pages = backing->size / HH_PAGE_SIZE;
 		hh_account_release(backing->account, new_size - backing->size, 0);
 		return kHelErrNoMemory;
 	}

@@ -158,6 +158,31 @@ START_TEST(test_managed_resize)
 }
 END_TEST
 
+START_TEST(test_managed_resize_keeps_pages)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(4 * PAGE, 0);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 2 * PAGE, 8, buf, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, 2 * PAGE, PAGE, 'r');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	/* should fail: shrunk below it, the page is beyond the object */
+	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 2 * PAGE, 8, buf, s.q.handle, 10), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 10), kHelErrFault);
+	/* should succeed: grown again, and past the first size, it is still there (no request) */
+	ck_assert_int_eq(helResizeMemory(m.backing, 3 * PAGE), kHelErrNone);
+	ck_assert_int_eq(helResizeMemory(m.backing, 8 * PAGE), kHelErrNone);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 2 * PAGE, 8, buf, s.q.handle, 11), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 11), kHelErrNone);
+	ck_assert_int_eq(buf[0], 'r');
+	submit_manage(&s, m.backing, 3);
+	none(&s);
+}
+END_TEST
+
 /* ---- initialization ---- */
 
 START_TEST(test_managed_read_memory_waits_for_pager)
@@ -581,6 +606,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_manage_checks);
 	tcase_add_test(tc, test_managed_update_checks);
 	tcase_add_test(tc, test_managed_resize);
+	tcase_add_test(tc, test_managed_resize_keeps_pages);
 	tcase_add_test(tc, test_managed_read_memory_waits_for_pager);
 	tcase_add_test(tc, test_managed_submissions_fifo);
 	tcase_add_test(tc, test_managed_readahead);
