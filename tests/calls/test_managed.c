@@ -597,6 +597,42 @@ START_TEST(test_managed_fork_child_keeps_faults)
 }
 END_TEST
 
+START_TEST(test_managed_stream_into_frontal_mapping)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(2 * PAGE, 0);
+	char *p = map(m.frontal, 0, 2 * PAGE, RW);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, 0, PAGE, '.');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	HelHandle l0, l1;
+	stream(&l0, &l1);
+	/* should succeed: a message received into a present page of the mapping */
+	SUBMIT(l0, &s, 20, SENDS("into frontal", 0));
+	SUBMIT(l1, &s, 21, RECV_BUF(p + 100, 64, 0));
+	ck_assert_int_eq(one_simple(&s, 20), kHelErrNone);
+	size_t len;
+	ck_assert_int_eq(one_length(&s, 21, &len), kHelErrNone);
+	ck_assert_uint_eq(len, 12);
+	ck_assert_int_eq(memcmp(p + 100, "into frontal", 12), 0);
+	/* and it was a write through the mapping: written back on synchronization */
+	submit_manage(&s, m.backing, 3);
+	synchronize(&s, p, 2 * PAGE, 22);
+	expect_request(&s, 3, kHelManageWriteback, 0, PAGE);
+	/*
+	 * should fail: into a page the pager has not provided, the emulator does not
+	 * wait for a fault of its own: the receive faults, the emulator serves on
+	 */
+	SUBMIT(l0, &s, 23, SENDS("missing", 0));
+	SUBMIT(l1, &s, 24, RECV_BUF(p + PAGE, 64, 0));
+	ck_assert_int_eq(one_length(&s, 24, &len), kHelErrFault);
+	(void)one_simple(&s, 23);
+	ck_assert_int_eq(helNop(), kHelErrNone);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -621,6 +657,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_frontal_maps_only_into_own_space);
 	tcase_add_test(tc, test_managed_fresh_mapping_shows_present_pages);
 	tcase_add_test(tc, test_managed_fork_child_keeps_faults);
+	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
 	suite_add_tcase(s, tc);
 	return s;
 }
