@@ -31,7 +31,11 @@ struct hh_faults {
 	int fd;                         /* our copy of the program's userfaultfd */
 	struct hh_process *proc;        /* NULL once closed (freed when the poll ends) */
 	struct fault_wait *waits;       /* faults waiting for their page */
+	struct hh_faults *next_closed;  /* closed, its poll still armed */
 };
+
+/* Closed ones whose cancelled poll the loop has not handed back yet (so they stay reachable). */
+static struct hh_faults *closed;
 
 /* A program's fault on a page the pager has yet to provide. */
 struct fault_wait {
@@ -169,7 +173,12 @@ static void readable(struct hh_watcher *watch, int res)
 {
 	struct hh_faults *f = (struct hh_faults *)watch;
 	if (!f->proc) {
-		free(f);        /* closed while the poll was armed */
+		/* Closed while the poll was armed: the loop lets go of it now. */
+		struct hh_faults **link = &closed;
+		while (*link != f)
+			link = &(*link)->next_closed;
+		*link = f->next_closed;
+		free(f);
 		return;
 	}
 	if (res > 0 && (res & POLLIN))
@@ -309,12 +318,14 @@ void hh_faults_close(struct hh_process *p)
 		wait_unhook(f->waits);
 	}
 	f->proc = NULL;
-	bool armed = f->watch.armed;
-	if (armed)
-		hh_loop_cancel(&f->watch);
 	close(f->fd);
-	if (!armed)
+	if (!f->watch.armed) {
 		free(f);
+		return;
+	}
+	hh_loop_cancel(&f->watch);
+	f->next_closed = closed;
+	closed = f;
 }
 
 void hh_faults_protect(struct hh_memory *frontal, uint64_t offset, uint64_t len)
