@@ -276,13 +276,19 @@ HelError hh_managed_create(uint64_t size, bool readahead, struct hh_memory **bac
 	return kHelErrNone;
 }
 
+void hh_managed_pager_gone(struct hh_memory *backing)
+{
+	struct hh_managed *m = backing->managed;
+	if (backing != m->backing)
+		return;
+	m->backing = NULL;
+	fail_all(m);
+}
+
 void hh_managed_detach(struct hh_memory *mem)
 {
 	struct hh_managed *m = mem->managed;
-	if (mem == m->backing) {
-		m->backing = NULL;
-		fail_all(m);
-	}
+	hh_managed_pager_gone(mem);
 	if (mem == m->frontal)
 		m->frontal = NULL;
 	unref(m);

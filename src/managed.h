@@ -46,6 +46,12 @@ HelError hh_managed_create(uint64_t size, bool readahead, struct hh_memory **bac
 
 /* A memory object's teardown: its view of the page store goes. */
 void hh_managed_detach(struct hh_memory *mem);
+/*
+ * The last descriptor of the backing object is gone (a mapping may still
+ * hold it): nobody can answer requests any more, which counts as the
+ * pager's end.
+ */
+void hh_managed_pager_gone(struct hh_memory *backing);
 
 /* Resize through the backing object: both views get the new size. */
 HelError hh_managed_resize(struct hh_memory *backing, uint64_t new_size);

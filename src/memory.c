@@ -34,10 +34,27 @@ static void memory_destroy(struct hh_object *obj)
 	free(mem);
 }
 
+static void memory_attach(struct hh_object *obj, uint32_t aux)
+{
+	(void)aux;
+	hh_memory_of(obj)->handles++;
+}
+
+/* With no descriptor left, nobody can answer for a backing object: its pager is gone. */
+static void memory_detach(struct hh_object *obj, uint32_t aux)
+{
+	(void)aux;
+	struct hh_memory *mem = hh_memory_of(obj);
+	if (--mem->handles == 0 && mem->kind == HH_MEMORY_MANAGED_BACKING)
+		hh_managed_pager_gone(mem);
+}
+
 static const struct hh_object_ops memory_ops = {
 	.type = HH_OBJ_MEMORY,
 	.name = "memory",
 	.destroy = memory_destroy,
+	.attach = memory_attach,
+	.detach = memory_detach,
 };
 
 static uint64_t round_up_pow2(uint64_t x)

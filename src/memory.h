@@ -32,6 +32,7 @@ struct hh_memory {
 	uint64_t view_len;
 	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
 	struct hh_managed *managed;     /* managed kinds: the page store both views share */
+	uint32_t handles;               /* descriptors naming it, in universes or in flight */
 };
 
 #define HH_PAGE_SIZE 4096ull

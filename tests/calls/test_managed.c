@@ -483,10 +483,17 @@ START_TEST(test_managed_backing_closed_cancels_submissions)
 	struct managed m = managed(PAGE, 0);
 	submit_manage(&s, m.backing, 1);
 	none(&s);
+	/* the pager keeps a mapping of the backing view: that answers no request */
+	char *b = map(m.backing, 0, PAGE, RW);
 	/* should fail: closing the last backing handle ends the pending submission */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.backing), kHelErrNone);
 	struct HelManageResult r = request(&s, 1);
 	ck_assert_int_eq(r.error, kHelErrCancelled);
+	/* and accesses to missing pages fail instead of waiting forever */
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s.q.handle, 2), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 2), kHelErrFault);
+	b[0] = 1;
 }
 END_TEST
 
