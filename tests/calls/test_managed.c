@@ -338,6 +338,15 @@ START_TEST(test_managed_write_in_mapping_asks_writeback)
 	expect_request(&s, 5, kHelManageWriteback, PAGE, PAGE);
 	ck_assert_int_eq(p[PAGE + 3], 'Y');
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, PAGE, PAGE), kHelErrNone);
+	/* a write seen when its mapping is re-protected */
+	p[PAGE + 4] = 'P';
+	submit_manage(&s, m.backing, 7);
+	none(&s);
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p + PAGE, PAGE, RW, s.q.handle, 23),
+			kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 23), kHelErrNone);
+	expect_request(&s, 7, kHelManageWriteback, PAGE, PAGE);
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, PAGE, PAGE), kHelErrNone);
 	/* reading clean pages, and writing through the backing view, dirty nothing */
 	b[0] = 'B';
 	ck_assert_int_eq(p[PAGE + 3], 'Y');
