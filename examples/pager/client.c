@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/queue.h"
-
 static void show(const char *view, size_t page)
 {
 	const char *line = view + page * 4096;
@@ -27,23 +25,25 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	HelHandle pager;
-	HelError e = helhost_lookup("pager", (int64_t)(clock_ns() + 10000000000ull), &pager);
+	HelError e = helhost_lookup("pager", helhost_deadline_after(10000000000ull), &pager);
 	if (e) {
-		fprintf(stderr, "pager-client: looking up \"pager\": %s\n", error_text(e));
+		fprintf(stderr, "pager-client: looking up \"pager\": %s\n", helhost_error_name(e));
 		return 1;
 	}
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
+	struct HelElement *el;
 	struct HelAction open[] = {
 		{ .type = kHelActionOffer, .flags = kHelItemAncillary | kHelItemWantLane },
 		{ .type = kHelActionPullDescriptor },
 	};
 	HEL_CHECK(helSubmitAsync(pager, open, 2, q.handle, 0, 0));
-	struct results r = results_of(queue_next(&q));
-	struct HelHandleResult *conversation = take_handle(&r);
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &el));
+	struct helhost_results r = helhost_results_of(el);
+	struct HelHandleResult *conversation = helhost_take_handle(&r);
 	HEL_CHECK(conversation->error);
 	HelHandle lane = conversation->handle;
-	struct HelHandleResult *pulled = take_handle(&r);
+	struct HelHandleResult *pulled = helhost_take_handle(&r);
 	HEL_CHECK(pulled->error);
 	HelHandle file = pulled->handle;
 
@@ -61,19 +61,22 @@ int main(void)
 	memcpy(view + 4096, edit, sizeof(edit));
 	show(view, 1);
 	HEL_CHECK(helSubmitSynchronizeSpace(kHelNullHandle, view, size, q.handle, 0));
-	HEL_CHECK(take_simple(&(struct results){ (char *)(queue_next(&q) + 1) })->error);
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &el));
+	r = helhost_results_of(el);
+	HEL_CHECK(helhost_take_simple(&r)->error);
 
 	struct HelAction done[] = {
 		{ .type = kHelActionSendFromBuffer, .flags = kHelItemChain, .buffer = "done", .length = 4 },
 		{ .type = kHelActionRecvInline },
 	};
 	HEL_CHECK(helSubmitAsync(lane, done, 2, q.handle, 0, 0));
-	r = results_of(queue_next(&q));
-	HEL_CHECK(take_simple(&r)->error);
-	struct HelInlineResult *reply = take_inline(&r);
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &el));
+	r = helhost_results_of(el);
+	HEL_CHECK(helhost_take_simple(&r)->error);
+	struct HelInlineResult *reply = helhost_take_inline(&r);
 	HEL_CHECK(reply->error);
 	printf("pager-client: the pager wrote back %.*s\n", (int)reply->length, reply->data);
 	int seen = memmem(reply->data, reply->length, "edited by the client", 20) != NULL;
-	queue_close(&q);
+	HEL_CHECK(helhost_queue_close(&q));
 	return seen ? 0 : 1;
 }

@@ -25,8 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/queue.h"
-
 enum { PAGE = 4096, MANAGE = 1, ACCEPT = 2, REPLY = 3 };
 
 struct file {
@@ -136,8 +134,8 @@ int main(int argc, char **argv)
 	HEL_CHECK(helCloseDescriptor(kHelThisUniverse, published));
 	printf("pager: serving %zu bytes (%s) as \"pager\"\n", file.size, path ? path : "computed");
 
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 	/*
 	 * One request per submission.  Two stay submitted, so that one always
 	 * waits while the pager serves the other: a page written by a client
@@ -156,28 +154,31 @@ int main(int argc, char **argv)
 
 	char log[1024] = "";
 	for (;;) {
-		struct HelElement *e = queue_next(&q);
-		struct results r = results_of(e);
+		struct HelElement *e;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+		struct helhost_results r = helhost_results_of(e);
 		if ((uintptr_t)e->context == MANAGE) {
-			struct HelManageResult request = *(struct HelManageResult *)r.at;
+			struct HelManageResult request;
+			memcpy(&request, helhost_take(&r, sizeof(request)), sizeof(request));
 			HEL_CHECK(request.error);
 			HEL_CHECK(helSubmitManageMemory(backing, q.handle, MANAGE));
 			serve(&file, backing, view, &request, log, sizeof(log));
 		} else if ((uintptr_t)e->context == ACCEPT) {
-			struct HelHandleResult *conversation = take_handle(&r);
+			struct HelHandleResult *conversation = helhost_take_handle(&r);
 			HEL_CHECK(conversation->error);
-			HEL_CHECK(take_simple(&r)->error);
-			struct HelInlineResult *done = take_inline(&r);
+			HEL_CHECK(helhost_take_simple(&r)->error);
+			struct HelInlineResult *done = helhost_take_inline(&r);
 			HEL_CHECK(done->error);
 			printf("pager: the client says \"%.*s\"\n", (int)done->length, done->data);
 			struct HelAction reply = { .type = kHelActionSendFromBuffer,
 				.buffer = log, .length = strlen(log) };
 			HEL_CHECK(helSubmitAsync(conversation->handle, &reply, 1, q.handle, REPLY, 0));
 		} else if ((uintptr_t)e->context == REPLY) {
-			HEL_CHECK(take_simple(&r)->error);
+			HEL_CHECK(helhost_take_simple(&r)->error);
 			break;
 		}
 	}
+	HEL_CHECK(helhost_queue_close(&q));
 	if (file.fd >= 0)
 		close(file.fd);
 	free(file.written);
