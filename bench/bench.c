@@ -24,7 +24,10 @@
 #include <helhost.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/userfaultfd.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/seccomp.h>
 #include <stdbool.h>
@@ -1006,6 +1009,334 @@ static long op_thread_lifecycle(long iters)
 	return iters;
 }
 
+/* ---- managed memory (docs/MEMORY.md) ---- */
+
+#define MANAGED_PAGES 64
+
+/* A pager on a thread of its own: initializes the pages asked for (with zeros, unwritten). */
+struct bench_pager {
+	HelHandle backing;
+	long pages;
+	pthread_t thread;
+};
+
+static void *pager_main(void *arg)
+{
+	struct bench_pager *pg = arg;
+	struct hq q;
+	if (hq_open(&q, 4, 4, 4096) || helSubmitManageMemory(pg->backing, q.handle, 0))
+		abort();
+	for (long served = 0; served < pg->pages;) {
+		struct HelElement *e = hq_next(&q, -1);
+		struct HelManageResult r;
+		memcpy(&r, hq_payload(e), sizeof(r));
+		served += (long)(r.length / 4096);
+		if ((served < pg->pages && helSubmitManageMemory(pg->backing, q.handle, 0)) ||
+				helUpdateMemory(pg->backing, r.type, r.offset, r.length))
+			abort();
+	}
+	hq_close(&q);
+	return NULL;
+}
+
+struct bench_managed {
+	HelHandle backing, frontal;
+	volatile char *map;
+	struct bench_pager pager;
+};
+
+static void managed_open(struct bench_managed *m)
+{
+	if (helCreateManagedMemory(MANAGED_PAGES * 4096, 0, &m->backing, &m->frontal) ||
+			helMapMemory(m->frontal, kHelNullHandle, NULL, 0, MANAGED_PAGES * 4096,
+				kHelMapProtRead | kHelMapProtWrite, (void **)&m->map))
+		abort();
+	m->pager = (struct bench_pager){ .backing = m->backing, .pages = MANAGED_PAGES };
+	if (pthread_create(&m->pager.thread, NULL, pager_main, &m->pager))
+		abort();
+}
+
+static void managed_close(struct bench_managed *m)
+{
+	pthread_join(m->pager.thread, NULL);
+	helUnmapMemory(kHelNullHandle, (void *)m->map, MANAGED_PAGES * 4096);
+	helCloseDescriptor(kHelThisUniverse, m->backing);
+	helCloseDescriptor(kHelThisUniverse, m->frontal);
+}
+
+/* First read of each page of frontal memory: a fault, a request, the pager's update. */
+static long op_managed_first(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		struct bench_managed m;
+		managed_open(&m);
+		uint64_t t1 = now_ns();
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)m.map[off];
+		uint64_t t2 = now_ns();
+		managed_close(&m);
+		untimed_ns += (t1 - t0) + (now_ns() - t2);
+	}
+	return pages;
+}
+
+/* Pages that are there, in a fresh mapping of them: mapped with it, no pager (map timed). */
+static struct bench_managed present;
+
+static long op_managed_present(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		volatile char *p;
+		if (helMapMemory(present.frontal, kHelNullHandle, NULL, 0, MANAGED_PAGES * 4096,
+				kHelMapProtRead, (void **)&p))
+			abort();
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)p[off];
+		uint64_t t0 = now_ns();
+		helUnmapMemory(kHelNullHandle, (void *)p, MANAGED_PAGES * 4096);
+		untimed_ns += now_ns() - t0;
+	}
+	return pages;
+}
+
+/* A page-cache hit: reading pages already mapped, frontal memory or a memfd. */
+static volatile char *hit_map;
+
+static long op_read_mapped(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++)
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)hit_map[off];
+	return pages;
+}
+
+/* Linux: a userfaultfd MINOR fault on a memfd mapping, resolved by a handler thread. */
+static int uffd_linux = -1;
+
+static void *uffd_handler(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd = { .fd = uffd_linux, .events = POLLIN };
+		struct uffd_msg msg;
+		if (poll(&pfd, 1, -1) < 0 || read(uffd_linux, &msg, sizeof(msg)) != sizeof(msg))
+			return NULL;
+		struct uffdio_continue c = { .range = { msg.arg.pagefault.address & ~4095ull, 4096 } };
+		ioctl(uffd_linux, UFFDIO_CONTINUE, &c);
+	}
+}
+
+/*
+ * Read each page of a fresh mapping of the populated memfd, registered for
+ * MINOR faults or not; the mmap is timed too when map_timed.
+ */
+static long read_fresh_memfd(long iters, bool minor, bool map_timed)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		volatile char *p = mmap(NULL, MANAGED_PAGES * 4096, PROT_READ, MAP_SHARED, bench_memfd, 0);
+		struct uffdio_register reg = { .range = { (uintptr_t)p, MANAGED_PAGES * 4096 },
+			.mode = UFFDIO_REGISTER_MODE_MINOR };
+		if (p == MAP_FAILED || (minor && ioctl(uffd_linux, UFFDIO_REGISTER, &reg)))
+			abort();
+		uint64_t t1 = now_ns();
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)p[off];
+		uint64_t t2 = now_ns();
+		munmap((void *)p, MANAGED_PAGES * 4096);
+		untimed_ns += (map_timed ? 0 : t1 - t0) + (now_ns() - t2);
+	}
+	return pages;
+}
+
+static long op_uffd_minor(long iters)
+{
+	return read_fresh_memfd(iters, true, false);
+}
+
+/* A read fault on a mapping of a populated memfd. */
+static long op_memfd_present(long iters)
+{
+	return read_fresh_memfd(iters, false, false);
+}
+
+static long op_memfd_map_present(long iters)
+{
+	return read_fresh_memfd(iters, false, true);
+}
+
+/* The Linux figures, before the emulator starts (bench_memfd is populated by then). */
+struct managed_baselines {
+	struct stats uffd, fault, map_fault, hit;
+};
+
+static struct managed_baselines managed_baselines(void)
+{
+	struct managed_baselines b;
+	uffd_linux = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_MINOR_SHMEM };
+	pthread_t handler;
+	if (uffd_linux < 0 || ioctl(uffd_linux, UFFDIO_API, &api) ||
+			pthread_create(&handler, NULL, uffd_handler, NULL))
+		abort();
+	b.uffd = measure(op_uffd_minor, 20);
+	/* The handler waits on for the rest of the run: closing the fd would not wake its poll. */
+	pthread_detach(handler);
+	b.fault = measure(op_memfd_present, 20);
+	b.map_fault = measure(op_memfd_map_present, 20);
+	hit_map = mmap(NULL, MANAGED_PAGES * 4096, PROT_READ, MAP_SHARED, bench_memfd, 0);
+	if (hit_map == MAP_FAILED)
+		abort();
+	(void)op_read_mapped(1);
+	b.hit = measure(op_read_mapped, 2000);
+	munmap((void *)hit_map, MANAGED_PAGES * 4096);
+	return b;
+}
+
+static int managed_rows(struct row *rows, int n, const struct managed_baselines *b)
+{
+	struct stats first = measure(op_managed_first, 20);
+	rows[n++] = (struct row){ "managed page, first access (pager answers)",
+		"userfaultfd MINOR round trip, handler thread", first, b->uffd };
+	rows[n++] = (struct row){ "managed page, first access (pager answers)",
+		"page fault on a populated memfd mapping", first, b->fault };
+	managed_open(&present);
+	for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096)
+		(void)present.map[off];
+	rows[n++] = (struct row){ "map 64 present managed pages + read each, per page",
+		"mmap of a populated memfd + read each page", measure(op_managed_present, 20), b->map_fault };
+	hit_map = present.map;
+	rows[n++] = (struct row){ "page-cache hit: mapped frontal page",
+		"read of a mapped memfd page", measure(op_read_mapped, 2000), b->hit };
+	managed_close(&present);
+	return n;
+}
+
+/* ---- copy-on-write: first writes and forks (docs/MEMORY.md) ---- */
+
+#define COW_PAGES 64
+#define BIG_COW (1ull << 30)
+
+static HelHandle cow_source;
+
+/* A COW of COW_PAGES populated pages: create, map, write each page once (per page). */
+static long op_cow_first_write(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		HelHandle cow;
+		volatile char *p;
+		if (helCopyOnWrite(cow_source, 0, COW_PAGES * 4096, &cow) ||
+				helMapMemory(cow, kHelNullHandle, NULL, 0, COW_PAGES * 4096,
+					kHelMapProtRead | kHelMapProtWrite, (void **)&p))
+			abort();
+		for (long off = 0; off < COW_PAGES * 4096; off += 4096, pages++)
+			p[off] = 2;
+		uint64_t t0 = now_ns();
+		helUnmapMemory(kHelNullHandle, (void *)p, COW_PAGES * 4096);
+		helCloseDescriptor(kHelThisUniverse, cow);
+		untimed_ns += now_ns() - t0;
+	}
+	return pages;
+}
+
+/* Linux: the first write of each page of a private mapping of a populated memfd. */
+static long op_private_first_write(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		volatile char *p = mmap(NULL, COW_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+				bench_memfd, 0);
+		if (p == MAP_FAILED)
+			abort();
+		for (long off = 0; off < COW_PAGES * 4096; off += 4096, pages++)
+			p[off] = 2;
+		uint64_t t0 = now_ns();
+		munmap((void *)p, COW_PAGES * 4096);
+		untimed_ns += now_ns() - t0;
+	}
+	return pages;
+}
+
+static HelHandle big_cow;
+
+/* helForkMemory of a 1 GiB COW object with 10 pages written, and closing the fork. */
+static long op_fork_big_cow(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		HelHandle fork;
+		if (helForkMemory(big_cow, &fork))
+			abort();
+		uint64_t t0 = now_ns();
+		helCloseDescriptor(kHelThisUniverse, fork);
+		untimed_ns += now_ns() - t0;
+	}
+	return iters;
+}
+
+/* Linux: fork(2) of this process with a private 1 GiB mapping, 10 pages written; the child exits. */
+static long op_fork_big_private(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			abort();
+	}
+	return iters;
+}
+
+static struct stats fork_big_private(void)
+{
+	char *p = mmap(NULL, BIG_COW, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			-1, 0);
+	if (p == MAP_FAILED)
+		abort();
+	for (int i = 0; i < 10; i++)
+		p[(uint64_t)i * (BIG_COW / 10)] = 1;
+	struct stats s = measure(op_fork_big_private, 50);
+	munmap(p, BIG_COW);
+	return s;
+}
+
+static int cow_rows(struct row *rows, int n, struct stats fork_private)
+{
+	void *p;
+	if (helAllocateMemory(COW_PAGES * 4096, 0, NULL, &cow_source) ||
+			helMapMemory(cow_source, kHelNullHandle, NULL, 0, COW_PAGES * 4096,
+				kHelMapProtRead | kHelMapProtWrite, &p))
+		abort();
+	memset(p, 1, COW_PAGES * 4096);
+	rows[n++] = (struct row){ "COW of 64 populated pages: create + map + first writes, per page",
+		"first write to a MAP_PRIVATE page of a populated memfd",
+		measure(op_cow_first_write, 50), measure(op_private_first_write, 50) };
+	/* 1 GiB of zero memory, 10 pages written through the call. */
+	if (helCopyOnWrite(kHelZeroMemory, 0, BIG_COW, &big_cow))
+		abort();
+	for (int i = 0; i < 10; i++) {
+		char one = 1;
+		if (helSubmitWriteMemory(big_cow, (uint64_t)i * (BIG_COW / 10) / 4096 * 4096, 1, &one,
+				bench_q.handle, 0))
+			abort();
+		struct HelElement *e = hq_next(&bench_q, -1);
+		if (!e || ((struct HelSimpleResult *)hq_payload(e))->error)
+			abort();
+	}
+	rows[n++] = (struct row){ "helForkMemory, 1 GiB COW, 10 pages written",
+		"fork(2) with a private 1 GiB mapping, 10 pages written", measure(op_fork_big_cow, 50),
+		fork_private };
+	helCloseDescriptor(kHelThisUniverse, big_cow);
+	helUnmapMemory(kHelNullHandle, p, COW_PAGES * 4096);
+	helCloseDescriptor(kHelThisUniverse, cow_source);
+	return n;
+}
+
 /* One kind's rows: names[] for its helNop, supercall and lifecycle rows. */
 static int native_kind(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill,
 		bool own, const char *const names[3])
@@ -1297,6 +1628,8 @@ int main(int argc, char **argv)
 	struct stats futex_pp_s = measure(op_futex_pingpong, 20000);
 	stop_futex_echo();
 	struct stats fork_kill_s = measure(op_fork_kill, 200);
+	struct managed_baselines managed_b = managed_baselines();
+	struct stats fork_big_s = fork_big_private();
 	print_stats("getppid", getppid_s);
 	print_stats("raw seccomp notification round trip", raw);
 
@@ -1347,6 +1680,8 @@ int main(int argc, char **argv)
 	n = message_rows(rows, n);
 	rows[1].hel = rows[0].hel;
 	n = native_rows(rows, n, futex_pp_s, fork_kill_s);
+	n = managed_rows(rows, n, &managed_b);
+	n = cow_rows(rows, n, fork_big_s);
 	measure_attacks();
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
 	report(json, rows, n);

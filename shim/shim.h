@@ -44,6 +44,19 @@ HelError hh_shim_own_thread(HelHandle universe, HelAbi abi, void *ip, void *sp, 
 /* Start a private emulator and put this process under its filter. */
 int hh_shim_autostart(void);
 
+/*
+ * Register [addr, addr+len), a mapping of managed frontal memory, with the
+ * process's userfaultfd (made and handed to the emulator on first use).
+ * 0, or -1 with errno.
+ */
+int hh_shim_faults_register(uint64_t addr, uint64_t len);
+/* Once it is accessible: the emulator maps the pages already there, as thor does. */
+void hh_shim_faults_populate(uint64_t addr, uint64_t len);
+/* [addr, addr+len) is no Hel mapping any more. */
+void hh_shim_faults_forget(uint64_t addr, uint64_t len);
+/* In a fork's child, once it is registered: register the inherited mappings again. */
+void hh_shim_faults_fork_child(void);
+
 /* The Hel mappings of this process, mirrored from what the shim carried out. */
 void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot);
 void hh_shim_maps_remove(uint64_t addr, uint64_t len);

@@ -142,8 +142,10 @@ static void fork_child(void)
 	/* Claim the image now, before the parent can change or lose it. */
 	uint64_t image = pending_fork_image;
 	pending_fork_image = 0;
-	if (image)
+	if (image) {
 		register_self(image);
+		hh_shim_faults_fork_child();
+	}
 }
 
 /*
@@ -332,6 +334,19 @@ static void receive_fds(const struct hh_mm_op *ops, uint32_t count, struct plan_
 	}
 }
 
+/* Take a mapping away: inside the arena the range goes back to the reservation. */
+static void release(uint64_t at, uint64_t len)
+{
+	hh_shim_faults_forget(at, len);
+	void *addr = (void *)(uintptr_t)at, *r;
+	if (in_arena(at, len))
+		r = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	else
+		r = munmap(addr, len) ? MAP_FAILED : addr;
+	if (r == MAP_FAILED)
+		hh_shim_fatal("cannot unmap a Hel mapping");
+}
+
 static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 {
 	void *addr = (void *)(uintptr_t)op->addr, *r;
@@ -339,24 +354,26 @@ static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 	case HH_MM_MAP: {
 		if (op->fd < 0 || op->fd >= fds->count)
 			return undo_map(op, ENOMEM);
-		r = mmap(addr, op->len, (int)op->prot, MAP_SHARED |
-				(op->place == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
+		/* Managed frontal memory: no access until its faults go to the emulator. */
+		bool faults = op->place & HH_PLACE_FAULTS;
+		r = mmap(addr, op->len, faults ? PROT_NONE : (int)op->prot, MAP_SHARED |
+				((op->place & ~HH_PLACE_FAULTS) == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
 				fds->fd[op->fd], (off_t)op->offset);
 		int err = errno;
 		if (r == MAP_FAILED)
 			return undo_map(op, err);
+		if (faults && (hh_shim_faults_register(op->addr, op->len)
+				|| mprotect(addr, op->len, (int)op->prot))) {
+			release(op->addr, op->len);
+			return undo_map(op, ENOMEM);
+		}
+		if (faults)
+			hh_shim_faults_populate(op->addr, op->len);
 		hh_shim_maps_add(op->addr, op->len, op->prot);
 		return kHelErrNone;
 	}
 	case HH_MM_UNMAP:
-		/* Inside the arena the range goes back to the reservation. */
-		if (in_arena(op->addr, op->len))
-			r = mmap(addr, op->len, PROT_NONE,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-		else
-			r = munmap(addr, op->len) ? MAP_FAILED : addr;
-		if (r == MAP_FAILED)
-			hh_shim_fatal("cannot unmap a Hel mapping");
+		release(op->addr, op->len);
 		hh_shim_maps_remove(op->addr, op->len);
 		return kHelErrNone;
 	case HH_MM_PROTECT:

@@ -43,6 +43,17 @@ enum hh_internal_call {
 	HH_CALL_FORK_PREPARE,
 	/* Debug query for tests: how many fork images wait to be claimed (out0). */
 	HH_CALL_FORK_IMAGES,
+	/*
+	 * The process's userfaultfd (arg0: its fd number), made by the shim
+	 * before its first mapping of managed frontal memory: the emulator takes
+	 * a copy and resolves the faults of every range registered with it.
+	 */
+	HH_CALL_FAULTS_FD,
+	/*
+	 * A mapping of managed frontal memory is registered (arg0, arg1: its
+	 * address and length): the emulator maps the pages that are there.
+	 */
+	HH_CALL_FAULTS_POPULATE,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
@@ -64,6 +75,14 @@ enum hh_mm_place {
 	HH_PLACE_NOREPLACE,     /* MAP_FIXED_NOREPLACE: a Linux mapping may be there */
 	HH_PLACE_LAST
 };
+
+/*
+ * Or'ed into hh_mm_op.place of a MAP: the mapping shows managed frontal
+ * memory, whose pages the emulator must hand out one by one.  The shim maps
+ * it inaccessible, registers it with its userfaultfd (MISSING, MINOR and WP
+ * modes), and only then gives it its protection.
+ */
+#define HH_PLACE_FAULTS 0x100u
 
 struct hh_mm_op {
 	uint32_t kind;          /* enum hh_mm_kind */

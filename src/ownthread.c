@@ -42,7 +42,7 @@ static long status_last(const char *path, const char *key)
 /* Task's tid in the namespace of its program (the last NSpid). */
 static long inner_tid(pid_t pid, const char *task)
 {
-	char path[96];
+	char path[320];          /* a d_name is up to 255 bytes */
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, task);
 	return status_last(path, "NSpid");
 }
