@@ -38,14 +38,10 @@ HelError hh_call_AllocateMemory(struct hh_call *c)
 			return hh_call_refuse(c, kHelErrFault, "restrictions unreadable");
 	}
 	struct hh_memory *mem;
-	HelError e = hh_memory_allocate(size, flags, &mem);
+	HelError e = hh_memory_allocate_for(c->universe->account, size, flags, &mem);
 	if (e)
-		return hh_call_refuse(c, e, "cannot back %#llx bytes", (unsigned long long)size);
-	if ((e = hh_memory_charge(mem, c->universe->account))) {
-		hh_object_unref(&mem->base);
-		return hh_call_refuse(c, e, "%#llx bytes: over the program's limit of memory or memfds",
-				(unsigned long long)mem->size);
-	}
+		return hh_call_refuse(c, e, "%#llx bytes: over the program's limit of memory or memfds, "
+				"or no memfd", (unsigned long long)size);
 	return hh_call_give(c, &mem->base);
 }
 

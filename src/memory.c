@@ -24,8 +24,12 @@ static void memory_destroy(struct hh_object *obj)
 	drop_view(mem);
 	if (mem->memfd >= 0)
 		hh_account_release(mem->account, mem->size, 1);
+	/* A memfd that never left the emulator can serve the account's next object. */
+	if (mem->sealed)
+		hh_memfd_close(mem->memfd);
+	else
+		hh_memfd_recycle(mem->account, mem->memfd, mem->size);
 	hh_account_unref(mem->account);
-	hh_memfd_close(mem->memfd);
 	free(mem);
 }
 
@@ -45,6 +49,12 @@ static uint64_t round_up_pow2(uint64_t x)
 
 HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out)
 {
+	return hh_memory_allocate_for(NULL, size, flags, out);
+}
+
+HelError hh_memory_allocate_for(struct hh_account *account, uint64_t size, uint32_t flags,
+		struct hh_memory **out)
+{
 	uint64_t granule = HH_PAGE_SIZE;
 	/* Continuous memory is one power-of-two block in thor; its length shows it. */
 	if (flags & kHelAllocContinuous) {
@@ -56,8 +66,14 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 	struct hh_memory *mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return kHelErrNoMemory;
-	mem->memfd = hh_memfd_create("hel-memory", size);
+	/* Charged first: a spare of the account serves only what the account may have. */
+	if (hh_account_charge(account, size, 1)) {
+		free(mem);
+		return kHelErrNoMemory;
+	}
+	mem->memfd = hh_memfd_take(account, size);
 	if (mem->memfd < 0) {
+		hh_account_release(account, size, 1);
 		free(mem);
 		return kHelErrNoMemory;
 	}
@@ -65,6 +81,7 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 	mem->kind = HH_MEMORY_ALLOCATED;
 	mem->size = size;
 	mem->granule = granule;
+	mem->account = hh_account_ref(account);
 	*out = mem;
 	return kHelErrNone;
 }
@@ -103,6 +120,12 @@ struct hh_memory_source hh_memory_source(struct hh_object *obj)
 		return (struct hh_memory_source){ q->memfd, q->length };
 	}
 	struct hh_memory *mem = hh_memory_of(obj);
+	/* Whoever asks may hand the fd out: from now on it must be sealed. */
+	if (!mem->sealed && mem->memfd >= 0) {
+		if (hh_memfd_seal(mem->memfd) < 0)
+			return (struct hh_memory_source){ -1, mem->size };
+		mem->sealed = true;
+	}
 	return (struct hh_memory_source){ mem->memfd, mem->size };
 }
 

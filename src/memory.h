@@ -6,6 +6,7 @@
 #ifndef HH_MEMORY_H
 #define HH_MEMORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hel.h"
@@ -27,12 +28,20 @@ struct hh_memory {
 	char *view;             /* the emulator's mapping of the whole object, made on demand */
 	uint64_t view_len;
 	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
+	bool sealed;            /* the memfd may have left the emulator (hh_memory_source) */
 };
 
 #define HH_PAGE_SIZE 4096ull
 
 /* Create an allocated object of size bytes (size checked by the caller). */
 HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out);
+/*
+ * The same, charged to account (NULL: nobody) from the start, with a spare
+ * memfd of the account when it has one.  kHelErrNoMemory over its limits.
+ */
+struct hh_account;
+HelError hh_memory_allocate_for(struct hh_account *account, uint64_t size, uint32_t flags,
+		struct hh_memory **out);
 /* Grow mem; the growth is charged to its account (kHelErrNoMemory over the limit). */
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
 
@@ -40,10 +49,13 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
  * Charge mem (its size and its memfd) to account from now on, until it is
  * destroyed.  kHelErrNoMemory, charging nothing, over a limit of account.
  */
-struct hh_account;
 HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account);
 
-/* What helMapMemory can map: memory objects and queues. */
+/*
+ * What helMapMemory can map: memory objects and queues.  The fd of an object
+ * leaves the emulator only through here, which seals it first; fd -1 when
+ * sealing fails.
+ */
 struct hh_memory_source {
 	int fd;                 /* the emulator's memfd */
 	uint64_t length;        /* the object's length in bytes */

@@ -145,6 +145,42 @@ START_TEST(test_memory_allocate_reads_zero)
 }
 END_TEST
 
+/* One element of queue q: the error of a helSubmitReadMemory or helSubmitWriteMemory. */
+static HelError copy_result(struct hq *q)
+{
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	return ((struct HelSimpleResult *)hq_payload(e))->error;
+}
+
+START_TEST(test_memory_allocate_after_close_reads_zero)
+{
+	/*
+	 * should succeed: objects written and closed leave nothing behind for the
+	 * next ones (the emulator reuses the memfds of closed objects that never
+	 * left it): each reads as zero, through the emulator and mapped
+	 */
+	struct hq q;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	static const char secret[] = "secret";
+	for (int i = 0; i < 4; i++) {
+		HelHandle h = alloc_pages(2);
+		ck_assert_int_eq(helSubmitWriteMemory(h, PAGE - 3, sizeof(secret), secret, q.handle, 1),
+				kHelErrNone);
+		ck_assert_int_eq(copy_result(&q), kHelErrNone);
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h), kHelErrNone);
+	}
+	HelHandle h = alloc_pages(2);
+	char back[sizeof(secret)] = "xxxxxx";
+	ck_assert_int_eq(helSubmitReadMemory(h, PAGE - 3, sizeof(back), back, q.handle, 2), kHelErrNone);
+	ck_assert_int_eq(copy_result(&q), kHelErrNone);
+	ck_assert_mem_eq(back, "\0\0\0\0\0\0", sizeof(back));
+	unsigned char *p = (unsigned char *)map_rw(h, 0, 2 * PAGE);
+	for (size_t i = 0; i < 2 * PAGE; i++)
+		ck_assert_uint_eq(p[i], 0);
+}
+END_TEST
+
 /* ---- helMemoryInfo ---- */
 
 START_TEST(test_memory_info_bad_handles)
@@ -767,6 +803,7 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, test_memory_allocate_restrictions);
 	tcase_add_test(tc, test_memory_allocate_continuous_rounds_up);
 	tcase_add_test(tc, test_memory_allocate_reads_zero);
+	tcase_add_test(tc, test_memory_allocate_after_close_reads_zero);
 	tcase_add_test(tc, test_memory_info_bad_handles);
 	tcase_add_test(tc, test_memory_resize_grow);
 	tcase_add_test(tc, test_memory_resize_existing_mapping_keeps_length);
