@@ -82,6 +82,8 @@ HelError hh_memory_allocate_for(struct hh_account *account, uint64_t size, uint3
 	mem->size = size;
 	mem->granule = granule;
 	mem->account = hh_account_ref(account);
+	static uint64_t serials;
+	mem->serial = ++serials;
 	*out = mem;
 	return kHelErrNone;
 }

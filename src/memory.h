@@ -29,6 +29,7 @@ struct hh_memory {
 	uint64_t view_len;
 	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
 	bool sealed;            /* the memfd may have left the emulator (hh_memory_source) */
+	uint64_t serial;        /* never the same for two objects: names the memfd to the shims */
 };
 
 #define HH_PAGE_SIZE 4096ull
