@@ -37,14 +37,20 @@ static void kept_drop_locked(struct kept *k)
 	k->serial = 0;
 }
 
+/* The live entry of handle h (doomed ones have none), or NULL. */
+static struct kept *kept_find_locked(HelHandle h)
+{
+	for (unsigned i = 0; h != kHelNullHandle && i < KEPT_MEMFDS; i++)
+		if (kept.e[i].serial && kept.e[i].handle == h)
+			return &kept.e[i];
+	return NULL;
+}
+
 /* The entry of handle h, in use by the caller until kept_release(); NULL if none. */
 static struct kept *kept_use(HelHandle h)
 {
-	struct kept *found = NULL;
 	pthread_mutex_lock(&kept.lock);
-	for (unsigned i = 0; i < KEPT_MEMFDS && !found; i++)
-		if (kept.e[i].serial && kept.e[i].handle == h)
-			found = &kept.e[i];
+	struct kept *found = kept_find_locked(h);
 	if (found)
 		found->users++;
 	pthread_mutex_unlock(&kept.lock);
@@ -64,15 +70,14 @@ static void kept_release(struct kept *k)
 /* Keep fd, the memfd of the object with serial behind handle h; close it if there is no room. */
 static void kept_put(HelHandle h, uint64_t serial, int fd)
 {
-	struct kept *slot = NULL;
 	pthread_mutex_lock(&kept.lock);
-	for (unsigned i = 0; i < KEPT_MEMFDS; i++) {
-		struct kept *k = &kept.e[i];
-		if (k->serial && k->handle == h)
-			kept_drop_locked(k);    /* the handle names another object now */
-		if (!slot && !k->serial)
-			slot = k;
-	}
+	struct kept *slot = kept_find_locked(h);
+	if (slot)
+		kept_drop_locked(slot);         /* the handle names another object now */
+	slot = NULL;
+	for (unsigned i = 0; !slot && i < KEPT_MEMFDS; i++)
+		if (!kept.e[i].serial)
+			slot = &kept.e[i];
 	for (unsigned i = 0; !slot && i < KEPT_MEMFDS; i++) {
 		struct kept *k = &kept.e[kept.next++ % KEPT_MEMFDS];
 		if (!k->users) {
@@ -90,9 +95,9 @@ static void kept_put(HelHandle h, uint64_t serial, int fd)
 void hh_shim_forget_memfd(HelHandle h)
 {
 	pthread_mutex_lock(&kept.lock);
-	for (unsigned i = 0; i < KEPT_MEMFDS; i++)
-		if (kept.e[i].serial && kept.e[i].handle == h)
-			kept_drop_locked(&kept.e[i]);
+	struct kept *k = kept_find_locked(h);
+	if (k)
+		kept_drop_locked(k);
 	pthread_mutex_unlock(&kept.lock);
 }
 
