@@ -11,22 +11,24 @@ static bool page_aligned(uint64_t x)
 }
 
 /*
- * Copy source[offset, offset + size) (NULL: zeros) into a new object charged
- * to the caller.  The limit is checked before anything is copied.
+ * Give the caller a new COW object charged to it: a fork of fork_of, or else
+ * one of source[offset, offset + size) (NULL: zeros).  The limit is checked
+ * before a fork copies anything.
  */
-static HelError give_copy(struct hh_call *c, struct hh_memory *source, uint64_t offset,
-		uint64_t size)
+static HelError give_cow(struct hh_call *c, struct hh_memory *source, uint64_t offset,
+		uint64_t size, struct hh_memory *fork_of)
 {
 	struct hh_account *account = c->universe->account;
 	if (!hh_account_fits(account, size, 1))
 		return hh_call_refuse(c, kHelErrNoMemory, "%#llx bytes: over the program's limit",
 				(unsigned long long)size);
 	struct hh_memory *mem;
-	HelError e = hh_cow_create(source, offset, size, &mem);
+	HelError e = fork_of ? hh_cow_fork(fork_of, &mem) : hh_cow_create(source, offset, size, &mem);
 	if (!e && (e = hh_memory_charge(mem, account)))
 		hh_object_unref(&mem->base);
 	if (e)
-		return hh_call_refuse(c, e, "cannot copy %#llx bytes", (unsigned long long)size);
+		return hh_call_refuse(c, e, "cannot make a COW object of %#llx bytes",
+				(unsigned long long)size);
 	return hh_call_give(c, &mem->base);
 }
 
@@ -60,7 +62,7 @@ HelError hh_call_CopyOnWrite(struct hh_call *c)
 	if (offset > source_len || size > source_len - offset)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "source has %#llx bytes",
 				(unsigned long long)source_len);
-	return give_copy(c, source, offset, size);
+	return give_cow(c, source, offset, size, NULL);
 }
 
 HelError hh_call_ForkMemory(struct hh_call *c)
@@ -72,5 +74,5 @@ HelError hh_call_ForkMemory(struct hh_call *c)
 	struct hh_memory *cow = hh_memory_of(desc.obj);
 	if (cow->kind != HH_MEMORY_COPY_ON_WRITE)
 		return hh_call_refuse(c, kHelErrUnsupportedOperation, "only copy-on-write memory forks");
-	return give_copy(c, cow, 0, cow->size);
+	return give_cow(c, NULL, 0, cow->size, cow);
 }

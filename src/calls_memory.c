@@ -1,5 +1,6 @@
 /* Decoding of the memory-object and address-space calls (OBJECTS.md §3, §4). */
 #include "calls.h"
+#include "cow.h"
 #include "faults.h"
 #include "indirect.h"
 #include "managed.h"
@@ -103,10 +104,14 @@ static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct 
 			holes += pieces[i].start > at;
 		holes += at < offset + len;
 	}
-	for (size_t i = 0; i < n && i < HH_MM_MAX_OPS; i++)
+	for (size_t i = 0; i < n && i < HH_MM_MAX_OPS; i++) {
 		if (hh_memory_is_frontal(&pieces[i].target->base))
 			return hh_call_refuse(c, kHelErrUnsupportedOperation,
 					"managed frontal memory does not map through indirect memory");
+		/* No fault reaches us through an indirect mapping: it touches every COW page it shows. */
+		if (hh_cow_touch(&pieces[i].target->base, pieces[i].offset, pieces[i].len))
+			return hh_call_refuse(c, kHelErrNoMemory, "cannot copy the COW pages");
+	}
 	/* With kHelMapFixed each hole also clears what was there: one op more each. */
 	bool fixed = flags & kHelMapFixed;
 	if (n > HH_MM_MAX_OPS || n + (fixed ? holes : 0) > HH_MM_MAX_OPS)
@@ -193,16 +198,21 @@ HelError hh_call_MapMemory(struct hh_call *c)
 		return hh_call_apply_to(c, space,
 				map_indirect(c, hh_indirect_of(source), space, offset, len, pointer, flags));
 	/* Only a shim can register a mapping for its faults ([emu], docs/MEMORY.md). */
+	bool shim_space = space == c->proc->space && !c->thread->native;
 	bool frontal = hh_memory_is_frontal(source);
-	if (frontal && (space != c->proc->space || c->thread->native))
+	if (frontal && !shim_space)
 		return hh_call_refuse(c, kHelErrUnsupportedOperation,
 				"managed frontal memory maps only into a program's own space");
+	/* COW pages are copied on their faults; where none can reach us, the mapping touches them all. */
+	bool faults = frontal || (hh_memory_is_cow(source) && shim_space);
+	if (!shim_space && hh_cow_touch(source, offset, len))
+		return hh_call_refuse(c, kHelErrNoMemory, "cannot copy the COW pages");
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
 	/* Our memfd goes to stubs sharing the space and to the shim with the reply... */
 	c->plan.ops[c->plan.count - 1].fd = src.fd;
-	if (frontal)
+	if (faults)
 		c->plan.ops[c->plan.count - 1].place |= HH_PLACE_FAULTS;
 	c->out[0] = addr;
 	if ((e = hh_call_apply_to(c, space, kHelErrNone)) || !c->plan.count)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "calls.h"
+#include "cow.h"
 #include "managed.h"
 #include "memlock.h"
 #include "memory.h"
@@ -117,6 +118,8 @@ static HelError run_space_copy(const struct copy *k, const struct hh_space *spac
 			n = k->length - done;
 		if (n > PIECE)
 			n = PIECE;
+		if (hh_cow_touch(m->source, m->offset + (a - m->addr), n))
+			return kHelErrNoMemory;
 		char *at = view + m->offset + (a - m->addr);
 		HelError e = k->to_object ? hh_user_read(k->mem, k->buffer + done, at, (size_t)n)
 				: hh_user_write(k->mem, k->buffer + done, at, (size_t)n);
@@ -296,7 +299,11 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 	};
 	if (hh_memory_is_frontal(target.obj) && copy_checked(&k) == kHelErrNone)
 		return copy_frontal(c, hh_memory_of(target.obj), hh_queue_of(queue.obj), done, &k);
-	struct HelSimpleResult r = { .error = run_copy(&k), .reserved = 0 };
+	/* A copy is an access: COW pages are copied first (§3.6). */
+	HelError error = copy_checked(&k);
+	if (!error && hh_cow_touch(target.obj, k.address, k.length))
+		error = kHelErrNoMemory;
+	struct HelSimpleResult r = { .error = error ? error : run_copy(&k), .reserved = 0 };
 	hh_completion_add(done, &r, sizeof(r));
 	hh_queue_post(hh_queue_of(queue.obj), done);
 	return kHelErrNone;
@@ -344,6 +351,9 @@ HelError hh_call_SubmitLockMemoryView(struct hh_call *c)
 			.universe = c->universe, .offset = offset, .size = size };
 		return start_frontal_op(c, f, offset, size);
 	}
-	finish_lock(q, done, c->universe, mem, offset, size, inside ? kHelErrNone : kHelErrFault);
+	/* Locking is an access: COW pages are copied, so a fork gets them as they are (§3.6). */
+	e = !inside ? kHelErrFault : hh_cow_touch(&mem->base, offset, size) ? kHelErrNoMemory
+			: kHelErrNone;
+	finish_lock(q, done, c->universe, mem, offset, size, e);
 	return kHelErrNone;
 }

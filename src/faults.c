@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "cow.h"
 #include "loop.h"
 #include "managed.h"
 #include "process.h"
@@ -103,10 +104,27 @@ static void page_ready(struct hh_managed_wait *mw, HelError error)
 	wait_unhook(w);
 }
 
+/* A COW page's first access from any program copies it; then it is mapped, writable. */
+static void cow_fault(struct hh_faults *f, const struct hh_mapping *m, uint64_t addr)
+{
+	if (hh_cow_touch(m->source, m->offset + (addr - m->addr), HH_PAGE_SIZE)) {
+		fail(f, addr);
+		return;
+	}
+	struct uffdio_continue cont = { .range = { .start = addr, .len = HH_PAGE_SIZE } };
+	/* EEXIST: another thread's fault mapped it first; the waiter still needs waking. */
+	if (ioctl(f->fd, UFFDIO_CONTINUE, &cont) < 0)
+		wake(f, addr);
+}
+
 static void page_fault(struct hh_faults *f, uint64_t addr, uint64_t flags)
 {
 	addr &= ~(HH_PAGE_SIZE - 1);
 	const struct hh_mapping *m = f->proc->space ? hh_space_find(f->proc->space, addr) : NULL;
+	if (m && hh_memory_is_cow(m->source)) {
+		cow_fault(f, m, addr);
+		return;
+	}
 	if (!m || !hh_memory_is_frontal(m->source)) {
 		fail(f, addr);
 		return;
@@ -188,14 +206,23 @@ static void readable(struct hh_watcher *watch, int res)
 	hh_loop_poll(&f->watch, f->fd, POLLIN);
 }
 
-/* The first frontal mapping of the process's space that overlaps [addr, addr+len), or NULL. */
-static const struct hh_mapping *first_frontal(const struct hh_space *s, uint64_t addr, size_t len)
+/*
+ * The first mapping of the process's space that overlaps [addr, addr+len)
+ * and is frontal memory (or COW memory too, with cow), or NULL.
+ */
+static const struct hh_mapping *first_faulting(const struct hh_space *s, uint64_t addr,
+		size_t len, bool cow)
 {
 	const struct hh_mapping *m = hh_space_first(s, addr, len);
 	for (; m && m < s->maps + s->count && m->addr < addr + len; m++)
-		if (hh_memory_is_frontal(m->source))
+		if (hh_memory_is_frontal(m->source) || (cow && hh_memory_is_cow(m->source)))
 			return m;
 	return NULL;
+}
+
+static const struct hh_mapping *first_frontal(const struct hh_space *s, uint64_t addr, size_t len)
+{
+	return first_faulting(s, addr, len, false);
 }
 
 static bool detour(const struct hh_usermem *um, uint64_t addr, size_t len, bool write,
@@ -203,7 +230,7 @@ static bool detour(const struct hh_usermem *um, uint64_t addr, size_t len, bool 
 {
 	const struct hh_process *p = (const struct hh_process *)((const char *)um
 			- offsetof(struct hh_process, mem));
-	const struct hh_mapping *m = p->space ? first_frontal(p->space, addr, len) : NULL;
+	const struct hh_mapping *m = p->space ? first_faulting(p->space, addr, len, true) : NULL;
 	if (!m)
 		return false;
 	uint64_t start = m->addr > addr ? m->addr : addr;
@@ -216,6 +243,9 @@ static bool detour(const struct hh_usermem *um, uint64_t addr, size_t len, bool 
 	if (write && !(m->prot & PROT_WRITE))
 		return true;
 	if (!(m->prot & PROT_READ) || !hh_managed_usable(m->source, offset, out->len, write))
+		return true;
+	/* The emulator's access is an access: COW pages are copied first. */
+	if (hh_cow_touch(m->source, offset, out->len))
 		return true;
 	char *view = hh_memory_view(m->source);
 	out->view = view ? view + offset : NULL;
@@ -265,11 +295,37 @@ static void continue_run(struct hh_faults *f, struct hh_memory *frontal, uint64_
 	(void)ioctl(f->fd, UFFDIO_CONTINUE, &cont);
 }
 
+/* The pages of COW memory that are copied (its memfd's data extents), a run at a time. */
+static void populate_cow(struct hh_faults *f, const struct hh_mapping *m)
+{
+	int fd = hh_memory_of(m->source)->memfd;
+	uint64_t end = m->offset + m->len;
+	for (uint64_t at = m->offset; at < end;) {
+		off_t data = lseek(fd, (off_t)at, SEEK_DATA);
+		if (data < 0 || (uint64_t)data >= end)
+			return;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return;
+		uint64_t stop = (uint64_t)hole < end ? (uint64_t)hole : end;
+		struct uffdio_continue cont = {
+			.range = { .start = m->addr + ((uint64_t)data - m->offset), .len = stop - (uint64_t)data },
+		};
+		(void)ioctl(f->fd, UFFDIO_CONTINUE, &cont);
+		at = stop;
+	}
+}
+
 void hh_faults_populate(struct hh_process *p, uint64_t addr, uint64_t len)
 {
 	const struct hh_mapping *m = p->faults && p->space ? hh_space_find(p->space, addr) : NULL;
-	if (!m || m->addr != addr || m->len != len || !hh_memory_is_frontal(m->source)
-			|| !(m->prot & PROT_READ))
+	if (!m || m->addr != addr || m->len != len || !(m->prot & PROT_READ))
+		return;
+	if (hh_memory_is_cow(m->source)) {
+		populate_cow(p->faults, m);
+		return;
+	}
+	if (!hh_memory_is_frontal(m->source))
 		return;
 	struct hh_memory *frontal = hh_memory_of(m->source);
 	uint64_t run = 0;

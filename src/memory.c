@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cow.h"
 #include "managed.h"
 #include "quota.h"
 #include "queue.h"
@@ -32,6 +33,8 @@ static void memory_destroy(struct hh_object *obj)
 	else                            /* it never left the emulator: the account's next object may have it */
 		hh_memfd_recycle(mem->account, mem->memfd, mem->size);
 	hh_account_unref(mem->account);
+	if (mem->cow_source)
+		hh_object_unref(&mem->cow_source->base);
 	free(mem);
 }
 
@@ -182,6 +185,9 @@ void hh_memory_wake(struct hh_object *obj, uint64_t offset)
 	int fd = src.fd;
 	uint64_t page = offset & ~(HH_PAGE_SIZE - 1);
 	if (offset + sizeof(int) > src.length)
+		return;
+	/* The futex key needs the page: a COW page is copied first, not filled with zeros. */
+	if (hh_cow_touch(obj, page, HH_PAGE_SIZE))
 		return;
 	/* A shared futex is keyed on the memfd page, so any mapping of it reaches the waiters. */
 	char *map = mmap(NULL, HH_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, (off_t)page);

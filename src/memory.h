@@ -14,7 +14,7 @@
 
 enum hh_memory_kind {
 	HH_MEMORY_ALLOCATED = 1,
-	HH_MEMORY_COPY_ON_WRITE,        /* an eager private copy (cow.c); cannot be resized */
+	HH_MEMORY_COPY_ON_WRITE,        /* a lazy private copy (cow.c); cannot be resized */
 	HH_MEMORY_INDIRECT,             /* slots onto other objects (indirect.c); no memfd (-1) */
 	HH_MEMORY_MANAGED_BACKING,      /* the pager's view of managed memory (managed.c) */
 	HH_MEMORY_MANAGED_FRONTAL,      /* the clients' view: pages come from the pager */
@@ -33,6 +33,8 @@ struct hh_memory {
 	uint64_t view_len;
 	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
 	struct hh_managed *managed;     /* managed kinds: the page store both views share */
+	struct hh_memory *cow_source;   /* COW: a reference to its source, NULL for zeros */
+	uint64_t cow_offset;            /* COW: where its page 0 lies in cow_source */
 	uint32_t handles;               /* descriptors naming it, in universes or in flight */
 	bool sealed;            /* the memfd may have left the emulator (hh_memory_source) */
 	uint64_t serial;        /* never the same for two objects: names the memfd to the shims */

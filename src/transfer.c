@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cow.h"
 #include "managed.h"
 #include "memory.h"
 #include "space.h"
@@ -19,10 +20,14 @@ static char *view(const struct hh_endpoint *e, size_t len, uint32_t prot)
 	if (!m || e->addr + len < e->addr || e->addr + len > m->addr + m->len || (m->prot & prot) != prot)
 		return NULL;
 	/* Frontal pages the pager has not provided yet: usermem.h's detour says so. */
-	if (!hh_managed_usable(m->source, m->offset + (e->addr - m->addr), len, prot & PROT_WRITE))
+	uint64_t offset = m->offset + (e->addr - m->addr);
+	if (!hh_managed_usable(m->source, offset, len, prot & PROT_WRITE))
+		return NULL;
+	/* A transfer is an access: COW pages are copied first (§3.6). */
+	if (hh_cow_touch(m->source, offset, len))
 		return NULL;
 	char *base = hh_memory_view(m->source);
-	return base ? base + m->offset + (e->addr - m->addr) : NULL;
+	return base ? base + offset : NULL;
 }
 
 static bool remote_io(const struct hh_usermem *m, void *local, uint64_t remote_addr, size_t len,

@@ -1,7 +1,7 @@
 /*
  * helCopyOnWrite and helForkMemory, run under an auto-started emulator
- * (OBJECTS.md §3.6, §3.3, §10).  helhost copies eagerly, at creation and at
- * fork ([emu]); the tests marked so check where that differs from thor.
+ * (OBJECTS.md §3.6, §3.3, §10).  A page is copied on its first access of any
+ * kind through the COW object; until then it shows the source as it is.
  */
 #include <check.h>
 #include <hel.h>
@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "sq.h"
 #include "task.h"
 
 #define PAGE 4096ul
@@ -65,7 +67,7 @@ static HelHandle make_queue(void)
 }
 
 /* Page i of a pattern: every byte says which page and where. */
-static void fill(char *p, size_t pages, char tag)
+static void fill_pages(char *p, size_t pages, char tag)
 {
 	for (size_t i = 0; i < pages; i++)
 		memset(p + i * PAGE, tag + (char)i, PAGE);
@@ -79,6 +81,17 @@ static void expect_page(const char *p, char byte)
 					(unsigned char)byte);
 }
 
+/* A source of pages filled with tag, tag+1, ... mapped at *s, and a COW of all of it mapped at *p. */
+static HelHandle cow_of_filled(size_t pages, char tag, char **s, char **p)
+{
+	HelHandle src = alloc_pages(pages);
+	*s = map_rw(src, 0, pages * PAGE);
+	fill_pages(*s, pages, tag);
+	HelHandle c = cow(src, 0, pages * PAGE);
+	*p = map_rw(c, 0, pages * PAGE);
+	return c;
+}
+
 /* ---- helCopyOnWrite ---- */
 
 START_TEST(test_cow_copy_on_write_sees_source_at_creation)
@@ -86,7 +99,7 @@ START_TEST(test_cow_copy_on_write_sees_source_at_creation)
 	/* should succeed: a COW of pages 1-2 of a 4-page object holds those pages */
 	HelHandle src = alloc_pages(4);
 	char *s = map_rw(src, 0, 4 * PAGE);
-	fill(s, 4, 'A');
+	fill_pages(s, 4, 'A');
 	HelHandle c = cow(src, PAGE, 2 * PAGE);
 	ck_assert_uint_eq(info(c), 2 * PAGE);
 	char *p = map_rw(c, 0, 2 * PAGE);
@@ -106,24 +119,22 @@ START_TEST(test_cow_copy_on_write_sees_source_at_creation)
 }
 END_TEST
 
-START_TEST(test_cow_copy_on_write_source_writes_not_shown)
+START_TEST(test_cow_copy_on_write_untouched_follow_source)
 {
-	HelHandle src = alloc_pages(2);
-	char *s = map_rw(src, 0, 2 * PAGE);
-	fill(s, 2, 'a');
-	HelHandle c = cow(src, 0, 2 * PAGE);
-	char *p = map_rw(c, 0, 2 * PAGE);
-	/* Page 0 is touched through the COW object first: private in thor too. */
+	char *s, *p;
+	(void)cow_of_filled(2, 'a', &s, &p);
+	/* Page 0 is touched through the COW object first: it is private from now on. */
 	ck_assert_int_eq(p[0], 'a');
 	s[0] = 'Z';
 	s[PAGE + 1] = 'Y';
-	/* should succeed: the touched page keeps the contents of creation */
+	/* should succeed: the touched page keeps its contents of the first access */
 	expect_page(p, 'a');
-	/*
-	 * [emu] page 1 was never touched through the COW object: thor would show
-	 * the source's change here; helhost's copy was taken at creation.
-	 */
-	expect_page(p + PAGE, 'b');
+	/* should succeed: page 1 was never touched through the COW object: the source's change shows */
+	ck_assert_int_eq(p[PAGE + 1], 'Y');
+	ck_assert_int_eq(p[PAGE], 'b');
+	/* ...and that read was its first access: later changes of the source do not */
+	s[PAGE + 2] = 'X';
+	ck_assert_int_eq(p[PAGE + 2], 'b');
 	/* the source keeps its own writes */
 	ck_assert_int_eq(s[0], 'Z');
 	ck_assert_int_eq(s[PAGE + 1], 'Y');
@@ -135,7 +146,7 @@ START_TEST(test_cow_copy_on_write_writes_stay_private)
 	/* should succeed: writes to the COW object never reach the source */
 	HelHandle src = alloc_pages(2);
 	char *s = map_rw(src, 0, 2 * PAGE);
-	fill(s, 2, 'k');
+	fill_pages(s, 2, 'k');
 	HelHandle c = cow(src, 0, 2 * PAGE);
 	char *p = map_rw(c, 0, 2 * PAGE);
 	memset(p, '!', 2 * PAGE);
@@ -152,7 +163,7 @@ START_TEST(test_cow_copy_on_write_of_cow)
 {
 	/* should succeed: a COW object is a memory view and can be a source itself */
 	HelHandle src = alloc_pages(3);
-	fill(map_rw(src, 0, 3 * PAGE), 3, 'p');
+	fill_pages(map_rw(src, 0, 3 * PAGE), 3, 'p');
 	HelHandle c1 = cow(src, 0, 3 * PAGE);
 	char *p1 = map_rw(c1, 0, 3 * PAGE);
 	p1[PAGE] = '#';
@@ -270,40 +281,152 @@ START_TEST(test_cow_copy_on_write_check_order)
 }
 END_TEST
 
+/* How many of the pages of [p, p+len) are in their memfd's page cache: copied, for COW memory. */
+static size_t resident(const char *p, size_t len)
+{
+	unsigned char *vec = malloc(len / PAGE);
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore((void *)p, len, vec), 0);
+	size_t n = 0;
+	for (size_t i = 0; i < len / PAGE; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
 START_TEST(test_cow_copy_on_write_big_sparse_stays_sparse)
 {
-	/* should succeed: a COW of a 64 MiB object with three pages written is sparse */
-	size_t len = 64ul << 20, pages = len / PAGE;
-	HelHandle src = alloc_pages(pages);
+	/* should succeed: a COW of a 64 MiB object copies nothing until its pages are touched */
+	size_t len = 64ul << 20;
+	HelHandle src = alloc_pages(len / PAGE);
 	char *s = map_rw(src, 0, len);
 	s[0] = 'F';
 	s[len / 2 + 5] = 'M';
 	s[len - 1] = 'L';
 	HelHandle c = cow(src, 0, len);
-	HelHandle f = fork_memory(c);
 	char *p = map_rw(c, 0, len);
-	char *pf = map_rw(f, 0, len);
-	/* Holes stayed holes: only the three written pages are in the copies' page caches. */
-	unsigned char *vec = malloc(pages);
-	ck_assert_ptr_nonnull(vec);
-	for (int k = 0; k < 2; k++) {
-		ck_assert_int_eq(mincore(k ? pf : p, len, vec), 0);
-		size_t resident = 0;
-		for (size_t i = 0; i < pages; i++)
-			resident += vec[i] & 1;
-		ck_assert_uint_eq(resident, 3);
-	}
-	free(vec);
+	ck_assert_uint_eq(resident(p, len), 0);
+	/* four first accesses: three pages of data and one of the source's holes */
 	ck_assert_int_eq(p[0], 'F');
 	ck_assert_int_eq(p[len / 2 + 5], 'M');
 	ck_assert_int_eq(p[len - 1], 'L');
-	ck_assert_int_eq(p[len / 2], 0);
+	ck_assert_int_eq(p[len / 4], 0);
+	ck_assert_uint_eq(resident(p, len), 4);
+	/* should succeed: the fork holds those four pages and no other */
+	HelHandle f = fork_memory(c);
+	char *pf = map_rw(f, 0, len);
+	ck_assert_uint_eq(resident(pf, len), 4);
 	ck_assert_int_eq(pf[len - 1], 'L');
+	ck_assert_int_eq(pf[len / 4], 0);
 	/* a COW of part of it: data before and after the range stays out */
 	HelHandle part = cow(src, len / 2, PAGE);
 	char *pp = map_rw(part, 0, PAGE);
 	ck_assert_int_eq(pp[5], 'M');
 	ck_assert_int_eq(pp[0], 0);
+}
+END_TEST
+
+START_TEST(test_cow_fork_memory_gigabyte_costs_touched_pages)
+{
+	/* should succeed: a fork of a 1 GiB COW object with 10 pages written holds just those */
+	ck_assert_int_eq(setenv("HELHOST_MAX_MEMORY", "8G", 1), 0);
+	size_t len = 1ul << 30;
+	HelHandle c = cow(kHelZeroMemory, 0, len);
+	char *p = map_rw(c, 0, len);
+	for (size_t i = 0; i < 10; i++)
+		p[i * (len / 10) & ~(PAGE - 1)] = (char)('0' + i);
+	HelHandle f = fork_memory(c);
+	char *pf = map_rw(f, 0, len);
+	ck_assert_uint_eq(resident(pf, len), 10);
+	for (size_t i = 0; i < 10; i++)
+		ck_assert_int_eq(pf[i * (len / 10) & ~(PAGE - 1)], '0' + i);
+	/* an untouched page of zero memory reads as zero, and becomes the 11th */
+	ck_assert_int_eq(pf[PAGE], 0);
+	ck_assert_uint_eq(resident(pf, len), 11);
+}
+END_TEST
+
+/* helSubmitReadMemory / helSubmitWriteMemory on the handle, waited for. */
+static HelError copy_on(struct sq *q, HelHandle h, size_t offset, void *buf, size_t len, bool write)
+{
+	static uintptr_t ctx = 100;
+	ctx++;
+	HelError e = write ? helSubmitWriteMemory(h, offset, len, buf, q->q.handle, ctx)
+			: helSubmitReadMemory(h, offset, len, buf, q->q.handle, ctx);
+	ck_assert_int_eq(e, kHelErrNone);
+	return one_simple(q, ctx);
+}
+
+START_TEST(test_cow_first_access_by_calls)
+{
+	struct sq q;
+	sq_open(&q);
+	HelHandle src = alloc_pages(4);
+	char *s = map_rw(src, 0, 4 * PAGE);
+	fill_pages(s, 4, 'a');
+	HelHandle c = cow(src, 0, 4 * PAGE);
+	char buf[8] = { 0 };
+	/* should succeed: a read through the handle shows the source, and is page 0's first access */
+	ck_assert_int_eq(copy_on(&q, c, 0, buf, 1, false), kHelErrNone);
+	ck_assert_int_eq(buf[0], 'a');
+	/* should succeed: a write through the handle copies page 1 first, the rest of it intact */
+	ck_assert_int_eq(copy_on(&q, c, PAGE, "W", 1, true), kHelErrNone);
+	/* should succeed: a lock of page 2 is its first access */
+	ck_assert_int_eq(helSubmitLockMemoryView(c, 2 * PAGE, PAGE, q.q.handle, 99), kHelErrNone);
+	HelHandle lock = 0;
+	ck_assert_int_eq(handle_res(get(&q, 99), &lock), kHelErrNone);
+	ck_assert_int_gt(lock, 0);
+	s[0] = 'Z';
+	s[PAGE + 1] = 'Y';
+	s[2 * PAGE] = 'X';
+	s[3 * PAGE] = 'V';
+	char *p = map_rw(c, 0, 4 * PAGE);
+	ck_assert_int_eq(p[0], 'a');
+	ck_assert_int_eq(p[PAGE], 'W');
+	ck_assert_int_eq(p[PAGE + 1], 'b');
+	ck_assert_int_eq(p[2 * PAGE], 'c');
+	/* page 3 had no access: the source's change shows */
+	ck_assert_int_eq(p[3 * PAGE], 'V');
+	/* should succeed: a fork has the locked (copied) page as it is */
+	s[2 * PAGE + 1] = 'U';
+	HelHandle f = fork_memory(c);
+	char *pf = map_rw(f, 0, 4 * PAGE);
+	ck_assert_int_eq(pf[2 * PAGE], 'c');
+	ck_assert_int_eq(pf[2 * PAGE + 1], 'c');
+	ck_assert_int_eq(pf[PAGE], 'W');
+	/* a source of COW memory: a COW of a COW shows what the first shows */
+	HelHandle cc = cow(c, 0, 4 * PAGE);
+	ck_assert_int_eq(copy_on(&q, cc, PAGE, buf, 2, false), kHelErrNone);
+	ck_assert_int_eq(buf[0], 'W');
+	ck_assert_int_eq(buf[1], 'b');
+	/* should fail: beyond the object, nothing copied and no crash */
+	ck_assert_int_eq(copy_on(&q, c, 4 * PAGE, buf, 1, false), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_cow_two_programs)
+{
+	/* A second program (a fork(2)) maps the same COW object: both see the same copied pages. */
+	char *s, *p;
+	(void)cow_of_filled(2, 'a', &s, &p);
+	p[0] = '1';
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* the inherited mapping: page 0 as the parent wrote it; page 1 copied now, from the source */
+		int ok = p[0] == '1' && p[PAGE] == 'b';
+		p[PAGE + 1] = '2';
+		_exit(ok ? 0 : 1);
+	}
+	int status = 0;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* the child's first access copied page 1: the parent sees its write, and no later source change */
+	s[PAGE + 2] = 'S';
+	ck_assert_int_eq(p[PAGE + 1], '2');
+	ck_assert_int_eq(p[PAGE + 2], 'b');
+	ck_assert_int_eq(s[PAGE + 1], 'b');
 }
 END_TEST
 
@@ -352,11 +475,8 @@ END_TEST
 
 START_TEST(test_cow_fork_memory_diverges)
 {
-	HelHandle src = alloc_pages(2);
-	char *s = map_rw(src, 0, 2 * PAGE);
-	fill(s, 2, 'a');
-	HelHandle c = cow(src, 0, 2 * PAGE);
-	char *p = map_rw(c, 0, 2 * PAGE);
+	char *s, *p;
+	HelHandle c = cow_of_filled(2, 'a', &s, &p);
 	p[0] = '1';
 	/* should succeed: the fork has the original's contents as of now */
 	HelHandle f = fork_memory(c);
@@ -364,7 +484,6 @@ START_TEST(test_cow_fork_memory_diverges)
 	char *pf = map_rw(f, 0, 2 * PAGE);
 	ck_assert_int_eq(pf[0], '1');
 	ck_assert_int_eq(pf[1], 'a');
-	expect_page(pf + PAGE, 'b');
 	/* and both diverge from here */
 	p[1] = '2';
 	pf[2] = '3';
@@ -373,13 +492,14 @@ START_TEST(test_cow_fork_memory_diverges)
 	/* neither reaches the source */
 	ck_assert_int_eq(s[0], 'a');
 	ck_assert_int_eq(s[2], 'a');
-	/*
-	 * [emu] a page neither had touched: thor would still show the source's
-	 * change through both; helhost's copies were taken at creation.
-	 */
+	/* should succeed: a page neither had touched still shows the source's change through both */
 	s[PAGE] = 'S';
-	ck_assert_int_eq(p[PAGE], 'b');
-	ck_assert_int_eq(pf[PAGE], 'b');
+	ck_assert_int_eq(p[PAGE], 'S');
+	/* ...until each touches it: p did, pf has not yet */
+	s[PAGE + 1] = 'T';
+	ck_assert_int_eq(p[PAGE + 1], 'b');
+	ck_assert_int_eq(pf[PAGE + 1], 'T');
+	ck_assert_int_eq(pf[PAGE], 'S');
 	/* should succeed: a fork of the fork, and of a zero-memory COW */
 	HelHandle ff = fork_memory(f);
 	char *pff = map_rw(ff, 0, PAGE);
@@ -423,7 +543,7 @@ static Suite *cow_suite(void)
 	TCase *tc = tcase_create("cow");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cow_copy_on_write_sees_source_at_creation);
-	tcase_add_test(tc, test_cow_copy_on_write_source_writes_not_shown);
+	tcase_add_test(tc, test_cow_copy_on_write_untouched_follow_source);
 	tcase_add_test(tc, test_cow_copy_on_write_writes_stay_private);
 	tcase_add_test(tc, test_cow_copy_on_write_of_cow);
 	tcase_add_test(tc, test_cow_copy_on_write_zero_memory);
@@ -431,6 +551,9 @@ static Suite *cow_suite(void)
 	tcase_add_test(tc, test_cow_copy_on_write_bad_range);
 	tcase_add_test(tc, test_cow_copy_on_write_check_order);
 	tcase_add_test(tc, test_cow_copy_on_write_big_sparse_stays_sparse);
+	tcase_add_test(tc, test_cow_fork_memory_gigabyte_costs_touched_pages);
+	tcase_add_test(tc, test_cow_first_access_by_calls);
+	tcase_add_test(tc, test_cow_two_programs);
 	tcase_add_test(tc, test_cow_futex_is_the_copy_s_own);
 	tcase_add_test(tc, test_cow_resize_memory_unsupported);
 	tcase_add_test(tc, test_cow_fork_memory_diverges);

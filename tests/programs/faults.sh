@@ -6,9 +6,12 @@
 #   a known error, and the emulator must serve the program normally after;
 # - copy-on-write without copy_file_range (an old kernel) and with interrupted
 #   copies: the copy-on-write suite still passes;
-# - copies without SEEK_DATA are still exact, and copies whose copy_file_range,
-#   pread, pwrite or SEEK_HOLE fail answer kHelErrNoMemory with no handle, the
-#   emulator serving on (test_cow_faults asserts both);
+# - copy-on-write pages are copied on their first access: without SEEK_DATA
+#   those copies are still exact and only helForkMemory (which must tell
+#   copied pages from untouched ones) answers kHelErrNoMemory with no handle;
+#   when copy_file_range, pread, pwrite or SEEK_HOLE fail, the first access
+#   fails with kHelErrNoMemory and so does the fork, the emulator serving on
+#   (test_cow_faults asserts all of it);
 # - one failing system call in the emulator, the first of its kind, under
 #   `helhost run` of two programs: when it fails a program's registration
 #   (/proc status, pidfd_getfd, seals, getsockopt, the id check), that program

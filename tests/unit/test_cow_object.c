@@ -1,8 +1,8 @@
 /*
- * Copy-on-write memory (src/cow.c), linked directly: an eager private copy
- * of a source range taken at creation, zeros from kHelZeroMemory, and
- * helForkMemory's copy of a COW object (OBJECTS.md §3.6, with its [emu]
- * note on eager snapshots).
+ * Copy-on-write memory (src/cow.c), linked directly: a lazy private copy of
+ * a source range, each page copied on its first access (hh_cow_touch),
+ * zeros from kHelZeroMemory, and helForkMemory's copy of the copied pages
+ * (OBJECTS.md §3.6).
  */
 #include <check.h>
 #include <errno.h>
@@ -42,10 +42,19 @@ static void fill_pages(struct hh_memory *mem, unsigned char tag)
 		memset(v + i * PAGE, (unsigned char)(tag + i), PAGE);
 }
 
+/* The emulator's view of mem, all of whose pages are accessed (copied, for COW memory). */
+static char *touched(struct hh_memory *mem)
+{
+	ck_assert_int_eq(hh_cow_touch(&mem->base, 0, mem->size), 0);
+	char *v = hh_memory_view(&mem->base);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
 /* Every byte of page i of mem is tag + first + i. */
 static void check_pages(struct hh_memory *mem, unsigned char tag, uint64_t first)
 {
-	char *v = hh_memory_view(&mem->base);
+	char *v = touched(mem);
 	ck_assert_ptr_nonnull(v);
 	for (uint64_t i = 0; i < mem->size / PAGE; i++)
 		for (uint64_t b = 0; b < PAGE; b++)
@@ -54,8 +63,7 @@ static void check_pages(struct hh_memory *mem, unsigned char tag, uint64_t first
 
 static bool all_zero(struct hh_memory *mem)
 {
-	char *v = hh_memory_view(&mem->base);
-	ck_assert_ptr_nonnull(v);
+	char *v = touched(mem);
 	for (uint64_t i = 0; i < mem->size; i++)
 		if (v[i])
 			return false;
@@ -70,19 +78,29 @@ static void drop(struct hh_memory *mem)
 
 START_TEST(test_cow_object_create_kind)
 {
-	/* should succeed: a memory view of kind copy-on-write with its own memfd */
+	/* should succeed: a memory view of kind copy-on-write with its own, empty memfd */
 	struct hh_memory *src = new_memory(4 * PAGE);
 	struct hh_memory *cow = new_cow(src, PAGE, 2 * PAGE);
 	ck_assert_int_eq(hh_object_type(&cow->base), HH_OBJ_MEMORY);
 	ck_assert_int_eq(cow->kind, HH_MEMORY_COPY_ON_WRITE);
+	ck_assert(hh_memory_is_cow(&cow->base));
+	ck_assert(!hh_memory_is_cow(&src->base));
 	ck_assert_uint_eq(cow->base.refs, 1);
 	ck_assert_uint_eq(cow->size, 2 * PAGE);
 	ck_assert_int_ge(cow->memfd, 0);
 	ck_assert_int_ne(cow->memfd, src->memfd);
 	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_END), 2 * PAGE);
-	/* an eager copy holds no reference to its source */
-	ck_assert_uint_eq(src->base.refs, 1);
+	errno = 0;
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_DATA), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	/* a lazy copy holds its source, whose pages it copies later */
+	ck_assert_uint_eq(src->base.refs, 2);
+	ck_assert_ptr_eq(cow->cow_source, src);
+	ck_assert_uint_eq(cow->cow_offset, PAGE);
+	/* touching another object is a no-op */
+	ck_assert_int_eq(hh_cow_touch(&src->base, 0, 64 * PAGE), 0);
 	drop(cow);
+	ck_assert_uint_eq(src->base.refs, 1);
 	drop(src);
 }
 END_TEST
@@ -106,34 +124,43 @@ START_TEST(test_cow_object_copies_range)
 }
 END_TEST
 
-START_TEST(test_cow_object_private_after_creation)
+START_TEST(test_cow_object_copied_on_first_access)
 {
-	/* should succeed: the copy and its source diverge from creation on (eager, §3.6 [emu]) */
-	struct hh_memory *src = new_memory(2 * PAGE);
+	struct hh_memory *src = new_memory(3 * PAGE);
 	fill_pages(src, 0x40);
-	struct hh_memory *cow = new_cow(src, 0, 2 * PAGE);
+	struct hh_memory *cow = new_cow(src, 0, 3 * PAGE);
 	char *s = hh_memory_view(&src->base), *c = hh_memory_view(&cow->base);
+	/* should succeed: the first access of page 0 copies it, and only it */
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 10, 1), 0);
+	ck_assert_uint_eq((unsigned char)c[0], 0x40);
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_HOLE), PAGE);
 	/* writes to the COW object never reach the source */
 	memset(c, 0x99, PAGE);
 	ck_assert_uint_eq((unsigned char)s[0], 0x40);
-	ck_assert_uint_eq((unsigned char)s[PAGE - 1], 0x40);
-	/* source changes after creation are not seen (pages were copied eagerly) */
+	/* should succeed: a source change before page 1's first access shows; one after it does not */
 	memset(s + PAGE, 0x77, PAGE);
-	ck_assert_uint_eq((unsigned char)c[PAGE], 0x41);
-	ck_assert_uint_eq((unsigned char)c[2 * PAGE - 1], 0x41);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, PAGE, PAGE), 0);
+	ck_assert_uint_eq((unsigned char)c[PAGE], 0x77);
+	memset(s + PAGE, 0x66, PAGE);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, PAGE, 2 * PAGE), 0);
+	ck_assert_uint_eq((unsigned char)c[PAGE], 0x77);
+	ck_assert_uint_eq((unsigned char)c[2 * PAGE], 0x42);
 	ck_assert_uint_eq((unsigned char)c[0], 0x99);
+	/* a range outside the object (should fail) */
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 2 * PAGE, 2 * PAGE), -1);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, UINT64_MAX - PAGE, 2 * PAGE), -1);
 	drop(cow);
 	drop(src);
 }
 END_TEST
 
-START_TEST(test_cow_object_outlives_source)
+START_TEST(test_cow_object_outlives_source_handle)
 {
-	/* should succeed: destroying the source leaves the copy intact */
+	/* should succeed: dropping the creator's reference to the source leaves it readable */
 	struct hh_memory *src = new_memory(PAGE);
 	fill_pages(src, 0x21);
 	struct hh_memory *cow = new_cow(src, 0, PAGE);
-	drop(src);
+	hh_object_unref(&src->base);
 	check_pages(cow, 0x21, 0);
 	drop(cow);
 }
@@ -160,69 +187,49 @@ END_TEST
 
 START_TEST(test_cow_object_zero_source_large)
 {
-	/* should succeed: a big zero copy costs nothing (no data extents) */
+	/* should succeed: a big zero copy costs the pages accessed */
 	struct hh_memory *cow = new_cow(NULL, 0, 16ull << 30);
 	ck_assert_uint_eq(cow->size, 16ull << 30);
 	errno = 0;
 	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_DATA), -1);
 	ck_assert_int_eq(errno, ENXIO);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 8ull << 30, 1), 0);
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_DATA), 8ll << 30);
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_HOLE), 0);
+	ck_assert_int_eq(lseek(cow->memfd, 8ll << 30, SEEK_HOLE), (8ll << 30) + (off_t)PAGE);
 	drop(cow);
 }
 END_TEST
 
-START_TEST(test_cow_object_sparse_source)
+START_TEST(test_cow_object_chain)
 {
-	/* should succeed: only the source's data is copied; holes stay holes */
-	struct hh_memory *src = new_memory(1ull << 30);
-	uint64_t at = 512ull << 20;
-	ck_assert_int_eq(pwrite(src->memfd, "data", 4, (off_t)at + 100), 4);
-	ck_assert_int_eq(pwrite(src->memfd, "tail", 4, (off_t)(src->size - 4)), 4);
-	struct hh_memory *cow = new_cow(src, 0, src->size);
-	char buf[4];
-	ck_assert_int_eq(pread(cow->memfd, buf, 4, (off_t)at + 100), 4);
-	ck_assert_mem_eq(buf, "data", 4);
-	ck_assert_int_eq(pread(cow->memfd, buf, 4, (off_t)(cow->size - 4)), 4);
-	ck_assert_mem_eq(buf, "tail", 4);
-	/* the first data extent of the copy is the page written in the source */
-	off_t data = lseek(cow->memfd, 0, SEEK_DATA);
-	ck_assert_int_ge(data, 0);
-	ck_assert_uint_eq((uint64_t)data, at);
-	drop(cow);
-	/* a window that starts after the first extent shifts the rest down */
-	cow = new_cow(src, at, src->size - at);
-	ck_assert_int_eq(pread(cow->memfd, buf, 4, 100), 4);
-	ck_assert_mem_eq(buf, "data", 4);
-	ck_assert_int_eq(pread(cow->memfd, buf, 4, (off_t)(cow->size - 4)), 4);
-	ck_assert_mem_eq(buf, "tail", 4);
-	drop(cow);
-	/* a window of nothing but holes reads as zero */
-	cow = new_cow(src, PAGE, 16 * PAGE);
-	ck_assert(all_zero(cow));
-	drop(cow);
-	drop(src);
-}
-END_TEST
-
-START_TEST(test_cow_object_window_in_extent)
-{
-	/* should succeed: a window inside one data extent copies just that part */
-	struct hh_memory *src = new_memory(16 * PAGE);
-	fill_pages(src, 0x30);
-	struct hh_memory *cow = new_cow(src, 5 * PAGE, 3 * PAGE);
-	check_pages(cow, 0x30, 5);
-	/* and nothing beyond the window ends up in it */
-	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_END), 3 * PAGE);
-	drop(cow);
+	/* should succeed: a COW of a COW shows what the first shows, copied or not */
+	struct hh_memory *src = new_memory(4 * PAGE);
+	fill_pages(src, 0x60);
+	struct hh_memory *mid = new_cow(src, PAGE, 3 * PAGE);
+	ck_assert_int_eq(hh_cow_touch(&mid->base, 0, PAGE), 0);
+	hh_memory_view(&mid->base)[0] = 'm';
+	struct hh_memory *top = new_cow(mid, 0, 2 * PAGE);
+	/* the source changes its page 2, which mid never touched: top shows it through mid */
+	hh_memory_view(&src->base)[2 * PAGE] = 's';
+	char *t = touched(top);
+	ck_assert_int_eq(t[0], 'm');
+	ck_assert_uint_eq((unsigned char)t[1], 0x61);
+	ck_assert_int_eq(t[PAGE], 's');
+	ck_assert_uint_eq((unsigned char)t[PAGE + 1], 0x62);
+	drop(top);
+	drop(mid);
 	drop(src);
 }
 END_TEST
 
 START_TEST(test_cow_object_fork)
 {
-	/* should succeed: a fork has the contents as of now; both diverge from there */
+	/* should succeed: a fork has the copied pages as of now; both diverge from there */
 	struct hh_memory *src = new_memory(3 * PAGE);
 	fill_pages(src, 0x50);
 	struct hh_memory *cow = new_cow(src, 0, 3 * PAGE);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, PAGE, PAGE), 0);
 	char *c = hh_memory_view(&cow->base);
 	memset(c + PAGE, 0xEE, PAGE);           /* the original changes a page first */
 	struct hh_memory *fork = NULL;
@@ -233,25 +240,30 @@ START_TEST(test_cow_object_fork)
 	ck_assert_uint_eq(fork->size, 3 * PAGE);
 	ck_assert_uint_eq(fork->base.refs, 1);
 	ck_assert_uint_eq(cow->base.refs, 1);
-	char *f = hh_memory_view(&fork->base);
-	ck_assert_uint_eq((unsigned char)f[0], 0x50);
+	ck_assert_ptr_eq(fork->cow_source, src);
+	/* the fork holds page 1 alone; pages 0 and 2 still follow the source for both */
+	ck_assert_int_eq(lseek(fork->memfd, 0, SEEK_DATA), PAGE);
+	ck_assert_int_eq(lseek(fork->memfd, PAGE, SEEK_HOLE), 2 * PAGE);
+	char *s = hh_memory_view(&src->base);
+	s[0] = 0x11;
+	char *f = touched(fork);
+	ck_assert_uint_eq((unsigned char)f[0], 0x11);
 	ck_assert_uint_eq((unsigned char)f[PAGE], 0xEE);
 	ck_assert_uint_eq((unsigned char)f[2 * PAGE], 0x52);
 	/* writes after the fork stay on their side */
+	c = touched(cow);
 	c[0] = 1;
 	f[2 * PAGE] = 2;
-	ck_assert_uint_eq((unsigned char)f[0], 0x50);
+	ck_assert_uint_eq((unsigned char)f[0], 0x11);
 	ck_assert_uint_eq((unsigned char)c[2 * PAGE], 0x52);
 	/* and the source never sees either */
-	char *s = hh_memory_view(&src->base);
-	ck_assert_uint_eq((unsigned char)s[0], 0x50);
 	ck_assert_uint_eq((unsigned char)s[PAGE], 0x51);
 	ck_assert_uint_eq((unsigned char)s[2 * PAGE], 0x52);
 	/* a fork of a fork, after the original is gone */
 	drop(cow);
 	struct hh_memory *fork2 = NULL;
 	ck_assert_int_eq(hh_cow_fork(fork, &fork2), kHelErrNone);
-	char *f2 = hh_memory_view(&fork2->base);
+	char *f2 = touched(fork2);
 	ck_assert_uint_eq((unsigned char)f2[PAGE], 0xEE);
 	ck_assert_uint_eq((unsigned char)f2[2 * PAGE], 2);
 	drop(fork2);
@@ -262,8 +274,9 @@ END_TEST
 
 START_TEST(test_cow_object_fork_of_zero_copy)
 {
-	/* should succeed: forking a zero-sourced object copies what was written only */
+	/* should succeed: forking a zero-sourced object copies what was accessed only */
 	struct hh_memory *cow = new_cow(NULL, 0, 64 * PAGE);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 40 * PAGE, 1), 0);
 	ck_assert_int_eq(pwrite(cow->memfd, "x", 1, 40 * PAGE), 1);
 	struct hh_memory *fork = NULL;
 	ck_assert_int_eq(hh_cow_fork(cow, &fork), kHelErrNone);
@@ -271,6 +284,7 @@ START_TEST(test_cow_object_fork_of_zero_copy)
 	ck_assert_int_eq(pread(fork->memfd, &buf, 1, 40 * PAGE), 1);
 	ck_assert_int_eq(buf, 'x');
 	ck_assert_int_eq(lseek(fork->memfd, 0, SEEK_DATA), 40 * PAGE);
+	ck_assert_int_eq(lseek(fork->memfd, 40 * PAGE, SEEK_HOLE), 41 * PAGE);
 	drop(fork);
 	drop(cow);
 }
@@ -307,12 +321,11 @@ static Suite *cow_object_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_cow_object_create_kind);
 	tcase_add_test(tc, test_cow_object_copies_range);
-	tcase_add_test(tc, test_cow_object_private_after_creation);
-	tcase_add_test(tc, test_cow_object_outlives_source);
+	tcase_add_test(tc, test_cow_object_copied_on_first_access);
+	tcase_add_test(tc, test_cow_object_outlives_source_handle);
 	tcase_add_test(tc, test_cow_object_zero_source);
 	tcase_add_test(tc, test_cow_object_zero_source_large);
-	tcase_add_test(tc, test_cow_object_sparse_source);
-	tcase_add_test(tc, test_cow_object_window_in_extent);
+	tcase_add_test(tc, test_cow_object_chain);
 	tcase_add_test(tc, test_cow_object_fork);
 	tcase_add_test(tc, test_cow_object_fork_of_zero_copy);
 	tcase_add_test(tc, test_cow_object_not_resizable);
