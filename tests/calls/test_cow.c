@@ -374,7 +374,7 @@ START_TEST(test_cow_first_access_by_calls)
 	/* should succeed: a lock of page 2 is its first access */
 	ck_assert_int_eq(helSubmitLockMemoryView(c, 2 * PAGE, PAGE, q.q.handle, 99), kHelErrNone);
 	HelHandle lock = 0;
-	ck_assert_int_eq(handle_res(get(&q, 99), &lock), kHelErrNone);
+	ck_assert_int_eq(one_handle(&q, 99, &lock), kHelErrNone);
 	ck_assert_int_gt(lock, 0);
 	s[0] = 'Z';
 	s[PAGE + 1] = 'Y';
@@ -401,6 +401,58 @@ START_TEST(test_cow_first_access_by_calls)
 	ck_assert_int_eq(buf[1], 'b');
 	/* should fail: beyond the object, nothing copied and no crash */
 	ck_assert_int_eq(copy_on(&q, c, 4 * PAGE, buf, 1, false), kHelErrFault);
+}
+END_TEST
+
+START_TEST(test_cow_first_access_by_transfer)
+{
+	/* A stream transfer out of one untouched COW page and into another is both pages' first access. */
+	struct sq q;
+	sq_open(&q);
+	char *s, *p;
+	(void)cow_of_filled(3, 'a', &s, &p);
+	HelHandle l0, l1;
+	stream(&l0, &l1);
+	SUBMIT(l0, &q, 1, SEND(p + PAGE, 8, 0));
+	SUBMIT(l1, &q, 2, RECV_BUF(p + 2 * PAGE + 4, 8, 0));
+	size_t len = 0;
+	ck_assert_int_eq(one_length(&q, 2, &len), kHelErrNone);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_int_eq(one_simple(&q, 1), kHelErrNone);
+	/* should succeed: both pages were copied by the transfer: later source changes do not show */
+	s[PAGE] = 'S';
+	s[2 * PAGE] = 'T';
+	ck_assert_int_eq(p[PAGE], 'b');
+	ck_assert_int_eq(p[2 * PAGE], 'c');
+	ck_assert_int_eq(p[2 * PAGE + 4], 'b');
+	ck_assert_int_eq(p[2 * PAGE + 12], 'c');
+	ck_assert_int_eq(s[2 * PAGE + 4], 'c');
+}
+END_TEST
+
+START_TEST(test_cow_mapped_into_created_space)
+{
+	/* A created space has no shim to register faults: mapping a COW page there copies it. */
+	struct sq q;
+	sq_open(&q);
+	char *s, *p;
+	HelHandle c = cow_of_filled(2, 'a', &s, &p);
+	(void)p;
+	HelHandle space;
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	void *at = NULL;
+	ck_assert_int_eq(helMapMemory(c, space, NULL, 0, PAGE, kHelMapProtRead, &at), kHelErrNone);
+	s[0] = 'Z';
+	s[PAGE] = 'Y';
+	char buf[2] = { 0 };
+	/* should succeed: page 0 holds what it had when mapped, through the space and the handle */
+	ck_assert_int_eq(copy_on(&q, space, (size_t)at, buf, 1, false), kHelErrNone);
+	ck_assert_int_eq(buf[0], 'a');
+	ck_assert_int_eq(copy_on(&q, c, 0, buf, 1, false), kHelErrNone);
+	ck_assert_int_eq(buf[0], 'a');
+	/* page 1 was not mapped there: untouched, it follows the source */
+	ck_assert_int_eq(copy_on(&q, c, PAGE, buf, 1, false), kHelErrNone);
+	ck_assert_int_eq(buf[0], 'Y');
 }
 END_TEST
 
@@ -553,6 +605,8 @@ static Suite *cow_suite(void)
 	tcase_add_test(tc, test_cow_copy_on_write_big_sparse_stays_sparse);
 	tcase_add_test(tc, test_cow_fork_memory_gigabyte_costs_touched_pages);
 	tcase_add_test(tc, test_cow_first_access_by_calls);
+	tcase_add_test(tc, test_cow_first_access_by_transfer);
+	tcase_add_test(tc, test_cow_mapped_into_created_space);
 	tcase_add_test(tc, test_cow_two_programs);
 	tcase_add_test(tc, test_cow_futex_is_the_copy_s_own);
 	tcase_add_test(tc, test_cow_resize_memory_unsupported);
