@@ -9,9 +9,10 @@
  * names next to a probe program (tests/support/probe.h) and reports the
  * worst and the 99th-percentile latency of the probe's helNop meanwhile.
  *
- *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks]
+ *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc]
  *
- * --attacks measures the attack table only (and prints it).
+ * --attacks measures the attack table only (and prints it), --ipc the IPC
+ * rows in their three placements only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@
 
 static int quick;
 static int attacks_only;
+static int ipc_only;
 
 static double pow10i(int e)
 {
@@ -1386,14 +1388,21 @@ int main(int argc, char **argv)
 			quick = 1;
 		else if (!strcmp(argv[i], "--attacks"))
 			attacks_only = 1;
+		else if (!strcmp(argv[i], "--ipc"))
+			ipc_only = 1;
 		else {
-			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks]\n");
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc]\n");
 			return 2;
 		}
 	}
 	if (attacks_only) {
 		measure_attacks();
 		print_attacks();
+		return 0;
+	}
+	if (ipc_only) {
+		run_placements();
+		print_ipc();
 		return 0;
 	}
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);

@@ -270,12 +270,35 @@ static bool in_arena(uint64_t addr, uint64_t len)
 	return addr >= proc.arena_base && addr + len <= proc.arena_base + ARENA_LEN;
 }
 
+/*
+ * A call in the polled slot, if the emulator watches the page: true, with
+ * the answer in *result.  The call's words are already in the page.
+ */
+static bool post(struct hh_callpage *page, long *result)
+{
+	uint32_t state = HH_SLOT_WATCHED;
+	if (!hh_shim_may_spin())
+		return false;
+	/* Only an answer to our own post moves it: no race with this load. */
+	uint32_t done = __atomic_load_n(&page->slot_done, __ATOMIC_RELAXED);
+	/* Release: the emulator reads the call's words after it sees POSTED. */
+	if (!__atomic_compare_exchange_n(&page->slot_state, &state, HH_SLOT_POSTED, false,
+			__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return false;
+	hh_shim_await_answer(&page->slot_done, done, &page->slot_sleeping);
+	*result = page->slot_result;
+	return true;
+}
+
 static long trap(uint32_t call)
 {
 	for (;;) {
 		struct hh_callpage *page = hh_shim_page();
 		page->call = call;
-		long r = raw_trap(self.token, 0);
+		long r;
+		if (post(page, &r))
+			return r;
+		r = raw_trap(self.token, 0);
 		if (r >= 0)
 			return r;
 		if (r == -EINTR)

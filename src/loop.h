@@ -56,6 +56,14 @@ void hh_defer(struct hh_deferred *d);
  */
 void hh_loop_settle(void);
 
+/*
+ * True if the loop has work besides what the caller is doing: a completion
+ * (submitted operations are handed to the kernel first), a timer due, or
+ * deferred work.  The transport asks while it polls call pages, so that a
+ * busy program does not keep the rest of the loop waiting.  One syscall.
+ */
+bool hh_loop_has_work(void);
+
 /* Run until done() says so after an iteration.  Returns 0 or -errno. */
 int hh_loop_run(bool (*done)(void));
 
