@@ -440,8 +440,19 @@ static uint64_t handle_one(struct hh_listener *l)
 static struct {
 	uint64_t token[WATCH_MAX];      /* tokens, not threads: a thread may end meanwhile */
 	size_t count;
+	/* Threads that share our one CPU, asked once a burst (a syscall per call otherwise). */
+	uint64_t refused[WATCH_MAX];
+	size_t refused_count;
 	cpu_set_t mine;                 /* the emulator's CPUs, read at each burst */
 } watch;
+
+static bool listed(const uint64_t *tokens, size_t count, uint64_t token)
+{
+	for (size_t i = 0; i < count; i++)
+		if (tokens[i] == token)
+			return true;
+	return false;
+}
 
 static bool core_free_for(pid_t tid)
 {
@@ -464,11 +475,14 @@ static void start_watching(uint64_t token)
 {
 	struct hh_thread *t;
 	struct hh_callpage *page = watched_page(token, &t);
-	if (!page || watch.count == WATCH_MAX || !core_free_for(t->tid))
+	if (!page || watch.count == WATCH_MAX || listed(watch.token, watch.count, token) ||
+			listed(watch.refused, watch.refused_count, token))
 		return;
-	for (size_t i = 0; i < watch.count; i++)
-		if (watch.token[i] == token)
-			return;
+	if (!core_free_for(t->tid)) {
+		if (watch.refused_count < WATCH_MAX)
+			watch.refused[watch.refused_count++] = token;
+		return;
+	}
 	watch.token[watch.count++] = token;
 	/* Release: nothing; the shim only ever compares this word. */
 	__atomic_store_n(&page->slot_state, HH_SLOT_WATCHED, __ATOMIC_RELAXED);
@@ -521,6 +535,7 @@ static void stop_watching(void)
 			serve_slot(watch.token[i], HH_SLOT_IDLE);
 	}
 	watch.count = 0;
+	watch.refused_count = 0;
 }
 
 /*
@@ -535,8 +550,14 @@ static void stop_watching(void)
  */
 #define SPIN_NS 30000
 #define BURST_NS 2000000
-/* Slot checks between two looks at the listener and the loop (a few µs). */
+/* Slot checks between two looks at the listener (a few µs). */
 #define CHECKS_PER_POLL 64
+/*
+ * Looks at the listener between two looks at the rest of the loop, when no
+ * page is watched: the look costs a syscall, and a caller we just answered
+ * waits for this core until we yield (sync wake-up).
+ */
+#define POLLS_PER_LOOK 8
 
 static void serve_burst(struct hh_listener *l)
 {
@@ -546,7 +567,7 @@ static void serve_burst(struct hh_listener *l)
 	uint64_t token = handle_one(l);
 	if (token)
 		start_watching(token);
-	for (unsigned i = 1;; i++) {
+	for (unsigned i = 1, polls = 0;; i++) {
 		if (serve_watched())
 			idle_until = hh_now() + SPIN_NS;
 		if (i % CHECKS_PER_POLL && watch.count) {
@@ -561,7 +582,8 @@ static void serve_burst(struct hh_listener *l)
 			idle_until = hh_now() + SPIN_NS;
 		} else if (pfd.revents & (POLLHUP | POLLERR)) {
 			break;
-		} else if (now >= idle_until || now - start >= BURST_NS || hh_loop_has_work()) {
+		} else if (now >= idle_until || now - start >= BURST_NS ||
+				((watch.count || ++polls % POLLS_PER_LOOK == 0) && hh_loop_has_work())) {
 			break;
 		} else {
 			/* A caller woken by our answer may wait for this core (sync wake-up). */
