@@ -18,6 +18,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
 
 /* Where the emulator places mappings that have no fixed address. */
 #define ARENA_LEN (256ull << 30)
@@ -143,8 +146,23 @@ static void fork_child(void)
 		register_self(image);
 }
 
+/*
+ * valgrind answers every system call it does not know with ENOSYS itself,
+ * the trap among them, and refuses seccomp(2): a Hel call could never reach
+ * an emulator.  Say so instead of failing later for a less telling reason.
+ */
+static void refuse_valgrind(void)
+{
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		hh_shim_fatal("valgrind cannot run Hel programs: it answers helhost's trap system "
+				"call itself and refuses seccomp; use -fsanitize=address (GUIDE.md)");
+#endif
+}
+
 static void init_process(void)
 {
+	refuse_valgrind();
 	void *arena = mmap(NULL, ARENA_LEN, PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (arena == MAP_FAILED)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "callpage.h"
+#include "helhost.h"
 #include "process.h"
 #include "queue.h"
 #include "thread.h"
@@ -78,34 +79,10 @@ bool hh_trace_enabled(void)
 	return enabled;
 }
 
+/* One table of names for the trace and for programs (include/helhost.h). */
 const char *hh_error_name(HelError error)
 {
-	static const char *const names[] = {
-		[kHelErrNone] = "kHelErrNone",
-		[kHelErrBufferTooSmall] = "kHelErrBufferTooSmall",
-		[kHelErrBadDescriptor] = "kHelErrBadDescriptor",
-		[kHelErrNoDescriptor] = "kHelErrNoDescriptor",
-		[kHelErrIllegalSyscall] = "kHelErrIllegalSyscall",
-		[kHelErrIllegalArgs] = "kHelErrIllegalArgs",
-		[kHelErrLaneShutdown] = "kHelErrLaneShutdown",
-		[kHelErrEndOfLane] = "kHelErrEndOfLane",
-		[kHelErrFault] = "kHelErrFault",
-		[kHelErrThreadTerminated] = "kHelErrThreadTerminated",
-		[kHelErrCancelled] = "kHelErrCancelled",
-		[kHelErrTransmissionMismatch] = "kHelErrTransmissionMismatch",
-		[kHelErrQueueTooSmall] = "kHelErrQueueTooSmall",
-		[kHelErrIllegalState] = "kHelErrIllegalState",
-		[kHelErrNoHardwareSupport] = "kHelErrNoHardwareSupport",
-		[kHelErrNoMemory] = "kHelErrNoMemory",
-		[kHelErrUnsupportedOperation] = "kHelErrUnsupportedOperation",
-		[kHelErrOutOfBounds] = "kHelErrOutOfBounds",
-		[kHelErrDismissed] = "kHelErrDismissed",
-		[kHelErrRemoteFault] = "kHelErrRemoteFault",
-		[kHelErrAlreadyExists] = "kHelErrAlreadyExists",
-	};
-	if (error >= 0 && (size_t)error < sizeof(names) / sizeof(names[0]) && names[error])
-		return names[error];
-	return "(unknown error)";
+	return helhost_error_name(error);
 }
 
 __attribute__((format(printf, 2, 3)))
