@@ -484,7 +484,7 @@ static void start_watching(uint64_t token)
 		return;
 	}
 	watch.token[watch.count++] = token;
-	/* Release: nothing; the shim only ever compares this word. */
+	/* Relaxed: WATCHED publishes nothing; what the shim posts after it is ordered by its own release. */
 	__atomic_store_n(&page->slot_state, HH_SLOT_WATCHED, __ATOMIC_RELAXED);
 }
 
