@@ -9,10 +9,14 @@
  * names next to a probe program (tests/support/probe.h) and reports the
  * worst and the 99th-percentile latency of the probe's helNop meanwhile.
  *
- *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc]
+ *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc] [--threads [--split]]
  *
  * --attacks measures the attack table only (and prints it), --ipc the IPC
- * rows in their three placements only.
+ * rows in their three placements only.  --threads
+ * measures the rows of created threads and their baselines only; with
+ * --split the program runs on CPU 0, the emulator (and so every stub it
+ * starts) and the futex ping-pong's partner on CPU 1, so that every
+ * hand-off crosses cores.  Pin the whole run with taskset for one core.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +48,7 @@
 static int quick;
 static int attacks_only;
 static int ipc_only;
+static int threads_only, split;
 
 static double pow10i(int e)
 {
@@ -209,7 +214,7 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-static void pin(int cpu);
+static void pin_to(int cpu);
 struct placement {
 	const char *name;
 	int self, emulator, peer;       /* CPU of the bench, its emulator, the second process; -1 = any */
@@ -220,13 +225,13 @@ static const struct placement *place;   /* set while the IPC rows of a placement
 static void pin_peer(void)
 {
 	if (place)
-		pin(place->peer);
+		pin_to(place->peer);
 }
 
 static void raw_supervisor(int sock)
 {
 	if (place)
-		pin(place->emulator);
+		pin_to(place->emulator);
 	int listener = recv_fd(sock);
 	if (listener < 0)
 		_exit(1);
@@ -816,6 +821,18 @@ struct row {
 };
 
 
+/* Run the caller (and what it starts from now on) on one CPU only, or on any (cpu < 0). */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		abort();
+}
+
 /* A futex ping-pong between two processes: the floor for a supercall round trip. */
 static uint32_t *pp_word;
 static pid_t pp_child;
@@ -833,6 +850,8 @@ static void start_futex_echo(void)
 	*pp_word = 0;
 	pp_child = fork();
 	if (pp_child == 0) {
+		if (split)
+			pin_to(1);
 		/* 1 = a ping for the child, 2 = its pong, 3 = stop. */
 		for (;;) {
 			uint32_t v = __atomic_load_n(pp_word, __ATOMIC_ACQUIRE);
@@ -999,6 +1018,38 @@ static int native_rows(struct row *rows, int n, struct stats futex_pp, struct st
 	return n;
 }
 
+static void print_rows(const struct row *rows, int n)
+{
+	printf("\n%-34s %12s %12s %8s\n", "operation (helhost vs Linux)", "helhost ns", "Linux ns", "ratio");
+	for (int i = 0; i < n; i++)
+		printf("%-34s %12.0f %12.0f %7.2fx   (vs %s)\n", rows[i].name, rows[i].hel.median,
+				rows[i].linux_.median, rows[i].hel.median / rows[i].linux_.median, rows[i].baseline);
+}
+
+/* --threads: the native rows with their baselines, nothing else. */
+static int thread_table(void)
+{
+	struct row rows[16];         /* helNop and the native rows, with room for more kinds */
+	if (split)
+		pin_to(0);
+	start_futex_echo();
+	struct stats futex_pp = measure(op_futex_pingpong, 20000);
+	stop_futex_echo();
+	struct stats fork_kill = measure(op_fork_kill, 200);
+	struct stats getppid_s = measure(op_getppid, 200000);
+	/* The first Hel call starts the emulator: on CPU 1 with --split. */
+	if (split)
+		pin_to(1);
+	if (hq_open(&bench_q, 9, 16, 16384))
+		abort();
+	if (split)
+		pin_to(0);
+	rows[0] = (struct row){ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s };
+	int n = native_rows(rows, 1, futex_pp, fork_kill);
+	print_rows(rows, n);
+	return 0;
+}
+
 /* ---- IPC rows, each measured in three placements ---- */
 
 /*
@@ -1016,19 +1067,6 @@ static const struct placement placements[] = {
 };
 #define NUM_PLACEMENTS (sizeof(placements) / sizeof(placements[0]))
 #define MAX_IPC_ROWS 20
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	if (cpu < 0)
-		for (int i = 0; i < CPU_SETSIZE; i++)
-			CPU_SET(i, &set);
-	else
-		CPU_SET(cpu, &set);
-	/* A CPU the machine lacks leaves the placement as it was: the table names it. */
-	sched_setaffinity(0, sizeof(set), &set);
-}
 
 struct ipc_row {
 	char name[48], baseline[40];
@@ -1228,7 +1266,7 @@ static void ipc_child(const struct placement *p, int result_fd)
 	struct ipc_result r = { .n = 0 };
 	struct ipc_baselines b;
 	place = p;
-	pin(p->self);
+	pin_to(p->self);
 	msg_out = malloc(1 << 20);
 	msg_in = malloc(1 << 20);
 	if (!msg_out || !msg_in || pipe(pipe_fds) || fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20) < 0)
@@ -1237,10 +1275,10 @@ static void ipc_child(const struct placement *p, int result_fd)
 	memset(msg_in, 0, 1 << 20);
 	ipc_baselines(&b, &r);
 	/* The first Hel call starts the emulator: on the emulator's CPU, then we move. */
-	pin(p->emulator);
+	pin_to(p->emulator);
 	if (hq_open(&bench_q, 9, 16, 16384))
 		abort();
-	pin(p->self);
+	pin_to(p->self);
 	ipc_add(&r, "helNop", "raw seccomp notification", measure(op_hel_nop, 20000), b.raw);
 	ipc_add(&r, "async nop round trip (one at a time)", "raw seccomp notification",
 			measure(op_async_nop, 20000), b.raw);
@@ -1339,10 +1377,7 @@ static void print_stats(const char *label, struct stats s)
 
 static void report(FILE *json, const struct row *rows, int n)
 {
-	printf("\n%-34s %12s %12s %8s\n", "operation (helhost vs Linux)", "helhost ns", "Linux ns", "ratio");
-	for (int i = 0; i < n; i++)
-		printf("%-34s %12.0f %12.0f %7.2fx   (vs %s)\n", rows[i].name, rows[i].hel.median,
-				rows[i].linux_.median, rows[i].hel.median / rows[i].linux_.median, rows[i].baseline);
+	print_rows(rows, n);
 	print_ipc();
 	print_attacks();
 	if (!json)
@@ -1413,8 +1448,13 @@ int main(int argc, char **argv)
 			attacks_only = 1;
 		else if (!strcmp(argv[i], "--ipc"))
 			ipc_only = 1;
+		else if (!strcmp(argv[i], "--threads"))
+			threads_only = 1;
+		else if (!strcmp(argv[i], "--split"))
+			split = 1;
 		else {
-			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc]\n");
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc] "
+					"[--threads [--split]]\n");
 			return 2;
 		}
 	}
@@ -1429,6 +1469,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
+	if (threads_only)
+		return thread_table();
 
 	/* Linux baselines first: the raw trap must not run under helhost's filter. */
 	struct stats getppid_s = measure(op_getppid, 200000);

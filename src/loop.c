@@ -221,20 +221,11 @@ void hh_loop_settle(void)
 
 /* ---- the loop ---- */
 
-bool hh_loop_has_work(void)
-{
-	if (loop.deferred_head || (loop.heap_len && loop.heap[0]->deadline <= hh_now()))
-		return true;
-	/* Submit what is queued and run the task work that posts completions (DEFER_TASKRUN). */
-	io_uring_submit_and_get_events(&loop.ring);
-	return io_uring_cq_ready(&loop.ring) > 0;
-}
-
-/* Each completion is consumed before its callback runs: a callback may ask hh_loop_has_work(). */
 static void reap_completions(void)
 {
 	struct io_uring_cqe *cqe;
-	while (io_uring_cq_ready(&loop.ring) && io_uring_peek_cqe(&loop.ring, &cqe) == 0) {
+	/* Each is marked seen before its callback, which may look for others (hh_loop_other_ready). */
+	while (io_uring_peek_cqe(&loop.ring, &cqe) == 0) {
 		struct hh_watcher *w = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		io_uring_cqe_seen(&loop.ring, cqe);
@@ -243,6 +234,23 @@ static void reap_completions(void)
 		w->armed = false;
 		w->cb(w, res);
 	}
+}
+
+bool hh_loop_other_ready(void)
+{
+	/* A due timer waits too: a long burst must not delay clock waits. */
+	if (loop.heap_len && loop.heap[0]->deadline <= hh_now())
+		return true;
+	/* Submitted first, so that watchers re-armed since the last wait count too. */
+	io_uring_submit_and_get_events(&loop.ring);
+	struct io_uring_cqe *cqe;
+	unsigned head;
+	io_uring_for_each_cqe(&loop.ring, head, cqe) {
+		const struct hh_watcher *w = io_uring_cqe_get_data(cqe);
+		if (w)
+			return true;
+	}
+	return false;
 }
 
 static int wait_for_events(void)

@@ -57,12 +57,17 @@ void hh_defer(struct hh_deferred *d);
 void hh_loop_settle(void);
 
 /*
- * True if the loop has work besides what the caller is doing: a completion
- * (submitted operations are handed to the kernel first), a timer due, or
- * deferred work.  The transport asks while it polls call pages, so that a
- * busy program does not keep the rest of the loop waiting.  One syscall.
+ * How long the bursts that wait for one program's next call or one stub's
+ * next stop look before the emulator goes back to io_uring.
  */
-bool hh_loop_has_work(void);
+#define HH_LOOP_SPIN_NS 30000
+
+/*
+ * Whether a completion waits to be run (those being run now do not count)
+ * or a timer is due: a burst that spins for one source gives way as soon
+ * as another has work.  One syscall.
+ */
+bool hh_loop_other_ready(void);
 
 /* Run until done() says so after an iteration.  Returns 0 or -errno. */
 int hh_loop_run(bool (*done)(void));

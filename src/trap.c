@@ -544,11 +544,11 @@ static void stop_watching(void)
  * program woken through io_uring's poll wakes the emulator on whatever
  * core it slept on, one caught here is served where the emulator is), and
  * calls posted in watched pages need no trap at all.  A burst ends
- * SPIN_NS after its last call, or when the rest of the loop has work, or
- * after BURST_NS at most; every page is left IDLE, so that the shim traps
- * and wakes us when we sleep.
+ * HH_LOOP_SPIN_NS after its last call, as soon as anything else in the loop
+ * is ready (a stub that stopped after a helResume must not wait for the
+ * burst of the call that resumed it), or after BURST_NS at most; every page
+ * is left IDLE, so that the shim traps and wakes us when we sleep.
  */
-#define SPIN_NS 30000
 #define BURST_NS 2000000
 /* Slot checks between two looks at the listener (a few µs). */
 #define CHECKS_PER_POLL 64
@@ -561,7 +561,7 @@ static void stop_watching(void)
 
 static void serve_burst(struct hh_listener *l)
 {
-	uint64_t start = hh_now(), idle_until = start + SPIN_NS;
+	uint64_t start = hh_now(), idle_until = start + HH_LOOP_SPIN_NS;
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 	sched_getaffinity(0, sizeof(watch.mine), &watch.mine);
 	uint64_t token = handle_one(l);
@@ -569,7 +569,7 @@ static void serve_burst(struct hh_listener *l)
 		start_watching(token);
 	for (unsigned i = 1, polls = 0;; i++) {
 		if (serve_watched())
-			idle_until = hh_now() + SPIN_NS;
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		if (i % CHECKS_PER_POLL && watch.count) {
 			__builtin_ia32_pause();
 			continue;
@@ -579,11 +579,11 @@ static void serve_burst(struct hh_listener *l)
 			token = handle_one(l);
 			if (token)
 				start_watching(token);
-			idle_until = hh_now() + SPIN_NS;
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		} else if (pfd.revents & (POLLHUP | POLLERR)) {
 			break;
 		} else if (now >= idle_until || now - start >= BURST_NS ||
-				((watch.count || ++polls % POLLS_PER_LOOK == 0) && hh_loop_has_work())) {
+				((watch.count || ++polls % POLLS_PER_LOOK == 0) && hh_loop_other_ready())) {
 			break;
 		} else {
 			/* A caller woken by our answer may wait for this core (sync wake-up). */
