@@ -25,9 +25,13 @@
 #include <helhost.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/userfaultfd.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <linux/seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -917,6 +921,7 @@ static const unsigned char super_loop[] = { 0xbf, 0x01, 0x00, 0x00, 0x80, 0x0f, 
 #define GUEST_CODE 0x400000ull
 static HelHandle guest_space, guest_thread;
 static uint64_t guest_seq;
+static void *guest_ip = (void *)GUEST_CODE;
 
 /* A space holding code at GUEST_CODE, ready for threads. */
 static HelHandle guest_load(const unsigned char *code, size_t len)
@@ -934,20 +939,37 @@ static HelHandle guest_load(const unsigned char *code, size_t len)
 	return space;
 }
 
-static void guest_start(const unsigned char *code, size_t len)
+/* The code in this process, for a thread in its own space (space kHelNullHandle). */
+static void *own_load(const unsigned char *code, size_t len)
 {
-	guest_space = guest_load(code, len);
-	if (helCreateThread(kHelNullHandle, guest_space, 0, (void *)GUEST_CODE, NULL,
-			kHelThreadStopped, &guest_thread))
+	void *at = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (at == MAP_FAILED)
+		abort();
+	memcpy(at, code, len);
+	if (mprotect(at, 4096, PROT_READ | PROT_EXEC))
+		abort();
+	return at;
+}
+
+static void guest_start(const unsigned char *code, size_t len, bool own)
+{
+	guest_space = kHelNullHandle;
+	guest_ip = (void *)GUEST_CODE;
+	if (own)
+		guest_ip = own_load(code, len);
+	else
+		guest_space = guest_load(code, len);
+	if (helCreateThread(kHelNullHandle, guest_space, 0, guest_ip, NULL, kHelThreadStopped, &guest_thread))
 		abort();
 	guest_seq = 1;
 }
 
 static void guest_stop(void)
 {
-	if (helCloseDescriptor(kHelThisUniverse, guest_thread) ||
-			helCloseDescriptor(kHelThisUniverse, guest_space))
+	if (helCloseDescriptor(kHelThisUniverse, guest_thread) || (guest_space != kHelNullHandle &&
+			helCloseDescriptor(kHelThisUniverse, guest_space)))
 		abort();
+	/* The own-space code stays mapped: the thread's exit may still be on its way. */
 }
 
 /* Resume the guest and wait for its next stop. */
@@ -993,7 +1015,7 @@ static long op_thread_lifecycle(long iters)
 {
 	for (long i = 0; i < iters; i++) {
 		HelHandle t;
-		if (helCreateThread(kHelNullHandle, guest_space, 0, (void *)GUEST_CODE, NULL,
+		if (helCreateThread(kHelNullHandle, guest_space, 0, guest_ip, NULL,
 				kHelThreadStopped, &t) || helKillThread(t) ||
 				helCloseDescriptor(kHelThisUniverse, t))
 			abort();
@@ -1001,21 +1023,365 @@ static long op_thread_lifecycle(long iters)
 	return iters;
 }
 
-/* The native rows; libhel's helNop (rows[0]) is the figure the native one is judged by. */
-static int native_rows(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill)
+/* ---- managed memory (docs/MEMORY.md) ---- */
+
+#define MANAGED_PAGES 64
+
+/* A pager on a thread of its own: initializes the pages asked for (with zeros, unwritten). */
+struct bench_pager {
+	HelHandle backing;
+	long pages;
+	pthread_t thread;
+};
+
+static void *pager_main(void *arg)
 {
-	guest_start(nop_loop, sizeof(nop_loop));
+	struct bench_pager *pg = arg;
+	struct hq q;
+	if (hq_open(&q, 4, 4, 4096) || helSubmitManageMemory(pg->backing, q.handle, 0))
+		abort();
+	for (long served = 0; served < pg->pages;) {
+		struct HelElement *e = hq_next(&q, -1);
+		struct HelManageResult r;
+		memcpy(&r, hq_payload(e), sizeof(r));
+		served += (long)(r.length / 4096);
+		if ((served < pg->pages && helSubmitManageMemory(pg->backing, q.handle, 0)) ||
+				helUpdateMemory(pg->backing, r.type, r.offset, r.length))
+			abort();
+	}
+	hq_close(&q);
+	return NULL;
+}
+
+struct bench_managed {
+	HelHandle backing, frontal;
+	volatile char *map;
+	struct bench_pager pager;
+};
+
+static void managed_open(struct bench_managed *m)
+{
+	if (helCreateManagedMemory(MANAGED_PAGES * 4096, 0, &m->backing, &m->frontal) ||
+			helMapMemory(m->frontal, kHelNullHandle, NULL, 0, MANAGED_PAGES * 4096,
+				kHelMapProtRead | kHelMapProtWrite, (void **)&m->map))
+		abort();
+	m->pager = (struct bench_pager){ .backing = m->backing, .pages = MANAGED_PAGES };
+	if (pthread_create(&m->pager.thread, NULL, pager_main, &m->pager))
+		abort();
+}
+
+static void managed_close(struct bench_managed *m)
+{
+	pthread_join(m->pager.thread, NULL);
+	helUnmapMemory(kHelNullHandle, (void *)m->map, MANAGED_PAGES * 4096);
+	helCloseDescriptor(kHelThisUniverse, m->backing);
+	helCloseDescriptor(kHelThisUniverse, m->frontal);
+}
+
+/* First read of each page of frontal memory: a fault, a request, the pager's update. */
+static long op_managed_first(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		struct bench_managed m;
+		managed_open(&m);
+		uint64_t t1 = now_ns();
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)m.map[off];
+		uint64_t t2 = now_ns();
+		managed_close(&m);
+		untimed_ns += (t1 - t0) + (now_ns() - t2);
+	}
+	return pages;
+}
+
+/* Pages that are there, in a fresh mapping of them: mapped with it, no pager (map timed). */
+static struct bench_managed present;
+
+static long op_managed_present(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		volatile char *p;
+		if (helMapMemory(present.frontal, kHelNullHandle, NULL, 0, MANAGED_PAGES * 4096,
+				kHelMapProtRead, (void **)&p))
+			abort();
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)p[off];
+		uint64_t t0 = now_ns();
+		helUnmapMemory(kHelNullHandle, (void *)p, MANAGED_PAGES * 4096);
+		untimed_ns += now_ns() - t0;
+	}
+	return pages;
+}
+
+/* A page-cache hit: reading pages already mapped, frontal memory or a memfd. */
+static volatile char *hit_map;
+
+static long op_read_mapped(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++)
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)hit_map[off];
+	return pages;
+}
+
+/* Linux: a userfaultfd MINOR fault on a memfd mapping, resolved by a handler thread. */
+static int uffd_linux = -1;
+
+static void *uffd_handler(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd = { .fd = uffd_linux, .events = POLLIN };
+		struct uffd_msg msg;
+		if (poll(&pfd, 1, -1) < 0 || read(uffd_linux, &msg, sizeof(msg)) != sizeof(msg))
+			return NULL;
+		struct uffdio_continue c = { .range = { msg.arg.pagefault.address & ~4095ull, 4096 } };
+		ioctl(uffd_linux, UFFDIO_CONTINUE, &c);
+	}
+}
+
+/*
+ * Read each page of a fresh mapping of the populated memfd, registered for
+ * MINOR faults or not; the mmap is timed too when map_timed.
+ */
+static long read_fresh_memfd(long iters, bool minor, bool map_timed)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		volatile char *p = mmap(NULL, MANAGED_PAGES * 4096, PROT_READ, MAP_SHARED, bench_memfd, 0);
+		struct uffdio_register reg = { .range = { (uintptr_t)p, MANAGED_PAGES * 4096 },
+			.mode = UFFDIO_REGISTER_MODE_MINOR };
+		if (p == MAP_FAILED || (minor && ioctl(uffd_linux, UFFDIO_REGISTER, &reg)))
+			abort();
+		uint64_t t1 = now_ns();
+		for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096, pages++)
+			(void)p[off];
+		uint64_t t2 = now_ns();
+		munmap((void *)p, MANAGED_PAGES * 4096);
+		untimed_ns += (map_timed ? 0 : t1 - t0) + (now_ns() - t2);
+	}
+	return pages;
+}
+
+static long op_uffd_minor(long iters)
+{
+	return read_fresh_memfd(iters, true, false);
+}
+
+/* A read fault on a mapping of a populated memfd. */
+static long op_memfd_present(long iters)
+{
+	return read_fresh_memfd(iters, false, false);
+}
+
+static long op_memfd_map_present(long iters)
+{
+	return read_fresh_memfd(iters, false, true);
+}
+
+/* The Linux figures, before the emulator starts (bench_memfd is populated by then). */
+struct managed_baselines {
+	struct stats uffd, fault, map_fault, hit;
+};
+
+static struct managed_baselines managed_baselines(void)
+{
+	struct managed_baselines b;
+	uffd_linux = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_MINOR_SHMEM };
+	pthread_t handler;
+	if (uffd_linux < 0 || ioctl(uffd_linux, UFFDIO_API, &api) ||
+			pthread_create(&handler, NULL, uffd_handler, NULL))
+		abort();
+	b.uffd = measure(op_uffd_minor, 20);
+	/* The handler waits on for the rest of the run: closing the fd would not wake its poll. */
+	pthread_detach(handler);
+	b.fault = measure(op_memfd_present, 20);
+	b.map_fault = measure(op_memfd_map_present, 20);
+	hit_map = mmap(NULL, MANAGED_PAGES * 4096, PROT_READ, MAP_SHARED, bench_memfd, 0);
+	if (hit_map == MAP_FAILED)
+		abort();
+	(void)op_read_mapped(1);
+	b.hit = measure(op_read_mapped, 2000);
+	munmap((void *)hit_map, MANAGED_PAGES * 4096);
+	return b;
+}
+
+static int managed_rows(struct row *rows, int n, const struct managed_baselines *b)
+{
+	struct stats first = measure(op_managed_first, 20);
+	rows[n++] = (struct row){ "managed page, first access (pager answers)",
+		"userfaultfd MINOR round trip, handler thread", first, b->uffd };
+	rows[n++] = (struct row){ "managed page, first access (pager answers)",
+		"page fault on a populated memfd mapping", first, b->fault };
+	managed_open(&present);
+	for (long off = 0; off < MANAGED_PAGES * 4096; off += 4096)
+		(void)present.map[off];
+	rows[n++] = (struct row){ "map 64 present managed pages + read each, per page",
+		"mmap of a populated memfd + read each page", measure(op_managed_present, 20), b->map_fault };
+	hit_map = present.map;
+	rows[n++] = (struct row){ "page-cache hit: mapped frontal page",
+		"read of a mapped memfd page", measure(op_read_mapped, 2000), b->hit };
+	managed_close(&present);
+	return n;
+}
+
+/* ---- copy-on-write: first writes and forks (docs/MEMORY.md) ---- */
+
+#define COW_PAGES 64
+#define BIG_COW (1ull << 30)
+
+static HelHandle cow_source;
+
+/* A COW of COW_PAGES populated pages: create, map, write each page once (per page). */
+static long op_cow_first_write(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		HelHandle cow;
+		volatile char *p;
+		if (helCopyOnWrite(cow_source, 0, COW_PAGES * 4096, &cow) ||
+				helMapMemory(cow, kHelNullHandle, NULL, 0, COW_PAGES * 4096,
+					kHelMapProtRead | kHelMapProtWrite, (void **)&p))
+			abort();
+		for (long off = 0; off < COW_PAGES * 4096; off += 4096, pages++)
+			p[off] = 2;
+		uint64_t t0 = now_ns();
+		helUnmapMemory(kHelNullHandle, (void *)p, COW_PAGES * 4096);
+		helCloseDescriptor(kHelThisUniverse, cow);
+		untimed_ns += now_ns() - t0;
+	}
+	return pages;
+}
+
+/* Linux: the first write of each page of a private mapping of a populated memfd. */
+static long op_private_first_write(long iters)
+{
+	long pages = 0;
+	for (long i = 0; i < iters; i++) {
+		volatile char *p = mmap(NULL, COW_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+				bench_memfd, 0);
+		if (p == MAP_FAILED)
+			abort();
+		for (long off = 0; off < COW_PAGES * 4096; off += 4096, pages++)
+			p[off] = 2;
+		uint64_t t0 = now_ns();
+		munmap((void *)p, COW_PAGES * 4096);
+		untimed_ns += now_ns() - t0;
+	}
+	return pages;
+}
+
+static HelHandle big_cow;
+
+/* helForkMemory of a 1 GiB COW object with 10 pages written, and closing the fork. */
+static long op_fork_big_cow(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		HelHandle fork;
+		if (helForkMemory(big_cow, &fork))
+			abort();
+		uint64_t t0 = now_ns();
+		helCloseDescriptor(kHelThisUniverse, fork);
+		untimed_ns += now_ns() - t0;
+	}
+	return iters;
+}
+
+/* Linux: fork(2) of this process with a private 1 GiB mapping, 10 pages written; the child exits. */
+static long op_fork_big_private(long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			abort();
+	}
+	return iters;
+}
+
+static struct stats fork_big_private(void)
+{
+	char *p = mmap(NULL, BIG_COW, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			-1, 0);
+	if (p == MAP_FAILED)
+		abort();
+	for (int i = 0; i < 10; i++)
+		p[(uint64_t)i * (BIG_COW / 10)] = 1;
+	struct stats s = measure(op_fork_big_private, 50);
+	munmap(p, BIG_COW);
+	return s;
+}
+
+static int cow_rows(struct row *rows, int n, struct stats fork_private)
+{
+	void *p;
+	if (helAllocateMemory(COW_PAGES * 4096, 0, NULL, &cow_source) ||
+			helMapMemory(cow_source, kHelNullHandle, NULL, 0, COW_PAGES * 4096,
+				kHelMapProtRead | kHelMapProtWrite, &p))
+		abort();
+	memset(p, 1, COW_PAGES * 4096);
+	rows[n++] = (struct row){ "COW of 64 populated pages: create + map + first writes, per page",
+		"first write to a MAP_PRIVATE page of a populated memfd",
+		measure(op_cow_first_write, 50), measure(op_private_first_write, 50) };
+	/* 1 GiB of zero memory, 10 pages written through the call. */
+	if (helCopyOnWrite(kHelZeroMemory, 0, BIG_COW, &big_cow))
+		abort();
+	for (int i = 0; i < 10; i++) {
+		char one = 1;
+		if (helSubmitWriteMemory(big_cow, (uint64_t)i * (BIG_COW / 10) / 4096 * 4096, 1, &one,
+				bench_q.handle, 0))
+			abort();
+		struct HelElement *e = hq_next(&bench_q, -1);
+		if (!e || ((struct HelSimpleResult *)hq_payload(e))->error)
+			abort();
+	}
+	rows[n++] = (struct row){ "helForkMemory, 1 GiB COW, 10 pages written",
+		"fork(2) with a private 1 GiB mapping, 10 pages written", measure(op_fork_big_cow, 50),
+		fork_private };
+	helCloseDescriptor(kHelThisUniverse, big_cow);
+	helUnmapMemory(kHelNullHandle, p, COW_PAGES * 4096);
+	helCloseDescriptor(kHelThisUniverse, cow_source);
+	return n;
+}
+
+/* One kind's rows: names[] for its helNop, supercall and lifecycle rows. */
+static int native_kind(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill,
+		bool own, const char *const names[3])
+{
+	guest_start(nop_loop, sizeof(nop_loop), own);
 	struct stats native_nop = measure(op_native_nop, 20000);
-	rows[n++] = (struct row){ "helNop from a created thread", "getppid", native_nop, rows[0].linux_ };
-	rows[n++] = (struct row){ "helNop from a created thread", "libhel helNop", native_nop, rows[0].hel };
+	rows[n++] = (struct row){ names[0], "getppid", native_nop, rows[0].linux_ };
+	rows[n++] = (struct row){ names[0], "libhel helNop", native_nop, rows[0].hel };
 	guest_stop();
-	guest_start(super_loop, sizeof(super_loop));
-	rows[n++] = (struct row){ "supercall round trip", "futex ping-pong, 2 processes",
+	guest_start(super_loop, sizeof(super_loop), own);
+	rows[n++] = (struct row){ names[1], "futex ping-pong, 2 processes",
 		measure(op_supercall, 5000), futex_pp };
-	rows[n++] = (struct row){ "helCreateThread + kill + close", "fork + kill + waitpid",
+	rows[n++] = (struct row){ names[2], "fork + kill + waitpid",
 		measure(op_thread_lifecycle, 100), fork_kill };
 	guest_stop();
 	return n;
+}
+
+/*
+ * The native rows, for threads in a space of their own (a stub process
+ * each) and in this program's own space (a Linux thread of it); libhel's
+ * helNop (rows[0]) is the figure the native one is judged by.
+ */
+static int native_rows(struct row *rows, int n, struct stats futex_pp, struct stats fork_kill)
+{
+	static const char *const stub[3] = { "helNop from a created thread", "supercall round trip",
+		"helCreateThread + kill + close" };
+	static const char *const own[3] = { "helNop, own-space thread", "supercall round trip, own space",
+		"create + kill + close, own space" };
+	n = native_kind(rows, n, futex_pp, fork_kill, false, stub);
+	return native_kind(rows, n, futex_pp, fork_kill, true, own);
 }
 
 static void print_rows(const struct row *rows, int n)
@@ -1491,6 +1857,8 @@ int main(int argc, char **argv)
 	struct stats futex_pp_s = measure(op_futex_pingpong, 20000);
 	stop_futex_echo();
 	struct stats fork_kill_s = measure(op_fork_kill, 200);
+	struct managed_baselines managed_b = managed_baselines();
+	struct stats fork_big_s = fork_big_private();
 	print_stats("getppid", getppid_s);
 	print_stats("raw seccomp notification round trip", raw);
 	run_placements();
@@ -1535,6 +1903,8 @@ int main(int argc, char **argv)
 	bench_mem = fresh_mem;
 	rows[1].hel = rows[0].hel;
 	n = native_rows(rows, n, futex_pp_s, fork_kill_s);
+	n = managed_rows(rows, n, &managed_b);
+	n = cow_rows(rows, n, fork_big_s);
 	measure_attacks();
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
 	report(json, rows, n);

@@ -3,6 +3,9 @@
 
 HelError helCreateThread(HelHandle universe, HelHandle spaceHandle, HelAbi abi, void *ip, void *sp, uint32_t flags, HelHandle *handle)
 {
+	/* The program's own space: libhel makes the Linux thread first (ownthread.c). */
+	if (spaceHandle == kHelNullHandle)
+		return hh_shim_own_thread(universe, abi, ip, sp, flags, handle);
 	uint64_t out[2];
 	HelError e = hh_shim_call(kHelCallCreateThread, HH_NARGS((uint64_t)(int64_t)universe, (uint64_t)(int64_t)spaceHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp), (uint64_t)flags), HH_ARGS((uint64_t)(int64_t)universe, (uint64_t)(int64_t)spaceHandle, (uint64_t)(int64_t)abi, HH_U(ip), HH_U(sp), (uint64_t)flags), out);
 	return HH_STORE(e, handle, out[0]);

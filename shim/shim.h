@@ -20,6 +20,8 @@
 
 /* Trap call with n arguments; out (may be NULL) gets out0/out1. */
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out);
+/* Calls made between hh_shim_internal(true) and (false) are libhel's own (hidden from the trace). */
+void hh_shim_internal(bool on);
 
 /* The calling thread's call page, registering the thread if needed. */
 struct hh_callpage *hh_shim_page(void);
@@ -32,8 +34,28 @@ uint64_t hh_shim_now(void);
 /* Supercall n (kHelCallSuper + n) with its first argument word (super.c). */
 HelError hh_shim_super(uint32_t n, uint64_t arg0);
 
+/*
+ * helCreateThread in the program's own space: a parked Linux thread that
+ * the emulator takes over (ownthread.c).
+ */
+HelError hh_shim_own_thread(HelHandle universe, HelAbi abi, void *ip, void *sp, uint32_t flags,
+		HelHandle *handle);
+
 /* Start a private emulator and put this process under its filter. */
 int hh_shim_autostart(void);
+
+/*
+ * Register [addr, addr+len), a mapping of managed frontal memory, with the
+ * process's userfaultfd (made and handed to the emulator on first use).
+ * 0, or -1 with errno.
+ */
+int hh_shim_faults_register(uint64_t addr, uint64_t len);
+/* Once it is accessible: the emulator maps the pages already there, as thor does. */
+void hh_shim_faults_populate(uint64_t addr, uint64_t len);
+/* [addr, addr+len) is no Hel mapping any more. */
+void hh_shim_faults_forget(uint64_t addr, uint64_t len);
+/* In a fork's child, once it is registered: register the inherited mappings again. */
+void hh_shim_faults_fork_child(void);
 
 /* The Hel mappings of this process, mirrored from what the shim carried out. */
 void hh_shim_maps_add(uint64_t addr, uint64_t len, uint32_t prot);

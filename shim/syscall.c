@@ -47,6 +47,10 @@ static bool local_call(uint32_t number, const uint64_t *a, uint64_t *out, HelErr
 		*e = syscall(SYS_arch_prctl, number == kHelCallReadFsBase ? ARCH_GET_FS : ARCH_GET_GS,
 				&out[0]) < 0 ? kHelErrIllegalArgs : kHelErrNone;
 		return true;
+	case kHelCallCreateThread:
+		*e = helCreateThread((HelHandle)a[0], (HelHandle)a[1], (HelAbi)a[2], (void *)(uintptr_t)a[3],
+				(void *)(uintptr_t)a[4], (uint32_t)a[5], (HelHandle *)&out[0]);
+		return true;
 	case kHelCallSubmitAsync:
 		*e = helSubmitAsync((HelHandle)a[0], (const struct HelAction *)(uintptr_t)a[1],
 				(size_t)a[2], (HelHandle)a[3], (uintptr_t)a[4], (uint32_t)a[5]);

@@ -142,8 +142,10 @@ static void fork_child(void)
 	/* Claim the image now, before the parent can change or lose it. */
 	uint64_t image = pending_fork_image;
 	pending_fork_image = 0;
-	if (image)
+	if (image) {
 		register_self(image);
+		hh_shim_faults_fork_child();
+	}
 }
 
 /*
@@ -355,6 +357,19 @@ static void receive_fds(const struct hh_mm_op *ops, uint32_t count, struct plan_
 	}
 }
 
+/* Take a mapping away: inside the arena the range goes back to the reservation. */
+static void release(uint64_t at, uint64_t len)
+{
+	hh_shim_faults_forget(at, len);
+	void *addr = (void *)(uintptr_t)at, *r;
+	if (in_arena(at, len))
+		r = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	else
+		r = munmap(addr, len) ? MAP_FAILED : addr;
+	if (r == MAP_FAILED)
+		hh_shim_fatal("cannot unmap a Hel mapping");
+}
+
 static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 {
 	void *addr = (void *)(uintptr_t)op->addr, *r;
@@ -362,24 +377,26 @@ static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 	case HH_MM_MAP: {
 		if (op->fd < 0 || op->fd >= fds->count)
 			return undo_map(op, ENOMEM);
-		r = mmap(addr, op->len, (int)op->prot, MAP_SHARED |
-				(op->place == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
+		/* Managed frontal memory: no access until its faults go to the emulator. */
+		bool faults = op->place & HH_PLACE_FAULTS;
+		r = mmap(addr, op->len, faults ? PROT_NONE : (int)op->prot, MAP_SHARED |
+				((op->place & ~HH_PLACE_FAULTS) == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
 				fds->fd[op->fd], (off_t)op->offset);
 		int err = errno;
 		if (r == MAP_FAILED)
 			return undo_map(op, err);
+		if (faults && (hh_shim_faults_register(op->addr, op->len)
+				|| mprotect(addr, op->len, (int)op->prot))) {
+			release(op->addr, op->len);
+			return undo_map(op, ENOMEM);
+		}
+		if (faults)
+			hh_shim_faults_populate(op->addr, op->len);
 		hh_shim_maps_add(op->addr, op->len, op->prot);
 		return kHelErrNone;
 	}
 	case HH_MM_UNMAP:
-		/* Inside the arena the range goes back to the reservation. */
-		if (in_arena(op->addr, op->len))
-			r = mmap(addr, op->len, PROT_NONE,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-		else
-			r = munmap(addr, op->len) ? MAP_FAILED : addr;
-		if (r == MAP_FAILED)
-			hh_shim_fatal("cannot unmap a Hel mapping");
+		release(op->addr, op->len);
 		hh_shim_maps_remove(op->addr, op->len);
 		return kHelErrNone;
 	case HH_MM_PROTECT:
@@ -410,9 +427,18 @@ static HelError apply_plan(struct hh_callpage *page)
 	return e;
 }
 
+/* Nonzero while libhel calls for itself (helhost_lookup's queue): the trace leaves those out. */
+static __thread unsigned internal_depth;
+
+void hh_shim_internal(bool on)
+{
+	internal_depth += on ? 1u : -1u;
+}
+
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out)
 {
 	struct hh_callpage *page = hh_shim_page();
+	page->internal = internal_depth;
 	for (size_t i = 0; i < n; i++)
 		page->arg[i] = args[i];
 	HelError e = (HelError)trap(call);
@@ -437,6 +463,7 @@ void hh_shim_trace_local(uint32_t call, const uint64_t *args, size_t n, uint64_t
 	if (!(page->emu_flags & HH_EMU_TRACE))
 		return;
 	uint64_t ns = hh_shim_now() - start_ns;
+	page->internal = internal_depth;
 	page->trace_call = call;
 	page->trace_error = error;
 	page->trace_ns = ns;

@@ -43,6 +43,17 @@ enum hh_internal_call {
 	HH_CALL_FORK_PREPARE,
 	/* Debug query for tests: how many fork images wait to be claimed (out0). */
 	HH_CALL_FORK_IMAGES,
+	/*
+	 * The process's userfaultfd (arg0: its fd number), made by the shim
+	 * before its first mapping of managed frontal memory: the emulator takes
+	 * a copy and resolves the faults of every range registered with it.
+	 */
+	HH_CALL_FAULTS_FD,
+	/*
+	 * A mapping of managed frontal memory is registered (arg0, arg1: its
+	 * address and length): the emulator maps the pages that are there.
+	 */
+	HH_CALL_FAULTS_POPULATE,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
@@ -64,6 +75,14 @@ enum hh_mm_place {
 	HH_PLACE_NOREPLACE,     /* MAP_FIXED_NOREPLACE: a Linux mapping may be there */
 	HH_PLACE_LAST
 };
+
+/*
+ * Or'ed into hh_mm_op.place of a MAP: the mapping shows managed frontal
+ * memory, whose pages the emulator must hand out one by one.  The shim maps
+ * it inaccessible, registers it with its userfaultfd (MISSING, MINOR and WP
+ * modes), and only then gives it its protection.
+ */
+#define HH_PLACE_FAULTS 0x100u
 
 struct hh_mm_op {
 	uint32_t kind;          /* enum hh_mm_kind */
@@ -103,7 +122,7 @@ struct hh_mm_op {
 struct hh_callpage {
 	/* Written by the shim before each trap; read by the emulator. */
 	uint32_t call;                      /* Hel call number or enum hh_internal_call */
-	uint32_t reserved0;
+	uint32_t internal;                  /* nonzero: libhel's own bookkeeping, not the program's */
 	uint64_t arg[HH_CALL_MAX_ARGS];     /* in Managarm's argument order (ABI.md §5) */
 
 	/* Written by the emulator before it answers; read by the shim after. */
@@ -183,6 +202,38 @@ enum hh_slot_state {
 };
 
 _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages");
+
+/*
+ * A thread that libhel makes for helCreateThread in the program's own space
+ * (shim/ownthread.c): a raw Linux thread of the program, parked on a futex,
+ * that the emulator ptraces and runs as a Hel thread (src/ownthread.c).
+ * helCreateThread passes its tid (as the program sees it) in arg[6] and
+ * this block's address in arg[7].  The block lives until the thread is gone.
+ */
+#define HH_OWN_MAGIC 0x6f776e7468726438ull      /* "owntdr8", a check that arg[7] is one */
+
+struct hh_own_block {
+	uint64_t magic;         /* libhel: HH_OWN_MAGIC */
+	uint64_t exit_ip;       /* libhel: the thread's exit(2); the emulator sends it there to end it */
+	int64_t deadline[2];    /* emulator: the timespec of a helFutexWait that sleeps in Linux */
+	int32_t park;           /* libhel: 0 while the thread waits to be taken; 1: not taken, it leaves */
+	int32_t alive;          /* libhel sets 1; Linux clears it when the thread is gone (CLONE_CHILD_CLEARTID) */
+	/*
+	 * Mapping changes the thread asks for in its program's space: the
+	 * emulator runs them as syscalls of the stopped thread at gadget, the
+	 * memfds coming over a socketpair of the program's (the emulator takes
+	 * the end named by arg[8]; recv is the program's end), one per recvmsg
+	 * into msg (libhel sets it up, the emulator resets msg_controllen).
+	 */
+	uint64_t gadget;        /* libhel: `syscall; int3` */
+	int32_t recv;
+	int32_t reserved;
+	struct msghdr msg;
+	struct iovec iov;
+	uint32_t count;         /* the message's payload */
+	uint32_t reserved2;
+	uint64_t control[4];    /* room for CMSG_SPACE(sizeof(int)) */
+};
 
 /*
  * The seccomp filter: the trap syscall becomes a user notification, every

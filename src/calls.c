@@ -96,6 +96,9 @@ HelError hh_call_apply_to(struct hh_call *c, const struct hh_space *space, HelEr
 {
 	/* Threads made by helCreateThread in the space see the change before the reply. */
 	hh_native_apply(space, &c->plan);
+	/* A thread in its program's own space runs no shim: it carries the change out itself. */
+	if (space == c->proc->space && hh_native_is_own(c->thread))
+		hh_native_apply_own(c->thread, space, &c->plan);
 	/* Only a program's own space is a Linux address space its shim can change. */
 	if (space != c->proc->space || c->thread->native)
 		c->plan.count = 0;

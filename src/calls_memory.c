@@ -1,11 +1,14 @@
 /* Decoding of the memory-object and address-space calls (OBJECTS.md §3, §4). */
 #include "calls.h"
+#include "faults.h"
 #include "indirect.h"
+#include "managed.h"
 #include "quota.h"
 #include "memory.h"
 #include "process.h"
 #include "slice.h"
 #include "space.h"
+#include "thread.h"
 #include "universe.h"
 #include "usermem.h"
 
@@ -56,8 +59,9 @@ HelError hh_call_ResizeMemory(struct hh_call *c)
 	if (e)
 		return e;
 	/* thor panics ("does not support resize"); [emu] OBJECTS.md §3.3. */
-	if (mem->kind == HH_MEMORY_INDIRECT)
-		return hh_call_refuse(c, kHelErrUnsupportedOperation, "indirect memory cannot be resized");
+	if (mem->kind != HH_MEMORY_ALLOCATED && mem->kind != HH_MEMORY_MANAGED_BACKING)
+		return hh_call_refuse(c, kHelErrUnsupportedOperation,
+				"only allocated memory and managed backing memory resize");
 	if ((e = hh_memory_resize(mem, c->arg[1])) == kHelErrNoMemory)
 		return hh_call_refuse(c, e, "to %#llx: over the limit of the program that made it",
 				(unsigned long long)c->arg[1]);
@@ -103,6 +107,10 @@ static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct 
 			holes += pieces[i].start > at;
 		holes += at < offset + len;
 	}
+	for (size_t i = 0; i < n && i < HH_MM_MAX_OPS; i++)
+		if (hh_memory_is_frontal(&pieces[i].target->base))
+			return hh_call_refuse(c, kHelErrUnsupportedOperation,
+					"managed frontal memory does not map through indirect memory");
 	/* With kHelMapFixed each hole also clears what was there: one op more each. */
 	bool fixed = flags & kHelMapFixed;
 	if (n > HH_MM_MAX_OPS || n + (fixed ? holes : 0) > HH_MM_MAX_OPS)
@@ -175,11 +183,18 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	if (hh_memory_is_indirect(source))
 		return hh_call_apply_to(c, space,
 				map_indirect(c, hh_indirect_of(source), space, offset, len, pointer, flags));
+	/* Only a shim can register a mapping for its faults ([emu], docs/MEMORY.md). */
+	bool frontal = hh_memory_is_frontal(source);
+	if (frontal && (space != c->proc->space || c->thread->native))
+		return hh_call_refuse(c, kHelErrUnsupportedOperation,
+				"managed frontal memory maps only into a program's own space");
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
 	/* Our memfd goes to the shim with the reply. */
 	c->plan.ops[c->plan.count - 1].fd = src.fd;
+	if (frontal)
+		c->plan.ops[c->plan.count - 1].place |= HH_PLACE_FAULTS;
 	c->out[0] = addr;
 	return hh_call_apply_to(c, space, kHelErrNone);
 }
@@ -196,6 +211,8 @@ HelError hh_call_UnmapMemory(struct hh_call *c)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "range must be page aligned");
 	if (!len)
 		return kHelErrNone;
+	/* Written managed frontal pages found while unmapping ask for writeback (§4.3). */
+	hh_faults_sync(space, pointer, len);
 	if ((e = hh_space_unmap(space, pointer, len, &c->plan)))
 		return hh_call_refuse(c, e, "too many pieces to unmap at once");
 	return hh_call_apply_to(c, space, kHelErrNone);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "calls.h"
+#include "faults.h"
 #include "process.h"
 #include "queue.h"
 #include "space.h"
@@ -29,6 +30,9 @@ HelError hh_call_SubmitProtectMemory(struct hh_call *c)
 	struct hh_completion *done = hh_completion_new(sizeof(struct HelSimpleResult), context);
 	if (!done)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+	/* Dirty bits are collected when thor re-protects pages (§4.4). */
+	if (len)
+		hh_faults_sync(space, pointer, len);
 	if ((e = hh_space_protect(space, pointer, len, hh_space_prot((uint32_t)c->arg[3]), &c->plan))) {
 		free(done);
 		return hh_call_refuse(c, e, "too many mappings in the range");
@@ -46,9 +50,12 @@ HelError hh_call_SubmitSynchronizeSpace(struct hh_call *c)
 	HelError e = hh_call_resolve_space(c, 0, &space);
 	if (e || (e = hh_call_resolve_queue(c, 3, &q)))
 		return e;
-	/* Only managed memory has write-back to report, and no hosted object is managed yet. */
+	uint64_t pointer = c->arg[1], len = c->arg[2];
 	if (!hh_queue_post_simple(q, c->arg[4], kHelErrNone))
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
+	/* Written managed frontal pages ask for writeback; it is not waited for (§4.5). */
+	if (len && pointer + len > pointer)
+		hh_faults_sync(space, pointer, len);
 	return kHelErrNone;
 }
 

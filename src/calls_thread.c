@@ -161,16 +161,22 @@ HelError hh_call_CreateThread(struct hh_call *c)
 	HelError e = hh_call_resolve_space(c, 1, &space);
 	if (e)
 		return e;
-	/* A hosted program's own space runs libc code that a bare Hel thread cannot. */
-	if (space == c->proc->space && !c->thread->native)
+	/* A program's own space: libhel has made the Linux thread (arg 6, its block arg 7). */
+	bool own = space == c->proc->space && !c->thread->native;
+	if (space == c->proc->space && hh_native_is_own(c->thread))
 		return hh_call_refuse(c, kHelErrUnsupportedOperation,
-				"threads in a hosted program's own space are not there yet");
+				"only the program (through libhel) makes threads in its own space");
 	struct hh_thread *t = hh_thread_new_native();
 	if (!t)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for a thread");
-	if ((e = hh_native_start(t, c->proc->pidfd, universe, space, c->arg[3], c->arg[4]))) {
+	const char *why = "cannot start a stub process";
+	if (own)
+		e = hh_native_start_own(t, c->proc, universe, c->arg + 6, c->arg[3], c->arg[4], &why);
+	else
+		e = hh_native_start(t, c->proc->pidfd, universe, space, c->arg[3], c->arg[4]);
+	if (e) {
 		hh_object_unref(&t->base);
-		return hh_call_refuse(c, e, "cannot start a stub process");
+		return hh_call_refuse(c, e, "%s", why);
 	}
 	hh_object_ref(&t->base);
 	if ((e = hh_call_give(c, &t->base))) {

@@ -6,8 +6,11 @@
  * helCreateSpace / helCreateThread exist.
  */
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
 
 #include "calls.h"
+#include "managed.h"
 #include "memlock.h"
 #include "memory.h"
 #include "process.h"
@@ -58,8 +61,8 @@ struct copy {
 	bool to_object;                 /* helSubmitWriteMemory */
 };
 
-/* The copy's outcome, for its HelSimpleResult. */
-static HelError run_copy(const struct copy *k)
+/* The checks of a copy before any byte moves. */
+static HelError copy_checked(const struct copy *k)
 {
 	if (k->buffer + k->length < k->buffer)
 		return kHelErrIllegalArgs;
@@ -68,6 +71,15 @@ static HelError run_copy(const struct copy *k)
 		return kHelErrFault;
 	if (k->length > MAX_COPY_BYTES)
 		return kHelErrNoMemory;
+	return kHelErrNone;
+}
+
+/* The copy's outcome, for its HelSimpleResult. */
+static HelError run_copy(const struct copy *k)
+{
+	HelError checked = copy_checked(k);
+	if (checked)
+		return checked;
 	/* Pieces before a fault stay copied, as in thor's piecewise copy. */
 	for (uint64_t done = 0; done < k->length;) {
 		size_t n = k->length - done < PIECE ? (size_t)(k->length - done) : PIECE;
@@ -116,6 +128,122 @@ static HelError run_space_copy(const struct copy *k, const struct hh_space *spac
 }
 
 /*
+ * A copy to or from managed frontal memory, or a lock of it, waits until
+ * the pager has provided every page of the range (OBJECTS.md §3.5, §4.6);
+ * a copy's write marks the pages dirty.  It is one of its program's pending
+ * operations, so that it goes when the program dies.
+ */
+struct frontal_op {
+	struct hh_managed_wait wait;
+	struct hh_pending listed;
+	struct hh_memory *frontal;      /* a reference */
+	struct hh_queue *queue;         /* a reference */
+	struct hh_completion *done;
+	struct hh_universe *universe;   /* a lock's, for its handle (a reference); NULL: a copy */
+	struct copy k;                  /* a copy's */
+	uint64_t offset, size;          /* a lock's range */
+};
+
+static void frontal_op_free(struct frontal_op *f)
+{
+	hh_pending_remove(&f->listed);
+	hh_object_unref(&f->frontal->base);
+	hh_object_unref(&f->queue->base);
+	if (f->universe)
+		hh_object_unref(&f->universe->base);
+	free(f);
+}
+
+static void frontal_op_discard(struct hh_pending *p)
+{
+	struct frontal_op *f = (struct frontal_op *)((char *)p - offsetof(struct frontal_op, listed));
+	hh_managed_unwait(&f->wait);
+	free(f->done);
+	frontal_op_free(f);
+}
+
+static void finish_copy(struct hh_queue *q, struct hh_completion *done, struct hh_memory *mem,
+		struct copy *k, HelError error)
+{
+	if (!error) {
+		/* The view may have been remade by a resize meanwhile. */
+		k->view = hh_memory_view(&mem->base);
+		error = k->view ? run_copy(k) : kHelErrNoMemory;
+		if (!error && k->to_object && hh_memory_is_frontal(&mem->base))
+			hh_managed_dirty(mem, k->address, k->length);
+	}
+	struct HelSimpleResult r = { .error = error, .reserved = 0 };
+	hh_completion_add(done, &r, sizeof(r));
+	hh_queue_post(q, done);
+}
+
+/* The lock's handle is attached when its element is built, as in thor (OBJECTS.md §1.1). */
+static void finish_lock(struct hh_queue *q, struct hh_completion *done, struct hh_universe *u,
+		struct hh_memory *mem, uint64_t offset, uint64_t size, HelError error)
+{
+	struct HelHandleResult r = { .error = error, .reserved = 0, .handle = kHelNullHandle };
+	if (!error) {
+		struct hh_memlock *l = hh_memlock_create(mem, offset, size);
+		if (l) {
+			r.handle = hh_universe_attach(u, &l->base, 0);
+			r.error = r.handle ? kHelErrNone : kHelErrNoMemory;
+			hh_object_unref(&l->base);
+		} else {
+			r.error = kHelErrNoMemory;
+		}
+	}
+	hh_completion_add(done, &r, sizeof(r));
+	hh_queue_post(q, done);
+}
+
+static void finish_op(struct frontal_op *f, HelError error)
+{
+	if (f->universe)
+		finish_lock(f->queue, f->done, f->universe, f->frontal, f->offset, f->size, error);
+	else
+		finish_copy(f->queue, f->done, f->frontal, &f->k, error);
+}
+
+static void frontal_op_ready(struct hh_managed_wait *w, HelError error)
+{
+	struct frontal_op *f = (struct frontal_op *)w;
+	finish_op(f, error);
+	frontal_op_free(f);
+}
+
+/* Run f (filled in but for its references) once [offset, offset+len) of frontal is there. */
+static HelError start_frontal_op(struct hh_call *c, struct frontal_op *f, uint64_t offset,
+		uint64_t len)
+{
+	f->wait.ready = frontal_op_ready;
+	enum hh_managed_fetch r = hh_managed_fetch(f->frontal, offset, len, false, &f->wait);
+	if (r != HH_FETCH_WAIT) {
+		finish_op(f, r == HH_FETCH_READY ? kHelErrNone : kHelErrFault);
+		free(f);
+		return kHelErrNone;
+	}
+	hh_object_ref(&f->frontal->base);
+	hh_object_ref(&f->queue->base);
+	if (f->universe)
+		hh_object_ref(&f->universe->base);
+	hh_pending_add(&c->proc->pending, &f->listed, frontal_op_discard);
+	return kHelErrNone;
+}
+
+static HelError copy_frontal(struct hh_call *c, struct hh_memory *frontal, struct hh_queue *q,
+		struct hh_completion *done, struct copy *k)
+{
+	HelError e = hh_call_check_pending(c);
+	struct frontal_op *f = e ? NULL : calloc(1, sizeof(*f));
+	if (!f) {
+		free(done);
+		return e ? e : hh_call_refuse(c, kHelErrNoMemory, "no memory for the copy");
+	}
+	*f = (struct frontal_op){ .frontal = frontal, .queue = q, .done = done, .k = *k };
+	return start_frontal_op(c, f, k->address, k->length);
+}
+
+/*
  * helSubmitReadMemory and helSubmitWriteMemory: handle exists → queue →
  * handle type (OBJECTS.md §10), no QueueTooSmall check.  The copy runs at
  * once and its result is posted right away (QUEUES.md §6 allows it).
@@ -157,7 +285,7 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 		return hh_call_refuse(c, kHelErrUnsupportedOperation, "not for indirect memory");
 	/* Everything the operation needs is taken now, so that it cannot fail later. */
 	char *view = hh_memory_view(target.obj);    /* kept until the object is resized */
-	if (!view)
+	if (!view && hh_memory_source(target.obj).length)
 		return hh_call_refuse(c, kHelErrNoMemory, "cannot map the object");
 	struct hh_completion *done = hh_completion_new(sizeof(struct HelSimpleResult), c->arg[5]);
 	if (!done)
@@ -166,6 +294,8 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 		.mem = &c->proc->mem, .view = view, .size = hh_memory_source(target.obj).length,
 		.address = c->arg[1], .length = c->arg[2], .buffer = c->arg[3], .to_object = to_object,
 	};
+	if (hh_memory_is_frontal(target.obj) && copy_checked(&k) == kHelErrNone)
+		return copy_frontal(c, hh_memory_of(target.obj), hh_queue_of(queue.obj), done, &k);
 	struct HelSimpleResult r = { .error = run_copy(&k), .reserved = 0 };
 	hh_completion_add(done, &r, sizeof(r));
 	hh_queue_post(hh_queue_of(queue.obj), done);
@@ -201,18 +331,19 @@ HelError hh_call_SubmitLockMemoryView(struct hh_call *c)
 	struct hh_completion *done = hh_completion_new(sizeof(struct HelHandleResult), c->arg[4]);
 	if (!done)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
-	struct HelHandleResult r = { .error = kHelErrFault, .reserved = 0, .handle = kHelNullHandle };
-	if (offset <= mem->size && size <= mem->size - offset) {
-		struct hh_memlock *l = hh_memlock_create(mem, offset, size);
-		if (l) {
-			r.handle = hh_universe_attach(c->universe, &l->base, 0);
-			r.error = r.handle ? kHelErrNone : kHelErrNoMemory;
-			hh_object_unref(&l->base);
-		} else {
-			r.error = kHelErrNoMemory;
+	bool inside = offset <= mem->size && size <= mem->size - offset;
+	/* Locking frontal memory touches its pages: they are asked for and waited for (§3.5). */
+	if (inside && size && hh_memory_is_frontal(&mem->base)) {
+		e = hh_call_check_pending(c);
+		struct frontal_op *f = e ? NULL : calloc(1, sizeof(*f));
+		if (!f) {
+			free(done);
+			return e ? e : hh_call_refuse(c, kHelErrNoMemory, "no memory for the lock");
 		}
+		*f = (struct frontal_op){ .frontal = mem, .queue = q, .done = done,
+			.universe = c->universe, .offset = offset, .size = size };
+		return start_frontal_op(c, f, offset, size);
 	}
-	hh_completion_add(done, &r, sizeof(r));
-	hh_queue_post(q, done);
+	finish_lock(q, done, c->universe, mem, offset, size, inside ? kHelErrNone : kHelErrFault);
 	return kHelErrNone;
 }

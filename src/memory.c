@@ -8,10 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "managed.h"
 #include "quota.h"
 #include "queue.h"
 
-static void drop_view(struct hh_memory *mem)
+void hh_memory_drop_view(struct hh_memory *mem)
 {
 	if (mem->view)
 		munmap(mem->view, mem->view_len);
@@ -21,18 +22,39 @@ static void drop_view(struct hh_memory *mem)
 static void memory_destroy(struct hh_object *obj)
 {
 	struct hh_memory *mem = hh_memory_of(obj);
-	drop_view(mem);
-	if (mem->memfd >= 0)
+	hh_memory_drop_view(mem);
+	if (mem->memfd >= 0 && mem->account)
 		hh_account_release(mem->account, mem->size, 1);
 	hh_account_unref(mem->account);
-	hh_memfd_close(mem->memfd);
+	/* Both views of managed memory share the store's memfd. */
+	if (mem->managed)
+		hh_managed_detach(mem);
+	else
+		hh_memfd_close(mem->memfd);
 	free(mem);
+}
+
+static void memory_attach(struct hh_object *obj, uint32_t aux)
+{
+	(void)aux;
+	hh_memory_of(obj)->handles++;
+}
+
+/* With no descriptor left, nobody can answer for a backing object: its pager is gone. */
+static void memory_detach(struct hh_object *obj, uint32_t aux)
+{
+	(void)aux;
+	struct hh_memory *mem = hh_memory_of(obj);
+	if (--mem->handles == 0 && mem->kind == HH_MEMORY_MANAGED_BACKING)
+		hh_managed_pager_gone(mem);
 }
 
 static const struct hh_object_ops memory_ops = {
 	.type = HH_OBJ_MEMORY,
 	.name = "memory",
 	.destroy = memory_destroy,
+	.attach = memory_attach,
+	.detach = memory_detach,
 };
 
 static uint64_t round_up_pow2(uint64_t x)
@@ -61,18 +83,27 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 		free(mem);
 		return kHelErrNoMemory;
 	}
-	hh_object_init(&mem->base, &memory_ops);
-	mem->kind = HH_MEMORY_ALLOCATED;
-	mem->size = size;
+	hh_memory_init(mem, HH_MEMORY_ALLOCATED, mem->memfd, size);
 	mem->granule = granule;
 	*out = mem;
 	return kHelErrNone;
 }
 
+void hh_memory_init(struct hh_memory *mem, enum hh_memory_kind kind, int memfd, uint64_t size)
+{
+	hh_object_init(&mem->base, &memory_ops);
+	mem->kind = kind;
+	mem->memfd = memfd;
+	mem->size = size;
+	mem->granule = HH_PAGE_SIZE;
+}
+
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 {
 	/* thor panics for every kind but allocated and managed (OBJECTS.md §3.3 [emu]). */
-	if (mem->kind == HH_MEMORY_COPY_ON_WRITE || mem->kind == HH_MEMORY_INDIRECT)
+	if (mem->kind == HH_MEMORY_MANAGED_BACKING)
+		return hh_managed_resize(mem, new_size);
+	if (mem->kind != HH_MEMORY_ALLOCATED)
 		return kHelErrUnsupportedOperation;
 	/* Allocated memory only grows, in whole granules (OBJECTS.md §3.3 [emu]). */
 	if (new_size < mem->size || new_size % mem->granule)
@@ -84,7 +115,7 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
 		return kHelErrNoMemory;
 	}
 	mem->size = new_size;
-	drop_view(mem);         /* remade at the new length when next needed */
+	hh_memory_drop_view(mem);         /* remade at the new length when next needed */
 	return kHelErrNone;
 }
 

@@ -15,8 +15,12 @@ enum hh_memory_kind {
 	HH_MEMORY_ALLOCATED = 1,
 	HH_MEMORY_COPY_ON_WRITE,        /* an eager private copy (cow.c); cannot be resized */
 	HH_MEMORY_INDIRECT,             /* slots onto other objects (indirect.c); no memfd (-1) */
+	HH_MEMORY_MANAGED_BACKING,      /* the pager's view of managed memory (managed.c) */
+	HH_MEMORY_MANAGED_FRONTAL,      /* the clients' view: pages come from the pager */
 	HH_MEMORY_KIND_LAST
 };
+
+struct hh_managed;
 
 struct hh_memory {
 	struct hh_object base;
@@ -27,12 +31,18 @@ struct hh_memory {
 	char *view;             /* the emulator's mapping of the whole object, made on demand */
 	uint64_t view_len;
 	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
+	struct hh_managed *managed;     /* managed kinds: the page store both views share */
+	uint32_t handles;               /* descriptors naming it, in universes or in flight */
 };
 
 #define HH_PAGE_SIZE 4096ull
 
 /* Create an allocated object of size bytes (size checked by the caller). */
 HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out);
+/* Fill in a fresh object of kind over memfd (owned by whoever the kind says). */
+void hh_memory_init(struct hh_memory *mem, enum hh_memory_kind kind, int memfd, uint64_t size);
+/* Forget the emulator's mapping of mem (its size changed). */
+void hh_memory_drop_view(struct hh_memory *mem);
 /* Grow mem; the growth is charged to its account (kHelErrNoMemory over the limit). */
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
 

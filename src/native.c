@@ -23,6 +23,7 @@
 #include "calls.h"
 #include "loop.h"
 #include "memory.h"
+#include "ownthread.h"
 #include "process.h"
 #include "stubpage.h"
 #include "thread.h"
@@ -33,6 +34,9 @@ struct hh_native {
 	struct hh_native *next;         /* live stubs */
 	struct hh_thread *thread;       /* a reference while the stub lives */
 	struct hh_process *proc;        /* the stub's program record (process.c owns it) */
+	struct hh_universe *universe;   /* a reference: where its calls resolve handles */
+	struct hh_own own;              /* own.tid: a thread of a hosted program, not a stub */
+	bool dying;                     /* an own-space thread sent to its exit(2) */
 	pid_t pid;
 	int sock;                       /* memfds go to the stub through this */
 	struct hh_stub_page *page;      /* the emulator's mapping of the command page */
@@ -64,6 +68,8 @@ enum { LINUX_ENTRY = 1, LINUX_EXIT };
 #define SUPERCALL_BASE 0x80000000ull
 
 static void stub_event(struct hh_native *n, int status);
+static void send_to_exit(struct hh_native *n);
+static void watch_debuggers(void);
 
 /* ---- waiting for stops without blocking the loop ---- */
 
@@ -391,13 +397,19 @@ static bool hold(struct hh_native *n, int *pending)
 	return true;
 }
 
-static void resume_guest(struct hh_native *n)
+/* Run the guest on, delivering sig (0: none). */
+static void resume_with(struct hh_native *n, int sig)
 {
 	n->regs.orig_rax = (unsigned long long)-1;  /* no syscall restart on the way out */
 	if (ptrace(PTRACE_SETREGS, n->pid, 0, &n->regs) < 0 ||
-			ptrace(PTRACE_SYSEMU, n->pid, 0, 0) < 0)
+			ptrace(PTRACE_SYSEMU, n->pid, 0, sig) < 0)
 		return;         /* it died: its exit arrives through SIGCHLD */
 	n->running = true;
+}
+
+static void resume_guest(struct hh_native *n)
+{
+	resume_with(n, 0);
 }
 
 /* Carry plan out in n's stub; a stub that cannot follow its space ends its thread. */
@@ -428,7 +440,8 @@ void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan
 	struct hh_native *n = natives.head;
 	while (n) {
 		struct hh_native *next = n->next;
-		if (n->proc && n->proc->space == space)
+		/* An own-space thread shares its program's mm: nothing to carry out. */
+		if (n->proc && n->proc->space == space && !n->own.tid)
 			apply_one(n, plan);
 		n = next;
 	}
@@ -454,7 +467,7 @@ static HelError dispatch(struct hh_native *n, struct hh_call *c)
 		r->r12, r->r13, r->r14 };
 	c->thread = n->thread;
 	c->proc = n->proc;
-	c->universe = n->proc->universe;
+	c->universe = n->universe;
 	c->number = (uint32_t)r->rdi;
 	memcpy(c->arg, args, sizeof(args));
 	c->out[0] = c->out[1] = 0;
@@ -499,15 +512,21 @@ static void wait_in_linux(struct hh_native *n)
 	struct user_regs_struct *r = &n->regs;
 	n->waiting = *r;
 	int64_t deadline = (int64_t)r->rax;
-	n->page->deadline[0] = deadline / 1000000000;
-	n->page->deadline[1] = deadline % 1000000000;
+	uint64_t deadline_at = n->own.deadline_at;
+	if (!n->own.tid) {
+		n->page->deadline[0] = deadline / 1000000000;
+		n->page->deadline[1] = deadline % 1000000000;
+		deadline_at = HH_STUB_PAGE + offsetof(struct hh_stub_page, deadline);
+	} else if (deadline != kHelWaitInfinite && hh_own_put_deadline(&n->own, deadline) < 0) {
+		return;         /* it died: its exit arrives through SIGCHLD */
+	}
 	uint64_t word = r->rsi, expected = (uint32_t)r->rdx;
 	r->rip -= 2;                    /* the `syscall` again; it is two bytes */
 	r->rax = SYS_futex;
 	r->rdi = word;
 	r->rsi = FUTEX_WAIT_BITSET;     /* absolute CLOCK_MONOTONIC, like Hel's deadlines */
 	r->rdx = expected;
-	r->r10 = deadline == kHelWaitInfinite ? 0 : HH_STUB_PAGE + offsetof(struct hh_stub_page, deadline);
+	r->r10 = deadline == kHelWaitInfinite ? 0 : deadline_at;
 	r->r8 = 0;
 	r->r9 = FUTEX_BITSET_MATCH_ANY;
 	r->orig_rax = (unsigned long long)-1;
@@ -605,6 +624,10 @@ static void stub_event(struct hh_native *n, int status)
 		return;
 	n->running = false;
 	int sig = WSTOPSIG(status);
+	if (n->dying) {
+		send_to_exit(n);        /* a stop on its way out (a group stop): on it goes */
+		return;
+	}
 	if (n->in_linux) {
 		linux_stop(n, sig);
 		return;
@@ -620,9 +643,15 @@ static void stub_event(struct hh_native *n, int status)
 		hh_thread_stop(n->thread, observation);
 		return;
 	}
-	/* Group stops and signals from outside: the guest goes on, the signal is dropped. */
+	/*
+	 * Group stops and signals from outside: the guest goes on, the signal is
+	 * dropped.  An own-space thread passes SIGSTOP on (the one signal it
+	 * cannot block: job control, a debugger's attach) so that its program
+	 * stops as Linux would stop it.
+	 */
+	int pass = n->own.tid && (status >> 16) == 0 && sig == SIGSTOP ? SIGSTOP : 0;
 	if (!n->thread->stopped && !n->thread->terminated)
-		resume_guest(n);
+		resume_with(n, pass);
 }
 
 /* The creator died: nothing can observe or resume the thread any more. */
@@ -650,9 +679,15 @@ static void stub_gone(struct hh_native *n)
 	struct hh_thread *t = n->thread;
 	t->native = NULL;
 	hh_thread_terminate(t);
-	close(n->sock);
-	munmap(n->page, sizeof(*n->page));
-	close(n->owner_fd);
+	hh_object_unref(&n->universe->base);
+	if (n->own.tid) {
+		hh_own_release(&n->own);
+		hh_thread_ended(t);     /* its program's record lives on: leave it */
+	} else {
+		close(n->sock);
+		munmap(n->page, sizeof(*n->page));
+		close(n->owner_fd);
+	}
 	n->gone = true;
 	/* The loop still holds the owner watcher: it frees n when the cancel lands. */
 	if (n->owner_watch.armed)
@@ -715,12 +750,49 @@ void hh_native_interrupt(struct hh_thread *t)
 		take_interrupt(n);
 }
 
+/*
+ * An own-space thread leaves through libhel's exit(2), out of whatever it
+ * was doing: SIGKILL would end its whole program.  Its exit arrives like a
+ * stub's, through SIGCHLD.
+ */
+static void send_to_exit(struct hh_native *n)
+{
+	int pending;
+	n->dying = true;
+	if (!hold(n, &pending))
+		return;
+	n->in_linux = 0;
+	n->regs.rip = n->own.exit_ip;
+	n->regs.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, n->pid, 0, &n->regs) == 0 && ptrace(PTRACE_CONT, n->pid, 0, 0) == 0)
+		n->running = true;
+}
+
 void hh_native_kill(struct hh_thread *t)
 {
-	/* Still our unreaped child: the pid cannot name anyone else yet. */
-	if (t->native)
-		kill(t->native->pid, SIGKILL);
+	struct hh_native *n = t->native;
+	hh_object_ref(&t->base);        /* holding it may find it gone, and drop its references */
+	/* Still our unreaped child (or tracee): the pid cannot name anyone else yet. */
+	if (n && n->own.tid && !n->dying)
+		send_to_exit(n);
+	else if (n && !n->own.tid)
+		kill(n->pid, SIGKILL);
 	hh_thread_terminate(t);
+	hh_object_unref(&t->base);
+}
+
+void hh_native_apply_own(struct hh_thread *t, const struct hh_space *space,
+		const struct hh_mm_plan *plan)
+{
+	struct hh_native *n = t->native;
+	/* If it dies meanwhile, its exit is still there for the loop's waitpid. */
+	if (n && n->own.tid && !n->running && !n->dying)
+		(void)hh_own_apply(&n->own, space, plan, &n->regs);
+}
+
+bool hh_native_is_own(const struct hh_thread *t)
+{
+	return t->native && t->native->own.tid;
 }
 
 /* thor's initial state (OBJECTS.md §5.1): only ip, sp and IF; FPU as after FNINIT, MXCSR default. */
@@ -781,6 +853,27 @@ static struct hh_native *new_native(void)
 	return NULL;
 }
 
+/*
+ * n becomes t's: listed, and t one of the threads of n's process record (a
+ * stub's own, or the program an own-space thread belongs to).
+ */
+static void adopt(struct hh_native *n, struct hh_thread *t, struct hh_universe *universe)
+{
+	n->thread = t;
+	hh_object_ref(&t->base);        /* the stub's */
+	n->universe = universe;
+	hh_object_ref(&universe->base);
+	t->native = n;
+	t->last_handle_closed = hh_native_kill;
+	n->next = natives.head;
+	natives.head = n;
+	t->proc = n->proc;
+	t->tid = n->pid;
+	t->next_in_proc = n->proc->threads;
+	n->proc->threads = t;
+	hh_object_ref(&t->base);        /* the record's */
+}
+
 HelError hh_native_start(struct hh_thread *t, int owner_pidfd, struct hh_universe *universe,
 		struct hh_space *space, uint64_t ip, uint64_t sp)
 {
@@ -805,23 +898,75 @@ HelError hh_native_start(struct hh_thread *t, int owner_pidfd, struct hh_univers
 		n->owner_watch.cb = owner_died;
 		hh_loop_poll(&n->owner_watch, n->owner_fd, POLLIN);
 	}
-	n->thread = t;
-	hh_object_ref(&t->base);        /* the stub's */
-	t->native = n;
-	t->last_handle_closed = hh_native_kill;
-	n->next = natives.head;
-	natives.head = n;
-	/* The thread is one of its stub's threads: it ends with the stub's record. */
-	t->proc = n->proc;
-	t->tid = n->pid;
-	t->next_in_proc = n->proc->threads;
-	n->proc->threads = t;
-	hh_object_ref(&t->base);        /* the record's */
+	adopt(n, t, universe);
 	if (!initial_registers(n, ip, sp) || !map_space(n, space)) {
 		hh_native_kill(t);
 		return kHelErrNoMemory;
 	}
 	return kHelErrNone;
+}
+
+HelError hh_native_start_own(struct hh_thread *t, struct hh_process *proc,
+		struct hh_universe *universe, const uint64_t libhel[3], uint64_t ip, uint64_t sp,
+		const char **why)
+{
+	*why = "no memory";
+	if (!watch_children())
+		return kHelErrNoMemory;
+	struct hh_native *n = calloc(1, sizeof(*n));
+	if (!n)
+		return kHelErrNoMemory;
+	n->sock = n->owner_fd = -1;
+	HelError e = hh_own_take(proc, libhel[0], libhel[1], libhel[2], &n->own, &n->loop, why);
+	if (e) {
+		free(n);
+		return e;
+	}
+	n->pid = n->own.tid;
+	n->proc = proc;
+	adopt(n, t, universe);
+	watch_debuggers();
+	if (!initial_registers(n, ip, sp)) {
+		hh_native_kill(t);
+		return kHelErrNoMemory;
+	}
+	return kHelErrNone;
+}
+
+/*
+ * A debugger that attaches to a program cannot trace its own-space threads
+ * (we hold their ptrace seat), and gdb retries them without end; nothing
+ * tells us of the attach, so while own-space threads live we look at their
+ * programs' tracer now and then, and end the threads of a program that has
+ * one: the debugger then gets the program without them.
+ */
+#define DEBUGGER_LOOK_NS 200000000ull
+
+static void look_for_debuggers(struct hh_timer *timer)
+{
+	bool any = false;
+	for (struct hh_native *n = natives.head, *next; n; n = next) {
+		next = n->next;
+		if (!n->own.tid || n->dying)
+			continue;
+		any = true;
+		if (hh_own_debugged(n->proc->pid)) {
+			fprintf(stderr, "helhost: program %d has a debugger: its own-space thread %d ends "
+					"(docs/THREADS.md)\n", (int)n->proc->pid, (int)n->pid);
+			hh_native_kill(n->thread);
+		}
+	}
+	if (any)
+		hh_timer_start(timer, hh_now() + DEBUGGER_LOOK_NS);
+}
+
+static void watch_debuggers(void)
+{
+	static struct hh_timer timer;
+	if (!timer.cb)
+		hh_timer_init(&timer, look_for_debuggers);
+	if (!hh_timer_active(&timer))
+		hh_timer_start(&timer, hh_now() + DEBUGGER_LOOK_NS);
 }
 
 /* ---- register images (ABI.md §3.5) ---- */

@@ -15,11 +15,13 @@
 #ifndef HH_NATIVE_H
 #define HH_NATIVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hel.h"
 #include "space.h"
 
+struct hh_process;
 struct hh_thread;
 struct hh_universe;
 
@@ -32,6 +34,20 @@ struct hh_universe;
  */
 HelError hh_native_start(struct hh_thread *t, int owner_pidfd, struct hh_universe *universe,
 		struct hh_space *space, uint64_t ip, uint64_t sp);
+/*
+ * Give t a thread of proc's own with universe, stopped at ip/sp with
+ * thor's initial registers.  libhel's words name it: the tid the program
+ * calls it, its block and the program's socket for memfds (hh_own_block).
+ * On failure *why says why.
+ */
+HelError hh_native_start_own(struct hh_thread *t, struct hh_process *proc,
+		struct hh_universe *universe, const uint64_t libhel[3], uint64_t ip, uint64_t sp,
+		const char **why);
+/* t, in its program's own space and stopped in a call, carries out plan there. */
+void hh_native_apply_own(struct hh_thread *t, const struct hh_space *space,
+		const struct hh_mm_plan *plan);
+/* True for a thread in a hosted program's own space. */
+bool hh_native_is_own(const struct hh_thread *t);
 /* A stopped thread runs again (§5.6); the caller has checked its state. */
 void hh_native_resume(struct hh_thread *t);
 /*

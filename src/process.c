@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "procstat.h"
 #include "registry.h"
 #include "space.h"
@@ -123,6 +124,7 @@ static void drop_image(struct hh_process *p)
 {
 	hh_registry_forget(p);
 	hh_pending_discard_all(&p->pending);
+	hh_faults_close(p);
 	hh_usermem_close(&p->mem);
 	while (p->threads)
 		hh_thread_ended(p->threads);

@@ -21,6 +21,7 @@ struct hh_universe;
 struct hh_space;
 struct hh_thread;
 struct hh_process;
+struct hh_faults;
 
 /* A program's universe and space as they were when it forked. */
 struct hh_fork_image {
@@ -44,6 +45,7 @@ struct hh_process {
 	struct hh_space *space;
 	struct hh_thread *threads;
 	struct hh_usermem mem;          /* its memory, for the emulator's copies */
+	struct hh_faults *faults;       /* its userfaultfd for managed memory (faults.c), or NULL */
 	struct hh_pending_list pending; /* operations it submitted that have not completed */
 	bool launched;                  /* a child of `helhost run`: its status counts */
 	int index;                      /* launched: its place on the command line, from 1 */

@@ -121,6 +121,14 @@ static bool overlaps(const struct hh_space *s, uint64_t addr, uint64_t len)
 		|| (j < s->hole_count && s->holes[j].addr < addr + len);
 }
 
+const struct hh_mapping *hh_space_first(const struct hh_space *s, uint64_t addr, uint64_t len)
+{
+	size_t i = lower_bound(s, addr);
+	if (i < s->count && s->maps[i].addr < addr + len)
+		return &s->maps[i];
+	return NULL;
+}
+
 const struct hh_mapping *hh_space_find(const struct hh_space *s, uint64_t addr)
 {
 	size_t i = lower_bound(s, addr);
@@ -358,7 +366,10 @@ HelError hh_space_map(struct hh_space *s, struct hh_object *source, uint64_t off
 	HelError e = hh_space_place(s, len, hint, flags, addr, &place);
 	if (e)
 		return e;
-	return hh_space_record(s, source, offset, *addr, len, hh_space_prot(flags), place, plan);
+	if ((e = hh_space_record(s, source, offset, *addr, len, hh_space_prot(flags), place, plan)))
+		return e;
+	s->maps[lower_bound(s, *addr)].no_backing = flags & kHelMapDontRequireBacking;
+	return kHelErrNone;
 }
 
 HelError hh_space_unmap(struct hh_space *s, uint64_t addr, uint64_t len, struct hh_mm_plan *plan)

@@ -26,6 +26,7 @@ struct hh_mapping {
 	struct hh_object *source;       /* memory or queue; one reference per mapping */
 	uint64_t offset;
 	uint32_t prot;                  /* PROT_* */
+	bool no_backing;                /* kHelMapDontRequireBacking: missing managed pages fault */
 };
 
 /*
@@ -85,6 +86,8 @@ HelError hh_space_unmap(struct hh_space *s, uint64_t addr, uint64_t len, struct 
 /* Set the protection of every mapping (or part) inside [addr, addr+len); gaps stay. */
 HelError hh_space_protect(struct hh_space *s, uint64_t addr, uint64_t len, uint32_t prot,
 		struct hh_mm_plan *plan);
+/* The first mapping (lowest address) that overlaps [addr, addr+len), or NULL. */
+const struct hh_mapping *hh_space_first(const struct hh_space *s, uint64_t addr, uint64_t len);
 /* The mapping containing addr, or NULL. */
 const struct hh_mapping *hh_space_find(const struct hh_space *s, uint64_t addr);
 

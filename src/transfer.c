@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "managed.h"
 #include "memory.h"
 #include "space.h"
 
@@ -16,6 +17,9 @@ static char *view(const struct hh_endpoint *e, size_t len, uint32_t prot)
 {
 	const struct hh_mapping *m = e->space ? hh_space_find(e->space, e->addr) : NULL;
 	if (!m || e->addr + len < e->addr || e->addr + len > m->addr + m->len || (m->prot & prot) != prot)
+		return NULL;
+	/* Frontal pages the pager has not provided yet: usermem.h's detour says so. */
+	if (!hh_managed_usable(m->source, m->offset + (e->addr - m->addr), len, prot & PROT_WRITE))
 		return NULL;
 	char *base = hh_memory_view(m->source);
 	return base ? base + m->offset + (e->addr - m->addr) : NULL;

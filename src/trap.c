@@ -20,6 +20,7 @@
 #include "alive.h"
 #include "barrier.h"
 #include "calls.h"
+#include "faults.h"
 #include "loop.h"
 #include "memory.h"
 #include "process.h"
@@ -366,6 +367,12 @@ static HelError serve(struct hh_thread *t)
 	if (c.number == HH_CALL_FORK_PREPARE) {
 		page->out[0] = hh_process_fork_prepare(c.proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
+	}
+	if (c.number == HH_CALL_FAULTS_FD)
+		return hh_faults_take(c.proc, (int)c.arg[0]);
+	if (c.number == HH_CALL_FAULTS_POPULATE) {
+		hh_faults_populate(c.proc, c.arg[0], c.arg[1]);
+		return kHelErrNone;
 	}
 	if (c.number == HH_CALL_FORK_IMAGES) {
 		page->out[0] = hh_process_fork_images();

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -123,13 +124,34 @@ static size_t write_partial(const struct hh_usermem *m, const void *local, uint6
 	return done;
 }
 
+static size_t direct(const struct hh_usermem *m, void *local, uint64_t addr, size_t len, bool write)
+{
+	if (!len)
+		return 0;
+	return write ? write_partial(m, local, addr, len) : read_partial(m, local, addr, len);
+}
+
 size_t hh_user_copy_partial(const struct hh_usermem *m, void *local, uint64_t addr, size_t len,
 		bool write)
 {
 	/* /proc/PID/mem takes offsets as off_t: the upper half is never a program's memory. */
 	if (!len || addr + len < addr || addr + len > (uint64_t)INT64_MAX)
 		return 0;
-	return write ? write_partial(m, local, addr, len) : read_partial(m, local, addr, len);
+	size_t done = 0;
+	struct hh_usermem_detour d;
+	while (m->detour && done < len && m->detour(m, addr + done, len - done, write, &d)) {
+		size_t before = (size_t)(d.start - (addr + done));
+		size_t n = direct(m, (char *)local + done, addr + done, before, write);
+		done += n;
+		if (n < before || !d.view)
+			return done;
+		if (write)
+			memcpy(d.view, (char *)local + done, d.len);
+		else
+			memcpy((char *)local + done, d.view, d.len);
+		done += d.len;
+	}
+	return done + direct(m, (char *)local + done, addr + done, len - done, write);
 }
 
 HelError hh_user_read(const struct hh_usermem *m, uint64_t addr, void *buf, size_t len)

@@ -28,7 +28,25 @@
 
 #include "hel.h"
 
+/*
+ * A part of a program's memory the emulator must not reach through the
+ * program's mapping (managed frontal memory: a missing page there would
+ * wait for the emulator itself): view is the emulator's own pointer to
+ * [start, start+len), or NULL when it cannot be reached now (a fault).
+ */
+struct hh_usermem_detour {
+	uint64_t start;
+	size_t len;
+	char *view;
+};
+
 struct hh_usermem {
+	/*
+	 * Or NULL: finds the first detour that overlaps [addr, addr+len), if
+	 * any, for a read or a write of it.
+	 */
+	bool (*detour)(const struct hh_usermem *m, uint64_t addr, size_t len, bool write,
+			struct hh_usermem_detour *out);
 	pid_t pid;
 	int pidfd;              /* owned by the program's record, not by this */
 	int memfd;              /* /proc/PID/mem of the current image, or -1 */

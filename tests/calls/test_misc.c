@@ -460,11 +460,9 @@ START_TEST(test_misc_not_yet_memory_calls)
 	void *area;
 	ck_assert_int_eq(helMapMemory(m, kHelNullHandle, NULL, 0, 4096,
 			kHelMapProtRead | kHelMapProtWrite, &area), kHelErrNone);
-	HelHandle h = 0, h2 = 0;
-	/* memory and address-space calls (should fail: not served yet) */
-	/* forking is for copy-on-write objects only (should fail) */
+	HelHandle h = 0;
+	/* forking is for copy-on-write objects only, managing for managed ones (should fail) */
 	ck_assert_int_eq(helForkMemory(m, &h), kHelErrUnsupportedOperation);
-	ck_assert_int_eq(helCreateManagedMemory(4096, 0, &h, &h2), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helSubmitManageMemory(m, q.handle, 1), kHelErrUnsupportedOperation);
 	ck_assert_int_eq(helUpdateMemory(m, kHelManageInitialize, 0, 4096),
 			kHelErrUnsupportedOperation);
@@ -486,13 +484,14 @@ START_TEST(test_misc_thread_calls_hosted)
 	ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
 	ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_GET_GS, &gs), 0);
 	/*
-	 * should fail: a thread in the program's own space is not served yet, and
-	 * m is no thread (tests/calls/test_threads.c has threads of their own)
+	 * should succeed: a thread in the program's own space (tests/calls/test_threads.c
+	 * runs them); should fail: m is no thread
 	 */
 	static char stack[4096] __attribute__((aligned(16)));
 	ck_assert_int_eq(helCreateThread(kHelNullHandle, kHelNullHandle, kHelAbiSystemV,
 			(void *)(uintptr_t)helNop, stack + sizeof(stack), kHelThreadStopped, &h),
-			kHelErrUnsupportedOperation);
+			kHelErrNone);
+	ck_assert_int_eq(helKillThread(h), kHelErrNone);
 	ck_assert_int_eq(helResume(m), kHelErrBadDescriptor);
 	ck_assert_int_eq(helSubmitObserve(m, 0, q.handle, 1), kHelErrBadDescriptor);
 	ck_assert_int_eq(helInterruptThread(m), kHelErrBadDescriptor);
@@ -503,8 +502,8 @@ START_TEST(test_misc_thread_calls_hosted)
 	ck_assert_int_eq(helStoreRegisters(m, kHelRegsProgram, image), kHelErrBadDescriptor);
 	/* FS is glibc's thread pointer: writing it cannot be served hosted (should fail) */
 	ck_assert_int_eq(helWriteFsBase((void *)fs), kHelErrUnsupportedOperation);
-	/* no handle was created, no completion posted, the bases are unchanged */
-	ck_assert_int_eq(next_number(), m + 1);
+	/* no handle was created but the thread's, no completion posted, the bases are unchanged */
+	ck_assert_int_eq(next_number(), h + 1);
 	hq_expect_empty(&q);
 	unsigned long fs2 = 0, gs2 = 0;
 	ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs2), 0);

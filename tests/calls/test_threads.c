@@ -7,18 +7,26 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdio.h>
 #include <hel.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "hq.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL     /* Linux 6.9; not in these headers yet */
+#endif
 
 enum { PAGE = 4096 };
 #define CODE 0x400000ull
@@ -29,9 +37,27 @@ enum { PAGE = 4096 };
 
 static struct hq q;
 
+/*
+ * Set by the "own" case's fixture: guests run in the test program's own
+ * space (helCreateThread with space kHelNullHandle), their code and data
+ * mapped at the same addresses there, which a PIE test program leaves free.
+ */
+static bool own_space;
+
 static void setup(void)
 {
 	ck_assert_int_eq(hq_open(&q, 4, 4, 512), kHelErrNone);
+}
+
+static void own_only(void)
+{
+	own_space = true;
+}
+
+static void setup_own(void)
+{
+	setup();
+	own_only();
 }
 
 /* ---- a tiny assembler ---- */
@@ -87,6 +113,16 @@ static void report_call(struct code *c)
 	supercall(c, 0);
 }
 
+/* helAllocateMemory(size=PAGE, flags=0, restrictions=NULL), reported: the handle in rsi and r14 */
+static void allocate_page(struct code *c)
+{
+	mov_edi(c, kHelCallAllocateMemory);
+	mov64(c, RSI, PAGE);
+	mov64(c, RDX, 0);
+	mov64(c, RAX, 0);
+	report_call(c);
+}
+
 /* ---- the supervisor's side ---- */
 
 struct guest {
@@ -98,7 +134,9 @@ struct guest {
 static void guest_space(struct guest *g, const struct code *c)
 {
 	void *mine, *at;
-	ck_assert_int_eq(helCreateSpace(&g->space), kHelErrNone);
+	g->space = kHelNullHandle;
+	if (!own_space)
+		ck_assert_int_eq(helCreateSpace(&g->space), kHelErrNone);
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &g->code), kHelErrNone);
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &g->data), kHelErrNone);
 	ck_assert_int_eq(helMapMemory(g->code, kHelNullHandle, NULL, 0, PAGE,
@@ -255,12 +293,7 @@ START_TEST(test_threads_hel_calls_in_managarm_convention)
 	report_call(&c);
 	mov_edi(&c, 5000);
 	report_call(&c);
-	/* helAllocateMemory(size=PAGE, flags=0, restrictions=NULL): the handle in rsi */
-	mov_edi(&c, kHelCallAllocateMemory);
-	mov64(&c, RSI, PAGE);
-	mov64(&c, RDX, 0);
-	mov64(&c, RAX, 0);
-	report_call(&c);
+	allocate_page(&c);
 	spin(&c);
 	struct guest g;
 	guest_load(&g, &c);
@@ -280,7 +313,7 @@ START_TEST(test_threads_guest_passes_garbage)
 	struct code c = { .len = 0 };
 	mov_edi(&c, kHelCallLog);
 	mov64(&c, RSI, 6);
-	mov64(&c, RDX, 0xbad0000beefull);
+	mov64(&c, RDX, 0x900000);          /* unmapped in both spaces (ASan shadow lies above it) */
 	mov64(&c, RAX, 4096);
 	report_call(&c);
 	mov_edi(&c, kHelCallCloseDescriptor);
@@ -401,7 +434,7 @@ START_TEST(test_threads_memory_through_the_thread_handle)
 	guest_load(&g, &c);
 	uint64_t word = 0x0123456789abcdefull, back = 0;
 	ck_assert_int_eq(copy(g.thread, DATA, &word, sizeof(word), 1), kHelErrNone);
-	ck_assert_int_eq(copy(g.space, DATA, &back, sizeof(back), 0), kHelErrNone);
+	ck_assert_int_eq(copy(g.data, 0, &back, sizeof(back), 0), kHelErrNone);
 	ck_assert_uint_eq(back, word);
 	run_until(&g, kHelObserveSuperCall + 4);
 	ck_assert_uint_eq(reg(g.thread, kHelRegR15), word);
@@ -533,7 +566,7 @@ START_TEST(test_threads_bad_handles_and_arguments)
 	/* should fail: kHelThisThread and other types where a created thread is needed */
 	ck_assert_int_eq(helResume(kHelThisThread), kHelErrNoDescriptor);
 	ck_assert_int_eq(helKillThread(kHelThisThread), kHelErrNoDescriptor);
-	ck_assert_int_eq(helResume(g.space), kHelErrBadDescriptor);
+	ck_assert_int_eq(helResume(g.code), kHelErrBadDescriptor);
 	ck_assert_int_eq(helSubmitObserve(g.code, 1, q.handle, 0), kHelErrBadDescriptor);
 	uintptr_t pc[2] = { CODE, 0 };
 	ck_assert_int_eq(helStoreRegisters(kHelThisThread, kHelRegsProgram, pc), kHelErrIllegalArgs);
@@ -614,10 +647,19 @@ static pid_t stub_serving(pid_t pid)
 	return stub;
 }
 
-/* Wait up to 20 s for pid to exit (it is not our child: poll a pidfd). */
+/* A child of this test and a pipe for it to report on: its pid, 0 in the child. */
+static pid_t fork_with_pipe(int pipefd[2])
+{
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	return child;
+}
+
+/* Wait up to 20 s for pid (an own-space thread's task) to exit (it is not our child: poll a pidfd). */
 static int exits(pid_t pid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = (int)syscall(SYS_pidfd_open, pid, own_space ? PIDFD_THREAD : 0);
 	if (fd < 0)
 		return 1;       /* already gone and reaped */
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -626,12 +668,39 @@ static int exits(pid_t pid)
 	return r == 1;
 }
 
-/* g made of c and resumed; returns its stub's pid. */
+/*
+ * The task behind the test program's newest own-space thread: the one its
+ * emulator traces that this function has not named before.
+ */
+static pid_t own_task(void)
+{
+	static pid_t named[16];
+	static size_t count;
+	DIR *d = opendir("/proc/self/task");
+	pid_t task = 0;
+	for (struct dirent *e; d && !task && (e = readdir(d));) {
+		char file[300];
+		snprintf(file, sizeof(file), "task/%s/status", e->d_name);
+		if (e->d_name[0] == '.' || proc_field(getpid(), file, "TracerPid") <= 0)
+			continue;
+		task = (pid_t)atoi(e->d_name);
+		for (size_t i = 0; i < count; i++)
+			if (named[i] == task)
+				task = 0;
+	}
+	if (d)
+		closedir(d);
+	if (task && count < 16)
+		named[count++] = task;
+	return task;
+}
+
+/* g made of c and resumed; returns the pid of its stub (the tid of an own-space thread). */
 static pid_t started(struct guest *g, const struct code *c)
 {
 	guest_load(g, c);
 	ck_assert_int_eq(helResume(g->thread), kHelErrNone);
-	pid_t stub = stub_serving(getpid());
+	pid_t stub = own_space ? own_task() : stub_serving(getpid());
 	ck_assert_int_gt(stub, 0);
 	return stub;
 }
@@ -648,9 +717,7 @@ START_TEST(test_threads_stub_dies_with_its_supervisor)
 {
 	/* should succeed: the stub of a running thread ends when the program that made it dies */
 	int pipefd[2];
-	ck_assert_int_eq(pipe(pipefd), 0);
-	pid_t child = fork();
-	ck_assert_int_ge(child, 0);
+	pid_t child = fork_with_pipe(pipefd);
 	if (child == 0) {
 		/* Shares the test's emulator (the fixture made a call): only the supervisor dies. */
 		struct guest g;
@@ -677,9 +744,7 @@ START_TEST(test_threads_stub_dies_with_the_emulator)
 	 * the thread (auto-starting its own emulator) and reports the pids.
 	 */
 	int pipefd[2];
-	ck_assert_int_eq(pipe(pipefd), 0);
-	pid_t child = fork();
-	ck_assert_int_ge(child, 0);
+	pid_t child = fork_with_pipe(pipefd);
 	if (child == 0) {
 		struct guest g;
 		pid_t pids[2] = { spinning(&g), 0 };
@@ -1102,7 +1167,7 @@ START_TEST(test_threads_interrupt_at_the_next_call)
 	ck_assert_uint_eq(ip(g.thread), CODE + after);
 	/* should fail: kHelThisThread and other types */
 	ck_assert_int_eq(helInterruptThread(kHelThisThread), kHelErrNoDescriptor);
-	ck_assert_int_eq(helInterruptThread(g.space), kHelErrBadDescriptor);
+	ck_assert_int_eq(helInterruptThread(g.code), kHelErrBadDescriptor);
 }
 END_TEST
 
@@ -1245,6 +1310,235 @@ START_TEST(test_threads_last_handle_closed_kills)
 }
 END_TEST
 
+START_TEST(test_threads_bad_ip_and_sp)
+{
+	/* should succeed: garbage ip or sp is the guest's page fault, not the creator's */
+	struct code c = { .len = 0 };
+	emit(&c, "\x50", 1);            /* push %rax: needs the stack */
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	g.seq = 1;
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, g.space, 0, (void *)0x900000, (void *)(DATA + PAGE),
+			kHelThreadStopped, &g.thread), kHelErrNone);
+	run_until(&g, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), 0x900000);
+	struct guest h = g;
+	h.seq = 1;
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, g.space, 0, (void *)CODE, (void *)0x900000,
+			kHelThreadStopped, &h.thread), kHelErrNone);
+	run_until(&h, kHelObservePageFault);
+	ck_assert_uint_eq(ip(h.thread), CODE);
+}
+END_TEST
+
+/* Wait up to 20 s for task tid of this program to be gone. */
+static int task_gone(pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	int64_t deadline = hq_deadline_ms(20000);
+	while (access(path, F_OK) == 0 && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	return access(path, F_OK) != 0;
+}
+
+static void *nop_from_a_pthread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)helNop();
+}
+
+START_TEST(test_threads_own_kill_spares_the_program)
+{
+	/*
+	 * should succeed: own-space threads that are killed while they run, while
+	 * they sleep in helFutexWait, or whose last handle is closed while they
+	 * are stopped end alone: their tasks go, the program and its other
+	 * threads (the main thread, a new pthread) go on making calls.
+	 */
+	struct guest running, sleeping, stopped;
+	pid_t t1 = spinning(&running);
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	spin(&c);
+	pid_t t2 = started(&sleeping, &c);
+	ck_assert_msg(sleeps_in_futex(t2), "the guest never slept in its wait");
+	stopped_at_supercall(&stopped, 3);
+	pid_t t3 = own_task();
+	ck_assert_int_gt(t1, 0);
+	ck_assert_int_gt(t3, 0);
+	ck_assert_int_eq(helSubmitObserve(running.thread, 1, q.handle, 0x71), kHelErrNone);
+	ck_assert_int_eq(helKillThread(running.thread), kHelErrNone);
+	expect_terminated(0x71);
+	ck_assert_int_eq(helSubmitObserve(sleeping.thread, 1, q.handle, 0x72), kHelErrNone);
+	ck_assert_int_eq(helKillThread(sleeping.thread), kHelErrNone);
+	expect_terminated(0x72);
+	ck_assert_int_eq(helSubmitObserve(stopped.thread, stopped.seq, q.handle, 0x73), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, stopped.thread), kHelErrNone);
+	expect_terminated(0x73);
+	ck_assert_msg(task_gone(t1), "the killed running thread %d still exists", (int)t1);
+	ck_assert_msg(task_gone(t2), "the killed sleeping thread %d still exists", (int)t2);
+	ck_assert_msg(task_gone(t3), "the closed stopped thread %d still exists", (int)t3);
+	ck_assert_int_eq(helNop(), kHelErrNone);
+	pthread_t other;
+	void *result = (void *)(intptr_t)-1;
+	ck_assert_int_eq(pthread_create(&other, NULL, nop_from_a_pthread, NULL), 0);
+	ck_assert_int_eq(pthread_join(other, &result), 0);
+	ck_assert_int_eq((int)(intptr_t)result, kHelErrNone);
+	/* And a new own-space thread works as the first did. */
+	struct guest again;
+	stopped_at_supercall(&again, 4);
+}
+END_TEST
+
+START_TEST(test_threads_own_program_exits_with_its_threads)
+{
+	/* should succeed: a program that exits with an own-space thread stopped and one running ends whole */
+	int pipefd[2];
+	pid_t child = fork_with_pipe(pipefd);
+	if (child == 0) {
+		struct guest g1, g2;
+		stopped_at_supercall(&g1, 1);
+		pid_t tids[2] = { own_task(), spinning(&g2) };
+		if (write(pipefd[1], tids, sizeof(tids)) != sizeof(tids))
+			_exit(2);
+		exit(7);
+	}
+	pid_t tids[2] = { 0, 0 };
+	ck_assert_int_eq(read(pipefd[0], tids, sizeof(tids)), sizeof(tids));
+	ck_assert_int_gt(tids[0], 0);
+	ck_assert_int_gt(tids[1], 0);
+	/* The exit is reported only once every task of the child is gone. */
+	int status = 0;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 7);
+	ck_assert_int_ne(kill(tids[0], 0), 0);
+	ck_assert_int_ne(kill(tids[1], 0), 0);
+}
+END_TEST
+
+START_TEST(test_threads_own_thread_makes_no_own_threads)
+{
+	/* should fail: only the program (through libhel) makes threads in its own space */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallCreateThread);
+	mov64(&c, RSI, 0);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	report_call(&c);
+	mov_edi(&c, kHelCallNop);
+	report_call(&c);
+	expect_two_results(&c, kHelErrUnsupportedOperation, kHelErrNone);
+}
+END_TEST
+
+/* mov $imm32, %r8d / %r9d / %r10d (zero-extended) */
+static void mov_r8_r10(struct code *c, uint32_t r8, uint32_t r9, uint32_t r10)
+{
+	unsigned char b[18] = { 0x41, 0xb8, 0, 0, 0, 0, 0x41, 0xb9, 0, 0, 0, 0, 0x41, 0xba };
+	memcpy(b + 2, &r8, 4);
+	memcpy(b + 8, &r9, 4);
+	memcpy(b + 14, &r10, 4);
+	emit(c, b, sizeof(b));
+}
+
+START_TEST(test_threads_guest_maps_into_its_space)
+{
+	/*
+	 * should succeed: a guest allocates memory, maps it into its space, writes
+	 * it (the supervisor sees the word) and unmaps it (touching it then is a
+	 * page fault) — in a stub's space, and in its program's own
+	 */
+	struct code c = { .len = 0 };
+	allocate_page(&c);              /* the handle stays in rsi: the next call's first argument */
+	mov_edi(&c, kHelCallMapMemory);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, 0);
+	mov_r8_r10(&c, 0, PAGE, kHelMapProtRead | kHelMapProtWrite);
+	report_call(&c);                /* the pointer in r14 */
+	emit(&c, "\x49\xc7\x06\xed\x5e\x00\x00", 7);      /* movq $0x5eed, (%r14) */
+	supercall(&c, 1);
+	mov_edi(&c, kHelCallUnmapMemory);
+	mov64(&c, RSI, 0);
+	emit(&c, "\x4c\x89\xf2", 3);                  /* mov %r14, %rdx */
+	mov64(&c, RAX, PAGE);
+	report_call(&c);
+	size_t touch = c.len;
+	emit(&c, "\x49\x8b\x06", 3);                  /* mov (%r14), %rax */
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	uint64_t at = reg(g.thread, kHelRegR14), word = 0;
+	run_until(&g, kHelObserveSuperCall + 1);
+	if (own_space)
+		word = *(volatile uint64_t *)(uintptr_t)at;     /* the program's own memory */
+	else
+		ck_assert_int_eq(copy(g.thread, at, &word, sizeof(word), 0), kHelErrNone);
+	ck_assert_uint_eq(word, 0x5eed);
+	run_until(&g, kHelObserveSuperCall);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
+	run_until(&g, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE + touch);
+}
+END_TEST
+
+/* The child of a traced-program test: its result as its exit code. */
+static int create_while_traced(int go)
+{
+	char byte;
+	if (read(go, &byte, 1) != 1)
+		return 2;
+	struct code c = { .len = 0 };
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	if (guest_create(&g) != kHelErrIllegalState)
+		return 3;
+	return helNop() == kHelErrNone ? 0 : 4;
+}
+
+START_TEST(test_threads_own_creation_in_a_traced_program)
+{
+	/*
+	 * should fail: in a program under a debugger (here: this test, tracing
+	 * its child with PTRACE_O_TRACECLONE as gdb does) the new thread is the
+	 * debugger's, so helCreateThread answers kHelErrIllegalState; the
+	 * program goes on.
+	 */
+	int pipefd[2];
+	pid_t child = fork_with_pipe(pipefd);
+	if (child == 0)
+		_exit(create_while_traced(pipefd[0]));
+	ck_assert_int_eq(ptrace(PTRACE_SEIZE, child, 0, PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL), 0);
+	ck_assert_int_eq(write(pipefd[1], "g", 1), 1);
+	for (;;) {
+		int status;
+		pid_t who = waitpid(-1, &status, __WALL);
+		ck_assert_int_gt(who, 0);
+		if (who == child && (WIFEXITED(status) || WIFSIGNALED(status))) {
+			ck_assert(WIFEXITED(status));
+			ck_assert_int_eq(WEXITSTATUS(status), 0);
+			break;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		/* Hand a signal back to its task; event stops carry none. */
+		int sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+		ptrace(PTRACE_CONT, who, 0, sig == SIGTRAP ? 0 : sig);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("threads");
@@ -1281,7 +1575,42 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_guest_sets_its_own_bases);
 	tcase_add_test(tc, test_threads_guest_panics);
 	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);
+	tcase_add_test(tc, test_threads_bad_ip_and_sp);
+	tcase_add_test(tc, test_threads_guest_maps_into_its_space);
 	suite_add_tcase(s, tc);
+	/* The same contract for threads in the test program's own space. */
+	TCase *own = tcase_create("own");
+	tcase_add_checked_fixture(own, setup_own, NULL);
+	tcase_set_timeout(own, 60);
+	tcase_add_test(own, test_threads_supercall_stops_with_registers);
+	tcase_add_test(own, test_threads_bad_ip_and_sp);
+	tcase_add_test(own, test_threads_guest_maps_into_its_space);
+	tcase_add_test(own, test_threads_own_kill_spares_the_program);
+	tcase_add_test(own, test_threads_own_program_exits_with_its_threads);
+	tcase_add_test(own, test_threads_own_thread_makes_no_own_threads);
+	tcase_add_test(own, test_threads_own_creation_in_a_traced_program);
+	tcase_add_test(own, test_threads_stub_dies_with_its_supervisor);
+	tcase_add_test(own, test_threads_supervisor_results_reach_the_guest);
+	tcase_add_test(own, test_threads_hel_calls_in_managarm_convention);
+	tcase_add_test(own, test_threads_faults_are_observed);
+	tcase_add_test(own, test_threads_guest_passes_garbage);
+	tcase_add_test(own, test_threads_guest_closes_its_last_handle);
+	tcase_add_test(own, test_threads_initial_registers);
+	tcase_add_test(own, test_threads_sequence_rules);
+	tcase_add_test(own, test_threads_several_observers_and_kill);
+	tcase_add_test(own, test_threads_bad_handles_and_arguments);
+	tcase_add_test(own, test_threads_last_handle_closed_kills);
+	tcase_add_test(own, test_threads_futex_wait_sleeps_until_woken);
+	tcase_add_test(own, test_threads_futex_wait_past_deadline);
+	tcase_add_test(own, test_threads_interrupt_cuts_a_futex_wait_short);
+	tcase_add_test(own, test_threads_interrupt_at_the_next_call);
+	tcase_add_test(own, test_threads_scheduling_calls_and_credentials);
+	tcase_add_test(own, test_threads_register_sets_stored_and_loaded);
+	tcase_add_test(own, test_threads_affinity_and_stats_of_created_threads);
+	tcase_add_test(own, test_threads_guest_sets_its_own_bases);
+	tcase_add_test(own, test_threads_guest_panics);
+	tcase_add_test(own, test_threads_memory_through_the_thread_handle);
+	suite_add_tcase(s, own);
 	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
 	TCase *creation = tcase_create("creation");
 	tcase_add_checked_fixture(creation, setup, NULL);
@@ -1293,6 +1622,12 @@ static Suite *suite(void)
 	tcase_set_timeout(alone, 60);
 	tcase_add_test(alone, test_threads_stub_dies_with_the_emulator);
 	suite_add_tcase(s, alone);
+	/* An own-space thread's end with the emulator takes its program along (PTRACE_O_EXITKILL). */
+	TCase *own_alone = tcase_create("own-emulator");
+	tcase_add_checked_fixture(own_alone, own_only, NULL);
+	tcase_set_timeout(own_alone, 60);
+	tcase_add_test(own_alone, test_threads_stub_dies_with_the_emulator);
+	suite_add_tcase(s, own_alone);
 	return s;
 }
 
