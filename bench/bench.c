@@ -10,9 +10,11 @@
  * worst and the 99th-percentile latency of the probe's helNop meanwhile.
  *
  *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc] [--threads [--split]]
+ *                   [--memory]
  *
  * --attacks measures the attack table only (and prints it), --ipc the IPC
- * rows in their three placements only.  --threads
+ * rows in their three placements only, --memory the memory calls in three
+ * placements only.  --threads
  * measures the rows of created threads and their baselines only; with
  * --split the program runs on CPU 0, the emulator (and so every stub it
  * starts) and the futex ping-pong's partner on CPU 1, so that every
@@ -53,6 +55,7 @@ static int quick;
 static int attacks_only;
 static int ipc_only;
 static int threads_only, split;
+static int memory_only;
 
 static double pow10i(int e)
 {
@@ -219,11 +222,11 @@ static int recv_fd(int sock)
 }
 
 static void pin_to(int cpu);
-struct placement {
+struct ipc_placement {
 	const char *name;
 	int self, emulator, peer;       /* CPU of the bench, its emulator, the second process; -1 = any */
 };
-static const struct placement *place;   /* set while the IPC rows of a placement run */
+static const struct ipc_placement *place;   /* set while the IPC rows of a placement run */
 
 /* The second process of a baseline or of a ping-pong, placed like the emulator's peer. */
 static void pin_peer(void)
@@ -1416,6 +1419,77 @@ static int thread_table(void)
 	return 0;
 }
 
+/* ---- memory calls in three placements ---- */
+
+/*
+ * Each placement runs in a child of its own with an emulator of its own: the
+ * child pins itself before its first Hel call, so the auto-started emulator
+ * inherits that core; for two cores the child then moves to the other one.
+ * The Linux baselines run in the same child, on the same core, before it.
+ */
+enum placement { PLACE_FREE, PLACE_ONE_CORE, PLACE_TWO_CORES, PLACEMENTS };
+static const char *const placement_names[PLACEMENTS] = { "unpinned", "one core", "two cores" };
+
+struct placed_memory {
+	struct stats memfd, hel_allocate, mmap, hel_map;
+};
+
+static void placed_memory_child(enum placement where, int result_fd)
+{
+	struct placed_memory r;
+	if (where != PLACE_FREE)
+		pin_to(0);
+	bench_memfd = memfd_create("bench", MFD_CLOEXEC);
+	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
+		abort();
+	/* Fewer than the unpinned rows above: across two cores a trap waits for a wake-up. */
+	r.memfd = measure(op_memfd, 2000);
+	r.mmap = measure(op_mmap_munmap, 2000);
+	if (helAllocateMemory(1 << 20, 0, NULL, &bench_mem))        /* starts the emulator here */
+		abort();
+	if (where == PLACE_TWO_CORES)
+		pin_to(1);
+	r.hel_allocate = measure(op_hel_allocate, 2000);
+	r.hel_map = measure(op_hel_map_unmap, 2000);
+	_exit(write(result_fd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+}
+
+/* Before the first Hel call of this process: each child starts its own emulator. */
+static void measure_placed_memory(struct placed_memory out[PLACEMENTS])
+{
+	for (int p = 0; p < PLACEMENTS; p++) {
+		int fds[2];
+		if (pipe(fds) < 0)
+			abort();
+		pid_t pid = fork();
+		if (pid < 0)
+			abort();
+		if (pid == 0) {
+			close(fds[0]);
+			placed_memory_child((enum placement)p, fds[1]);
+		}
+		close(fds[1]);
+		if (read(fds[0], &out[p], sizeof(out[p])) != sizeof(out[p]))
+			abort();
+		close(fds[0]);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static int placed_memory_rows(struct row *rows, int n, const struct placed_memory placed[PLACEMENTS])
+{
+	static char labels[2 * PLACEMENTS][64];
+	for (int p = 0; p < PLACEMENTS; p++) {
+		char *a = labels[2 * p], *m = labels[2 * p + 1];
+		snprintf(a, sizeof(labels[0]), "allocate + close 1 MiB, %s", placement_names[p]);
+		snprintf(m, sizeof(labels[0]), "map + unmap 1 MiB, %s", placement_names[p]);
+		rows[n++] = (struct row){ a, "memfd_create + ftruncate + close",
+			placed[p].hel_allocate, placed[p].memfd };
+		rows[n++] = (struct row){ m, "mmap + munmap of a memfd", placed[p].hel_map, placed[p].mmap };
+	}
+	return n;
+}
+
 /* ---- IPC rows, each measured in three placements ---- */
 
 /*
@@ -1426,7 +1500,7 @@ static int thread_table(void)
  * process on CPU 1.  Each placement runs in a child that starts an emulator
  * of its own, which inherits the child's CPUs at its start.
  */
-static const struct placement placements[] = {
+static const struct ipc_placement placements[] = {
 	{ "unpinned", -1, -1, -1 },
 	{ "one core", 0, 0, 0 },
 	{ "two cores", 0, 1, 1 },
@@ -1627,7 +1701,7 @@ static void ipc_pingpong(const struct ipc_baselines *b, struct ipc_result *r)
 }
 
 /* One placement, in a child of its own: baselines first, then its own emulator's rows. */
-static void ipc_child(const struct placement *p, int result_fd)
+static void ipc_child(const struct ipc_placement *p, int result_fd)
 {
 	struct ipc_result r = { .n = 0 };
 	struct ipc_baselines b;
@@ -1818,9 +1892,11 @@ int main(int argc, char **argv)
 			threads_only = 1;
 		else if (!strcmp(argv[i], "--split"))
 			split = 1;
+		else if (!strcmp(argv[i], "--memory"))
+			memory_only = 1;
 		else {
 			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc] "
-					"[--threads [--split]]\n");
+					"[--threads [--split]] [--memory]\n");
 			return 2;
 		}
 	}
@@ -1837,6 +1913,13 @@ int main(int argc, char **argv)
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
 	if (threads_only)
 		return thread_table();
+	struct placed_memory placed[PLACEMENTS];
+	measure_placed_memory(placed);
+	if (memory_only) {
+		struct row rows[2 * PLACEMENTS];
+		print_rows(rows, placed_memory_rows(rows, 0, placed));
+		return 0;
+	}
 
 	/* Linux baselines first: the raw trap must not run under helhost's filter. */
 	struct stats getppid_s = measure(op_getppid, 200000);
@@ -1886,7 +1969,7 @@ int main(int argc, char **argv)
 	if (helUnmapMemory(kHelNullHandle, full_map, 1 << 20))
 		abort();
 
-	struct row rows[64] = {
+	struct row rows[128] = {
 		{ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s },
 		{ "helNop", "raw seccomp notification", { 0, 0, 0 }, raw },
 		{ "helFutexWait, mismatching value", "futex(2) FUTEX_WAIT, mismatching", measure(op_hel_futex_mismatch, 200000), futex_s },
@@ -1905,6 +1988,7 @@ int main(int argc, char **argv)
 	n = native_rows(rows, n, futex_pp_s, fork_kill_s);
 	n = managed_rows(rows, n, &managed_b);
 	n = cow_rows(rows, n, fork_big_s);
+	n = placed_memory_rows(rows, n, placed);
 	measure_attacks();
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
 	report(json, rows, n);

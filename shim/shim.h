@@ -22,6 +22,14 @@
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out);
 /* Calls made between hh_shim_internal(true) and (false) are libhel's own (hidden from the trace). */
 void hh_shim_internal(bool on);
+/*
+ * For this thread's next hh_shim_call only: held is the memfd its plan's
+ * HH_MM_FD_HELD map names (or -1), and *keep (keep non-NULL) gets the one
+ * memfd the reply brings instead of its being closed.
+ */
+void hh_shim_plan_fds(int held, int *keep);
+/* Forget the memfd kept for handle h of this universe, which is being closed (hel_memory.c). */
+void hh_shim_forget_memfd(HelHandle h);
 
 /* The calling thread's call page, registering the thread if needed. */
 struct hh_callpage *hh_shim_page(void);

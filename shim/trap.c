@@ -345,6 +345,18 @@ struct plan_fds {
 	int count;
 };
 
+/* For the next call's plan only (hh_shim_plan_fds): see hel_memory.c. */
+static __thread struct {
+	int held;               /* the memfd an HH_MM_FD_HELD map names, or -1 */
+	int *keep;              /* where the one memfd received goes instead of being closed */
+} plan_hint = { -1, NULL };
+
+void hh_shim_plan_fds(int held, int *keep)
+{
+	plan_hint.held = held;
+	plan_hint.keep = keep;
+}
+
 static void receive_fds(const struct hh_mm_op *ops, uint32_t count, struct plan_fds *fds)
 {
 	fds->count = 0;
@@ -375,13 +387,15 @@ static HelError apply_op(const struct hh_mm_op *op, const struct plan_fds *fds)
 	void *addr = (void *)(uintptr_t)op->addr, *r;
 	switch (op->kind) {
 	case HH_MM_MAP: {
-		if (op->fd < 0 || op->fd >= fds->count)
+		int fd = op->fd == HH_MM_FD_HELD ? plan_hint.held :
+			op->fd >= 0 && op->fd < fds->count ? fds->fd[op->fd] : -1;
+		if (fd < 0)
 			return undo_map(op, ENOMEM);
 		/* Managed frontal memory: no access until its faults go to the emulator. */
 		bool faults = op->place & HH_PLACE_FAULTS;
 		r = mmap(addr, op->len, faults ? PROT_NONE : (int)op->prot, MAP_SHARED |
 				((op->place & ~HH_PLACE_FAULTS) == HH_PLACE_NOREPLACE ? MAP_FIXED_NOREPLACE : MAP_FIXED),
-				fds->fd[op->fd], (off_t)op->offset);
+				fd, (off_t)op->offset);
 		int err = errno;
 		if (r == MAP_FAILED)
 			return undo_map(op, err);
@@ -422,7 +436,10 @@ static HelError apply_plan(struct hh_callpage *page)
 		if (r && !e)
 			e = r;
 	}
-	for (int i = 0; i < fds.count; i++)
+	int i = 0;
+	if (plan_hint.keep && fds.count == 1)
+		*plan_hint.keep = fds.fd[i++];
+	for (; i < fds.count; i++)
 		close(fds.fd[i]);
 	return e;
 }
@@ -453,6 +470,7 @@ HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *o
 		if (r)
 			e = r;
 	}
+	hh_shim_plan_fds(-1, NULL);
 	return e;
 }
 

@@ -86,7 +86,7 @@ enum hh_mm_place {
 
 struct hh_mm_op {
 	uint32_t kind;          /* enum hh_mm_kind */
-	int32_t fd;             /* MAP: index of its memfd among those sent with the reply, or -1 */
+	int32_t fd;             /* MAP: index of its memfd among those sent with the reply, -1, or HH_MM_FD_HELD */
 	uint64_t addr;
 	uint64_t len;
 	uint64_t offset;        /* MAP: offset into the memfd */
@@ -95,6 +95,13 @@ struct hh_mm_op {
 };
 
 #define HH_MM_MAX_OPS 64
+/*
+ * A helMapMemory whose arg[HH_MAP_HELD_ARG] names the object's serial (which
+ * the shim had in out[1] of an earlier map) gets no memfd: its MAP op says
+ * HH_MM_FD_HELD, and the shim maps the memfd it kept from then.
+ */
+#define HH_MM_FD_HELD (-2)
+#define HH_MAP_HELD_ARG 6
 #define HH_INLINE_DATA 4096
 
 /* Bits of hh_callpage.in_flags. */

@@ -41,14 +41,10 @@ HelError hh_call_AllocateMemory(struct hh_call *c)
 			return hh_call_refuse(c, kHelErrFault, "restrictions unreadable");
 	}
 	struct hh_memory *mem;
-	HelError e = hh_memory_allocate(size, flags, &mem);
+	HelError e = hh_memory_allocate_for(c->universe->account, size, flags, &mem);
 	if (e)
-		return hh_call_refuse(c, e, "cannot back %#llx bytes", (unsigned long long)size);
-	if ((e = hh_memory_charge(mem, c->universe->account))) {
-		hh_object_unref(&mem->base);
-		return hh_call_refuse(c, e, "%#llx bytes: over the program's limit of memory or memfds",
-				(unsigned long long)mem->size);
-	}
+		return hh_call_refuse(c, e, "%#llx bytes: over the program's limit of memory or memfds, "
+				"or no memfd", (unsigned long long)size);
 	return hh_call_give(c, &mem->base);
 }
 
@@ -141,6 +137,19 @@ static HelError map_indirect(struct hh_call *c, struct hh_indirect *ind, struct 
 	return kHelErrNone;
 }
 
+/* The serial by which a shim may keep the memfd of source: memory objects' only, not queues'. */
+static uint64_t held_serial(struct hh_object *source)
+{
+	return hh_object_type(source) == HH_OBJ_MEMORY ? hh_memory_of(source)->serial : 0;
+}
+
+/* The shim, mapping into its own space, says it kept the memfd of source. */
+static bool shim_holds(const struct hh_call *c, struct hh_object *source)
+{
+	uint64_t serial = held_serial(source);
+	return serial && c->arg[HH_MAP_HELD_ARG] == serial;
+}
+
 HelError hh_call_MapMemory(struct hh_call *c)
 {
 	uint64_t pointer = c->arg[2], offset = c->arg[3], len = c->arg[4];
@@ -191,12 +200,18 @@ HelError hh_call_MapMemory(struct hh_call *c)
 	uint64_t addr;
 	if ((e = hh_space_map(space, source, offset, len, pointer, flags, &addr, &c->plan)))
 		return hh_call_refuse(c, e, "no room for %#llx bytes", (unsigned long long)len);
-	/* Our memfd goes to the shim with the reply. */
+	/* Our memfd goes to stubs sharing the space and to the shim with the reply... */
 	c->plan.ops[c->plan.count - 1].fd = src.fd;
 	if (frontal)
 		c->plan.ops[c->plan.count - 1].place |= HH_PLACE_FAULTS;
 	c->out[0] = addr;
-	return hh_call_apply_to(c, space, kHelErrNone);
+	if ((e = hh_call_apply_to(c, space, kHelErrNone)) || !c->plan.count)
+		return e;
+	/* ...unless the shim kept it from an earlier map; it may keep it from this one. */
+	if (shim_holds(c, source))
+		c->plan.ops[c->plan.count - 1].fd = HH_MM_FD_HELD;
+	c->out[1] = held_serial(source);
+	return kHelErrNone;
 }
 
 HelError hh_call_UnmapMemory(struct hh_call *c)

@@ -291,7 +291,7 @@ static HelError submit_copy(struct hh_call *c, bool to_object)
 	if (!done)
 		return hh_call_refuse(c, kHelErrNoMemory, "no memory for the element");
 	struct copy k = {
-		.mem = &c->proc->mem, .view = view, .size = hh_memory_source(target.obj).length,
+		.mem = &c->proc->mem, .view = view, .size = hh_memory_of(target.obj)->size,
 		.address = c->arg[1], .length = c->arg[2], .buffer = c->arg[3], .to_object = to_object,
 	};
 	if (hh_memory_is_frontal(target.obj) && copy_checked(&k) == kHelErrNone)

@@ -25,12 +25,13 @@ static void memory_destroy(struct hh_object *obj)
 	hh_memory_drop_view(mem);
 	if (mem->memfd >= 0 && mem->account)
 		hh_account_release(mem->account, mem->size, 1);
-	hh_account_unref(mem->account);
-	/* Both views of managed memory share the store's memfd. */
-	if (mem->managed)
+	if (mem->managed)               /* both views of managed memory share the store's memfd */
 		hh_managed_detach(mem);
-	else
+	else if (mem->sealed)
 		hh_memfd_close(mem->memfd);
+	else                            /* it never left the emulator: the account's next object may have it */
+		hh_memfd_recycle(mem->account, mem->memfd, mem->size);
+	hh_account_unref(mem->account);
 	free(mem);
 }
 
@@ -67,6 +68,12 @@ static uint64_t round_up_pow2(uint64_t x)
 
 HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **out)
 {
+	return hh_memory_allocate_for(NULL, size, flags, out);
+}
+
+HelError hh_memory_allocate_for(struct hh_account *account, uint64_t size, uint32_t flags,
+		struct hh_memory **out)
+{
 	uint64_t granule = HH_PAGE_SIZE;
 	/* Continuous memory is one power-of-two block in thor; its length shows it. */
 	if (flags & kHelAllocContinuous) {
@@ -78,13 +85,23 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 	struct hh_memory *mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return kHelErrNoMemory;
-	mem->memfd = hh_memfd_create("hel-memory", size);
+	/* Charged first: a spare of the account serves only what the account may have. */
+	if (hh_account_charge(account, size, 1)) {
+		free(mem);
+		return kHelErrNoMemory;
+	}
+	mem->memfd = hh_memfd_take(account, size);
 	if (mem->memfd < 0) {
+		hh_account_release(account, size, 1);
 		free(mem);
 		return kHelErrNoMemory;
 	}
 	hh_memory_init(mem, HH_MEMORY_ALLOCATED, mem->memfd, size);
+	mem->sealed = false;            /* hh_memfd_take's memfds are sealed when they first leave */
 	mem->granule = granule;
+	mem->account = hh_account_ref(account);
+	static uint64_t serials;
+	mem->serial = ++serials;
 	*out = mem;
 	return kHelErrNone;
 }
@@ -96,6 +113,7 @@ void hh_memory_init(struct hh_memory *mem, enum hh_memory_kind kind, int memfd, 
 	mem->memfd = memfd;
 	mem->size = size;
 	mem->granule = HH_PAGE_SIZE;
+	mem->sealed = true;             /* other kinds' memfds come sealed (hh_memfd_create) */
 }
 
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size)
@@ -134,6 +152,12 @@ struct hh_memory_source hh_memory_source(struct hh_object *obj)
 		return (struct hh_memory_source){ q->memfd, q->length };
 	}
 	struct hh_memory *mem = hh_memory_of(obj);
+	/* Whoever asks may hand the fd out: from now on it must be sealed. */
+	if (!mem->sealed && mem->memfd >= 0) {
+		if (hh_memfd_seal(mem->memfd) < 0)
+			return (struct hh_memory_source){ -1, mem->size };
+		mem->sealed = true;
+	}
 	return (struct hh_memory_source){ mem->memfd, mem->size };
 }
 

@@ -6,6 +6,7 @@
 #ifndef HH_MEMORY_H
 #define HH_MEMORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hel.h"
@@ -33,6 +34,8 @@ struct hh_memory {
 	struct hh_account *account;     /* charged for size and the memfd (a reference), or NULL */
 	struct hh_managed *managed;     /* managed kinds: the page store both views share */
 	uint32_t handles;               /* descriptors naming it, in universes or in flight */
+	bool sealed;            /* the memfd may have left the emulator (hh_memory_source) */
+	uint64_t serial;        /* never the same for two objects: names the memfd to the shims */
 };
 
 #define HH_PAGE_SIZE 4096ull
@@ -43,6 +46,13 @@ HelError hh_memory_allocate(uint64_t size, uint32_t flags, struct hh_memory **ou
 void hh_memory_init(struct hh_memory *mem, enum hh_memory_kind kind, int memfd, uint64_t size);
 /* Forget the emulator's mapping of mem (its size changed). */
 void hh_memory_drop_view(struct hh_memory *mem);
+/*
+ * The same, charged to account (NULL: nobody) from the start, with a spare
+ * memfd of the account when it has one.  kHelErrNoMemory over its limits.
+ */
+struct hh_account;
+HelError hh_memory_allocate_for(struct hh_account *account, uint64_t size, uint32_t flags,
+		struct hh_memory **out);
 /* Grow mem; the growth is charged to its account (kHelErrNoMemory over the limit). */
 HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
 
@@ -50,10 +60,13 @@ HelError hh_memory_resize(struct hh_memory *mem, uint64_t new_size);
  * Charge mem (its size and its memfd) to account from now on, until it is
  * destroyed.  kHelErrNoMemory, charging nothing, over a limit of account.
  */
-struct hh_account;
 HelError hh_memory_charge(struct hh_memory *mem, struct hh_account *account);
 
-/* What helMapMemory can map: memory objects and queues. */
+/*
+ * What helMapMemory can map: memory objects and queues.  The fd of an object
+ * leaves the emulator only through here, which seals it first; fd -1 when
+ * sealing fails.
+ */
 struct hh_memory_source {
 	int fd;                 /* the emulator's memfd */
 	uint64_t length;        /* the object's length in bytes */

@@ -14,10 +14,20 @@
 #define DEFAULT_PENDING 65536
 /* Without a physical memory size to go by. */
 #define FALLBACK_MEMORY (16ull << 30)
+/* Empty memfds kept for the next allocations: enough for a program's working set of a few. */
+#define SPARE_MEMFDS 64
+
+struct spare {
+	struct hh_account *owner;
+	int fd;
+	uint64_t size;          /* its length; it holds no data */
+};
 
 static struct {
 	struct hh_limits limits;
-	uint64_t memfds_open;           /* memfds made by hh_memfd_create and not closed */
+	uint64_t memfds_open;           /* memfds made here and not closed, spares included */
+	unsigned spares;
+	struct spare spare[SPARE_MEMFDS];
 } state = {
 	.limits = {
 		.memory_bytes = FALLBACK_MEMORY,
@@ -113,10 +123,31 @@ struct hh_account *hh_account_ref(struct hh_account *a)
 	return a;
 }
 
+/*
+ * The last spare of owner (NULL: of anybody), taken out of the list, with
+ * its length in *size; -1 if there is none.
+ */
+static int take_spare(const struct hh_account *owner, uint64_t *size)
+{
+	for (unsigned i = state.spares; i-- > 0;) {
+		if (owner && state.spare[i].owner != owner)
+			continue;
+		int fd = state.spare[i].fd;
+		*size = state.spare[i].size;
+		state.spare[i] = state.spare[--state.spares];
+		return fd;
+	}
+	return -1;
+}
+
 void hh_account_unref(struct hh_account *a)
 {
-	if (a && !--a->refs)
-		free(a);
+	if (!a || --a->refs)
+		return;
+	uint64_t size;
+	for (int fd; (fd = take_spare(a, &size)) >= 0;)
+		hh_memfd_close(fd);
+	free(a);
 }
 
 bool hh_account_fits(const struct hh_account *a, uint64_t bytes, uint64_t memfds)
@@ -148,25 +179,93 @@ void hh_account_release(struct hh_account *a, uint64_t bytes, uint64_t memfds)
 	a->memfds -= memfds;
 }
 
-int hh_memfd_create(const char *name, uint64_t size)
+/*
+ * An empty, unsealed memfd counted in the emulator-wide budget.  At the
+ * budget's end a spare of any account stands in: spares never keep others
+ * from their memfds.
+ */
+static int open_memfd(const char *name, uint64_t *size)
 {
-	if (state.memfds_open >= state.limits.memfd_budget || size > INT64_MAX)
-		return -1;
+	*size = 0;
+	if (state.memfds_open >= state.limits.memfd_budget)
+		return take_spare(NULL, size);
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -1;
+	if (fd >= 0)
+		state.memfds_open++;
+	return fd;
+}
+
+int hh_memfd_seal(int fd)
+{
 	/*
 	 * Growing stays allowed (helResizeMemory); shrinking would make the
 	 * emulator's accesses to its own mapping fault, and F_SEAL_SEAL keeps a
 	 * program from adding F_SEAL_GROW or F_SEAL_WRITE behind our back.
 	 */
-	if (ftruncate(fd, (off_t)size) < 0 ||
-			fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
-		close(fd);
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL);
+}
+
+/* fd (which may be -1), now of length bytes, at size bytes; or -1 and closed. */
+static int sized(int fd, uint64_t length, uint64_t size)
+{
+	if (fd >= 0 && length != size && ftruncate(fd, (off_t)size) < 0) {
+		hh_memfd_close(fd);
 		return -1;
 	}
-	state.memfds_open++;
 	return fd;
+}
+
+int hh_memfd_create(const char *name, uint64_t size)
+{
+	if (size > INT64_MAX)
+		return -1;
+	uint64_t length;
+	int fd = open_memfd(name, &length);
+	if ((fd = sized(fd, length, size)) >= 0 && hh_memfd_seal(fd) < 0) {
+		hh_memfd_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int hh_memfd_take(struct hh_account *a, uint64_t size)
+{
+	if (size > INT64_MAX)
+		return -1;
+	/* A spare of the same size costs nothing; a new memfd its creation and close. */
+	uint64_t length = 0;
+	int fd = a ? take_spare(a, &length) : -1;
+	if (fd < 0)
+		fd = open_memfd("hel-memory", &length);
+	return sized(fd, length, size);
+}
+
+/* Does the memfd hold no data (so it reads as zero and frees nothing when emptied)? */
+static bool holds_nothing(int fd)
+{
+	return lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO;
+}
+
+void hh_memfd_recycle(struct hh_account *a, int fd, uint64_t size)
+{
+	if (fd < 0 || !a || state.spares == SPARE_MEMFDS) {
+		hh_memfd_close(fd);
+		return;
+	}
+	/* A memfd nobody wrote keeps its length for the next object of that size. */
+	if (!holds_nothing(fd)) {
+		if (ftruncate(fd, 0) < 0) {
+			hh_memfd_close(fd);
+			return;
+		}
+		size = 0;
+	}
+	state.spare[state.spares++] = (struct spare){ a, fd, size };
+}
+
+unsigned hh_memfd_spares(void)
+{
+	return state.spares;
 }
 
 void hh_memfd_close(int fd)

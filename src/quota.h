@@ -66,4 +66,24 @@ void hh_account_release(struct hh_account *a, uint64_t bytes, uint64_t memfds);
 int hh_memfd_create(const char *name, uint64_t size);
 void hh_memfd_close(int fd);
 
+/*
+ * A memfd of size bytes for a memory object, not sealed yet: one of a's
+ * spares when it has one, else a new one.  Seal it with hh_memfd_seal()
+ * before its fd leaves the emulator: until then nobody else holds it, and
+ * it may go back to the spares with hh_memfd_recycle().  -1 on failure.
+ */
+int hh_memfd_take(struct hh_account *a, uint64_t size);
+/* Seal a taken memfd as hh_memfd_create() does; -1 on failure. */
+int hh_memfd_seal(int fd);
+/*
+ * Done with a taken memfd of size bytes that was never sealed: emptied
+ * (which frees its pages; one that holds no data keeps its length) and kept
+ * as a spare of a while there is room, else closed.  An account's spares are
+ * closed with it; at the budget's end, any account's spare serves whoever
+ * needs a memfd.
+ */
+void hh_memfd_recycle(struct hh_account *a, int fd, uint64_t size);
+/* Spare memfds kept now, all accounts together. */
+unsigned hh_memfd_spares(void);
+
 #endif

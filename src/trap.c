@@ -331,7 +331,7 @@ static void send_memfds(struct hh_call *c)
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < c->plan.count; i++) {
 		struct hh_mm_op *op = &c->plan.ops[i];
-		if (op->kind != HH_MM_MAP)
+		if (op->kind != HH_MM_MAP || op->fd == HH_MM_FD_HELD)
 			continue;
 		int fd = op->fd >= 0 ? op->fd : source_fd(c, op->addr);
 		op->fd = fd < 0 ? -1 : (int32_t)n;

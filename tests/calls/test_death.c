@@ -415,6 +415,40 @@ static _Noreturn void child_with_everything(HelHandle event, HelHandle shared_la
 	_exit(0);
 }
 
+START_TEST(test_death_spare_memfds_released)
+{
+	/*
+	 * should succeed: a program that allocated and closed memory objects,
+	 * whose memfds the emulator keeps for its next ones, is killed while
+	 * still allocating and closing (often inside a call): the emulator ends
+	 * up holding exactly the files and memfds it held before.
+	 */
+	volatile int *ready = shared_words();
+	pid_t emu = emulator_pid();
+	struct files base = emulator_files(emu);
+	pid_t pid = fork_tied();
+	if (!pid) {
+		HelHandle kept, h[16];
+		void *p = NULL;
+		CHILD_CHECK(helAllocateMemory(PAGE, 0, NULL, &kept) == kHelErrNone);
+		CHILD_CHECK(helMapMemory(kept, kHelNullHandle, NULL, 0, PAGE,
+				kHelMapProtRead | kHelMapProtWrite, &p) == kHelErrNone);
+		for (int i = 0; i < 16; i++)
+			CHILD_CHECK(helAllocateMemory(PAGE, 0, NULL, &h[i]) == kHelErrNone);
+		for (int i = 0; i < 16; i++)
+			CHILD_CHECK(helCloseDescriptor(kHelThisUniverse, h[i]) == kHelErrNone);
+		__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
+		for (;;) {
+			CHILD_CHECK(helAllocateMemory(PAGE, 0, NULL, &h[0]) == kHelErrNone);
+			CHILD_CHECK(helCloseDescriptor(kHelThisUniverse, h[0]) == kHelErrNone);
+		}
+	}
+	await_word(ready, 1);
+	kill_and_reap(pid);
+	await_files(emu, base);
+}
+END_TEST
+
 START_TEST(test_death_soak)
 {
 	/*
@@ -506,6 +540,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_death_cancel_finds_nothing);
 	tcase_add_test(tc, test_death_event_await_released);
 	tcase_add_test(tc, test_death_lookup_released);
+	tcase_add_test(tc, test_death_spare_memfds_released);
 	tcase_add_test(tc, test_death_soak);
 	tcase_add_test(tc, test_death_pending_limit);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
  * auto-started emulator (OBJECTS.md §3.2-3.4, §3.10, §4.2, §4.3, §10).
  */
 #include <check.h>
+#include <dirent.h>
 #include <hel.h>
 #include <signal.h>
 #include <stdint.h>
@@ -141,6 +142,42 @@ START_TEST(test_memory_allocate_reads_zero)
 	HelHandle h = alloc_pages(4);
 	unsigned char *p = (unsigned char *)map_rw(h, 0, 4 * PAGE);
 	for (size_t i = 0; i < 4 * PAGE; i++)
+		ck_assert_uint_eq(p[i], 0);
+}
+END_TEST
+
+/* One element of queue q: the error of a helSubmitReadMemory or helSubmitWriteMemory. */
+static HelError copy_result(struct hq *q)
+{
+	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	return ((struct HelSimpleResult *)hq_payload(e))->error;
+}
+
+START_TEST(test_memory_allocate_after_close_reads_zero)
+{
+	/*
+	 * should succeed: objects written and closed leave nothing behind for the
+	 * next ones (the emulator reuses the memfds of closed objects that never
+	 * left it): each reads as zero, through the emulator and mapped
+	 */
+	struct hq q;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	static const char secret[] = "secret";
+	for (int i = 0; i < 4; i++) {
+		HelHandle h = alloc_pages(2);
+		ck_assert_int_eq(helSubmitWriteMemory(h, PAGE - 3, sizeof(secret), secret, q.handle, 1),
+				kHelErrNone);
+		ck_assert_int_eq(copy_result(&q), kHelErrNone);
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h), kHelErrNone);
+	}
+	HelHandle h = alloc_pages(2);
+	char back[sizeof(secret)] = "xxxxxx";
+	ck_assert_int_eq(helSubmitReadMemory(h, PAGE - 3, sizeof(back), back, q.handle, 2), kHelErrNone);
+	ck_assert_int_eq(copy_result(&q), kHelErrNone);
+	ck_assert_mem_eq(back, "\0\0\0\0\0\0", sizeof(back));
+	unsigned char *p = (unsigned char *)map_rw(h, 0, 2 * PAGE);
+	for (size_t i = 0; i < 2 * PAGE; i++)
 		ck_assert_uint_eq(p[i], 0);
 }
 END_TEST
@@ -560,6 +597,87 @@ START_TEST(test_memory_map_no_access_read_faults)
 }
 END_TEST
 
+/* The memfds of memory objects this process holds open (the shim keeps some, see hel_memory.c). */
+static int memory_memfds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(dir);
+	int n = 0;
+	struct dirent *d;
+	while ((d = readdir(dir))) {
+		char path[300], link[300];
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		ssize_t len = readlink(path, link, sizeof(link) - 1);
+		n += len > 0 && (link[len] = 0, !strncmp(link, "/memfd:hel-memory", 17));
+	}
+	closedir(dir);
+	return n;
+}
+
+START_TEST(test_memory_map_again_keeps_memfd)
+{
+	/*
+	 * should succeed: the first map of an object brings its memfd, which the
+	 * shim keeps; mapping it again and again needs no other, and every
+	 * mapping shows the same object
+	 */
+	int base = memory_memfds();
+	HelHandle h = alloc_pages(2);
+	ck_assert_int_eq(memory_memfds(), base);
+	char *first = map_rw(h, 0, 2 * PAGE);
+	ck_assert_int_eq(memory_memfds(), base + 1);
+	first[PAGE] = 'k';
+	for (int i = 0; i < 10; i++) {
+		char *p = map_rw(h, PAGE, PAGE);
+		ck_assert_int_eq(p[0], 'k');
+		p[1] = (char)i;
+		ck_assert_int_eq(first[PAGE + 1], i);
+		ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, PAGE), kHelErrNone);
+	}
+	ck_assert_int_eq(memory_memfds(), base + 1);
+	/* another handle to the object is another key: one more memfd, the same memory */
+	HelHandle dup;
+	ck_assert_int_eq(helTransferDescriptor(h, kHelThisUniverse, &dup), kHelErrNone);
+	char *other = map_rw(dup, PAGE, PAGE);
+	ck_assert_int_eq(other[0], 'k');
+	ck_assert_int_eq(memory_memfds(), base + 2);
+	/* closing a handle lets go of its memfd; the object lives on through the other */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, dup), kHelErrNone);
+	ck_assert_int_eq(memory_memfds(), base + 1);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, other, PAGE), kHelErrNone);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, first, 2 * PAGE), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h), kHelErrNone);
+	ck_assert_int_eq(memory_memfds(), base);
+}
+END_TEST
+
+START_TEST(test_memory_map_kept_memfds_are_few)
+{
+	/*
+	 * should succeed: mapping many objects keeps only a few memfds (8), each
+	 * object maps as itself after others took its place, and closing them
+	 * all lets go of every memfd
+	 */
+	int base = memory_memfds();
+	HelHandle h[12];
+	for (int i = 0; i < 12; i++) {
+		h[i] = alloc_pages(1);
+		char *p = map_rw(h[i], 0, PAGE);
+		p[0] = (char)('a' + i);
+		ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, PAGE), kHelErrNone);
+	}
+	ck_assert_int_eq(memory_memfds(), base + 8);
+	for (int i = 0; i < 12; i++) {
+		char *p = map_rw(h[i], 0, PAGE);
+		ck_assert_int_eq(p[0], 'a' + i);
+		ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, PAGE), kHelErrNone);
+	}
+	for (int i = 0; i < 12; i++)
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h[i]), kHelErrNone);
+	ck_assert_int_eq(memory_memfds(), base);
+}
+END_TEST
+
 /* ---- helUnmapMemory ---- */
 
 START_TEST(test_memory_unmap_whole)
@@ -767,6 +885,7 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, test_memory_allocate_restrictions);
 	tcase_add_test(tc, test_memory_allocate_continuous_rounds_up);
 	tcase_add_test(tc, test_memory_allocate_reads_zero);
+	tcase_add_test(tc, test_memory_allocate_after_close_reads_zero);
 	tcase_add_test(tc, test_memory_info_bad_handles);
 	tcase_add_test(tc, test_memory_resize_grow);
 	tcase_add_test(tc, test_memory_resize_existing_mapping_keeps_length);
@@ -791,6 +910,8 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, test_memory_unmap_then_access_faults);
 	tcase_add_test(tc, test_memory_unmap_bad_space);
 	tcase_add_test(tc, test_memory_fork_shares_mappings);
+	tcase_add_test(tc, test_memory_map_again_keeps_memfd);
+	tcase_add_test(tc, test_memory_map_kept_memfds_are_few);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,12 +1,14 @@
 /*
  * Per-program limits and sealed memfds (src/quota.c), linked directly:
  * parsing of HELHOST_MAX_* values, accounts, the emulator-wide memfd budget,
- * and memory objects charged to the program that made them.
+ * memory objects charged to the program that made them, and the spare
+ * memfds that closed objects leave for the next ones.
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -195,6 +197,145 @@ START_TEST(test_quota_memory_charged)
 }
 END_TEST
 
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+START_TEST(test_quota_spare_memfds)
+{
+	hh_limits_set(&small);
+	struct hh_account *a = hh_account_new();
+	struct hh_memory *m;
+	/* should succeed: an object charged from the start, its memfd not sealed yet */
+	ck_assert_int_eq(hh_memory_allocate_for(a, 2 * HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	ck_assert_uint_eq(a->bytes, 2 * HH_PAGE_SIZE);
+	ck_assert_uint_eq(a->memfds, 1);
+	int fd = m->memfd;
+	ck_assert_int_eq(fcntl(fd, F_GET_SEALS), 0);
+	/* what the emulator wrote into it (helSubmitWriteMemory goes through its own mapping) */
+	ck_assert_int_eq(pwrite(fd, "secret", 6, 100), 6);
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+	/* closed: the account is even, the memfd is a spare, empty */
+	ck_assert_uint_eq(a->bytes, 0);
+	ck_assert_uint_eq(a->memfds, 0);
+	ck_assert_uint_eq(hh_memfd_spares(), 1);
+	/* the next object of the account gets it, at its size, reading as zero */
+	ck_assert_int_eq(hh_memory_allocate_for(a, 3 * HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	ck_assert_int_eq(m->memfd, fd);
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 3 * HH_PAGE_SIZE);
+	char back[6] = "xxxxx";
+	ck_assert_int_eq(pread(fd, back, 6, 100), 6);
+	ck_assert_mem_eq(back, "\0\0\0\0\0\0", 6);
+	/* handed out (hh_memory_source): sealed, so a program's copy cannot shrink it */
+	ck_assert_int_eq(hh_memory_source(&m->base).fd, fd);
+	int copy = dup(fd);
+	ck_assert_int_eq(ftruncate(copy, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	close(copy);
+	/* ...and never a spare: a program may still hold the fd */
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+	ck_assert(!fd_open(fd));
+	/* over the account's limit (should fail): nothing charged, no spare used */
+	ck_assert_int_eq(hh_memory_allocate_for(a, HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	fd = m->memfd;
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+	ck_assert_int_eq(hh_memory_allocate_for(a, 17 * HH_PAGE_SIZE, 0, &m), kHelErrNoMemory);
+	ck_assert_uint_eq(a->bytes, 0);
+	ck_assert_uint_eq(hh_memfd_spares(), 1);
+	/* one nobody wrote keeps its length: the next object of that size takes it as it is */
+	ck_assert_int_eq(hh_memory_allocate_for(a, HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	ck_assert_int_eq(m->memfd, fd);
+	ck_assert_int_eq(pwrite(fd, "x", 1, 5), 1);
+	ck_assert_int_eq(hh_memory_resize(m, 2 * HH_PAGE_SIZE), kHelErrNone);
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+	ck_assert_int_eq(hh_memory_allocate_for(a, 2 * HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	ck_assert_int_eq(m->memfd, fd);
+	ck_assert_int_eq(pread(fd, back, 6, 0), 6);
+	ck_assert_mem_eq(back, "\0\0\0\0\0\0", 6);
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+	ck_assert_int_eq(hh_memory_allocate_for(a, 2 * HH_PAGE_SIZE, 0, &m), kHelErrNone);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 2 * HH_PAGE_SIZE);
+	hh_object_unref(&m->base);
+	ck_assert(hh_object_reap());
+	/* the account's spares go with it */
+	hh_account_unref(a);
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+	ck_assert(!fd_open(fd));
+}
+END_TEST
+
+START_TEST(test_quota_spares_at_the_budget)
+{
+	struct hh_limits l = small;
+	l.memfds = 1000;
+	l.memfd_budget = 2;
+	hh_limits_set(&l);
+	struct hh_account *a = hh_account_new(), *b = hh_account_new();
+	struct hh_memory *m[2], *other;
+	/* a takes the whole budget and closes both: two spares of a */
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(hh_memory_allocate_for(a, HH_PAGE_SIZE, 0, &m[i]), kHelErrNone);
+	for (int i = 0; i < 2; i++)
+		hh_object_unref(&m[i]->base);
+	ck_assert(hh_object_reap());
+	ck_assert_uint_eq(hh_memfd_spares(), 2);
+	/* should succeed: b's object and a queue's memfd, each from one of a's spares */
+	ck_assert_int_eq(hh_memory_allocate_for(b, HH_PAGE_SIZE, 0, &other), kHelErrNone);
+	int queue_fd = hh_memfd_create("hel-test", HH_PAGE_SIZE);
+	ck_assert_int_ge(queue_fd, 0);
+	ck_assert_int_eq(fcntl(queue_fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_SEAL);
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+	/* should fail: the budget is spent */
+	ck_assert_int_eq(hh_memfd_create("hel-test", HH_PAGE_SIZE), -1);
+	hh_memfd_close(queue_fd);
+	hh_object_unref(&other->base);
+	ck_assert(hh_object_reap());
+	hh_account_unref(a);
+	hh_account_unref(b);
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+}
+END_TEST
+
+START_TEST(test_quota_spares_are_few)
+{
+	struct hh_limits l = small;
+	l.memfds = 1000;
+	l.memory_bytes = 1000 * HH_PAGE_SIZE;
+	l.memfd_budget = 1000;
+	hh_limits_set(&l);
+	struct hh_account *a = hh_account_new();
+	struct hh_memory *m[100];
+	int fds[100];
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(hh_memory_allocate_for(a, HH_PAGE_SIZE, 0, &m[i]), kHelErrNone);
+		fds[i] = m[i]->memfd;
+	}
+	for (int i = 0; i < 100; i++)
+		hh_object_unref(&m[i]->base);
+	ck_assert(hh_object_reap());
+	/* a program closing many objects at once keeps at most 64 of their memfds */
+	ck_assert_uint_eq(hh_memfd_spares(), 64);
+	int open = 0;
+	for (int i = 0; i < 100; i++)
+		open += fd_open(fds[i]);
+	ck_assert_int_eq(open, 64);
+	hh_account_unref(a);
+	for (int i = 0; i < 100; i++)
+		ck_assert(!fd_open(fds[i]));
+}
+END_TEST
+
 START_TEST(test_quota_universe_handles)
 {
 	hh_limits_set(&small);
@@ -234,6 +375,9 @@ static Suite *quota_suite(void)
 	tcase_add_test(tc, test_quota_fd_limit_and_failing_memfds);
 	tcase_add_test(tc, test_quota_memory_charged);
 	tcase_add_test(tc, test_quota_universe_handles);
+	tcase_add_test(tc, test_quota_spare_memfds);
+	tcase_add_test(tc, test_quota_spares_at_the_budget);
+	tcase_add_test(tc, test_quota_spares_are_few);
 	suite_add_tcase(s, tc);
 	return s;
 }
