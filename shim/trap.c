@@ -207,7 +207,7 @@ static long register_trap(int fd)
 
 static void map_alive_page(int fd)
 {
-	/* Read-only: the emulator owns the word and has marked its waiters (src/alive.c). */
+	/* Read-only: the emulator owns the word and has marked its waiters (src/host/alive.c). */
 	char *base = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)

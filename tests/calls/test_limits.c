@@ -34,7 +34,7 @@
 #define MiB (1ul << 20)
 #define RW (kHelMapProtRead | kHelMapProtWrite)
 #define DEADLINE_MS 30000
-/* What one call may send or copy (src/calls_stream.c, src/calls_view.c). */
+/* What one call may send or copy (src/calls/calls_stream.c, src/calls/calls_view.c). */
 #define CALL_MAX (16 * MiB)
 
 /* Start the emulator and a probe next to the caller. */

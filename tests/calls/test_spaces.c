@@ -13,7 +13,7 @@
 #include "vm.h"
 
 enum { PAGE = 4096 };
-/* Placement ends below the stub processes behind created threads (src/stubpage.h). */
+/* Placement ends below the stub processes behind created threads (src/native/stubpage.h). */
 #define TOP 0x7ff000000000ull
 
 static struct hq q;

@@ -54,7 +54,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Older headers lack it (as in src/trap.c). */
+/* Older headers lack it (as in src/host/trap.c). */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
