@@ -190,6 +190,72 @@ START_TEST(test_decoders_empty_name)
 }
 END_TEST
 
+#define GUEST_CODE 0x400000ull
+
+/* A created thread, running: it spins at its first instruction, in a space of its own. */
+static HelHandle spinning_thread(void)
+{
+	HelHandle space, code, thread;
+	void *mine = NULL, *there = NULL;
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &code), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(code, kHelNullHandle, NULL, 0, 4096,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	memcpy(mine, "\xeb\xfe", 2);   /* jmp . */
+	ck_assert_int_eq(helMapMemory(code, space, (void *)GUEST_CODE, 0, 4096,
+			kHelMapProtRead | kHelMapProtExecute | kHelMapFixed, &there), kHelErrNone);
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, space, 0, (void *)GUEST_CODE, NULL, 0,
+			&thread), kHelErrNone);
+	return thread;
+}
+
+START_TEST(test_decoders_thread_calls_while_it_runs)
+{
+	/* should fail: a running thread's registers move, and it needs no resume */
+	HelHandle t = spinning_thread();
+	uintptr_t image[2] = { GUEST_CODE, 0 };
+	ck_assert_int_eq(helStoreRegisters(t, kHelRegsProgram, image), kHelErrIllegalState);
+	ck_assert_int_eq(helLoadRegisters(t, kHelRegsProgram, image), kHelErrIllegalState);
+	ck_assert_int_eq(helResume(t), kHelErrIllegalState);
+	/* should fail: an observation (16 bytes) does not fit 24-byte chunks (16 + 8) */
+	struct hq tiny, q;
+	ck_assert_int_eq(hq_open(&tiny, 1, 1, 24), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(t, 1, tiny.handle, 1), kHelErrQueueTooSmall);
+	/* should succeed: killed, it is observed ended, and then its registers are gone */
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	ck_assert_int_eq(helKillThread(t), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(t, 1, q.handle, 2), kHelErrNone);
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq((uintptr_t)e->context, 2);
+	ck_assert_int_eq(((struct HelObserveResult *)hq_payload(e))->error, kHelErrThreadTerminated);
+	ck_assert_int_eq(helStoreRegisters(t, kHelRegsProgram, image), kHelErrThreadTerminated);
+}
+END_TEST
+
+START_TEST(test_decoders_pending_limit_observe)
+{
+	/* should fail: the one pending operation allowed is a clock wait, so no observation */
+	ck_assert_int_eq(setenv("HELHOST_MAX_PENDING", "1", 1), 0);
+	struct hq q;
+	uint64_t now, wait;
+	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	HelHandle t = spinning_thread();
+	helGetClock(&now);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 1, &wait),
+			kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(t, 1, q.handle, 2), kHelErrNoMemory);
+	/* should succeed: cancelling the wait makes room */
+	ck_assert_int_eq(helCancelAsync(q.handle, wait), kHelErrNone);
+	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq((uintptr_t)e->context, 1);
+	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(e))->error, kHelErrCancelled);
+	ck_assert_int_eq(helSubmitObserve(t, 1, q.handle, 3), kHelErrNone);
+	ck_assert_int_eq(helKillThread(t), kHelErrNone);
+}
+END_TEST
+
 static Suite *decoders_suite(void)
 {
 	Suite *s = suite_create("decoders");
@@ -205,6 +271,8 @@ static Suite *decoders_suite(void)
 	tcase_add_test(tc, test_decoders_protect_too_many_mappings);
 	tcase_add_test(tc, test_decoders_pending_limit_lookup_and_await);
 	tcase_add_test(tc, test_decoders_empty_name);
+	tcase_add_test(tc, test_decoders_thread_calls_while_it_runs);
+	tcase_add_test(tc, test_decoders_pending_limit_observe);
 	suite_add_tcase(s, tc);
 	return s;
 }
