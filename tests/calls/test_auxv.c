@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conv.h"
+#include "fixture.h"
 
 START_TEST(test_auxv_linux_keys)
 {
@@ -107,26 +108,15 @@ START_TEST(test_auxv_frigg_panic_aborts)
 }
 END_TEST
 
-static Suite *auxv_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("auxv");
-	TCase *tc = tcase_create("peekauxval");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "peekauxval", 60);
 	tcase_add_test(tc, test_auxv_linux_keys);
 	tcase_add_test(tc, test_auxv_managarm_key_absent);
 	tcase_add_test(tc, test_auxv_xpipe_is_served_lane);
 	tcase_add_test(tc, test_auxv_lookup_key);
 	tcase_add_test(tc, test_auxv_garbage);
 	tcase_add_test_raise_signal(tc, test_auxv_frigg_panic_aborts, SIGABRT);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(auxv_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
