@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 #include "task.h"
 #include "vm.h"
@@ -77,14 +78,6 @@ static HelHandle next_number(void)
 	return h;
 }
 
-static HelHandle make_queue(void)
-{
-	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };
-	HelHandle q;
-	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
-	return q;
-}
-
 /* ---- helCreateIndirectMemory ---- */
 
 START_TEST(test_indirect_create_lengths)
@@ -135,7 +128,7 @@ END_TEST
 
 START_TEST(test_indirect_alter_check_order)
 {
-	HelHandle ind = indirect(2), mem = new_memory(4 * PAGE), q = make_queue();
+	HelHandle ind = indirect(2), mem = new_memory(4 * PAGE), q = hh_test_queue();
 	HelHandle sl = 0, ind_slice = 0;
 	ck_assert_int_eq(helCreateSliceView(mem, 0, 2 * PAGE, 0, &sl), kHelErrNone);
 	ck_assert_int_eq(helCreateSliceView(ind, 0, SLOT, 0, &ind_slice), kHelErrNone);
@@ -607,11 +600,10 @@ START_TEST(test_indirect_map_fork_keeps_holes)
 }
 END_TEST
 
-static Suite *indirect_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("indirect");
-	TCase *tc = tcase_create("indirect");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "indirect", 60);
 	tcase_add_test(tc, test_indirect_create_lengths);
 	tcase_add_test(tc, test_indirect_create_memory_calls);
 	tcase_add_test(tc, test_indirect_alter_check_order);
@@ -633,15 +625,5 @@ static Suite *indirect_suite(void)
 	tcase_add_test(tc, test_indirect_futex_is_the_target_s);
 	tcase_add_test(tc, test_indirect_map_transfers);
 	tcase_add_test(tc, test_indirect_map_fork_keeps_holes);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(indirect_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
