@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "probe.h"
 #include "sq.h"
 
@@ -230,7 +231,7 @@ START_TEST(test_limits_memfds)
 	struct probe p;
 	probe_begin(&p);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 256), kHelErrNone);
+	hh_test_open(&q, 1, 1, 256);
 	HelHandle h[40];
 	/* should succeed: the queue and 39 objects make 40 memfds */
 	for (int i = 0; i < 39; i++)
@@ -326,7 +327,7 @@ START_TEST(test_limits_fd_reserve_keeps_registration)
 		ck_assert_int_eq(WEXITSTATUS(status), 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 256), kHelErrNone);
+	hh_test_open(&q, 1, 1, 256);
 	probe_end(&p);
 }
 END_TEST
@@ -485,7 +486,7 @@ START_TEST(test_limits_cancel_many)
 	probe_begin(&p);
 	enum { N = 5000 };
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 8, 64 * 1024), kHelErrNone);
+	hh_test_open(&q, 4, 8, 64 * 1024);
 	uint64_t now, id;
 	helGetClock(&now);
 	for (int i = 0; i < N; i++) {
@@ -511,14 +512,14 @@ START_TEST(test_limits_broken_queue_flood)
 	struct probe p;
 	probe_begin(&p);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	/* the program breaks the head protocol, then floods the queue (nothing is kept) */
 	__atomic_store_n(&q.queue->headFutex, 1 << 28, __ATOMIC_RELEASE);
 	for (int i = 0; i < 20000; i++)
 		ck_assert_int_eq(helSubmitAsyncNop(q.handle, (uintptr_t)i), kHelErrNone);
 	/* should succeed: a queue of its own still works */
 	struct hq fresh;
-	ck_assert_int_eq(hq_open(&fresh, 2, 2, 256), kHelErrNone);
+	hh_test_open(&fresh, 2, 2, 256);
 	ck_assert_int_eq(helSubmitAsyncNop(fresh.handle, 5), kHelErrNone);
 	struct HelElement *e = hq_next(&fresh, hq_deadline_ms(DEADLINE_MS));
 	ck_assert_ptr_nonnull(e);
@@ -561,11 +562,10 @@ START_TEST(test_limits_most_actions)
 }
 END_TEST
 
-static Suite *limits_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("limits");
-	TCase *tc = tcase_create("limits");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "limits", 60);
 	tcase_add_test(tc, test_limits_truncate_memfds);
 	tcase_add_test(tc, test_limits_memory_bytes);
 	tcase_add_test(tc, test_limits_memfds);
@@ -578,15 +578,5 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_limits_cancel_many);
 	tcase_add_test(tc, test_limits_broken_queue_flood);
 	tcase_add_test(tc, test_limits_most_actions);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(limits_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
