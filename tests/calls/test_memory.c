@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "hq.h"
+#include "fixture.h"
 #include "vm.h"
 
 #define PAGE 4096ul
@@ -23,9 +23,7 @@
 
 static HelHandle alloc_pages(size_t pages)
 {
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(pages * PAGE, 0, NULL, &h), kHelErrNone);
-	return h;
+	return hh_test_memory(pages * PAGE);
 }
 
 static char *map_at(HelHandle h, void *hint, size_t offset, size_t len, uint32_t flags)
@@ -58,14 +56,6 @@ static size_t info(HelHandle h)
 	size_t size = 0;
 	ck_assert_int_eq(helMemoryInfo(h, &size), kHelErrNone);
 	return size;
-}
-
-static HelHandle make_queue(void)
-{
-	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };
-	HelHandle q;
-	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
-	return q;
 }
 
 /* ---- helAllocateMemory ---- */
@@ -149,7 +139,7 @@ END_TEST
 
 START_TEST(test_memory_info_bad_handles)
 {
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	size_t size;
@@ -241,7 +231,7 @@ END_TEST
 
 START_TEST(test_memory_resize_bad_handles)
 {
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	/* wrong types (should fail) */
@@ -270,7 +260,7 @@ START_TEST(test_memory_loadahead)
 	unsigned char *p = (unsigned char *)map_rw(h, 0, 4 * PAGE);
 	ck_assert_uint_eq(p[PAGE], 0);
 	/* bad handles (should fail) */
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	ck_assert_int_eq(helLoadahead(q, 0, PAGE), kHelErrBadDescriptor);
 	ck_assert_int_eq(helLoadahead(31337, 0, PAGE), kHelErrNoDescriptor);
 	ck_assert_int_eq(helLoadahead(kHelNullHandle, 0, PAGE), kHelErrNoDescriptor);
@@ -282,7 +272,7 @@ END_TEST
 START_TEST(test_memory_map_check_order)
 {
 	HelHandle mem = alloc_pages(2);
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	void *p = NULL;
@@ -679,7 +669,7 @@ END_TEST
 START_TEST(test_memory_unmap_bad_space)
 {
 	HelHandle h = alloc_pages(1);
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	char *p = map_rw(h, 0, PAGE);
@@ -758,11 +748,10 @@ START_TEST(test_memory_fork_shares_mappings)
 }
 END_TEST
 
-static Suite *memory_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("memory");
-	TCase *tc = tcase_create("memory");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "memory", 60);
 	tcase_add_test(tc, test_memory_allocate_bad_size);
 	tcase_add_test(tc, test_memory_allocate_restrictions);
 	tcase_add_test(tc, test_memory_allocate_continuous_rounds_up);
@@ -791,15 +780,5 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, test_memory_unmap_then_access_faults);
 	tcase_add_test(tc, test_memory_unmap_bad_space);
 	tcase_add_test(tc, test_memory_fork_shares_mappings);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(memory_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
