@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 #include "task.h"
 
@@ -75,7 +75,7 @@ START_TEST(test_programs_stream_request_reply)
 		_exit(send_bytes(&q, b, "pong", 4) ? 12 : 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b), kHelErrNone);
 	ck_assert_int_eq(send_bytes(&q, a, "ping", 4), kHelErrNone);
 	char buf[64];
@@ -104,7 +104,7 @@ START_TEST(test_programs_large_message_between_heaps)
 		_exit(send_bytes(&q, b, data, SIZE) ? 11 : 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	unsigned char *buf = malloc(SIZE);
 	size_t n;
 	ck_assert_int_eq(recv_bytes(&q, a, buf, SIZE, &n), kHelErrNone);
@@ -135,16 +135,14 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 	char c;
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b), kHelErrNone);
 	struct HelAction recv = { .type = kHelActionRecvInline };
 	ck_assert_int_eq(helSubmitAsync(a, &recv, 1, q.handle, 7, 0), kHelErrNone);
 	hq_expect_empty(&q);      /* the child holds b */
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 7);
+	struct HelElement *e = hh_test_next(&q, 7);
 	ck_assert_int_eq(((struct HelInlineResult *)hq_payload(e))->error, kHelErrEndOfLane);
 	/* and the emulator carries on */
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 8), kHelErrNone);
@@ -170,7 +168,7 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 		_exit(send_bytes(&q, r.handle, "via d", 5) ? 12 : 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helCreateStream(&c, &d, 0), kHelErrNone);
 	struct HelAction push = { .type = kHelActionPushDescriptor, .handle = d };
 	ck_assert_int_eq(one(&q, a, push, NULL, 0), kHelErrNone);
@@ -217,7 +215,7 @@ START_TEST(test_programs_registry_lookup_waits_for_publish)
 	ck_assert_int_eq(helhost_lookup(echo, hq_deadline_ms(20000), &lane), kHelErrNone);
 	ck_assert_int_gt(lane, 0);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(send_bytes(&q, lane, "echo", 4), kHelErrNone);
 	char buf[16];
 	size_t n;
@@ -261,7 +259,7 @@ START_TEST(test_programs_registry_errors)
 	/* an asynchronous lookup can be cancelled */
 	struct hq q;
 	uint64_t id;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helhost_submit_lookup(later, -1, q.handle, 5, &id), kHelErrNone);
 	ck_assert_int_eq(helCancelAsync(q.handle, id), kHelErrNone);
 	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
@@ -271,26 +269,15 @@ START_TEST(test_programs_registry_errors)
 }
 END_TEST
 
-static Suite *programs_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("programs");
-	TCase *tc = tcase_create("programs");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "programs", 60);
 	tcase_add_test(tc, test_programs_stream_request_reply);
 	tcase_add_test(tc, test_programs_large_message_between_heaps);
 	tcase_add_test(tc, test_programs_killed_peer_ends_the_lane);
 	tcase_add_test(tc, test_programs_pushed_lane_crosses_programs);
 	tcase_add_test(tc, test_programs_registry_lookup_waits_for_publish);
 	tcase_add_test(tc, test_programs_registry_errors);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(programs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
