@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fixture.h"
 #include "sq.h"
 
 /* The number the caller's universe hands out next (consumes it). */
@@ -2255,11 +2256,10 @@ START_TEST(test_stream_offer_failure_propagates)
 }
 END_TEST
 
-static Suite *stream_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("stream");
-	TCase *tc = tcase_create("stream");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "stream", 60);
 	tcase_add_test(tc, test_stream_create_consecutive_handles);
 	tcase_add_test(tc, test_stream_create_credentials_shared_uuid);
 	tcase_add_test(tc, test_stream_create_without_credentials);
@@ -2322,15 +2322,5 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, test_stream_offer_and_accept_lists_pair);
 	tcase_add_test(tc, test_stream_offer_nested);
 	tcase_add_test(tc, test_stream_offer_failure_propagates);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(stream_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
