@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 #include "task.h"
 
@@ -1029,11 +1030,10 @@ START_TEST(test_stream_fork_transfers_and_exit_breaks)
 }
 END_TEST
 
-static Suite *stream_lifetime_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("stream_lifetime");
-	TCase *tc = tcase_create("stream_lifetime");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "stream_lifetime", 60);
 	tcase_add_test(tc, test_stream_close_breaks_pending);
 	tcase_add_test(tc, test_stream_close_breaks_later);
 	tcase_add_test(tc, test_stream_close_one_of_two_handles);
@@ -1063,15 +1063,5 @@ static Suite *stream_lifetime_suite(void)
 	tcase_add_test(tc, test_stream_thread_imbue);
 	tcase_add_test(tc, test_stream_thread_concurrent_senders);
 	tcase_add_test(tc, test_stream_fork_transfers_and_exit_breaks);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(stream_lifetime_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
