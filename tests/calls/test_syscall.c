@@ -15,6 +15,7 @@
 
 #include "child.h"
 #include "conv.h"
+#include "fixture.h"
 
 /* Managarm's posix::superGetProcessData and its answer's layout. */
 #define SUPER_GET_PROCESS_DATA 1
@@ -189,11 +190,10 @@ START_TEST(test_syscall_other_supercalls_refused)
 }
 END_TEST
 
-static Suite *syscall_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("syscall");
-	TCase *tc = tcase_create("raw");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "raw", 60);
 	tcase_add_test(tc, test_syscall_memory_through_raw_calls);
 	tcase_add_test(tc, test_syscall_two_results);
 	tcase_add_test(tc, test_syscall_local_calls);
@@ -203,15 +203,5 @@ static Suite *syscall_suite(void)
 	tcase_add_test(tc, test_syscall_process_data_fork_keeps_lane);
 	tcase_add_test(tc, test_syscall_process_data_bad_pointer);
 	tcase_add_test(tc, test_syscall_other_supercalls_refused);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(syscall_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
