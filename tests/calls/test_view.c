@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 #include "vm.h"
 
@@ -555,11 +556,10 @@ START_TEST(test_slice_transfer_and_fork)
 }
 END_TEST
 
-static Suite *view_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("view");
-	TCase *tc = tcase_create("view");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "view", 60);
 	tcase_add_test(tc, test_memory_write_memory_seen_in_mapping);
 	tcase_add_test(tc, test_memory_read_memory_sees_mapping_writes);
 	tcase_add_test(tc, test_memory_rw_memory_partial_ranges);
@@ -579,15 +579,5 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, test_slice_rejected_by_memory_calls);
 	tcase_add_test(tc, test_slice_keeps_object_alive);
 	tcase_add_test(tc, test_slice_transfer_and_fork);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(view_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }
