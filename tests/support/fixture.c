@@ -40,6 +40,15 @@ HelHandle hh_test_memory(size_t size)
 	return h;
 }
 
+char *hh_test_map(HelHandle h, void *hint, size_t offset, size_t len, uint32_t flags)
+{
+	void *p = NULL;
+	ck_assert_int_eq(helMapMemory(h, kHelNullHandle, hint, offset, len, flags, &p), kHelErrNone);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq((uintptr_t)p % 4096, 0);
+	return p;
+}
+
 HelHandle hh_test_queue(void)
 {
 	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };

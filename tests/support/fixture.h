@@ -34,6 +34,9 @@ int hh_test_main(Suite *s);
 /* Fresh memory of size bytes. */
 HelHandle hh_test_memory(size_t size);
 
+/* Map len bytes of memory h from offset into this space, near hint; a page-aligned address. */
+char *hh_test_map(HelHandle h, void *hint, size_t offset, size_t len, uint32_t flags);
+
 /* A queue that is never mapped: for calls that need one as an argument. */
 HelHandle hh_test_queue(void);
 
