@@ -169,7 +169,7 @@ struct pair {
 static struct pair new_pair(void)
 {
 	struct pair p;
-	ck_assert_int_eq(helCreateStream(&p.theirs, &p.ours, 0), kHelErrNone);
+	hh_test_stream(&p.theirs, &p.ours);
 	return p;
 }
 

@@ -414,7 +414,7 @@ START_TEST(test_limits_copies_per_call)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *big = mmap(NULL, CALL_MAX + MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(big, MAP_FAILED);
 	/* scatter-gather over 16 MiB per call, in one action or many (should fail) */
@@ -442,7 +442,7 @@ START_TEST(test_limits_copies_per_call)
 	ck_assert_int_eq(one_inline(&s, 1, NULL, &len), kHelErrBufferTooSmall);
 	ck_assert_int_eq(one_simple(&s, 2), kHelErrBufferTooSmall);
 	/* a memory read or write of more than 16 MiB (should fail) */
-	HelHandle mem = new_memory(CALL_MAX + MiB);
+	HelHandle mem = hh_test_memory(CALL_MAX + MiB);
 	ck_assert_int_eq(helSubmitReadMemory(mem, 0, CALL_MAX + MiB, big, s.q.handle, 3), kHelErrNone);
 	ck_assert_int_eq(one_simple(&s, 3), kHelErrNoMemory);
 	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, CALL_MAX + 1, big, s.q.handle, 4), kHelErrNone);
@@ -463,7 +463,7 @@ START_TEST(test_limits_recv_capacity_shared_per_call)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static char msg[8192], a[8192], b[8192];
 	memset(msg, 'm', sizeof(msg));
 	SUBMIT(l1, &s, 1, RECV_BUF(a, 1ul << 40, CH), RECV_BUF(b, sizeof(b), 0));
@@ -540,7 +540,7 @@ START_TEST(test_limits_most_actions)
 	struct sq s;
 	sq_open_sized(&s, 2, 1 << 20);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 65536;
 	struct HelAction *a = calloc(n, sizeof(*a));
 	ck_assert_ptr_nonnull(a);

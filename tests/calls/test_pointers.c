@@ -50,7 +50,7 @@ static void fixture(void)
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &fx.mem), kHelErrNone);
 	ck_assert_int_eq(helCopyOnWrite(fx.mem, 0, PAGE, &fx.cow), kHelErrNone);
 	ck_assert_int_eq(helCreateOneshotEvent(&fx.event), kHelErrNone);
-	ck_assert_int_eq(helCreateStream(&fx.lane1, &fx.lane2, 0), kHelErrNone);
+	hh_test_stream(&fx.lane1, &fx.lane2);
 	hh_test_open(&fx.sink, 0, 1, 4096);
 	HelHandle place;
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &place), kHelErrNone);
