@@ -62,7 +62,7 @@ START_TEST(test_auxv_lookup_key)
 {
 	/* should succeed: NAME gives a handle to what is published as NAME (numeric key) */
 	HelHandle mine, theirs;
-	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	hh_test_stream(&mine, &theirs);
 	ck_assert_int_eq(helhost_publish("test.mbus", theirs), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_AUXV", "0x1103=test.mbus", 1), 0);
 	unsigned long mbus;
@@ -87,7 +87,7 @@ START_TEST(test_auxv_garbage)
 		ck_assert_int_eq(errno, ENOENT);
 	}
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	ck_assert_int_eq(helhost_publish("test.taken", a), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_AUXV", "AT_XPIPE=+test.taken", 1), 0);
 	ck_assert_int_eq(peekauxval(AT_XPIPE, &v), -1);

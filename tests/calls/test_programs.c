@@ -62,7 +62,7 @@ START_TEST(test_programs_stream_request_reply)
 {
 	/* should succeed: parent and child talk over the lanes of one stream */
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
@@ -92,7 +92,7 @@ START_TEST(test_programs_large_message_between_heaps)
 	/* should succeed: 1 MiB from the child's heap into the parent's heap */
 	enum { SIZE = 1 << 20 };
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
@@ -120,7 +120,7 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 {
 	/* a program killed while its peer waits: the peer gets kHelErrEndOfLane */
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	int ready[2];
 	ck_assert_int_eq(pipe(ready), 0);
 	pid_t pid = fork_tied();
@@ -155,7 +155,7 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 {
 	/* should succeed: a lane pushed over one stream carries a conversation of its own */
 	HelHandle a, b, c, d;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
@@ -169,7 +169,7 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 	}
 	struct hq q;
 	hh_test_open(&q, 4, 4, 1024);
-	ck_assert_int_eq(helCreateStream(&c, &d, 0), kHelErrNone);
+	hh_test_stream(&c, &d);
 	struct HelAction push = { .type = kHelActionPushDescriptor, .handle = d };
 	ck_assert_int_eq(one(&q, a, push, NULL, 0), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, d), kHelErrNone);
@@ -230,7 +230,7 @@ END_TEST
 START_TEST(test_programs_registry_errors)
 {
 	HelHandle a, b, lane;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	char dup[64], none[64], unknown[64], later[64];
 	unique_name(dup, "test.dup");
 	unique_name(none, "test.none");

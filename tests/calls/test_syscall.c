@@ -127,7 +127,7 @@ START_TEST(test_syscall_process_data_mbus_lane_works)
 {
 	/* should succeed: mbusLane is a lane to what the run's mbus published */
 	HelHandle mine, theirs;
-	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	hh_test_stream(&mine, &theirs);
 	ck_assert_int_eq(helhost_publish("test.syscall.mbus", theirs), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_MBUS", "test.syscall.mbus", 1), 0);
 	struct process_data data, again;
@@ -147,7 +147,7 @@ START_TEST(test_syscall_process_data_fork_keeps_lane)
 {
 	/* should succeed: a fork child answers with the lane it inherited, and it works */
 	HelHandle mine, theirs;
-	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	hh_test_stream(&mine, &theirs);
 	ck_assert_int_eq(helhost_publish("test.syscall.fork", theirs), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_MBUS", "test.syscall.fork", 1), 0);
 	struct process_data data;
