@@ -74,7 +74,9 @@ int hh_launch_check(const char *file)
 	for (const char *dir = path;; dir++) {
 		size_t len = strcspn(dir, ":");
 		char full[4096];
-		int n = snprintf(full, sizeof(full), "%.*s%s%s", (int)len, len ? dir : ".", "/", file);
+		/* An empty entry is the current directory (the precision must cover "."). */
+		int n = len ? snprintf(full, sizeof(full), "%.*s/%s", (int)len, dir, file)
+				: snprintf(full, sizeof(full), "./%s", file);
 		int r = n > 0 && (size_t)n < sizeof(full) ? check_file(full) : -ENAMETOOLONG;
 		if (!r)
 			return 0;
