@@ -4,7 +4,8 @@
  * against shrinking and big enough, with a socket that is an AF_UNIX
  * SOCK_SEQPACKET socket, from the thread and process the page names.
  * Anything else is refused with EINVAL and changes nothing; a thread that
- * registers again gets a new token that works.
+ * registers again gets a new token that works, and a token serves only the
+ * thread it was given to.
  */
 #include <check.h>
 #include <errno.h>
@@ -162,6 +163,48 @@ START_TEST(test_register_again_gets_a_new_token)
 }
 END_TEST
 
+struct holder {
+	long token;
+	int release;
+};
+
+/* Registers by hand and holds its token until released. */
+static void *hold_a_token(void *arg)
+{
+	struct holder *h = arg;
+	int sv[2];
+	struct hh_callpage *page;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return NULL;
+	long token = register_by_hand(forged_page(sv[1], &page));
+	__atomic_store_n(&h->token, token, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&h->release, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
+START_TEST(test_register_tokens_are_the_thread_s_own)
+{
+	still_served();         /* the process is known, so a thread may register by hand */
+	/* should fail: a token never given, and another thread's token (EPERM) */
+	ck_assert_int_eq(syscall(HH_TRAP_NR, 1ull << 40, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	struct holder h = { .token = 0, .release = 0 };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_a_token, &h), 0);
+	long token;
+	for (int64_t end = hq_deadline_ms(HH_TEST_WAIT_MS);
+			!(token = __atomic_load_n(&h.token, __ATOMIC_ACQUIRE)) && hq_deadline_ms(0) < end;)
+		usleep(1000);
+	ck_assert_int_gt(token, 0);
+	ck_assert_int_eq(syscall(HH_TRAP_NR, (uint64_t)token, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	__atomic_store_n(&h.release, 1, __ATOMIC_RELEASE);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	still_served();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("register");
@@ -169,5 +212,6 @@ int main(void)
 	tcase_add_test(tc, test_register_forged_page_refused);
 	tcase_add_test(tc, test_register_forged_socket_or_ids_refused);
 	tcase_add_test(tc, test_register_again_gets_a_new_token);
+	tcase_add_test(tc, test_register_tokens_are_the_thread_s_own);
 	return hh_test_main(s);
 }
