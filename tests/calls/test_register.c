@@ -76,17 +76,34 @@ static void still_served(void)
 	hh_test_next(&q, 0x5e);
 }
 
+/* A memfd holding the first size bytes of page, sealed against shrinking when sealed is set. */
+static int page_copy(const struct hh_callpage *page, size_t size, int sealed)
+{
+	int fd = page_memfd(size, 0);
+	ck_assert_int_eq(pwrite(fd, page, size, 0), (ssize_t)size);
+	if (sealed)
+		ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	return fd;
+}
+
 START_TEST(test_register_forged_page_refused)
 {
 	still_served();         /* registers this thread and makes the process known */
-	int pipefd[2];
+	int sv[2], pipefd[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
-	/* should fail: not a memfd, not sealed, too small, not open */
+	struct hh_callpage *good;
+	int fd = forged_page(sv[1], &good);
+	/* should fail: not a memfd; the good page unsealed, or cut short; an fd not open */
 	ck_assert_int_eq(register_by_hand(pipefd[0]), -EINVAL);
-	ck_assert_int_eq(register_by_hand(page_memfd(sizeof(struct hh_callpage), 0)), -EINVAL);
-	ck_assert_int_eq(register_by_hand(page_memfd(64, 1)), -EINVAL);
+	ck_assert_int_eq(register_by_hand(page_copy(good, sizeof(*good), 0)), -EINVAL);
+	ck_assert_uint_gt(sizeof(*good), 4096);   /* a page's worth holds the ids and socket */
+	ck_assert_int_eq(register_by_hand(page_copy(good, 4096, 1)), -EINVAL);
 	ck_assert_int_eq(register_by_hand(4000), -EINVAL);
 	still_served();
+	/* should succeed, the control: the good page itself is taken (libhel's record of
+	 * this thread is replaced, so it makes no Hel call after this) */
+	ck_assert_int_gt(register_by_hand(fd), 0);
 }
 END_TEST
 
@@ -113,6 +130,9 @@ START_TEST(test_register_forged_socket_or_ids_refused)
 	page->pid = getpid() + 1;
 	ck_assert_int_eq(register_by_hand(fd), -EINVAL);
 	still_served();
+	/* should succeed, the control: the same page with its own ids is taken */
+	page->pid = getpid();
+	ck_assert_int_gt(register_by_hand(fd), 0);
 }
 END_TEST
 
