@@ -24,6 +24,10 @@ has_re "an element too long for a line: cut, marked, and ended" \
 	'^helhost: trace_calls\[[0-9]+\] element: queue=1<queue>, context=0x17, of helSubmitAsync: (SendFromBuffer: kHelErrEndOfLane, )+[^,]*\.\.\.$'
 has_re "… and the next line starts on its own" '^helhost: trace_calls\[[0-9]+\] thread [0-9]+: helLoadRegisters\('
 has "a register set with no name as a number" 'helLoadRegisters(thread=this-thread, set=99'
+creds=$(sed -n 's/^credentials \([0-9a-f]*\)$/\1/p' "$out")
+[ ${#creds} = 32 ]; check "the program printed its credentials" 0 $?
+has_re "extracted credentials in hex, the thread's own" \
+	"^helhost: trace_calls\[[0-9]+\] element: queue=[0-9]+<queue>, context=0xc2, of helSubmitAsync: ExtractCredentials: kHelErrNone credentials=$creds\$"
 [ $fail = 0 ] || cat "$out"
 fail_before=$fail
 "$emu" run --trace "$raw" >"$out" 2>&1; check "trapped futex calls and unknown numbers answered as expected" 0 $?
