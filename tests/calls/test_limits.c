@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hel.h>
+#include <helhost.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,10 @@ START_TEST(test_limits_handles)
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &x), kHelErrNoMemory);
 	ck_assert_int_eq(helCreateStream(&x, &y, 0), kHelErrNoMemory);
 	ck_assert_int_eq(helTransferDescriptor(first, kHelThisUniverse, &x), kHelErrNoMemory);
+	/* a blocking lookup needs a queue of its own: it answers the error and hands out nothing */
+	x = 77;
+	ck_assert_int_eq(helhost_lookup("limits-handles", 0, &x), kHelErrNoMemory);
+	ck_assert_int_eq(x, kHelNullHandle);
 	/* a universe of its own holds up to 100 more */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, first), kHelErrNone);
 	HelHandle u;
