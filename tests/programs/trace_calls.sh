@@ -34,6 +34,10 @@ fail_before=$fail
 has_re "a trapped futex wait on no Hel mapping is a fault" \
 	'helFutexWait\(pointer=0x[0-9a-f]+, expected=0, deadline=-1\) = kHelErrFault \(no Hel mapping at'
 has_re "a trapped futex wake is served" 'helFutexWake\(pointer=0x[0-9a-f]+\) = kHelErrNone'
+has "an unreadable name is a fault, and said so" \
+	'helhost_publish(name=0x8, length=4, handle=1<memory>) = kHelErrFault (name unreadable)'
+has "a name with a NUL byte is refused, and said so" \
+	'helhost_publish(name="raw\x00name", length=8, handle=1<memory>) = kHelErrIllegalArgs (name contains a NUL byte)'
 has_re "an unknown call by its number" 'call 90\(\.\.\.\) = kHelErrIllegalSyscall \(no call 90\)'
 has_re "an unknown call past helhost's own" 'call 69631\(\.\.\.\) = kHelErrIllegalSyscall'
 [ $fail = $fail_before ] || cat "$out"
