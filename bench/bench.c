@@ -9,17 +9,23 @@
  * names next to a probe program (tests/support/probe.h) and reports the
  * worst and the 99th-percentile latency of the probe's helNop meanwhile.
  *
- *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks]
+ *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--threads [--split]]
  *
- * --attacks measures the attack table only (and prints it).
+ * --attacks measures the attack table only (and prints it).  --threads
+ * measures the rows of created threads and their baselines only; with
+ * --split the program runs on CPU 0, the emulator (and so every stub it
+ * starts) and the futex ping-pong's partner on CPU 1, so that every
+ * hand-off crosses cores.  Pin the whole run with taskset for one core.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <hel.h>
+#include <helhost.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <math.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +46,7 @@
 
 static int quick;
 static int attacks_only;
+static int threads_only, split;
 
 static double pow10i(int e)
 {
@@ -317,6 +324,24 @@ static long op_async_nop_batched(long iters)
 			helSubmitAsyncNop(bench_q.handle, (uintptr_t)j);
 		for (int j = 0; j < BATCH; j++)
 			if (!hq_next(&bench_q, -1))
+				abort();
+		done += BATCH;
+	}
+	return done;
+}
+
+/* The same with libhel's installed reader, which checks its queue on every call. */
+static struct helhost_queue helper_q;
+
+static long op_async_nop_helper(long iters)
+{
+	long done = 0;
+	struct HelElement *e;
+	for (long i = 0; i < iters; i += BATCH) {
+		for (int j = 0; j < BATCH; j++)
+			helSubmitAsyncNop(helper_q.handle, (uintptr_t)j);
+		for (int j = 0; j < BATCH; j++)
+			if (helhost_queue_next(&helper_q, kHelWaitInfinite, &e))
 				abort();
 		done += BATCH;
 	}
@@ -784,6 +809,16 @@ struct row {
 };
 
 
+/* --split: run the caller (and what it starts from now on) on one CPU only. */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		abort();
+}
+
 /* A futex ping-pong between two processes: the floor for a supercall round trip. */
 static uint32_t *pp_word;
 static pid_t pp_child;
@@ -801,6 +836,8 @@ static void start_futex_echo(void)
 	*pp_word = 0;
 	pp_child = fork();
 	if (pp_child == 0) {
+		if (split)
+			pin_to(1);
 		/* 1 = a ping for the child, 2 = its pong, 3 = stop. */
 		for (;;) {
 			uint32_t v = __atomic_load_n(pp_word, __ATOMIC_ACQUIRE);
@@ -967,6 +1004,38 @@ static int native_rows(struct row *rows, int n, struct stats futex_pp, struct st
 	return n;
 }
 
+static void print_rows(const struct row *rows, int n)
+{
+	printf("\n%-34s %12s %12s %8s\n", "operation (helhost vs Linux)", "helhost ns", "Linux ns", "ratio");
+	for (int i = 0; i < n; i++)
+		printf("%-34s %12.0f %12.0f %7.2fx   (vs %s)\n", rows[i].name, rows[i].hel.median,
+				rows[i].linux_.median, rows[i].hel.median / rows[i].linux_.median, rows[i].baseline);
+}
+
+/* --threads: the native rows with their baselines, nothing else. */
+static int thread_table(void)
+{
+	struct row rows[16];         /* helNop and the native rows, with room for more kinds */
+	if (split)
+		pin_to(0);
+	start_futex_echo();
+	struct stats futex_pp = measure(op_futex_pingpong, 20000);
+	stop_futex_echo();
+	struct stats fork_kill = measure(op_fork_kill, 200);
+	struct stats getppid_s = measure(op_getppid, 200000);
+	/* The first Hel call starts the emulator: on CPU 1 with --split. */
+	if (split)
+		pin_to(1);
+	if (hq_open(&bench_q, 9, 16, 16384))
+		abort();
+	if (split)
+		pin_to(0);
+	rows[0] = (struct row){ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s };
+	int n = native_rows(rows, 1, futex_pp, fork_kill);
+	print_rows(rows, n);
+	return 0;
+}
+
 /* ---- the table ---- */
 
 static void print_stats(const char *label, struct stats s)
@@ -976,10 +1045,7 @@ static void print_stats(const char *label, struct stats s)
 
 static void report(FILE *json, const struct row *rows, int n)
 {
-	printf("\n%-34s %12s %12s %8s\n", "operation (helhost vs Linux)", "helhost ns", "Linux ns", "ratio");
-	for (int i = 0; i < n; i++)
-		printf("%-34s %12.0f %12.0f %7.2fx   (vs %s)\n", rows[i].name, rows[i].hel.median,
-				rows[i].linux_.median, rows[i].hel.median / rows[i].linux_.median, rows[i].baseline);
+	print_rows(rows, n);
 	printf("\n%-34s %12s %12s %12s %12s\n", "single round trips (latency)", "helhost p50", "p99",
 			"pipe p50", "p99");
 	for (int i = 0; i < 2; i++)
@@ -1158,8 +1224,13 @@ int main(int argc, char **argv)
 			quick = 1;
 		else if (!strcmp(argv[i], "--attacks"))
 			attacks_only = 1;
+		else if (!strcmp(argv[i], "--threads"))
+			threads_only = 1;
+		else if (!strcmp(argv[i], "--split"))
+			split = 1;
 		else {
-			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks]\n");
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] "
+					"[--threads [--split]]\n");
 			return 2;
 		}
 	}
@@ -1169,6 +1240,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
+	if (threads_only)
+		return thread_table();
 
 	/* Linux baselines first: the raw trap must not run under helhost's filter. */
 	struct stats getppid_s = measure(op_getppid, 200000);
@@ -1229,6 +1302,10 @@ int main(int argc, char **argv)
 			measure(op_hel_allocate_map, 5000), memfd_map_s },
 	};
 	int n = 10;
+	if (helhost_queue_open(&helper_q, 4, 4096))
+		abort();
+	rows[n++] = (struct row){ "async nop, batched by 32, helhost_queue_next",
+		"the same, tests' bare reader (hq.c)", measure(op_async_nop_helper, 20000), rows[4].hel };
 	bench_mem = full_mem;
 	rows[7].hel = measure(op_hel_map_unmap, 5000);
 	bench_mem = fresh_mem;

@@ -9,7 +9,7 @@
  * often) compiles and links unchanged.
  *
  * A number below kHelCallSuper is the Hel call of that number, its arguments
- * in the order of the hel* prototype (ABI.md 5), its results the words the
+ * in the order of the hel* prototype, its results the words the
  * kernel returns in registers.  A number from kHelCallSuper on is a
  * supercall: on Managarm the thread's supervisor answers it; hosted, libhel
  * answers posix::superGetProcessData (docs/MANAGARM.md) and refuses every

@@ -2,7 +2,7 @@
  * hel-types.h: the scalar types of the Hel API (helhost edition).
  *
  * Source-compatible with Managarm's hel-types.h as of July 2025; the names and
- * definitions follow hel-spec/ABI.md section 1.
+ * definitions are Managarm's.
  */
 #ifndef HEL_TYPES_H
 #define HEL_TYPES_H

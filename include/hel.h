@@ -2,10 +2,12 @@
  * hel.h: the Hel microkernel API (helhost edition).
  *
  * Source- and binary-compatible with Managarm's hel.h as of July 2025: every
- * name, value, structure layout and prototype follows hel-spec/ABI.md.  On
- * helhost the hel* functions are ordinary functions exported by libhel; the
- * emulator behind them implements the semantics of QUEUES.md, STREAMS.md and
- * OBJECTS.md.  Host-only extensions live in helhost.h, never here.
+ * name, value, structure layout and prototype is Managarm's.  On helhost the
+ * hel* functions are ordinary functions exported by libhel; the emulator
+ * behind them plays the kernel.  docs/GUIDE.md (installed as
+ * share/doc/helhost/GUIDE.md) explains how to use them: queues and the
+ * layout of their elements, streams, futexes, errors.  Host-only extensions
+ * live in helhost.h, never here.
  *
  * Works as C17 and as C++20 (GCC and Clang), also with -pedantic.
  */
@@ -41,7 +43,7 @@
  */
 
 /* ------------------------------------------------------------------------- */
-/* System call numbers (ABI.md 2.1).  Gaps in the numbering are unassigned.   */
+/* System call numbers.  Gaps in the numbering are unassigned.                */
 /* ------------------------------------------------------------------------- */
 
 #pragma GCC diagnostic push
@@ -132,7 +134,7 @@ enum {
 #pragma GCC diagnostic pop
 
 /* ------------------------------------------------------------------------- */
-/* Error codes (ABI.md 2.2).  3 and 6 are unused.                             */
+/* Error codes (GUIDE.md: Errors).  3 and 6 are unused.                       */
 /* ------------------------------------------------------------------------- */
 
 enum {
@@ -160,7 +162,7 @@ enum {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Special handles and other single values (ABI.md 2.3).                      */
+/* Special handles and other single values.                                   */
 /* ------------------------------------------------------------------------- */
 
 enum {
@@ -182,7 +184,7 @@ enum {
 };
 
 /* ------------------------------------------------------------------------- */
-/* IPC actions (ABI.md 2.4, 2.5): HelAction.type and HelAction.flags.         */
+/* IPC actions (GUIDE.md: Streams): HelAction.type and HelAction.flags.       */
 /* ------------------------------------------------------------------------- */
 
 enum {
@@ -211,7 +213,7 @@ enum {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Memory flags (ABI.md 2.6).                                                 */
+/* Memory flags.                                                              */
 /* ------------------------------------------------------------------------- */
 
 enum HelAllocFlags {
@@ -242,7 +244,7 @@ enum HelSliceFlags {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Threads, observations, register sets (ABI.md 2.7).                         */
+/* Threads, observations, register sets.                                      */
 /* ------------------------------------------------------------------------- */
 
 enum HelThreadFlags {
@@ -276,7 +278,7 @@ enum HelRegisterSets {
 };
 
 /* ------------------------------------------------------------------------- */
-/* x86-64 register images and system-call registers (ABI.md 2.8).            */
+/* x86-64 register images and system-call registers.                          */
 /* ------------------------------------------------------------------------- */
 
 #if defined(__x86_64__)
@@ -329,7 +331,7 @@ enum HelSyscallArgs {
 #endif /* __x86_64__ */
 
 /* ------------------------------------------------------------------------- */
-/* Queue protocol bits (ABI.md 2.9, QUEUES.md 2 and 3).                       */
+/* Queue protocol bits (GUIDE.md: Completion queues).                         */
 /* ------------------------------------------------------------------------- */
 
 /* HelQueue.headFutex: the low 24 bits count the ring slots user space has
@@ -345,7 +347,7 @@ static const int kHelProgressWaiters = (1 << 24);
 static const int kHelProgressDone = (1 << 25);
 
 /* ------------------------------------------------------------------------- */
-/* IRQs, virtual machines, logging (ABI.md 2.10 - 2.12).                      */
+/* IRQs, virtual machines, logging.                                           */
 /* ------------------------------------------------------------------------- */
 
 enum HelAckFlags {
@@ -377,7 +379,7 @@ enum HelLogSeverity {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Queues (ABI.md 3.1, QUEUES.md 1).                                          */
+/* Queues (GUIDE.md: Completion queues).                                      */
 /* ------------------------------------------------------------------------- */
 
 /* Argument of helCreateQueue. */
@@ -423,7 +425,7 @@ struct HelElement {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Completion payloads (ABI.md 3.2).                                          */
+/* Completion payloads (GUIDE.md: What an element holds).                     */
 /* ------------------------------------------------------------------------- */
 
 struct HelSimpleResult {
@@ -492,7 +494,7 @@ struct HelEventResult {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Message passing (ABI.md 3.3).                                              */
+/* Message passing (GUIDE.md: Streams).                                       */
 /* ------------------------------------------------------------------------- */
 
 /* One step of a helSubmitAsync transmission. */
@@ -511,7 +513,7 @@ struct HelSgItem {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Other structures (ABI.md 3.4).                                             */
+/* Other structures.                                                          */
 /* ------------------------------------------------------------------------- */
 
 struct HelDescriptorInfo {
@@ -604,7 +606,7 @@ struct HelX86VirtualizationRegs {
 };
 
 /* ------------------------------------------------------------------------- */
-/* Functions (ABI.md 4).  All return a HelError except helPanic.              */
+/* Functions.  All return a HelError except helPanic.                         */
 /* ------------------------------------------------------------------------- */
 
 /* Logging and debugging. */
@@ -752,7 +754,7 @@ HEL_C_LINKAGE HEL_API HelError helBindKernlet(HelHandle handle,
 		const union HelKernletData *data, size_t numData, HelHandle *boundHandle);
 
 /* ------------------------------------------------------------------------- */
-/* Error-checking helpers (ABI.md 4.9).  Not system calls: header-only.       */
+/* Error-checking helpers.  Not system calls: header-only.                    */
 /* ------------------------------------------------------------------------- */
 
 /*

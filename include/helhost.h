@@ -1,11 +1,14 @@
 /*
  * helhost's extensions to the Hel API: things a hosted program may want that
  * Managarm's kernel has no call for.  Every name starts with helhost_.
+ * docs/GUIDE.md (installed as share/doc/helhost/GUIDE.md) explains how to
+ * use them with the Hel calls: queues, streams, the registry, futexes.
  */
 #ifndef HELHOST_H
 #define HELHOST_H
 
 #include "hel.h"
+#include "helhost-queue.h"    /* a ready-made completion-queue reader */
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +48,39 @@ HEL_API HelError helhost_submit_lookup(const char *name, int64_t deadline, HelHa
  * lookup's error, kHelErrCancelled when the deadline passed first.
  */
 HEL_API HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle);
+
+/*
+ * The name of an error as it is spelt in hel.h ("kHelErrEndOfLane"), for
+ * messages; "(unknown error)" for a value hel.h does not define.  (hel.h's
+ * _helErrorString gives English text instead, and NULL for some values.)
+ */
+HELHOST_INLINE const char *helhost_error_name(HelError error)
+{
+	switch (error) {
+	case kHelErrNone:                 return "kHelErrNone";
+	case kHelErrBufferTooSmall:       return "kHelErrBufferTooSmall";
+	case kHelErrBadDescriptor:        return "kHelErrBadDescriptor";
+	case kHelErrNoDescriptor:         return "kHelErrNoDescriptor";
+	case kHelErrIllegalSyscall:       return "kHelErrIllegalSyscall";
+	case kHelErrIllegalArgs:          return "kHelErrIllegalArgs";
+	case kHelErrLaneShutdown:         return "kHelErrLaneShutdown";
+	case kHelErrEndOfLane:            return "kHelErrEndOfLane";
+	case kHelErrFault:                return "kHelErrFault";
+	case kHelErrThreadTerminated:     return "kHelErrThreadTerminated";
+	case kHelErrCancelled:            return "kHelErrCancelled";
+	case kHelErrTransmissionMismatch: return "kHelErrTransmissionMismatch";
+	case kHelErrQueueTooSmall:        return "kHelErrQueueTooSmall";
+	case kHelErrIllegalState:         return "kHelErrIllegalState";
+	case kHelErrNoHardwareSupport:    return "kHelErrNoHardwareSupport";
+	case kHelErrNoMemory:             return "kHelErrNoMemory";
+	case kHelErrUnsupportedOperation: return "kHelErrUnsupportedOperation";
+	case kHelErrOutOfBounds:          return "kHelErrOutOfBounds";
+	case kHelErrDismissed:            return "kHelErrDismissed";
+	case kHelErrRemoteFault:          return "kHelErrRemoteFault";
+	case kHelErrAlreadyExists:        return "kHelErrAlreadyExists";
+	default:                          return "(unknown error)";
+	}
+}
 
 #ifdef __cplusplus
 }

@@ -72,11 +72,17 @@ HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle)
 	void *memory;
 	uint64_t id;
 	HelError e = HH_STORE(kHelErrNone, handle, kHelNullHandle);
-	if (e || (e = helCreateQueue(&params, &queue)))
+	if (e)
 		return e;
-	if ((e = helMapMemory(queue, kHelNullHandle, NULL, 0, 4096,
+	/* The queue is ours, not the program's: its calls stay out of the trace. */
+	hh_shim_internal(true);
+	e = helCreateQueue(&params, &queue);
+	if (!e && (e = helMapMemory(queue, kHelNullHandle, NULL, 0, 4096,
 			kHelMapProtRead | kHelMapProtWrite, &memory)))
 		goto close;
+	hh_shim_internal(false);
+	if (e)
+		return e;
 	struct HelQueue *q = memory;
 	struct HelChunk *chunk = (struct HelChunk *)((char *)memory + 64);
 	q->indexQueue[0] = 0;
@@ -90,13 +96,17 @@ HelError helhost_lookup(const char *name, int64_t deadline, HelHandle *handle)
 		if (!(word & kHelProgressWaiters) && !__atomic_compare_exchange_n(&chunk->progressFutex,
 				&word, kHelProgressWaiters, 0, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 			continue;
+		hh_shim_internal(true);
 		helFutexWait(&chunk->progressFutex, kHelProgressWaiters, kHelWaitInfinite);
+		hh_shim_internal(false);
 	}
 	struct HelHandleResult *r = (struct HelHandleResult *)(chunk->buffer + sizeof(struct HelElement));
 	e = HH_STORE(r->error, handle, r->handle);
 unmap:
+	hh_shim_internal(true);
 	helUnmapMemory(kHelNullHandle, memory, 4096);
 close:
 	helCloseDescriptor(kHelThisUniverse, queue);
+	hh_shim_internal(false);
 	return e;
 }

@@ -20,6 +20,8 @@
 
 /* Trap call with n arguments; out (may be NULL) gets out0/out1. */
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out);
+/* Calls made between hh_shim_internal(true) and (false) are libhel's own (hidden from the trace). */
+void hh_shim_internal(bool on);
 
 /* The calling thread's call page, registering the thread if needed. */
 struct hh_callpage *hh_shim_page(void);

@@ -18,6 +18,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
 
 /* Where the emulator places mappings that have no fixed address. */
 #define ARENA_LEN (256ull << 30)
@@ -151,8 +154,23 @@ static void fork_child(void)
 		register_self(image);
 }
 
+/*
+ * valgrind answers every system call it does not know with ENOSYS itself,
+ * the trap among them, and refuses seccomp(2): a Hel call could never reach
+ * an emulator.  Say so instead of failing later for a less telling reason.
+ */
+static void refuse_valgrind(void)
+{
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		hh_shim_fatal("valgrind cannot run Hel programs: it answers helhost's trap system "
+				"call itself and refuses seccomp; use -fsanitize=address (GUIDE.md)");
+#endif
+}
+
 static void init_process(void)
 {
+	refuse_valgrind();
 	void *arena = mmap(NULL, ARENA_LEN, PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (arena == MAP_FAILED)
@@ -377,9 +395,18 @@ static HelError apply_plan(struct hh_callpage *page)
 	return e;
 }
 
+/* Nonzero while libhel calls for itself (helhost_lookup's queue): the trace leaves those out. */
+static __thread unsigned internal_depth;
+
+void hh_shim_internal(bool on)
+{
+	internal_depth += on ? 1u : -1u;
+}
+
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out)
 {
 	struct hh_callpage *page = hh_shim_page();
+	page->internal = internal_depth;
 	for (size_t i = 0; i < n; i++)
 		page->arg[i] = args[i];
 	HelError e = (HelError)trap(call);
@@ -404,6 +431,7 @@ void hh_shim_trace_local(uint32_t call, const uint64_t *args, size_t n, uint64_t
 	if (!(page->emu_flags & HH_EMU_TRACE))
 		return;
 	uint64_t ns = hh_shim_now() - start_ns;
+	page->internal = internal_depth;
 	page->trace_call = call;
 	page->trace_error = error;
 	page->trace_ns = ns;

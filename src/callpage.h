@@ -103,7 +103,7 @@ struct hh_mm_op {
 struct hh_callpage {
 	/* Written by the shim before each trap; read by the emulator. */
 	uint32_t call;                      /* Hel call number or enum hh_internal_call */
-	uint32_t reserved0;
+	uint32_t internal;                  /* nonzero: libhel's own bookkeeping, not the program's */
 	uint64_t arg[HH_CALL_MAX_ARGS];     /* in Managarm's argument order (ABI.md §5) */
 
 	/* Written by the emulator before it answers; read by the shim after. */

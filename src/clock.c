@@ -72,10 +72,21 @@ struct hh_clock_wait *hh_clock_wait_new(struct hh_queue *q, uint64_t context,
 	return w;
 }
 
+static void describe(const struct hh_pending *p, struct hh_wait *w)
+{
+	const struct hh_clock_wait *cw = (const struct hh_clock_wait *)((const char *)p -
+			offsetof(struct hh_clock_wait, listed));
+	w->kind = HH_WAIT_CLOCK;
+	w->call = kHelCallSubmitAwaitClock;
+	w->context = cw->result->context;
+	w->deadline = cw->timer.deadline;
+}
+
 uint64_t hh_clock_wait_start(struct hh_clock_wait *w, uint64_t deadline)
 {
 	uint64_t id = hh_queue_add_async(w->queue, &w->async);
 	hh_pending_add(w->owner, &w->listed, discard);
+	w->listed.describe = describe;
 	if (deadline <= hh_now())
 		finish(w, kHelErrNone);
 	else

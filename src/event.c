@@ -164,12 +164,23 @@ struct hh_event_wait *hh_event_wait_new(struct hh_event *ev, struct hh_queue *q,
 	return w;
 }
 
+static void describe(const struct hh_pending *p, struct hh_wait *w)
+{
+	const struct hh_event_wait *ew = (const struct hh_event_wait *)((const char *)p -
+			offsetof(struct hh_event_wait, listed));
+	w->kind = HH_WAIT_EVENT;
+	w->call = kHelCallSubmitAwaitEvent;
+	w->context = ew->result->context;
+	w->object = &ew->event->base;
+}
+
 uint64_t hh_event_wait_start(struct hh_event_wait *w, uint64_t sequence)
 {
 	struct hh_event *ev = w->event;
 	assert(hh_event_check_sequence(ev, sequence) == kHelErrNone);
 	uint64_t id = hh_queue_add_async(w->queue, &w->async);
 	hh_pending_add(w->owner, &w->listed, discard);
+	w->listed.describe = describe;
 	if (sequence < ev->sequence) {
 		finish(w, kHelErrNone, bits_after(ev, sequence), ev->sequence);
 	} else {

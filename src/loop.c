@@ -224,17 +224,30 @@ void hh_loop_settle(void)
 static void reap_completions(void)
 {
 	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
-	io_uring_for_each_cqe(&loop.ring, head, cqe) {
+	/* Each is marked seen before its callback, which may look for others (hh_loop_other_ready). */
+	while (io_uring_peek_cqe(&loop.ring, &cqe) == 0) {
 		struct hh_watcher *w = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
-		seen++;
+		io_uring_cqe_seen(&loop.ring, cqe);
 		if (!w)
 			continue;       /* a cancel request's own completion */
 		w->armed = false;
 		w->cb(w, res);
 	}
-	io_uring_cq_advance(&loop.ring, seen);
+}
+
+bool hh_loop_other_ready(void)
+{
+	/* Submitted first, so that watchers re-armed since the last wait count too. */
+	io_uring_submit_and_get_events(&loop.ring);
+	struct io_uring_cqe *cqe;
+	unsigned head;
+	io_uring_for_each_cqe(&loop.ring, head, cqe) {
+		const struct hh_watcher *w = io_uring_cqe_get_data(cqe);
+		if (w)
+			return true;
+	}
+	return false;
 }
 
 static int wait_for_events(void)

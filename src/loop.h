@@ -56,6 +56,18 @@ void hh_defer(struct hh_deferred *d);
  */
 void hh_loop_settle(void);
 
+/*
+ * How long the bursts that wait for one program's next call or one stub's
+ * next stop look before the emulator goes back to io_uring.
+ */
+#define HH_LOOP_SPIN_NS 30000
+
+/*
+ * Whether a completion waits to be run (those being run now do not count):
+ * a burst that spins for one source gives way as soon as another has work.
+ */
+bool hh_loop_other_ready(void);
+
 /* Run until done() says so after an iteration.  Returns 0 or -errno. */
 int hh_loop_run(bool (*done)(void));
 

@@ -12,11 +12,13 @@
 #include "calls.h"
 #include "coverage.h"
 #include "dump.h"
+#include "hang.h"
 #include "launcher.h"
 #include "loop.h"
 #include "privilege.h"
 #include "process.h"
 #include "quota.h"
+#include "status.h"
 #include "trace.h"
 #include "trap.h"
 #include "watchdog.h"
@@ -25,15 +27,28 @@
 static void usage(FILE *f)
 {
 	fputs("usage: helhost run [OPTIONS] PROG [ARGS] [-- PROG [ARGS]]...\n"
+	      "       helhost status [PID]  the state of a running emulator of yours\n"
+	      "       helhost trace on|off [PID]  its trace on or off\n"
+	      "                             (PID: the emulator's, or a program's it serves)\n"
 	      "       helhost coverage      print the API coverage table (Markdown)\n"
 	      "       helhost --version\n"
 	      "Runs programs written against Managarm's Hel API as Linux processes,\n"
 	      "with this process as their kernel, and reports each program's end.\n"
 	      "Options of run:\n"
-	      "  --trace            trace every Hel call and every queue element written\n"
-	      "                     (as HELHOST_TRACE=1)\n"
+	      "  --trace[=GROUPS]   trace every Hel call and every queue element written\n"
+	      "                     (as HELHOST_TRACE=1); GROUPS: only those calls, of\n"
+	      "                     desc,queue,memory,space,stream,event,futex,thread,\n"
+	      "                     registry,misc (as HELHOST_TRACE=stream,memory)\n"
 	      "  --trace-file FILE  the trace, appended to FILE (as HELHOST_TRACE_FILE)\n"
+	      "  --trace-pid LIST   only these programs: pids or names, comma-separated\n"
+	      "  --trace-handle N   only calls with handle N among their arguments\n"
+	      "  --trace-format F   text (the default) or json: one object per line\n"
+	      "  --trace-internal   also the calls libhel makes for itself\n"
+	      "                     (each: as HELHOST_TRACE_PID, _HANDLE, _FORMAT, _INTERNAL)\n"
 	      "  --fail-fast        end the run as soon as one program fails\n"
+	      "  --hang MODE        when every program is blocked for good: report (the\n"
+	      "                     default), fail (report and end the run, status 124)\n"
+	      "                     or off (as HELHOST_HANG)\n"
 	      "  --isolate          a user and a PID namespace for each program:\n"
 	      "                     programs then reach each other only through Hel\n"
 	      "  --mbus PATH        start Managarm's mbus from PATH first and give every\n"
@@ -48,7 +63,8 @@ static void usage(FILE *f)
 	      "128 + the signal that killed it), named on the last line; 0 when all\n"
 	      "succeeded; 126/127 when a program cannot be executed / is not found;\n"
 	      "2 for a usage error; 1 when the emulator itself fails.\n"
-	      "SIGUSR1 to the emulator prints its state (programs, handles, names).\n", f);
+	      "SIGUSR1 to the emulator prints its state (programs, handles, names);\n"
+	      "SIGUSR2 turns its trace on or off.\n", f);
 }
 
 static void version(void)
@@ -71,12 +87,12 @@ static void program_ended(const struct hh_process *p, const siginfo_t *info)
 
 static bool run_done(void)
 {
-	return stop_run || !hh_process_any_launched_alive();
+	return stop_run || hh_hang_failed() || !hh_process_any_launched_alive();
 }
 
 static bool serve_done(void)
 {
-	return hh_trap_open_listeners() == 0;
+	return hh_trap_open_listeners() == 0 || hh_hang_failed();
 }
 
 /*
@@ -94,24 +110,22 @@ static void raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &r);
 }
 
-/* A trace file turns the trace on; it is opened before privileges go. */
-static int start_loop(bool trace, const char *trace_file)
+/*
+ * The trace file is opened before privileges go.  An auto-started emulator
+ * (not strict) serves on with a trace setting it does not understand: the
+ * message says which, and the program is not failed for it.
+ */
+static int start_loop(bool strict, enum hh_hang_mode hang)
 {
-	if (trace_file) {
-		int r = hh_trace_open(trace_file);
-		if (r < 0) {
-			fprintf(stderr, "helhost: cannot open the trace file %s: %s\n", trace_file,
-					strerror(-r));
-			return r;
-		}
-	}
-	hh_trace_enable(trace || trace_file);
+	int r = hh_trace_setup();
+	if (r < 0 && (strict || r != -EINVAL))
+		return r;
 	raise_fd_limit();
 	hh_limits_init();       /* its memfd budget follows the raised fd limit */
 	/* A trace piped into a reader that goes away must not take the kernel with it. */
 	signal(SIGPIPE, SIG_IGN);
 	/* First, while the copy it gets of our memory is small. */
-	int r = hh_watchdog_start();
+	r = hh_watchdog_start();
 	if (r < 0) {
 		fprintf(stderr, "helhost: watchdog: %s\n", strerror(-r));
 		return r;
@@ -127,9 +141,17 @@ static int start_loop(bool trace, const char *trace_file)
 		return r;
 	}
 	r = hh_dump_init();
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "helhost: SIGUSR1 for the state dump: %s\n", strerror(-r));
-	return r;
+		return r;
+	}
+	r = hh_status_init();
+	if (r < 0) {
+		fprintf(stderr, "helhost: the status socket: %s\n", strerror(-r));
+		return r;
+	}
+	r = hh_hang_init(hang);
+	return r < 0 && strict ? r : 0;
 }
 
 /* Once the programs are started: serving needs no more than privilege.c keeps. */
@@ -150,26 +172,60 @@ static void finish(void)
 	hh_watchdog_stop();
 }
 
-/* HELHOST_TRACE set to anything but "" or "0", read the same by run and auto-start. */
-static bool trace_from_environment(void)
-{
-	const char *trace = getenv(HH_ENV_TRACE);
-	return trace && *trace && strcmp(trace, "0");
-}
-
-#define ENV_TRACE_FILE "HELHOST_TRACE_FILE"
-
-static const char *trace_file_from_environment(void)
-{
-	const char *path = getenv(ENV_TRACE_FILE);
-	return path && *path ? path : NULL;
-}
-
 struct run_options {
-	bool trace, isolate;
-	const char *trace_file;
+	bool isolate;
 	char *mbus;
 };
+
+/*
+ * Options that are settings of the environment, read from there by run and
+ * auto-start alike: an option sets its variable.  `value` is what an option
+ * without an argument sets; NULL: it takes one (as --opt ARG or --opt=ARG).
+ */
+static const struct setting {
+	const char *option, *variable, *value;
+} settings[] = {
+	{ "--trace", HH_ENV_TRACE, "1" },
+	{ "--trace-file", "HELHOST_TRACE_FILE", NULL },
+	{ "--trace-pid", "HELHOST_TRACE_PID", NULL },
+	{ "--trace-handle", "HELHOST_TRACE_HANDLE", NULL },
+	{ "--trace-format", "HELHOST_TRACE_FORMAT", NULL },
+	{ "--trace-internal", "HELHOST_TRACE_INTERNAL", "1" },
+	{ "--hang", "HELHOST_HANG", NULL },
+	{ "--max-memory", "HELHOST_MAX_MEMORY", NULL },
+	{ "--max-memfds", "HELHOST_MAX_MEMFDS", NULL },
+	{ "--max-handles", "HELHOST_MAX_HANDLES", NULL },
+	{ "--max-pending", "HELHOST_MAX_PENDING", NULL },
+};
+
+/* The setting argv[*i] names, or NULL; *i moves past it and *value is its value. */
+static const struct setting *find_setting(int argc, char **argv, int *i, const char **value)
+{
+	const char *a = argv[*i];
+	for (size_t k = 0; k < sizeof(settings) / sizeof(settings[0]); k++) {
+		const struct setting *s = &settings[k];
+		size_t len = strlen(s->option);
+		if (strncmp(a, s->option, len) || (a[len] && a[len] != '='))
+			continue;
+		/* --trace=stream,memory: an option that needs no value may have one. */
+		if (a[len] == '=') {
+			*value = a + len + 1;
+		} else if (s->value) {
+			*value = s->value;
+		} else {
+			*value = *i + 1 < argc ? argv[*i + 1] : NULL;
+			*i += 1;
+		}
+		*i += 1;
+		return s;
+	}
+	return NULL;
+}
+
+static bool is_limit(const struct setting *s)
+{
+	return !strncmp(s->option, "--max-", 6);
+}
 
 /*
  * Options before the first program; returns the index of PROG, or -1 after
@@ -177,16 +233,10 @@ struct run_options {
  */
 static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
-	static const struct { const char *option, *variable; } limits[] = {
-		{ "--max-memory", "HELHOST_MAX_MEMORY" },
-		{ "--max-memfds", "HELHOST_MAX_MEMFDS" },
-		{ "--max-handles", "HELHOST_MAX_HANDLES" },
-		{ "--max-pending", "HELHOST_MAX_PENDING" },
-	};
 	int i = 0;
 	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--")) {
 		const char *a = argv[i];
-		bool *flag = !strcmp(a, "--trace") ? &o->trace : !strcmp(a, "--isolate") ? &o->isolate :
+		bool *flag = !strcmp(a, "--isolate") ? &o->isolate :
 			!strcmp(a, "--fail-fast") ? &fail_fast : NULL;
 		if (flag) {
 			*flag = true;
@@ -201,35 +251,33 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			version();
 			return -2;
 		}
-		bool is_mbus = !strcmp(a, "--mbus");
-		if (is_mbus || !strcmp(a, "--trace-file")) {
+		if (!strcmp(a, "--mbus")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "helhost run: %s needs a path\n", a);
 				return -1;
 			}
-			if (is_mbus)
-				o->mbus = argv[i + 1];
-			else
-				o->trace_file = argv[i + 1];
+			o->mbus = argv[i + 1];
 			i += 2;
 			continue;
 		}
-		size_t k = 0;
-		while (k < sizeof(limits) / sizeof(limits[0]) && strcmp(a, limits[k].option))
-			k++;
-		if (k == sizeof(limits) / sizeof(limits[0])) {
+		const char *value;
+		const struct setting *s = find_setting(argc, argv, &i, &value);
+		if (!s) {
 			fprintf(stderr, "helhost run: unknown option %s (helhost run --help lists them)\n", a);
 			return -1;
 		}
 		uint64_t v;
-		if (i + 1 >= argc || hh_limits_parse(argv[i + 1], &v) < 0) {
-			fprintf(stderr, "helhost run: %s needs a number, optionally with K, M, G or T (got %s)\n", a,
-					i + 1 < argc ? argv[i + 1] : "nothing");
+		if (is_limit(s) && (!value || hh_limits_parse(value, &v) < 0)) {
+			fprintf(stderr, "helhost run: %s needs a number, optionally with K, M, G or T (got %s)\n",
+					s->option, value ? value : "nothing");
 			return -1;
 		}
-		/* Through the environment, the one place the limits are read from. */
-		setenv(limits[k].variable, argv[i + 1], 1);
-		i += 2;
+		if (!value) {
+			fprintf(stderr, "helhost run: %s needs a value\n", s->option);
+			return -1;
+		}
+		/* Through the environment, the one place settings are read from. */
+		setenv(s->variable, value, 1);
 	}
 	if (i >= argc) {
 		fputs("helhost run: no program to run (helhost run --help)\n", stderr);
@@ -290,11 +338,13 @@ static int start_mbus(char *path, bool isolate)
 	return r < 0 ? -errno : 0;
 }
 
+/* The status of a run ended by HELHOST_HANG=fail: timeout(1)'s, for "it would never end". */
+#define HANG_STATUS 124
+
 /* helhost run: argv holds [OPTIONS] PROG ARGS [-- PROG ARGS]... */
 static int cmd_run(int argc, char **argv)
 {
-	struct run_options o = { .trace = trace_from_environment(),
-		.trace_file = trace_file_from_environment() };
+	struct run_options o = { .isolate = false };
 	int i = parse_run_options(argc, argv, &o);
 	if (i < 0)
 		return i == -2 ? 0 : 2;
@@ -302,8 +352,10 @@ static int cmd_run(int argc, char **argv)
 	int bad = check_programs(argc - i, argv + i);
 	if (bad)
 		return bad;
-	if (start_loop(o.trace, o.trace_file) < 0)
-		return 1;
+	/* Someone watches a run: the report is enough, and a debugger may attach. */
+	int started = start_loop(true, HH_HANG_REPORT);
+	if (started < 0)
+		return started == -EINVAL ? 2 : 1;
 	hh_process_on_launched_exit(program_ended);
 	if (o.mbus && start_mbus(o.mbus, o.isolate) < 0) {
 		finish();
@@ -331,6 +383,10 @@ static int cmd_run(int argc, char **argv)
 	finish();
 	if (r < 0)
 		return 1;
+	if (hh_hang_failed()) {
+		fprintf(stderr, "helhost: exit status %d: the programs hung\n", HANG_STATUS);
+		return HANG_STATUS;
+	}
 	report_failure();
 	return hh_process_exit_code();
 }
@@ -369,7 +425,11 @@ static int cmd_serve(const char *fd_text)
 	int32_t self = (int32_t)getpid();
 	if (write(sock, &self, sizeof(self)) != sizeof(self))
 		return 1;
-	if (start_loop(trace_from_environment(), trace_file_from_environment()) < 0)
+	/*
+	 * A test that hangs ends at once, with the report, instead of at ctest's
+	 * timeout with nothing said (docs/GUIDE.md).
+	 */
+	if (start_loop(false, HH_HANG_FAIL) < 0)
 		return 1;
 	int r = hh_accept_listener(sock);
 	close(sock);
@@ -422,6 +482,12 @@ int main(int argc, char **argv)
 		return cmd_serve(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "coverage"))
 		return cmd_coverage();
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "status"))
+		return hh_status_request("status", argc == 3 ? argv[2] : NULL);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "trace") &&
+			(!strcmp(argv[2], "on") || !strcmp(argv[2], "off")))
+		return hh_status_request(strcmp(argv[2], "on") ? "trace off" : "trace on",
+				argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

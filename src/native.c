@@ -36,6 +36,7 @@ struct hh_native {
 	pid_t pid;
 	int sock;                       /* memfds go to the stub through this */
 	struct hh_stub_page *page;      /* the emulator's mapping of the command page */
+	uint32_t ops;                   /* operations queued in page (the guest can write the page) */
 	struct user_regs_struct loop;   /* the stub at its int3, ready for a batch */
 	struct user_regs_struct regs;   /* the guest's registers while it does not run */
 	bool running;                   /* resumed; no ptrace stop seen since */
@@ -51,6 +52,8 @@ static struct {
 	struct hh_native *head;
 	int sigfd;
 	struct hh_watcher watch;
+	struct hh_deferred catch;       /* a resumed stub's first stop, before the reply */
+	pid_t catch_pid;
 	char stub_path[PATH_MAX + 16];
 } natives = { .sigfd = -1 };
 
@@ -76,14 +79,13 @@ static struct hh_native *find(pid_t pid)
  * After serving a stop, look for the stub's next one for a moment before
  * going back to io_uring: a stop that wakes the emulator through SIGCHLD
  * costs a cross-core wake-up (~50 µs here), one caught here does not.
- * Bounded, like the listener's burst in trap.c.
+ * Bounded, like the listener's burst in trap.c, and it gives way to any
+ * other event (SIGCHLD's watcher is re-armed only after the burst).
  */
-#define SPIN_NS 30000
-
 static void serve_burst(struct hh_native *n, int status)
 {
 	pid_t pid = n->pid;
-	uint64_t limit = hh_now() + SPIN_NS;
+	uint64_t limit = hh_now() + HH_LOOP_SPIN_NS;
 	for (;;) {
 		stub_event(n, status);
 		/* n may be gone now: find it again by pid.  A stopped guest sends nothing. */
@@ -91,7 +93,7 @@ static void serve_burst(struct hh_native *n, int status)
 		if (!n || !n->running)
 			return;
 		while (waitpid(pid, &status, WNOHANG | __WALL) != pid) {
-			if (hh_now() >= limit)
+			if (hh_now() >= limit || hh_loop_other_ready())
 				return;
 			sched_yield();
 		}
@@ -183,7 +185,22 @@ static int wait_stub(pid_t pid)
 	return status;
 }
 
-/* Run the stub up to its int3 (its first, or the end of a batch); false if it died. */
+/*
+ * The stub's own code faulted: the guest can write the stack it runs
+ * batches on, and a fault continued without its signal would come back
+ * forever.
+ */
+static bool stub_faulted(pid_t pid, int status)
+{
+	siginfo_t info;
+	return (status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP &&
+			ptrace(PTRACE_GETSIGINFO, pid, 0, &info) == 0 && info.si_code > 0;
+}
+
+/*
+ * Run the stub up to its int3 (its first, or the end of a batch); false if
+ * it died, and then *last is its end.
+ */
 static bool run_to_trap(pid_t pid, int *last)
 {
 	if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
@@ -195,6 +212,11 @@ static bool run_to_trap(pid_t pid, int *last)
 			return false;
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
 			return true;
+		if (stub_faulted(pid, status)) {
+			kill(pid, SIGKILL);
+			*last = wait_stub(pid);
+			return false;
+		}
 		/* SIGCONT, a stop from outside: the stub goes on. */
 		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0)
 			return false;
@@ -257,11 +279,15 @@ static void stub_gone(struct hh_native *n);
 
 /*
  * Have the stub carry out the page's operations: from the stop it is in,
- * through its command loop, back to its int3.  False if it died.
+ * through its command loop, back to its int3.  False if it died.  The
+ * guest may have scribbled over the page while it ran: only what the
+ * emulator wrote just now and the stub's answers to it are trusted.
  */
 static bool run_batch(struct hh_native *n)
 {
 	int status = -1;
+	n->page->count = n->ops;
+	n->page->done = 0;
 	/* Running the stub leaves the FPU as after FNINIT: keep the guest's around it. */
 	struct user_fpregs_struct fp;
 	if (ptrace(PTRACE_GETFPREGS, n->pid, 0, &fp) < 0 ||
@@ -271,23 +297,35 @@ static bool run_batch(struct hh_native *n)
 			stub_gone(n);
 		return false;
 	}
-	for (uint32_t i = 0; i < n->page->done; i++)
+	uint32_t done = n->page->done < n->ops ? n->page->done : n->ops;
+	for (uint32_t i = 0; i < done; i++)
 		if (n->page->ops[i].result < 0)
 			fprintf(stderr, "helhost: thread %d: cannot change its mapping at %#llx: %s\n",
 					(int)n->pid, (unsigned long long)n->page->ops[i].addr,
 					strerror((int)-n->page->ops[i].result));
-	n->page->count = n->page->done = 0;
+	n->ops = 0;
 	return true;
+}
+
+/* The stub's code and its command page: a change there would run foreign code as the stub. */
+static bool touches_stub(uint64_t addr, uint64_t len)
+{
+	return addr < HH_STUB_PAGE + HH_STUB_SIZE && addr + len > HH_STUB_BASE;
 }
 
 static bool add_op(struct hh_native *n, uint32_t kind, uint64_t addr, uint64_t len,
 		uint64_t offset, uint32_t prot, int fd)
 {
-	if (n->page->count == HH_STUB_MAX_OPS && !run_batch(n))
+	if (touches_stub(addr, len)) {
+		fprintf(stderr, "helhost: thread %d: its space changes at %#llx, over its stub; "
+				"the thread ends\n", (int)n->pid, (unsigned long long)addr);
+		return false;
+	}
+	if (n->ops == HH_STUB_MAX_OPS && !run_batch(n))
 		return false;
 	if (fd >= 0 && hh_send_fds(n->sock, &fd, 1) < 0)
 		return false;
-	n->page->ops[n->page->count++] = (struct hh_stub_op){ .kind = kind, .prot = prot,
+	n->page->ops[n->ops++] = (struct hh_stub_op){ .kind = kind, .prot = prot,
 		.addr = addr, .len = len, .offset = offset };
 	return true;
 }
@@ -362,6 +400,27 @@ static void resume_guest(struct hh_native *n)
 	n->running = true;
 }
 
+/* Carry plan out in n's stub; a stub that cannot follow its space ends its thread. */
+static void apply_one(struct hh_native *n, const struct hh_mm_plan *plan)
+{
+	pid_t pid = n->pid;
+	bool was_running = n->running;
+	int pending;
+	if (!hold(n, &pending))
+		return;         /* it died: its end is being or will be reported */
+	if (!add_plan(n, plan) || !run_batch(n)) {
+		/* n is gone if its stub died meanwhile; else it would run on stale memory. */
+		if ((n = find(pid)))
+			hh_native_kill(n->thread);
+		return;
+	}
+	/* A stub stopped on its own (a call being served, an observation) stays so. */
+	if (pending)
+		stub_event(n, pending);
+	else if (was_running)
+		resume_guest(n);
+}
+
 void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan)
 {
 	if (!plan->count)
@@ -369,16 +428,8 @@ void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan
 	struct hh_native *n = natives.head;
 	while (n) {
 		struct hh_native *next = n->next;
-		bool was_running = n->running;
-		int pending;
-		if (n->proc && n->proc->space == space && hold(n, &pending) &&
-				add_plan(n, plan) && run_batch(n)) {
-			/* A stub stopped on its own (a call being served, an observation) stays so. */
-			if (pending)
-				stub_event(n, pending);
-			else if (was_running)
-				resume_guest(n);
-		}
+		if (n->proc && n->proc->space == space)
+			apply_one(n, plan);
 		n = next;
 	}
 }
@@ -613,11 +664,43 @@ static void stub_gone(struct hh_native *n)
 
 /* ---- the calls' operations ---- */
 
+/*
+ * Right after a resume, before the supervisor's call is answered: a guest
+ * that stops at once (a supercall, a fault) has that stop served now, so
+ * that the supervisor finds the observation when it runs again instead of
+ * having to be woken once more for it.  One stop at most, within CATCH_NS.
+ */
+#define CATCH_NS 10000
+
+static void catch_stop(struct hh_deferred *d)
+{
+	(void)d;
+	pid_t pid = natives.catch_pid;
+	uint64_t limit = hh_now() + CATCH_NS;
+	for (;;) {
+		struct hh_native *n = find(pid);
+		int status;
+		if (!n || !n->running || n->in_linux)
+			return;
+		if (waitpid(pid, &status, WNOHANG | __WALL) == pid) {
+			stub_event(n, status);
+			return;
+		}
+		if (hh_now() >= limit)
+			return;
+		sched_yield();
+	}
+}
+
 void hh_native_resume(struct hh_thread *t)
 {
 	t->stopped = false;
-	if (t->native)
-		resume_guest(t->native);
+	if (!t->native)
+		return;
+	resume_guest(t->native);
+	natives.catch_pid = t->native->pid;
+	natives.catch.cb = catch_stop;
+	hh_defer(&natives.catch);
 }
 
 void hh_native_interrupt(struct hh_thread *t)
@@ -666,7 +749,7 @@ static bool map_space(struct hh_native *n, const struct hh_space *space)
 				hh_memory_source(m->source).fd))
 			return false;
 	}
-	return n->page->count == 0 || run_batch(n);
+	return n->ops == 0 || run_batch(n);
 }
 
 static struct hh_native *new_native(void)

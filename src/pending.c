@@ -13,6 +13,7 @@ void hh_pending_add(struct hh_pending_list *l, struct hh_pending *p,
 		void (*discard)(struct hh_pending *p))
 {
 	p->discard = discard;
+	p->describe = NULL;
 	p->list = l;
 	p->prev = &l->head;
 	p->next = l->head;
@@ -20,6 +21,13 @@ void hh_pending_add(struct hh_pending_list *l, struct hh_pending *p,
 		l->head->prev = &p->next;
 	l->head = p;
 	l->count++;
+}
+
+void hh_pending_describe(const struct hh_pending *p, struct hh_wait *w)
+{
+	*w = (struct hh_wait){ .kind = HH_WAIT_BUSY };
+	if (p->describe)
+		p->describe(p, w);
 }
 
 void hh_pending_remove(struct hh_pending *p)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callpage.h"
 #include "loop.h"
 #include "process.h"
 #include "queue.h"
@@ -83,6 +84,18 @@ static void discard(struct hh_pending *p)
 	struct lookup *l = (struct lookup *)((char *)p - offsetof(struct lookup, listed));
 	free(l->result);
 	unhook(l);
+}
+
+/* A lookup with a deadline ends by itself; one without waits for the name. */
+static void describe(const struct hh_pending *p, struct hh_wait *w)
+{
+	const struct lookup *l = (const struct lookup *)((const char *)p - offsetof(struct lookup, listed));
+	bool timed = hh_timer_active(&l->timer);
+	w->kind = timed ? HH_WAIT_CLOCK : HH_WAIT_NAME;
+	w->call = HH_CALL_SUBMIT_LOOKUP;
+	w->context = l->result->context;
+	w->deadline = timed ? l->timer.deadline : 0;
+	w->name = l->name;
 }
 
 static void timed_out(struct hh_timer *t)
@@ -178,6 +191,7 @@ uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_univer
 	l->owner = owner;
 	uint64_t id = hh_queue_add_async(q, &l->async);
 	hh_pending_add(owner, &l->listed, discard);
+	l->listed.describe = describe;
 	struct entry *e = find(name);
 	if (e || (deadline >= 0 && (uint64_t)deadline <= hh_now())) {
 		finish(l, e ? kHelErrNone : kHelErrCancelled, e);

@@ -321,10 +321,30 @@ static void link_lists(struct hh_submission *sub)
 	}
 }
 
+/* Waiting on a lane: the first item still queued there for a peer's item. */
+static void describe(const struct hh_pending *pd, struct hh_wait *w)
+{
+	const struct hh_submission *sub = (const struct hh_submission *)((const char *)pd -
+			offsetof(struct hh_submission, listed));
+	w->call = kHelCallSubmitAsync;
+	w->context = sub->result->context;
+	for (size_t i = 0; i < sub->count; i++) {
+		const struct hh_item *item = &sub->items[i];
+		if (!item->done && item->pprev) {
+			w->kind = HH_WAIT_LANE;
+			w->object = &item->stream->base;
+			w->lane = item->lane;
+			w->action = item->type;
+			return;
+		}
+	}
+}
+
 void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane)
 {
 	link_lists(sub);
 	hh_pending_add(sub->owner, &sub->listed, discard);
+	sub->listed.describe = describe;
 	/* Nothing may finish the submission before all its root items are out. */
 	sub->pending++;
 	transmit_list(sub, sub->first_root, s, lane);

@@ -92,6 +92,15 @@ static void observer_discard(struct hh_pending *p)
 	observer_unhook(o);
 }
 
+static void observer_describe(const struct hh_pending *p, struct hh_wait *w)
+{
+	const struct hh_observer *o = (const struct hh_observer *)((const char *)p -
+			offsetof(struct hh_observer, listed));
+	w->kind = HH_WAIT_THREAD;
+	w->call = kHelCallSubmitObserve;
+	w->context = o->result->context;
+}
+
 static void observers_finish(struct hh_thread *t, HelError error)
 {
 	while (t->observers)
@@ -119,6 +128,7 @@ bool hh_thread_observe(struct hh_thread *t, uint64_t sequence, struct hh_queue *
 	o->prev = link;
 	*link = o;
 	hh_pending_add(owner, &o->listed, observer_discard);
+	o->listed.describe = observer_describe;
 	if (t->terminated)
 		observer_finish(o, kHelErrThreadTerminated, 0, 0);
 	else if (sequence > t->sequence)

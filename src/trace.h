@@ -13,8 +13,10 @@
 #include "calls.h"
 
 struct hh_trace_line {
-	char text[512];
+	char text[2048];
 	size_t len;
+	bool json;              /* one JSON object per line (HELHOST_TRACE_FORMAT=json) */
+	bool shown;             /* the filters choose it */
 };
 
 /*
@@ -22,6 +24,13 @@ struct hh_trace_line {
  * submitted it, the queue, the context and each result by name.
  */
 void hh_trace_enable(bool on);
+/*
+ * Read HELHOST_TRACE (1, or a list of call groups), HELHOST_TRACE_PID,
+ * HELHOST_TRACE_HANDLE, HELHOST_TRACE_FORMAT, HELHOST_TRACE_INTERNAL and
+ * HELHOST_TRACE_FILE, and turn the trace on if they ask for it.  0, or
+ * -EINVAL (after saying which setting) or -errno of the trace file.
+ */
+int hh_trace_setup(void);
 bool hh_trace_enabled(void);
 /* Trace lines go to path (appended to) instead of stderr; 0 or -errno. */
 int hh_trace_open(const char *path);

@@ -425,19 +425,19 @@ static void handle_one(struct hh_listener *l)
  * before going back to io_uring: a program woken through io_uring's poll
  * wakes the emulator on whatever core it slept on, while one caught here
  * is served on the core the emulator is on.  Bounded, so that the rest of
- * the loop (timers, other programs) waits at most SPIN_NS.
+ * the loop (timers, other programs) waits at most HH_LOOP_SPIN_NS, and it
+ * ends as soon as anything else is ready: a stub that stopped after a
+ * helResume must not wait for the burst of the call that resumed it.
  */
-#define SPIN_NS 30000
-
 static void serve_burst(struct hh_listener *l)
 {
-	uint64_t limit = hh_now() + SPIN_NS;
+	uint64_t limit = hh_now() + HH_LOOP_SPIN_NS;
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 	handle_one(l);
 	while (hh_now() < limit) {
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
 			handle_one(l);
-		else if (pfd.revents & (POLLHUP | POLLERR))
+		else if ((pfd.revents & (POLLHUP | POLLERR)) || hh_loop_other_ready())
 			return;
 		else
 			sched_yield();

@@ -24,8 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/queue.h"
-
 enum { MAX_MESSAGE = 64 * 1024, MAX_INLINE = 128, MAX_WINDOW = 64 };
 
 struct request {
@@ -35,6 +33,14 @@ struct request {
 	unsigned char message[MAX_MESSAGE];
 	unsigned char reply[MAX_MESSAGE];
 };
+
+/* helGetClock in nanoseconds, for round-trip times. */
+static uint64_t clock_ns(void)
+{
+	uint64_t now;
+	HEL_CHECK(helGetClock(&now));
+	return now;
+}
 
 static uint64_t random_state;
 
@@ -91,13 +97,13 @@ int main(int argc, char **argv)
 	random_state = seed;
 	int pid = getpid();
 
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 	HelHandle server;
-	HelError e = helhost_lookup("echo", (int64_t)(clock_ns() + 10000000000ull), &server);
+	HelError e = helhost_lookup("echo", helhost_deadline_after(10000000000ull), &server);
 	if (e) {
 		fprintf(stderr, "echo-client[%d]: looking up \"echo\": %s\n", pid,
-				e == kHelErrCancelled ? "not published within 10 s" : error_text(e));
+				e == kHelErrCancelled ? "not published within 10 s" : helhost_error_name(e));
 		return 1;
 	}
 
@@ -139,26 +145,27 @@ int main(int argc, char **argv)
 		}
 
 		/* Whichever request finished first: its slot is the context. */
-		struct HelElement *el = queue_next(&q);
+		struct HelElement *el;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &el));
 		struct request *rq = el->context;
 		rtt[done++] = clock_ns() - rq->sent_at;
-		struct results r = results_of(el);
-		struct HelHandleResult *offer = take_handle(&r);
-		struct HelSimpleResult *send = take_simple(&r);
+		struct helhost_results r = helhost_results_of(el);
+		struct HelHandleResult *offer = helhost_take_handle(&r);
+		struct HelSimpleResult *send = helhost_take_simple(&r);
 		HelError recv_error;
 		size_t length;
 		const void *reply = rq->reply;
 		if (rq->size <= MAX_INLINE) {
-			struct HelInlineResult *in = take_inline(&r);
+			struct HelInlineResult *in = helhost_take_inline(&r);
 			recv_error = in->error, length = in->length, reply = in->data;
 		} else {
-			struct HelLengthResult *lr = take_length(&r);
+			struct HelLengthResult *lr = helhost_take_length(&r);
 			recv_error = lr->error, length = lr->length;
 		}
 		if (offer->error || send->error || recv_error) {
 			fprintf(stderr, "echo-client[%d]: message %ld: offer: %s, send: %s, receive: %s\n",
-					pid, rq->index, error_text(offer->error), error_text(send->error),
-					error_text(recv_error));
+					pid, rq->index, helhost_error_name(offer->error), helhost_error_name(send->error),
+					helhost_error_name(recv_error));
 			bad++;
 		} else if (length != rq->size || memcmp(reply, rq->message, rq->size)) {
 			fprintf(stderr, "echo-client[%d]: message %ld: wrong echo (%zu bytes sent, %zu back)\n",
@@ -176,7 +183,8 @@ int main(int argc, char **argv)
 		{ .type = kHelActionSendFromBuffer, .buffer = slots[0].message, .length = 0 },
 	};
 	HEL_CHECK(helSubmitAsync(server, goodbye, 2, q.handle, 0, 0));
-	queue_next(&q);
+	struct HelElement *last;
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &last));
 
 	qsort(rtt, messages, sizeof(*rtt), compare_u64);
 	printf("echo-client[%d]: %ld messages, %llu bytes, %ld in flight: median %.1f us, "
@@ -190,6 +198,6 @@ int main(int argc, char **argv)
 	HEL_CHECK(helCloseDescriptor(kHelThisUniverse, server));
 	free(slots);
 	free(rtt);
-	queue_close(&q);
+	HEL_CHECK(helhost_queue_close(&q));
 	return bad ? 1 : 0;
 }

@@ -30,8 +30,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../common/queue.h"
-
 /* The largest request echo-client sends. */
 enum { MAX_MESSAGE = 64 * 1024, SLOTS = 16 };
 
@@ -43,7 +41,7 @@ struct slot {
 	char buffer[MAX_MESSAGE];
 };
 
-static struct queue q;
+static struct helhost_queue q;
 static HelHandle mine;                  /* our lane; clients hold the other */
 
 /* Put an Accept (with a receive for the request) in flight for s. */
@@ -77,7 +75,7 @@ int main(int argc, char **argv)
 
 	/* Elements are at most 48 bytes; should the chunks ever be full, the
 	   kernel waits for us to hand one back, so a small queue will do. */
-	queue_open(&q, 4, 4096);
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 	HelHandle published;
 	HEL_CHECK(helCreateStream(&published, &mine, 0));
 	HEL_CHECK(helhost_publish("echo", published));
@@ -97,24 +95,25 @@ int main(int argc, char **argv)
 	long goodbyes = 0, requests = 0;
 	unsigned long long bytes = 0;
 	while (in_flight > 0) {
-		struct HelElement *e = queue_next(&q);
+		struct HelElement *e;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
 		struct slot *s = e->context;
-		struct results r = results_of(e);
+		struct helhost_results r = helhost_results_of(e);
 		int idle = 0;                   /* the slot is free for the next client */
 
 		if (s->state == ACCEPTING) {
-			struct HelHandleResult *accepted = take_handle(&r);
-			struct HelLengthResult *recv = take_length(&r);
+			struct HelHandleResult *accepted = helhost_take_handle(&r);
+			struct HelLengthResult *recv = helhost_take_length(&r);
 			HelHandle lane = accepted->handle;
 			if (accepted->error) {
 				/* Expected once we are closing (below). */
 				if (!closing)
 					fprintf(stderr, "echo-server: accept: %s\n",
-							error_text(accepted->error));
+							helhost_error_name(accepted->error));
 				idle = 1;
 			} else if (recv->error) {
 				/* A client that gave up, or sent something too large. */
-				fprintf(stderr, "echo-server: receive: %s\n", error_text(recv->error));
+				fprintf(stderr, "echo-server: receive: %s\n", helhost_error_name(recv->error));
 				idle = 1;
 			} else if (recv->length == 0) {
 				/* Goodbye: the client's submission had no receive to answer. */
@@ -134,9 +133,9 @@ int main(int argc, char **argv)
 				HEL_CHECK(helCloseDescriptor(kHelThisUniverse, lane));
 		} else {
 			/* SENDING: the echo is out (or failed); the buffer is free. */
-			struct HelSimpleResult *send = take_simple(&r);
+			struct HelSimpleResult *send = helhost_take_simple(&r);
 			if (send->error)
-				fprintf(stderr, "echo-server: send: %s\n", error_text(send->error));
+				fprintf(stderr, "echo-server: send: %s\n", helhost_error_name(send->error));
 			idle = 1;
 		}
 
@@ -159,6 +158,6 @@ int main(int argc, char **argv)
 			goodbyes, requests, bytes);
 	free(slots);
 	HEL_CHECK(helCloseDescriptor(kHelThisUniverse, mine));
-	queue_close(&q);
+	HEL_CHECK(helhost_queue_close(&q));
 	return 0;
 }

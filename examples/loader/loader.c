@@ -11,12 +11,11 @@
  */
 #include <elf.h>
 #include <hel.h>
+#include <helhost.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "../common/queue.h"
 
 enum { PAGE = 4096, STACK_SIZE = 64 * 1024 };
 #define STACK_TOP 0x7f0000000000ull
@@ -24,11 +23,11 @@ enum { SUPER_PRINT = 1, SUPER_EXIT = 2 };
 /* Contexts of the loader's queue elements. */
 enum { CTX_COPY = 1, CTX_OBSERVE, CTX_RECV };
 
-static struct queue q;
+static struct helhost_queue q;
 
 static void fail(const char *what, HelError e)
 {
-	fprintf(stderr, "loader: %s: %s\n", what, error_text(e));
+	fprintf(stderr, "loader: %s: %s\n", what, helhost_error_name(e));
 	exit(1);
 }
 
@@ -43,9 +42,10 @@ static void copy(HelHandle handle, uint64_t address, void *buf, size_t len, int 
 {
 	check(write ? helSubmitWriteMemory(handle, address, len, buf, q.handle, CTX_COPY)
 			: helSubmitReadMemory(handle, address, len, buf, q.handle, CTX_COPY), "copy");
-	struct HelElement *e = queue_next(&q);
-	struct results r = results_of(e);
-	check(take_simple(&r)->error, "copy result");
+	struct HelElement *e;
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+	struct helhost_results r = helhost_results_of(e);
+	check(helhost_take_simple(&r)->error, "copy result");
 }
 
 static unsigned char *read_file(const char *path, size_t *size)
@@ -153,7 +153,7 @@ static const char *default_guest(const char *argv0)
 int main(int argc, char **argv)
 {
 	const char *guest = argc > 1 ? argv[1] : default_guest(argv[0]);
-	queue_open(&q, 4, 512);
+	HEL_CHECK(helhost_queue_open(&q, 4, 512));
 
 	HelHandle space, universe, mine, theirs, lane_there, stack;
 	void *at;
@@ -192,10 +192,11 @@ int main(int argc, char **argv)
 			check(helSubmitObserve(thread, sequence, q.handle, CTX_OBSERVE), "helSubmitObserve");
 			observing = 1;
 		}
-		struct HelElement *e = queue_next(&q);
-		struct results r = results_of(e);
+		struct HelElement *e;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+		struct helhost_results r = helhost_results_of(e);
 		if ((uintptr_t)e->context == CTX_RECV) {
-			struct HelInlineResult *in = take_inline(&r);
+			struct HelInlineResult *in = helhost_take_inline(&r);
 			check(in->error, "receive");
 			snprintf(message, sizeof(message), "%.*s", (int)in->length, in->data);
 			continue;

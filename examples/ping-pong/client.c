@@ -30,9 +30,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/queue.h"
-
 enum { MAX_MESSAGE = 1 << 20, MAX_INLINE = 128 };
+
+/* helGetClock in nanoseconds, for round-trip times. */
+static uint64_t clock_ns(void)
+{
+	uint64_t now;
+	HEL_CHECK(helGetClock(&now));
+	return now;
+}
 
 static void usage(void)
 {
@@ -73,15 +79,15 @@ int main(int argc, char **argv)
 	if (count < 1 || size < 1 || size > MAX_MESSAGE || optind != argc)
 		usage();
 
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 
 	/* The server may not have published its lane yet: wait up to 10 s. */
 	HelHandle server;
-	HelError e = helhost_lookup("ping-pong", (int64_t)(clock_ns() + 10000000000ull), &server);
+	HelError e = helhost_lookup("ping-pong", helhost_deadline_after(10000000000ull), &server);
 	if (e) {
 		fprintf(stderr, "pp-client: looking up \"ping-pong\": %s\n",
-				e == kHelErrCancelled ? "not published within 10 s" : error_text(e));
+				e == kHelErrCancelled ? "not published within 10 s" : helhost_error_name(e));
 		return 1;
 	}
 
@@ -115,32 +121,34 @@ int main(int argc, char **argv)
 		uint64_t t0 = clock_ns();
 		HEL_CHECK(helSubmitAsync(conversation ? conversation : server, actions, n,
 				q.handle, 0, 0));
-		struct results r = results_of(queue_next(&q));
+		struct HelElement *el;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &el));
+		struct helhost_results r = helhost_results_of(el);
 		rtt[i] = clock_ns() - t0;
 
 		if (conversation == kHelNullHandle) {
-			struct HelHandleResult *offer = take_handle(&r);
+			struct HelHandleResult *offer = helhost_take_handle(&r);
 			if (offer->error) {
-				fprintf(stderr, "pp-client: offer: %s\n", error_text(offer->error));
+				fprintf(stderr, "pp-client: offer: %s\n", helhost_error_name(offer->error));
 				return 1;
 			}
 			if (!offer_each)
 				conversation = offer->handle;
 		}
-		struct HelSimpleResult *send = take_simple(&r);
+		struct HelSimpleResult *send = helhost_take_simple(&r);
 		const void *data = reply;
 		HelError recv_error;
 		size_t length;
 		if (use_inline) {
-			struct HelInlineResult *in = take_inline(&r);
+			struct HelInlineResult *in = helhost_take_inline(&r);
 			recv_error = in->error, length = in->length, data = in->data;
 		} else {
-			struct HelLengthResult *lr = take_length(&r);
+			struct HelLengthResult *lr = helhost_take_length(&r);
 			recv_error = lr->error, length = lr->length;
 		}
 		if (send->error || recv_error) {
 			fprintf(stderr, "pp-client: request %ld: send: %s, receive: %s\n", i,
-					error_text(send->error), error_text(recv_error));
+					helhost_error_name(send->error), helhost_error_name(recv_error));
 			return 1;
 		}
 		if (length != (size_t)size || memcmp(data, request, size)) {
@@ -159,7 +167,8 @@ int main(int argc, char **argv)
 		HEL_CHECK(helSubmitAsync(conversation, &quit[1], 1, q.handle, 0, 0));
 	else
 		HEL_CHECK(helSubmitAsync(server, quit, 2, q.handle, 0, 0));
-	queue_next(&q);
+	struct HelElement *last;
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &last));
 
 	qsort(rtt, count, sizeof(*rtt), compare_u64);
 	printf("pp-client: %ld x %ld bytes (%s): median %.1f us, p99 %.1f us, %.0f messages/s%s\n",
@@ -175,6 +184,6 @@ int main(int argc, char **argv)
 	free(request);
 	free(reply);
 	free(rtt);
-	queue_close(&q);
+	HEL_CHECK(helhost_queue_close(&q));
 	return bad ? 1 : 0;
 }

@@ -21,15 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../common/queue.h"
-
 /* The largest message pp-client sends. */
 enum { MAX_MESSAGE = 1 << 20 };
 
 int main(void)
 {
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 
 	HelHandle published, mine;
 	HEL_CHECK(helCreateStream(&published, &mine, 0));
@@ -56,11 +54,13 @@ int main(void)
 			{ .type = kHelActionRecvToBuffer, .buffer = buffer[cur], .length = MAX_MESSAGE },
 		};
 		HEL_CHECK(helSubmitAsync(mine, accept, 2, q.handle, 0, 0));
-		struct results r = results_of(queue_next(&q));
-		struct HelHandleResult *accepted = take_handle(&r);
-		struct HelLengthResult *recv = take_length(&r);
+		struct HelElement *e;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+		struct helhost_results r = helhost_results_of(e);
+		struct HelHandleResult *accepted = helhost_take_handle(&r);
+		struct HelLengthResult *recv = helhost_take_length(&r);
 		if (accepted->error) {
-			fprintf(stderr, "pp-server: accept: %s\n", error_text(accepted->error));
+			fprintf(stderr, "pp-server: accept: %s\n", helhost_error_name(accepted->error));
 			return 1;
 		}
 		HelHandle conversation = accepted->handle;
@@ -77,11 +77,12 @@ int main(void)
 				{ .type = kHelActionRecvToBuffer, .buffer = buffer[!cur], .length = MAX_MESSAGE },
 			};
 			HEL_CHECK(helSubmitAsync(conversation, echo, 2, q.handle, 0, 0));
-			r = results_of(queue_next(&q));
-			struct HelSimpleResult *send = take_simple(&r);
-			recv = take_length(&r);
+			HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+			r = helhost_results_of(e);
+			struct HelSimpleResult *send = helhost_take_simple(&r);
+			recv = helhost_take_length(&r);
 			if (send->error)
-				fprintf(stderr, "pp-server: send: %s\n", error_text(send->error));
+				fprintf(stderr, "pp-server: send: %s\n", helhost_error_name(send->error));
 			recv_error = recv->error;
 			length = recv->length;
 			cur = !cur;
@@ -94,11 +95,11 @@ int main(void)
 			break;
 		}
 		if (recv_error != kHelErrEndOfLane)
-			fprintf(stderr, "pp-server: receive: %s\n", error_text(recv_error));
+			fprintf(stderr, "pp-server: receive: %s\n", helhost_error_name(recv_error));
 	}
 	free(buffer[0]);
 	free(buffer[1]);
 	HEL_CHECK(helCloseDescriptor(kHelThisUniverse, mine));
-	queue_close(&q);
+	HEL_CHECK(helhost_queue_close(&q));
 	return 0;
 }

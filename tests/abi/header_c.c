@@ -8,6 +8,7 @@
 #include "hel.h"
 #include "hel.h"
 #include "hel-syscalls.h"
+#include "helhost.h"
 
 /* External declarations keep -Wmissing-prototypes quiet if it is enabled. */
 void header_c_check(HelHandle lane, int fatal);
@@ -32,4 +33,14 @@ const char *header_c_describe(HelError error) {
 
 HelWord header_c_word(HelWord word) {
 	return word + (HelWord)sizeof(struct HelQueue);
+}
+
+/* The queue reader's result cursor, inline in helhost-queue.h. */
+size_t header_c_results(struct HelElement *e);
+size_t header_c_results(struct HelElement *e) {
+	struct helhost_results r = helhost_results_of(e);
+	size_t n = 0;
+	while (helhost_take_simple(&r))
+		n++;
+	return n + (helhost_take_inline(&r) != NULL) + (helhost_error_name(kHelErrNone)[0] == 'k');
 }

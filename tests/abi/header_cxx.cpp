@@ -8,6 +8,7 @@
  */
 #include "hel-syscalls.h"
 #include "hel.h"
+#include "helhost.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -56,4 +57,12 @@ void header_cxx_check(HelHandle lane, bool fatal) {
 const char *header_cxx_describe(HelError error) {
 	const char *text = _helErrorString(error);
 	return text ? text : "unknown";
+}
+
+// The queue reader's inline cursor compiles as C++ too.
+std::size_t header_cxx_results(HelElement *e);
+std::size_t header_cxx_results(HelElement *e) {
+	helhost_results r = helhost_results_of(e);
+	std::size_t n = helhost_take_handle(&r) != nullptr;
+	return n + (helhost_take_inline(&r) != nullptr) + (helhost_error_name(kHelErrNone)[0] == 'k');
 }

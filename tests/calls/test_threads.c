@@ -23,6 +23,9 @@
 enum { PAGE = 4096 };
 #define CODE 0x400000ull
 #define DATA 0x500000ull
+/* The stub's own ranges in every space (src/stubpage.h). */
+#define STUB_CODE 0x7ff000000000ull
+#define STUB_PAGE 0x7ff100000000ull
 
 static struct hq q;
 
@@ -1129,6 +1132,87 @@ START_TEST(test_threads_scheduling_calls_and_credentials)
 }
 END_TEST
 
+/*
+ * Run c (a guest's scribbling) up to supercall 1, then map a page holding
+ * 0x5eed at 0x600000 into its space; the guest goes on to load it into r15
+ * and make supercall 2.  Returns the page's memory.
+ */
+static HelHandle scribbled_then_mapped(struct guest *g, struct code *c)
+{
+	supercall(c, 1);
+	emit(c, "\x4c\x8b\x3c\x25\x00\x00\x60\x00", 8); /* mov 0x600000, %r15 */
+	supercall(c, 2);
+	spin(c);
+	guest_load(g, c);
+	run_until(g, kHelObserveSuperCall + 1);
+	HelHandle more;
+	void *at;
+	uint64_t word = 0x5eed;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &more), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(more, g->space, (void *)0x600000, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+	ck_assert_int_eq(copy(g->space, 0x600000, &word, sizeof(word), 1), kHelErrNone);
+	return more;
+}
+
+START_TEST(test_threads_guest_scribbles_over_its_stub)
+{
+	/* should succeed: garbage a guest writes over its stub's command page changes nothing */
+	struct code c = { .len = 0 };
+	mov64(&c, RAX, STUB_PAGE);
+	mov64(&c, RDX, ~0ull);
+	emit(&c, "\x48\x89\x10", 3);                  /* mov %rdx, (%rax): op count, ops done */
+	emit(&c, "\x48\x89\x50\x08", 4);              /* mov %rdx, 8(%rax) */
+	emit(&c, "\x48\x89\x50\x20", 4);              /* mov %rdx, 32(%rax): the first op */
+	struct guest g;
+	HelHandle more = scribbled_then_mapped(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR15), 0x5eed);
+	/* should fail: a space that maps over the stub's code ends its thread, and takes no new one */
+	ck_assert_int_eq(helSubmitObserve(g.thread, g.seq, q.handle, 0x5c), kHelErrNone);
+	void *at;
+	ck_assert_int_eq(helMapMemory(more, g.space, (void *)STUB_CODE, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite | kHelMapFixed, &at), kHelErrNone);
+	expect_terminated(0x5c);
+	ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	ck_assert_int_eq(guest_create(&g), kHelErrNoMemory);
+	/* The emulator lives on: a thread in a clean space runs. */
+	struct guest other;
+	stopped_at_supercall(&other, 3);
+}
+END_TEST
+
+START_TEST(test_threads_guest_scribbles_over_its_stub_stack)
+{
+	/* should succeed: garbage over the stack the stub runs batches on never stops the emulator */
+	struct code c = { .len = 0 };
+	mov64(&c, 0xbf, STUB_PAGE + PAGE);      /* mov $imm64, %rdi */
+	mov64(&c, RAX, 0x4141414141414141ull);
+	mov64(&c, 0xb9, 2 * PAGE / 8);          /* mov $imm64, %rcx */
+	emit(&c, "\xf3\x48\xab", 3);           /* rep stosq */
+	struct guest g;
+	scribbled_then_mapped(&g, &c);
+	/* The stub either carried the mapping out or faulted on the garbage and ended. */
+	ck_assert_int_eq(helSubmitObserve(g.thread, g.seq, q.handle, 0x5d), kHelErrNone);
+	HelError resumed = helResume(g.thread);
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0x5d);
+	struct HelObserveResult *r = hq_payload(el);
+	if (resumed == kHelErrNone) {
+		ck_assert_int_eq(r->error, kHelErrNone);
+		ck_assert_uint_eq(r->observation, kHelObserveSuperCall + 2);
+		ck_assert_uint_eq(reg(g.thread, kHelRegR15), 0x5eed);
+	} else {
+		ck_assert_int_eq(resumed, kHelErrThreadTerminated);
+		ck_assert_int_eq(r->error, kHelErrThreadTerminated);
+	}
+	/* The emulator lives on: a thread in a clean space runs. */
+	struct guest other;
+	stopped_at_supercall(&other, 3);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -1183,6 +1267,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_last_handle_closed_kills);
 	tcase_add_test(tc, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(tc, test_threads_stub_killed_from_outside);
+	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub);
+	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub_stack);
 	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
 	tcase_add_test(tc, test_threads_futex_wait_past_deadline);
 	tcase_add_test(tc, test_threads_mapping_while_it_waits);

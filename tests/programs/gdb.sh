@@ -14,7 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 timeout 60 gdb -nx -batch -ex run "$hello" >"$out" 2>&1
-if grep -q "exited normally" "$out" && grep -q "clock wait (60 s, cancelled) -> Cancelled" "$out"; then
+if grep -q "exited normally" "$out" && grep -q "clock wait (60 s, cancelled) -> kHelErrCancelled" "$out"; then
 	echo "ok: gdb runs hello to completion"
 else
 	echo "FAIL: gdb run"; cat "$out"; fail=1

@@ -24,6 +24,12 @@ env -u HELHOST_EMULATOR -u LD_LIBRARY_PATH "$work/hello-rpath" >"$work/out" 2>&1
 check "it finds libhel by the rpath hel.pc gives" 0 $?
 grep -q "done in" "$work/out"; check "and finishes" 0 $?
 
+# The guide the installed headers refer to, and the headers they name.
+grep -q "share/doc/helhost/GUIDE.md" "$prefix/include/helhost.h" && test -s "$prefix/share/doc/helhost/GUIDE.md"
+check "the guide is installed where helhost.h says" 0 $?
+test -s "$prefix/include/helhost-queue.h" && test -s "$prefix/include/helhost-check.h"
+check "helhost-queue.h and helhost-check.h are installed" 0 $?
+
 mkdir "$work/proj"
 cat >"$work/proj/CMakeLists.txt" <<'EOC'
 cmake_minimum_required(VERSION 3.20)

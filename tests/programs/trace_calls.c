@@ -8,11 +8,10 @@
  * the lines the trace wrote for them.
  */
 #include <hel.h>
+#include <helhost.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "../../examples/common/queue.h"
 
 static int expect(const char *what, HelError got, HelError want)
 {
@@ -25,8 +24,8 @@ static int expect(const char *what, HelError got, HelError want)
 /* 17 sends, one more than the trace names, on a lane whose peer is closed. */
 static int many_actions(void)
 {
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 	HelHandle lane, peer;
 	HEL_CHECK(helCreateStream(&lane, &peer, 0));
 	HEL_CHECK(helCloseDescriptor(kHelThisUniverse, peer));
@@ -35,11 +34,12 @@ static int many_actions(void)
 		actions[i] = (struct HelAction){ .type = kHelActionSendFromBuffer,
 			.flags = i < 16 ? kHelItemChain : 0, .buffer = "z", .length = 1 };
 	HEL_CHECK(helSubmitAsync(lane, actions, 17, q.handle, 0x17, 0));
-	struct HelElement *e = queue_next(&q);
-	struct results r = results_of(e);
+	struct HelElement *e;
+	HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+	struct helhost_results r = helhost_results_of(e);
 	int failed = 0;
 	for (int i = 0; i < 17; i++)
-		failed |= expect("a send to a closed peer", take_simple(&r)->error, kHelErrEndOfLane);
+		failed |= expect("a send to a closed peer", helhost_take_simple(&r)->error, kHelErrEndOfLane);
 	return failed;
 }
 
@@ -49,8 +49,8 @@ static int many_actions(void)
  */
 static int credentials(void)
 {
-	struct queue q;
-	queue_open(&q, 4, 4096);
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
 	HelHandle a, b;
 	HEL_CHECK(helCreateStream(&a, &b, 0));
 	struct HelAction imbue = { .type = kHelActionImbueCredentials, .handle = kHelThisThread };
@@ -61,7 +61,8 @@ static int credentials(void)
 	HEL_CHECK(helGetCredentials(kHelThisThread, 0, mine));
 	int failed = 0;
 	for (int i = 0; i < 2; i++) {
-		struct HelElement *e = queue_next(&q);
+		struct HelElement *e;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
 		if ((uintptr_t)e->context != 0xc2)
 			continue;
 		struct HelCredentialsResult *r = (struct HelCredentialsResult *)(e + 1);

@@ -20,8 +20,10 @@ has "an unreadable string as its address, and why it was refused" \
 	'helLog(severity=Info, string=0x8, length=4) = kHelErrFault (string unreadable at offset 0)'
 has "unknown flag bits as a number after the known ones" 'flags=ProtRead|0x40000000) = kHelErrNoDescriptor'
 has "bytes past ASCII escaped" 'helLog(severity=Info, string="\x7f\x80", length=2) = kHelErrNone'
-has_re "an element too long for a line: cut, marked, and ended" \
-	'^helhost: trace_calls\[[0-9]+\] element: queue=1<queue>, context=0x17, of helSubmitAsync: (SendFromBuffer: kHelErrEndOfLane, )+[^,]*\.\.\.$'
+has_re "a long action list: the first 8 actions decoded, the rest counted" \
+	'helSubmitAsync\(lane=2<lane>, actions=\[(SendFromBuffer\{Chain\} length=1, ){8}\.\.\. 9 more\], count=17,'
+has_re "an element of 17 results: 16 by name, the rest counted, ended" \
+	'^helhost: trace_calls\[[0-9]+\] element: queue=1<queue>, context=0x17, of helSubmitAsync: (SendFromBuffer: kHelErrEndOfLane, ){16}\.\.\. 1 more$'
 has_re "… and the next line starts on its own" '^helhost: trace_calls\[[0-9]+\] thread [0-9]+: helLoadRegisters\('
 has "a register set with no name as a number" 'helLoadRegisters(thread=this-thread, set=99'
 creds=$(sed -n 's/^credentials \([0-9a-f]*\)$/\1/p' "$out")

@@ -1,0 +1,67 @@
+#!/bin/sh
+# The hang report: a deadlock cycle, a dead peer and a lost wake-up are each
+# reported once, with who waits on what; --hang=fail ends the run with 124;
+# a program waiting on a clock is not reported (it is, once the clock has
+# fired and it sleeps with nothing pending); auto-start ends a hung test.
+set -u
+emu=$1 child=$2
+. "$(dirname "$0")/lib.sh"
+out=$(mktemp)
+emulator=
+cleanup() {
+	[ -z "$emulator" ] || gone "$emulator" || kill -9 "$emulator"
+	rm -f "$out"
+}
+trap cleanup EXIT
+has() { grep -q -E -- "$2" "$out"; check "$1" 0 $?; }
+name=hang-$$
+# Looks five times a second, so that the clock below spans several of them.
+export HELHOST_HANG_MS=200
+
+"$emu" run --hang=fail "$child" serve "$name" -- "$child" client "$name" >"$out" 2>&1
+check "a deadlock cycle under --hang=fail: status 124" 124 $?
+[ "$(grep -c '^helhost: hang: every program' "$out")" = 1 ]; check "reported once" 0 $?
+has "each thread's futex word" '^helhost:   hang_child\[[0-9]+\] thread [0-9]+: sleeps in a futex wait on 0x[0-9a-f]+'
+has "each wait with the holder of the other end" \
+	'^helhost:   hang_child\[[0-9]+\] waits: context 0x11, RecvInline on lane [0-9]+: the other end is held by hang_child\[[0-9]+\] as [0-9]+$'
+has "the cycle" '^helhost:   a deadlock cycle: hang_child\[([0-9]+)\] -> hang_child\[[0-9]+\] -> hang_child\[\1\]$'
+has "the run's last line" '^helhost: exit status 124: the programs hung$'
+
+"$emu" run --hang=fail "$child" serve "$name" -- "$child" lookup-exit "$name" >"$out" 2>&1
+check "a dead peer: status 124" 124 $?
+has "… named as such" 'RecvInline on lane [0-9]+: no live program holds the other end \(a dead peer\)$'
+
+# A clock wait 1 s ahead is something that will happen: only after it fired,
+# with nothing left pending, is the program reported (as a lost wake-up).
+"$emu" run --hang=fail "$child" clock >"$out" 2>&1
+check "a clock, then a lost wake-up: status 124" 124 $?
+fired=$(grep -n -m 1 '^clock fired$' "$out" | cut -d: -f1)
+report=$(grep -n -m 1 '^helhost: hang:' "$out" | cut -d: -f1)
+[ -n "$fired" ] && [ -n "$report" ] && [ "$report" -gt "$fired" ]
+check "no report while the clock was pending, one after it fired" 0 $?
+has "a lost wake-up: nothing pending" 'hang_child\[[0-9]+\] has no operation pending: nothing will wake it \(a lost wake-up\?\)$'
+
+# The default of helhost run: report, and serve on (a debugger may attach).
+"$emu" run "$child" futex >"$out" 2>&1 &
+emulator=$!
+await grep -q '^helhost: hang: every program' "$out"; check "helhost run reports by default" 0 $?
+gone "$emulator"; check "… and goes on serving" 1 $?
+prog=$(sed -n 's/^asleep \([0-9]*\)$/\1/p' "$out")
+kill -9 "$prog"
+wait "$emulator"; check "the run ends with its program" 137 $?
+emulator=
+grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
+
+# Auto-start: a hung test ends, with the report, instead of at ctest's timeout.
+"$child" futex >"$out" 2>&1
+check "an auto-started program that hangs is ended" 137 $?
+has "… with the report" '^helhost: hang: every program of emulator [0-9]+ is blocked'
+HELHOST_HANG=off "$child" clock >"$out" 2>&1 &
+prog=$!
+await grep -q '^clock fired$' "$out"; check "HELHOST_HANG=off: the program runs" 0 $?
+await futex_sleeping "$prog"; check "… and sleeps for good" 0 $?
+kill -9 "$prog"
+wait "$prog"
+grep -q '^helhost: hang:' "$out"; check "… unreported (HELHOST_HANG=off)" 1 $?
+[ $fail = 0 ] || cat "$out"
+exit $fail

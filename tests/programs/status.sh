@@ -1,0 +1,95 @@
+#!/bin/sh
+# helhost status attaches to a running emulator, here one a program started
+# by itself (auto-start), found by the program's pid or by its own; it
+# prints handles with what they name, pending operations, mappings and names;
+# helhost trace on|off switches the trace; another user is refused; garbage
+# is answered, and a client that says nothing is dropped.
+set -u
+emu=$1 end_child=$2 hang_child=$3
+. "$(dirname "$0")/lib.sh"
+out=$(mktemp) state=$(mktemp) fifo=$(mktemp -u)
+holder= reader=
+cleanup() {
+	[ -z "$holder" ] || kill -9 "$holder" 2>/dev/null
+	[ -z "$reader" ] || kill -9 "$reader" 2>/dev/null
+	rm -f "$out" "$state" "$fifo"
+}
+trap cleanup EXIT
+has() { grep -q -x -E -- "$2" "$state"; check "$1" 0 $?; }
+
+# end_child hold: a queue, a stream, a published lane, an hour's clock wait.
+"$end_child" hold >"$out" 2>&1 &
+holder=$!
+await grep -q '^waiting ' "$out"; check "an auto-started program holds and waits" 0 $?
+"$emu" status "$holder" >"$state"; check "helhost status PROGRAM-PID" 0 $?
+has "its emulator, found by the program's pid" "helhost: state of emulator [0-9]+: 1 programs"
+has "the program" "helhost:   end_child\[$holder\]: 1 operations pending, 1 threads: $holder"
+has "a queue: chunks, cancellable operations, elements waiting" \
+	"helhost:       1<queue>: 1 chunks of 4096 bytes, 1 cancellable operations, 0 elements waiting for a chunk"
+has "a lane: which, and who holds the other end" \
+	"helhost:       2<lane>: lane 0; the other end is held by end_child\[$holder\] as 3"
+has "a pending clock wait: its context and how far ahead" \
+	"helhost:     pending: context 0x1, helSubmitAwaitClock: a clock, [0-9]+\.[0-9] s ahead"
+has "the registry" "helhost:   \"end-child-hold\" published by end_child\[$holder\]"
+emulator=$(sed -n 's/^helhost: state of emulator \([0-9]*\):.*/\1/p' "$state")
+"$emu" status "$emulator" >"$state"; check "helhost status EMULATOR-PID" 0 $?
+has "… the same state" "helhost:   end_child\[$holder\]: 1 operations pending, 1 threads: $holder"
+
+"$emu" trace on "$holder" >"$state"; check "helhost trace on" 0 $?
+has "… answered" "helhost: trace on"
+"$emu" trace off "$emulator" >"$state"; check "helhost trace off" 0 $?
+has "… answered" "helhost: trace off"
+
+# Garbage, and a client that connects and says nothing: the first is told so,
+# the second is dropped, and a client behind it gets its answer.
+python3 - "$emu" "$emulator" "$holder" <<'PY'
+import socket, subprocess, sys
+emu, emulator, holder = sys.argv[1:]
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect("\0helhost-emulator-" + emulator)
+    return s
+def ok(what, cond):
+    print(("ok: " if cond else "FAIL: ") + what)
+    return cond
+def answer(s):
+    data = b""
+    while chunk := s.recv(4096):
+        data += chunk
+    return data
+s = connect()
+s.sendall(b"\x01garbage\xff")
+good = ok("a garbage request: told so", answer(s) == b"helhost: unknown request\n")
+silent = connect()
+state = subprocess.run([emu, "status", holder], capture_output=True, timeout=60).stdout
+good &= ok("a client behind a silent one gets its answer", b"end_child[" + holder.encode() in state)
+good &= ok("the silent client is dropped, told nothing", answer(silent) == b"")
+sys.exit(0 if good else 1)
+PY
+check "requests that are garbage or never come" 0 $?
+
+# Another user: not told the program is served, and refused by the emulator itself.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	as_nobody "$emu" status "$emulator" >"$state" 2>&1; check "another uid: refused" 1 $?
+	has "… saying so" "helhost: permission denied: emulator $emulator is not yours"
+	as_nobody "$emu" status "$holder" >"$state" 2>&1; check "… and no emulator of theirs serves it" 1 $?
+	as_nobody "$emu" status >"$state" 2>&1; check "… nor has it any emulator" 1 $?
+fi
+"$emu" status 1 >"$state" 2>&1; check "a pid no emulator serves" 1 $?
+has "… said" "helhost: 1 is neither an emulator of yours nor a program one serves"
+
+# Mappings: hang_child maps its queue, then reads its stdin.
+mkfifo "$fifo"
+"$hang_child" stdin <"$fifo" >"$out" 2>&1 &
+reader=$!
+exec 3>"$fifo"
+await grep -q '^reading$' "$out"; check "a program with a mapped queue" 0 $?
+"$emu" status "$reader" >"$state"; check "its status" 0 $?
+has "its Hel mappings: range, protection, object and offset" \
+	"helhost:       0x[0-9a-f]+-0x[0-9a-f]+ rw- of 1<queue> at offset 0"
+exec 3>&-
+wait "$reader"; check "it ends when its input does" 0 $?
+reader=
+[ $fail = 0 ] || cat "$state" "$out"
+exit $fail

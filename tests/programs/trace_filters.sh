@@ -1,0 +1,127 @@
+#!/bin/sh
+# The trace's choices: call groups, programs, a handle, libhel's own calls
+# left out unless asked, the same settings through HELHOST_TRACE* for an
+# auto-started emulator, and one JSON object per line that python3 parses.
+set -u
+emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6
+. "$(dirname "$0")/lib.sh"
+out=$(mktemp) fifo=$(mktemp -u)
+emulator=
+cleanup() {
+	[ -z "$emulator" ] || gone "$emulator" || kill -9 "$emulator"
+	rm -f "$out" "$fifo"
+}
+trap cleanup EXIT
+pingpong() { "$emu" run "$@" "$server" -- "$client" -n 2 >"$out" 2>&1; }
+calls() { grep -c -E "^helhost: [^ ]+ thread [0-9]+: $1" "$out"; }
+# only PATTERN: every trace line (calls and elements) matches it, and there is one.
+only() {
+	n=$(grep -E '^helhost: [^ ]+\[[0-9]+\] (thread|element)' "$out" | grep -c -v -E -- "$1")
+	[ "$n" = 0 ] && grep -q -E -- "$1" "$out"
+}
+
+pingpong --trace=stream; check "--trace=stream: the run" 0 $?
+only '(helCreateStream|helSubmitAsync|helShutdownLane)\(|element: .* of helSubmitAsync:'
+check "--trace=stream: stream calls and their elements only" 0 $?
+pingpong --trace=queue,registry; check "--trace=queue,registry: the run" 0 $?
+only '(helCreateQueue|helSubmitAsyncNop|helSubmitAwaitClock|helCancelAsync|helhost_[a-z_]+)\(|of helhost_submit_lookup:'
+check "two groups: both, and nothing else" 0 $?
+"$emu" run --trace=streams "$hello" >"$out" 2>&1; check "a group that does not exist: a usage error" 2 $?
+grep -q '^helhost: HELHOST_TRACE=streams is not understood' "$out"; check "… which says what" 0 $?
+
+pingpong --trace --trace-pid=pp-client; check "--trace-pid=NAME: the run" 0 $?
+only '^helhost: pp-client\['; check "one program, by name" 0 $?
+# By pid: a shell that execs the program knows its pid beforehand.
+sh -c 'HELHOST_TRACE=1 HELHOST_TRACE_PID=$$ exec "$0"' "$hello" >"$out" 2>&1
+check "HELHOST_TRACE_PID=PID: the run" 0 $?
+pid=$(sed -n 's/^helhost: hello\[\([0-9]*\)\] thread.*/\1/p' "$out" | head -n 1)
+[ -n "$pid" ] && only "^helhost: hello\\[$pid\\]"; check "one program, by pid" 0 $?
+sh -c 'HELHOST_TRACE=1 HELHOST_TRACE_PID=$(($$ + 1)) exec "$0"' "$hello" >"$out" 2>&1
+[ "$(grep -c -E '^helhost: [^ ]+\[[0-9]+\] (thread|element)' "$out")" = 0 ]
+check "another pid: no lines" 0 $?
+
+pingpong --trace --trace-handle=1; check "--trace-handle=1: the run" 0 $?
+only '\((lane|memory|queue|handle|thread|event|space)=1<|, (queue)=1<|element: queue=1<'
+check "only calls with handle 1 among their arguments, and their elements" 0 $?
+
+# libhel's helhost_lookup makes a queue of its own: not the program's call.
+pingpong --trace --trace-pid=pp-client; [ "$(calls helCreateQueue)" = 1 ]
+check "libhel's own queue is left out" 0 $?
+pingpong --trace --trace-internal --trace-pid=pp-client; [ "$(calls helCreateQueue)" = 2 ]
+check "--trace-internal shows it" 0 $?
+
+# Auto-start reads the same settings.
+HELHOST_TRACE=queue "$hello" >"$out" 2>&1; check "HELHOST_TRACE=queue ./hello" 0 $?
+only '(helCreateQueue|helSubmitAsyncNop|helSubmitAwaitClock|helCancelAsync)\(|element: '
+check "an auto-started emulator: the queue group only" 0 $?
+HELHOST_TRACE=1 HELHOST_TRACE_FORMAT=json "$hello" >"$out" 2>&1; check "JSON under auto-start" 0 $?
+grep -q '^{"type":"call","program":"hello"' "$out"; check "… JSON lines" 0 $?
+
+# JSON: every trace line is one object a script can follow.
+pingpong --trace --trace-format=json; check "--trace-format=json: the run" 0 $?
+python3 - "$out" <<'PY'
+import json, sys
+calls, elements = [], []
+for text in open(sys.argv[1]):
+    if not text.startswith("{"):
+        continue
+    obj = json.loads(text)
+    (calls if obj["type"] == "call" else elements).append(obj)
+def ok(what, cond):
+    print(("ok: " if cond else "FAIL: ") + what)
+    return cond
+good = ok("JSON: calls and elements parse", len(calls) > 5 and len(elements) > 2)
+offer = [c for c in calls if c["call"] == "helSubmitAsync" and c["program"] == "pp-client"
+         and c["args"]["actions"][0]["type"] == "Offer"]
+good &= ok("JSON: an action list decoded: types, flags, lengths", bool(offer) and
+           offer[0]["args"]["actions"][0]["flags"] == "Ancillary|WantLane" and
+           offer[0]["args"]["actions"][1] == {"type": "SendFromBuffer", "flags": "Chain", "length": 8})
+accept = [e for e in elements if e["program"] == "pp-server" and e["results"][0]["action"] == "Accept"]
+good &= ok("JSON: an element's results: error by name, handle received, bytes moved",
+           bool(accept) and accept[0]["results"][0]["error"] == "kHelErrNone" and
+           accept[0]["results"][0]["handle"].endswith("<lane>") and
+           accept[0]["results"][1]["length"] == 8)
+good &= ok("JSON: call fields", all({"pid", "thread", "error", "us", "args"} <= c.keys() for c in calls))
+sys.exit(0 if good else 1)
+PY
+check "the JSON trace parsed by python3" 0 $?
+# Garbage in the calls (quotes, control bytes, bad pointers, unknown handles and
+# flags) keeps every JSON line parseable, the bytes escaped and refusals explained.
+"$emu" run --trace --trace-format=json "$garbage" >"$out" 2>&1; check "trace_calls under JSON" 0 $?
+python3 - "$out" <<'PY'
+import json, sys
+# The program's own log lines hold raw bytes; the trace's are ASCII.
+lines = [json.loads(t) for t in open(sys.argv[1], errors="replace") if t.startswith("{")]
+logs = [o["args"]["string"] for o in lines if o.get("call") == "helLog"]
+reasons = [o["reason"] for o in lines if "reason" in o]
+good = len(lines) > 10
+good &= 'a "quoted" back\\slash, a \x01 control byte, and mor...' in logs
+good &= "arg 0: no handle -3" in reasons and "string unreadable at offset 0" in reasons
+print(("ok: " if good else "FAIL: ") + "JSON: escaped strings and refusal reasons, every line parsed")
+sys.exit(0 if good else 1)
+PY
+check "garbage traced as JSON" 0 $?
+
+# SIGUSR2 turns the trace on and off in a running emulator.  The program
+# makes a helNop for each line it reads, so each comes after the switch.
+mkfifo "$fifo"
+"$emu" run "$child" stdin <"$fifo" >"$out" 2>&1 &
+emulator=$!
+exec 3>"$fifo"
+# Once it serves a program, the emulator takes SIGUSR2 (before, it would die of it).
+await grep -q '^reading$' "$out"; check "a program that reads" 0 $?
+kill -USR2 "$emulator"
+await grep -q '^helhost: trace on$' "$out"; check "SIGUSR2: the trace on" 0 $?
+echo >&3
+await grep -q '^nop 1$' "$out"
+[ "$(calls 'helNop\(\) = kHelErrNone')" = 1 ]; check "… a call after it is traced" 0 $?
+kill -USR2 "$emulator"
+await grep -q '^helhost: trace off$' "$out"; check "SIGUSR2 again: the trace off" 0 $?
+echo >&3
+await grep -q '^nop 2$' "$out"
+[ "$(calls 'helNop\(\) = kHelErrNone')" = 1 ]; check "… a call after that is not" 0 $?
+exec 3>&-
+wait "$emulator"; check "the run ends with its program" 0 $?
+emulator=
+[ $fail = 0 ] || cat "$out"
+exit $fail
