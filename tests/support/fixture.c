@@ -70,14 +70,6 @@ struct HelElement *hh_test_next(struct hq *q, uintptr_t context)
 	return e;
 }
 
-HelError hh_test_simple(struct HelElement *e)
-{
-	ck_assert_uint_eq(e->length, sizeof(struct HelSimpleResult));
-	struct HelSimpleResult *r = hq_payload(e);
-	ck_assert_int_eq(r->reserved, 0);
-	return r->error;
-}
-
 void hh_test_stream(HelHandle *lane0, HelHandle *lane1)
 {
 	ck_assert_int_eq(helCreateStream(lane0, lane1, 0), kHelErrNone);

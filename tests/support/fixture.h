@@ -46,9 +46,6 @@ void hh_test_open(struct hq *q, unsigned ring_shift, unsigned chunks, size_t chu
 /* Wait for q's next element, which must carry context. */
 struct HelElement *hh_test_next(struct hq *q, uintptr_t context);
 
-/* The error of an element that holds one HelSimpleResult. */
-HelError hh_test_simple(struct HelElement *e);
-
 /* Both ends of a new stream. */
 void hh_test_stream(HelHandle *lane0, HelHandle *lane1);
 
