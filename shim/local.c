@@ -147,7 +147,7 @@ static long wait_once(int *pointer, int expected, const struct timespec *deadlin
 		r = syscall(SYS_futex, pointer, FUTEX_WAIT_BITSET | (private ? FUTEX_PRIVATE_FLAG : 0),
 				expected, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
 	} else {
-		/* Also wake up when the emulator dies (src/alive.h). */
+		/* Also wake up when the emulator dies (src/host/alive.h). */
 		struct futex_waitv waiters[2] = {
 			{ .val = (uint32_t)expected, .uaddr = HH_U(pointer),
 				.flags = FUTEX2_SIZE_U32 | (private ? FUTEX2_PRIVATE : 0) },

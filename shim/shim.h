@@ -87,7 +87,7 @@ HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len);
 #define HH_STORE(e, ptr, value) hh_shim_store((e), (ptr), \
 		&(__typeof__(*(ptr))){ (__typeof__(*(ptr)))(value) }, sizeof(*(ptr)))
 
-/* The emulator's robust life-sign word (see src/alive.h), or NULL before it is known. */
+/* The emulator's robust life-sign word (see src/host/alive.h), or NULL before it is known. */
 uint32_t *hh_shim_alive_word(void);
 /* The word says the emulator died: wake the other waiters and end the process. */
 __attribute__((noreturn)) void hh_shim_emulator_died(void);

@@ -51,6 +51,10 @@ static struct {
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER,
 	.threads_lock = PTHREAD_MUTEX_INITIALIZER };
 
+#ifdef HELHOST_COVERAGE
+void __gcov_dump(void);
+#endif
+
 void hh_shim_fatal(const char *msg)
 {
 	char line[256];
@@ -58,6 +62,10 @@ void hh_shim_fatal(const char *msg)
 			program_invocation_short_name, (int)getpid(), msg);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line, (size_t)n);   /* nothing to do if stderr is gone */
+#ifdef HELHOST_COVERAGE
+	/* Coverage builds (make coverage): SIGKILL writes no counters, so write them first. */
+	__gcov_dump();
+#endif
 	/* Like a program whose kernel went away: no clean-up, no handlers. */
 	kill(getpid(), SIGKILL);
 	_exit(137);
@@ -207,7 +215,7 @@ static long register_trap(int fd)
 
 static void map_alive_page(int fd)
 {
-	/* Read-only: the emulator owns the word and has marked its waiters (src/alive.c). */
+	/* Read-only: the emulator owns the word and has marked its waiters (src/host/alive.c). */
 	char *base = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)

@@ -213,7 +213,7 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages")
 /*
  * A thread that libhel makes for helCreateThread in the program's own space
  * (shim/ownthread.c): a raw Linux thread of the program, parked on a futex,
- * that the emulator ptraces and runs as a Hel thread (src/ownthread.c).
+ * that the emulator ptraces and runs as a Hel thread (src/native/ownthread.c).
  * helCreateThread passes its tid (as the program sees it) in arg[6] and
  * this block's address in arg[7].  The block lives until the thread is gone.
  */

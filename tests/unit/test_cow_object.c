@@ -1,5 +1,5 @@
 /*
- * Copy-on-write memory (src/cow.c), linked directly: an eager private copy
+ * Copy-on-write memory (src/objects/cow.c), linked directly: an eager private copy
  * of a source range taken at creation, zeros from kHelZeroMemory, and
  * helForkMemory's copy of a COW object (OBJECTS.md §3.6, with its [emu]
  * note on eager snapshots).
