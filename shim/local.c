@@ -176,7 +176,7 @@ void hh_shim_await_answer(uint32_t *done, uint32_t seen, uint32_t *sleeping)
 	if (spin_until(word, (int)seen, hh_shim_now() + SLOT_SPIN_NS))
 		return;
 	for (;;) {
-		/* Seq-cst: the emulator reads *sleeping after it bumps *done (src/trap.c). */
+		/* Seq-cst: the emulator reads *sleeping after it bumps *done (src/host/trap.c). */
 		__atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) == (int)seen)
 			wait_once(word, (int)seen, NULL, false);
