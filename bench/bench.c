@@ -9,11 +9,12 @@
  * names next to a probe program (tests/support/probe.h) and reports the
  * worst and the 99th-percentile latency of the probe's helNop meanwhile.
  *
- *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--threads [--split]]
+ *     helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc] [--threads [--split]]
  *                   [--memory]
  *
- * --attacks measures the attack table only (and prints it); --memory the
- * memory calls in three placements only.  --threads
+ * --attacks measures the attack table only (and prints it), --ipc the IPC
+ * rows in their three placements only, --memory the memory calls in three
+ * placements only.  --threads
  * measures the rows of created threads and their baselines only; with
  * --split the program runs on CPU 0, the emulator (and so every stub it
  * starts) and the futex ping-pong's partner on CPU 1, so that every
@@ -52,6 +53,7 @@
 
 static int quick;
 static int attacks_only;
+static int ipc_only;
 static int threads_only, split;
 static int memory_only;
 
@@ -219,8 +221,24 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+static void pin_to(int cpu);
+struct ipc_placement {
+	const char *name;
+	int self, emulator, peer;       /* CPU of the bench, its emulator, the second process; -1 = any */
+};
+static const struct ipc_placement *place;   /* set while the IPC rows of a placement run */
+
+/* The second process of a baseline or of a ping-pong, placed like the emulator's peer. */
+static void pin_peer(void)
+{
+	if (place)
+		pin_to(place->peer);
+}
+
 static void raw_supervisor(int sock)
 {
+	if (place)
+		pin_to(place->emulator);
 	int listener = recv_fd(sock);
 	if (listener < 0)
 		_exit(1);
@@ -537,6 +555,7 @@ static void start_hel_echo(void)
 		abort();
 	echo_child = fork();
 	if (echo_child == 0) {
+		pin_peer();
 		helCloseDescriptor(kHelThisUniverse, lane_a);
 		hel_echo(lane_b);
 	}
@@ -569,6 +588,7 @@ static void start_pipe_echo(void)
 		abort();
 	echo_child = fork();
 	if (echo_child == 0) {
+		pin_peer();
 		char *buf = malloc(1 << 16);
 		close(ping_fds[1]);     /* or the parent's close would never reach us */
 		close(pong_fds[0]);
@@ -609,14 +629,6 @@ static long op_pipe_pingpong(long iters)
 	}
 	return iters;
 }
-
-/* Per-round-trip latency: median and 99th percentile of n single round trips. */
-struct latency {
-	const char *name;
-	double hel_p50, hel_p99, pipe_p50, pipe_p99;
-};
-
-static struct latency latencies[2];
 
 /* ---- a neighbour's latency while the emulator is attacked ---- */
 
@@ -816,12 +828,14 @@ struct row {
 };
 
 
-/* --split: run the caller (and what it starts from now on) on one CPU only. */
+/* Run the caller (and what it starts from now on) on one CPU only, or on any (cpu < 0). */
 static void pin_to(int cpu)
 {
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		abort();
 }
@@ -1476,53 +1490,60 @@ static int placed_memory_rows(struct row *rows, int n, const struct placed_memor
 	return n;
 }
 
-/* ---- the table ---- */
+/* ---- IPC rows, each measured in three placements ---- */
 
-static void print_stats(const char *label, struct stats s)
+/*
+ * Placement decides IPC cost here by 10x (MECHANISMS.md), and the scheduler
+ * flips unpinned runs between "one core" and "across cores", so every IPC
+ * row is measured three ways.  "Two cores": the bench on CPU 0; its
+ * emulator, the ping-pong's second program and every baseline's second
+ * process on CPU 1.  Each placement runs in a child that starts an emulator
+ * of its own, which inherits the child's CPUs at its start.
+ */
+static const struct ipc_placement placements[] = {
+	{ "unpinned", -1, -1, -1 },
+	{ "one core", 0, 0, 0 },
+	{ "two cores", 0, 1, 1 },
+};
+#define NUM_PLACEMENTS (sizeof(placements) / sizeof(placements[0]))
+#define MAX_IPC_ROWS 20
+
+struct ipc_row {
+	char name[48], baseline[40];
+	struct stats hel, linux_;
+};
+
+/* Single round trips of a ping-pong, and the context switches a round trip costs. */
+struct latency {
+	char name[48];
+	double hel_p50, hel_p99, pipe_p50, pipe_p99;
+	double hel_switches, pipe_switches;
+};
+
+struct ipc_result {
+	int n;
+	struct ipc_row rows[MAX_IPC_ROWS];
+	struct latency lat[2];
+};
+
+static struct ipc_result ipc[NUM_PLACEMENTS];
+
+static void ipc_add(struct ipc_result *r, const char *name, const char *baseline,
+		struct stats hel, struct stats lin)
 {
-	printf("  %-44s %10.0f ns  (min %.0f, max %.0f)\n", label, s.median, s.min, s.max);
+	struct ipc_row *row = &r->rows[r->n++];
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	snprintf(row->baseline, sizeof(row->baseline), "%s", baseline);
+	row->hel = hel;
+	row->linux_ = lin;
 }
-
-static void report(FILE *json, const struct row *rows, int n)
-{
-	print_rows(rows, n);
-	printf("\n%-34s %12s %12s %12s %12s\n", "single round trips (latency)", "helhost p50", "p99",
-			"pipe p50", "p99");
-	for (int i = 0; i < 2; i++)
-		printf("%-34s %10.1f us %9.1f us %9.1f us %9.1f us\n", latencies[i].name,
-				latencies[i].hel_p50 / 1e3, latencies[i].hel_p99 / 1e3,
-				latencies[i].pipe_p50 / 1e3, latencies[i].pipe_p99 / 1e3);
-	print_attacks();
-	if (!json)
-		return;
-	fprintf(json, "{\n  \"rounds\": %d,\n  \"latency_us\": [\n", ROUNDS);
-	for (int i = 0; i < 2; i++)
-		fprintf(json, "    {\"name\": \"%s\", \"helhost_p50\": %.1f, \"helhost_p99\": %.1f, "
-				"\"pipe_p50\": %.1f, \"pipe_p99\": %.1f}%s\n", latencies[i].name,
-				latencies[i].hel_p50 / 1e3, latencies[i].hel_p99 / 1e3,
-				latencies[i].pipe_p50 / 1e3, latencies[i].pipe_p99 / 1e3, i ? "" : ",");
-	fprintf(json, "  ],\n");
-	report_attacks(json);
-	fprintf(json, "  \"rows\": [\n");
-	for (int i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
-		fprintf(json, "    {\"name\": \"%s\", \"baseline\": \"%s\", "
-				"\"helhost_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
-				"\"linux_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, \"ratio\": %.3f}%s\n",
-				r->name, r->baseline, r->hel.median, r->hel.min, r->hel.max,
-				r->linux_.median, r->linux_.min, r->linux_.max, r->hel.median / r->linux_.median,
-				i + 1 < n ? "," : "");
-	}
-	fprintf(json, "  ]\n}\n");
-}
-
 
 static char names[32][48];
 static int names_used;
 
 static const char *sized(const char *what, size_t size)
 {
-	char *n = names[names_used++];
+	char *n = names[names_used++ % 32];
 	if (size >= (1 << 20))
 		snprintf(n, sizeof(names[0]), "%s %zu MiB", what, size >> 20);
 	else if (size >= 1024)
@@ -1538,7 +1559,6 @@ static long iters_for(size_t size, long small)
 	long it = (long)((64ull << 20) / (size + 4096));
 	return it < small ? it : small;
 }
-
 
 static void percentiles(long (*op)(long), int n, double *p50, double *p99)
 {
@@ -1557,27 +1577,94 @@ static void percentiles(long (*op)(long), int n, double *p50, double *p99)
 	free(v);
 }
 
-static int message_rows(struct row *rows, int n)
+/* Voluntary plus involuntary context switches of a process so far (0 if it is gone). */
+static long switches_of(pid_t pid)
 {
-	static const size_t sizes[] = { 1, 32, 128, 4096, 16384, 65536, 1 << 20 };
-	msg_out = malloc(1 << 20);
-	msg_in = malloc(1 << 20);
-	if (!msg_out || !msg_in || pipe(pipe_fds) || fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20) < 0)
-		abort();
-	memset(msg_out, 0x5a, 1 << 20);
-	memset(msg_in, 0, 1 << 20);
-	if (helCreateStream(&lane_a, &lane_b, 0))
-		abort();
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		msg_size = sizes[i];
-		long it = iters_for(msg_size, 5000);
-		rows[n++] = (struct row){ sized("send/receive, 2 lanes,", msg_size), "pipe write + read",
-			measure(op_lanes, it), measure(op_pipe_transfer, it) };
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	long total = 0, v;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1 ||
+				sscanf(line, "nonvoluntary_ctxt_switches: %ld", &v) == 1)
+			total += v;
+	fclose(f);
+	return total;
+}
+
+/*
+ * The emulator serving us: the owner of its robust life-sign word, which
+ * the shim maps read-only (src/alive.h: the word at offset 64 holds its tid).
+ */
+static pid_t emulator_pid(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	unsigned long lo = 0;
+	while (f && !lo && fgets(line, sizeof(line), f))
+		if (!strstr(line, "helhost-alive") || sscanf(line, "%lx-", &lo) != 1)
+			lo = 0;
+	if (f)
+		fclose(f);
+	return lo ? (pid_t)(*(volatile uint32_t *)(lo + 64) & FUTEX_TID_MASK) : 0;
+}
+
+/* Context switches of the given processes per operation, over iters operations. */
+static double switches_per_op(long (*op)(long), long iters, const pid_t *pids, int n)
+{
+	long before = 0, after = 0;
+	for (int i = 0; i < n; i++)
+		before += switches_of(pids[i]);
+	long done = op(iters);
+	for (int i = 0; i < n; i++)
+		after += switches_of(pids[i]);
+	return (double)(after - before) / (double)done;
+}
+
+static const size_t lane_sizes[] = { 1, 32, 128, 4096, 16384, 65536, 1 << 20 };
+#define NUM_LANE_SIZES (sizeof(lane_sizes) / sizeof(lane_sizes[0]))
+static const size_t pp_sizes[] = { 8, 65536 };
+
+/* The Linux side, measured before this placement's first Hel call (see measure_raw_trap). */
+struct ipc_baselines {
+	struct stats raw, transfer[NUM_LANE_SIZES], copy, burst, pingpong[2];
+};
+
+static void ipc_baselines(struct ipc_baselines *b, struct ipc_result *r)
+{
+	b->raw = measure_raw_trap(20000);
+	for (size_t i = 0; i < NUM_LANE_SIZES; i++) {
+		msg_size = lane_sizes[i];
+		b->transfer[i] = measure(op_pipe_transfer, iters_for(msg_size, 5000));
 	}
 	msg_size = 1 << 20;
-	struct stats copy = measure(op_memcpy, 200);
-	rows[n] = (struct row){ "send/receive 1 MiB, heap buffers", "memcpy 1 MiB", rows[n - 1].hel, copy };
-	n++;
+	b->copy = measure(op_memcpy, 200);
+	b->burst = measure(op_pipe_burst, 20000);
+	for (size_t i = 0; i < 2; i++) {
+		struct latency *lat = &r->lat[i];
+		msg_size = pp_sizes[i];
+		snprintf(lat->name, sizeof(lat->name), "%s", sized("ping-pong, 2 programs,", msg_size));
+		start_pipe_echo();
+		b->pingpong[i] = measure(op_pipe_pingpong, msg_size > 4096 ? 1000 : 5000);
+		percentiles(op_pipe_pingpong, quick ? 300 : 3000, &lat->pipe_p50, &lat->pipe_p99);
+		pid_t pids[2] = { getpid(), echo_child };
+		lat->pipe_switches = switches_per_op(op_pipe_pingpong, 2000, pids, 2);
+		stop_pipe_echo();
+	}
+}
+
+static void ipc_messages(const struct ipc_baselines *b, struct ipc_result *r)
+{
+	if (helCreateStream(&lane_a, &lane_b, 0))
+		abort();
+	for (size_t i = 0; i < NUM_LANE_SIZES; i++) {
+		msg_size = lane_sizes[i];
+		ipc_add(r, sized("send/receive, 2 lanes,", msg_size), "pipe write + read",
+				measure(op_lanes, iters_for(msg_size, 5000)), b->transfer[i]);
+	}
+	ipc_add(r, "send/receive 1 MiB, heap buffers", "memcpy 1 MiB", r->rows[r->n - 1].hel, b->copy);
 	/* The same between buffers in Hel memory: the emulator copies through its own mapping. */
 	HelHandle mem;
 	void *hel_buf;
@@ -1588,34 +1675,169 @@ static int message_rows(struct row *rows, int n)
 	msg_out = hel_buf;
 	msg_in = (char *)hel_buf + (1 << 20);
 	memset(msg_out, 0x5a, 1 << 20);
-	rows[n++] = (struct row){ "send/receive 1 MiB, Hel memory buffers", "memcpy 1 MiB",
-		measure(op_lanes, 200), copy };
+	ipc_add(r, "send/receive 1 MiB, Hel memory buffers", "memcpy 1 MiB", measure(op_lanes, 200), b->copy);
 	msg_out = heap_out;
 	msg_in = heap_in;
-	rows[n++] = (struct row){ "64 x 8 B messages, one submission each side", "pipe write + read of 8 B",
-		measure(op_lanes_burst, 20000), measure(op_pipe_burst, 20000) };
+	ipc_add(r, "64 x 8 B messages, one submission each side", "pipe write + read of 8 B",
+			measure(op_lanes_burst, 20000), b->burst);
 	helCloseDescriptor(kHelThisUniverse, lane_a);
 	helCloseDescriptor(kHelThisUniverse, lane_b);
-
-	static const size_t pp_sizes[] = { 8, 65536 };
-	for (size_t i = 0; i < 2; i++) {
-		msg_size = pp_sizes[i];
-		long it = msg_size > 4096 ? 1000 : 5000;
-		int samples = quick ? 300 : 3000;
-		struct latency *lat = &latencies[i];
-		lat->name = sized("ping-pong, 2 programs,", msg_size);
-		start_hel_echo();
-		struct stats hel = measure(op_hel_pingpong, it);
-		percentiles(op_hel_pingpong, samples, &lat->hel_p50, &lat->hel_p99);
-		stop_hel_echo();
-		start_pipe_echo();
-		struct stats lin = measure(op_pipe_pingpong, it);
-		percentiles(op_pipe_pingpong, samples, &lat->pipe_p50, &lat->pipe_p99);
-		stop_pipe_echo();
-		rows[n++] = (struct row){ lat->name, "pipe ping-pong, 2 processes", hel, lin };
-	}
-	return n;
 }
+
+static void ipc_pingpong(const struct ipc_baselines *b, struct ipc_result *r)
+{
+	pid_t emulator = emulator_pid();
+	for (size_t i = 0; i < 2; i++) {
+		struct latency *lat = &r->lat[i];
+		msg_size = pp_sizes[i];
+		start_hel_echo();
+		struct stats hel = measure(op_hel_pingpong, msg_size > 4096 ? 1000 : 5000);
+		percentiles(op_hel_pingpong, quick ? 300 : 3000, &lat->hel_p50, &lat->hel_p99);
+		pid_t pids[3] = { getpid(), echo_child, emulator };
+		lat->hel_switches = switches_per_op(op_hel_pingpong, 2000, pids, 3);
+		stop_hel_echo();
+		ipc_add(r, lat->name, "pipe ping-pong, 2 processes", hel, b->pingpong[i]);
+	}
+}
+
+/* One placement, in a child of its own: baselines first, then its own emulator's rows. */
+static void ipc_child(const struct ipc_placement *p, int result_fd)
+{
+	struct ipc_result r = { .n = 0 };
+	struct ipc_baselines b;
+	place = p;
+	pin_to(p->self);
+	msg_out = malloc(1 << 20);
+	msg_in = malloc(1 << 20);
+	if (!msg_out || !msg_in || pipe(pipe_fds) || fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20) < 0)
+		abort();
+	memset(msg_out, 0x5a, 1 << 20);
+	memset(msg_in, 0, 1 << 20);
+	ipc_baselines(&b, &r);
+	/* The first Hel call starts the emulator: on the emulator's CPU, then we move. */
+	pin_to(p->emulator);
+	if (hq_open(&bench_q, 9, 16, 16384))
+		abort();
+	pin_to(p->self);
+	ipc_add(&r, "helNop", "raw seccomp notification", measure(op_hel_nop, 20000), b.raw);
+	ipc_add(&r, "async nop round trip (one at a time)", "raw seccomp notification",
+			measure(op_async_nop, 20000), b.raw);
+	struct stats batched = measure(op_async_nop_batched, 20000);
+	ipc_add(&r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
+	if (helhost_queue_open(&helper_q, 4, 4096))
+		abort();
+	ipc_add(&r, "async nop, batched by 32, helhost_queue_next", "the same, tests' bare reader (hq.c)",
+			measure(op_async_nop_helper, 20000), batched);
+	ipc_messages(&b, &r);
+	ipc_pingpong(&b, &r);
+	if (write(result_fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(1);
+	_exit(0);
+}
+
+/* Before the bench's own first Hel call: a child that called would share our emulator. */
+static void run_placements(void)
+{
+	for (size_t i = 0; i < NUM_PLACEMENTS; i++) {
+		int fds[2];
+		if (pipe(fds))
+			abort();
+		pid_t child = fork();
+		if (child == 0) {
+			close(fds[0]);
+			ipc_child(&placements[i], fds[1]);
+		}
+		close(fds[1]);
+		if (child < 0 || read(fds[0], &ipc[i], sizeof(ipc[i])) != (ssize_t)sizeof(ipc[i]))
+			fprintf(stderr, "helhost-bench: the %s placement failed\n", placements[i].name);
+		close(fds[0]);
+		waitpid(child, NULL, 0);
+	}
+}
+
+static void print_ipc(void)
+{
+	printf("\n%-44s", "IPC: helhost ns / Linux ns (ratio)");
+	for (size_t p = 0; p < NUM_PLACEMENTS; p++)
+		printf(" %26s", placements[p].name);
+	printf("\n");
+	for (int i = 0; i < ipc[0].n; i++) {
+		printf("%-44s", ipc[0].rows[i].name);
+		for (size_t p = 0; p < NUM_PLACEMENTS; p++) {
+			const struct ipc_row *r = &ipc[p].rows[i];
+			printf(" %9.0f /%9.0f %5.2fx", r->hel.median, r->linux_.median,
+					r->hel.median / r->linux_.median);
+		}
+		printf("   (vs %s)\n", ipc[0].rows[i].baseline);
+	}
+	printf("\n%-44s %38s\n", "single round trips, per placement", "helhost p50 / p99  pipe p50 / p99  switches hel / pipe");
+	for (size_t p = 0; p < NUM_PLACEMENTS; p++)
+		for (int i = 0; i < 2; i++) {
+			const struct latency *l = &ipc[p].lat[i];
+			printf("%-32s %-11s %7.1f / %7.1f us %6.1f / %7.1f us %5.2f / %4.2f\n", l->name,
+					placements[p].name, l->hel_p50 / 1e3, l->hel_p99 / 1e3, l->pipe_p50 / 1e3,
+					l->pipe_p99 / 1e3, l->hel_switches, l->pipe_switches);
+		}
+}
+
+static void report_ipc(FILE *json)
+{
+	fprintf(json, "  \"placements\": [\n");
+	for (size_t p = 0; p < NUM_PLACEMENTS; p++) {
+		fprintf(json, "    {\"placement\": \"%s\", \"latency_us\": [\n", placements[p].name);
+		for (int i = 0; i < 2; i++) {
+			const struct latency *l = &ipc[p].lat[i];
+			fprintf(json, "      {\"name\": \"%s\", \"helhost_p50\": %.1f, \"helhost_p99\": %.1f, "
+					"\"pipe_p50\": %.1f, \"pipe_p99\": %.1f, \"helhost_switches\": %.2f, "
+					"\"pipe_switches\": %.2f}%s\n", l->name, l->hel_p50 / 1e3, l->hel_p99 / 1e3,
+					l->pipe_p50 / 1e3, l->pipe_p99 / 1e3, l->hel_switches, l->pipe_switches,
+					i ? "" : ",");
+		}
+		fprintf(json, "    ], \"rows\": [\n");
+		for (int i = 0; i < ipc[p].n; i++) {
+			const struct ipc_row *r = &ipc[p].rows[i];
+			fprintf(json, "      {\"name\": \"%s\", \"baseline\": \"%s\", "
+					"\"helhost_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
+					"\"linux_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, \"ratio\": %.3f}%s\n",
+					r->name, r->baseline, r->hel.median, r->hel.min, r->hel.max,
+					r->linux_.median, r->linux_.min, r->linux_.max,
+					r->hel.median / r->linux_.median, i + 1 < ipc[p].n ? "," : "");
+		}
+		fprintf(json, "    ]}%s\n", p + 1 < NUM_PLACEMENTS ? "," : "");
+	}
+	fprintf(json, "  ],\n");
+}
+
+/* ---- the table ---- */
+
+static void print_stats(const char *label, struct stats s)
+{
+	printf("  %-44s %10.0f ns  (min %.0f, max %.0f)\n", label, s.median, s.min, s.max);
+}
+
+static void report(FILE *json, const struct row *rows, int n)
+{
+	print_rows(rows, n);
+	print_ipc();
+	print_attacks();
+	if (!json)
+		return;
+	fprintf(json, "{\n  \"rounds\": %d,\n", ROUNDS);
+	report_ipc(json);
+	report_attacks(json);
+	fprintf(json, "  \"rows\": [\n");
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		fprintf(json, "    {\"name\": \"%s\", \"baseline\": \"%s\", "
+				"\"helhost_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
+				"\"linux_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, \"ratio\": %.3f}%s\n",
+				r->name, r->baseline, r->hel.median, r->hel.min, r->hel.max,
+				r->linux_.median, r->linux_.min, r->linux_.max, r->hel.median / r->linux_.median,
+				i + 1 < n ? "," : "");
+	}
+	fprintf(json, "  ]\n}\n");
+}
+
 
 /* A bar per row: helhost / Linux, on a log scale, with 1x marked. */
 static void draw_chart(const char *path, const struct row *rows, int n)
@@ -1664,6 +1886,8 @@ int main(int argc, char **argv)
 			quick = 1;
 		else if (!strcmp(argv[i], "--attacks"))
 			attacks_only = 1;
+		else if (!strcmp(argv[i], "--ipc"))
+			ipc_only = 1;
 		else if (!strcmp(argv[i], "--threads"))
 			threads_only = 1;
 		else if (!strcmp(argv[i], "--split"))
@@ -1671,7 +1895,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--memory"))
 			memory_only = 1;
 		else {
-			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] "
+			fprintf(stderr, "usage: helhost-bench [--json FILE] [--svg FILE] [--quick] [--attacks] [--ipc] "
 					"[--threads [--split]] [--memory]\n");
 			return 2;
 		}
@@ -1679,6 +1903,11 @@ int main(int argc, char **argv)
 	if (attacks_only) {
 		measure_attacks();
 		print_attacks();
+		return 0;
+	}
+	if (ipc_only) {
+		run_placements();
+		print_ipc();
 		return 0;
 	}
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
@@ -1715,6 +1944,7 @@ int main(int argc, char **argv)
 	struct stats fork_big_s = fork_big_private();
 	print_stats("getppid", getppid_s);
 	print_stats("raw seccomp notification round trip", raw);
+	run_placements();
 
 	/* helhost: the first call auto-starts the emulator. */
 	if (hq_open(&bench_q, 9, 16, 16384))
@@ -1743,8 +1973,6 @@ int main(int argc, char **argv)
 		{ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s },
 		{ "helNop", "raw seccomp notification", { 0, 0, 0 }, raw },
 		{ "helFutexWait, mismatching value", "futex(2) FUTEX_WAIT, mismatching", measure(op_hel_futex_mismatch, 200000), futex_s },
-		{ "async nop round trip (one at a time)", "raw seccomp notification", measure(op_async_nop, 20000), raw },
-		{ "async nop, batched by 32", "raw seccomp notification", measure(op_async_nop_batched, 20000), raw },
 		{ "allocate + close 1 MiB", "memfd_create + ftruncate + close", measure(op_hel_allocate, 5000), memfd_s },
 		{ "map + unmap 1 MiB, fresh object", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 5000), mmap_s },
 		{ "map + unmap 1 MiB, populated object", "mmap + munmap of a populated memfd", { 0, 0, 0 }, mmap_full_s },
@@ -1752,15 +1980,10 @@ int main(int argc, char **argv)
 		{ "allocate + map + unmap + close 1 MiB", "memfd_create + ftruncate + mmap + munmap + close",
 			measure(op_hel_allocate_map, 5000), memfd_map_s },
 	};
-	int n = 10;
-	if (helhost_queue_open(&helper_q, 4, 4096))
-		abort();
-	rows[n++] = (struct row){ "async nop, batched by 32, helhost_queue_next",
-		"the same, tests' bare reader (hq.c)", measure(op_async_nop_helper, 20000), rows[4].hel };
+	int n = 8;
 	bench_mem = full_mem;
-	rows[7].hel = measure(op_hel_map_unmap, 5000);
+	rows[5].hel = measure(op_hel_map_unmap, 5000);
 	bench_mem = fresh_mem;
-	n = message_rows(rows, n);
 	rows[1].hel = rows[0].hel;
 	n = native_rows(rows, n, futex_pp_s, fork_kill_s);
 	n = managed_rows(rows, n, &managed_b);

@@ -9,7 +9,7 @@ const char *helhost_version(void)
 	return HELHOST_VERSION;
 }
 
-/* Names are 1 to 255 bytes (src/registry.h); one more tells the emulator a name is too long. */
+/* Names are 1 to 255 bytes (src/objects/registry.h); one more tells the emulator a name is too long. */
 #define NAME_SCAN 256
 
 /*

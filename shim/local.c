@@ -59,23 +59,66 @@ static uint32_t arm_alive(uint32_t *alive)
  * that the emulator or the peer can run on this core): waking a sleeping
  * thread on the other core costs ~50 µs on these VMs, a reply in flight
  * arrives in a few.  The spin is bounded (HELHOST_SPIN_NS, default 50 µs;
- * 0 turns it off), so an idle program still sleeps and uses no CPU, and it
- * is skipped on a single CPU, where it could only delay the peer.
+ * 0 turns it off), so an idle program still sleeps and uses no CPU.  A
+ * thread allowed a single CPU spins only when the emulator served its last
+ * call on another one: where they share the CPU, spinning could only delay
+ * the emulator (MECHANISMS.md, probe 11).
  */
 #define SPIN_NS_DEFAULT 50000
 
+static struct {
+	int64_t budget;         /* -1 until read */
+	int only_cpu;           /* the one CPU this process may use, -1 for several, -2 until read */
+} spinning = { -1, -2 };
+
+bool hh_shim_may_spin(void)
+{
+	if (spinning.budget < 0) {
+		const char *env = getenv(HH_ENV_SPIN_NS);
+		int64_t b = env && *env ? strtoll(env, NULL, 10) : SPIN_NS_DEFAULT;
+		spinning.budget = b < 0 ? 0 : b;
+	}
+	return spinning.budget > 0;
+}
+
+/* Read at the first wait, like the budget: a program that pins itself does so early. */
+static int only_cpu(void)
+{
+	if (spinning.only_cpu == -2) {
+		cpu_set_t cpus;
+		int one = -1;
+		if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) == 1)
+			for (int c = 0; c < CPU_SETSIZE; c++)
+				if (CPU_ISSET(c, &cpus))
+					one = c;
+		spinning.only_cpu = one;
+	}
+	return spinning.only_cpu;
+}
+
 static int64_t spin_budget(void)
 {
-	static int64_t budget = -1;
-	if (budget < 0) {
-		const char *env = getenv(HH_ENV_SPIN_NS);
-		cpu_set_t cpus;
-		int64_t b = env && *env ? strtoll(env, NULL, 10) : SPIN_NS_DEFAULT;
-		if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2)
-			b = 0;
-		budget = b < 0 ? 0 : b;
+	if (!hh_shim_may_spin())
+		return 0;
+	int cpu = only_cpu();
+	if (cpu >= 0 && hh_shim_page()->emu_cpu == cpu)
+		return 0;
+	return spinning.budget;
+}
+
+/* True if *pointer changed before limit (CLOCK_MONOTONIC ns). */
+static bool spin_until(const int *pointer, int expected, uint64_t limit)
+{
+	for (unsigned i = 1;; i++) {
+		if (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected)
+			return true;
+		if (!(i % 64)) {
+			if (hh_shim_now() >= limit)
+				return false;
+			sched_yield();
+		}
+		__builtin_ia32_pause();
 	}
-	return budget;
 }
 
 /* True if *pointer changed before the spin budget (or the deadline) ran out. */
@@ -87,16 +130,7 @@ static bool spin(const int *pointer, int expected, int64_t deadline)
 	uint64_t limit = hh_shim_now() + (uint64_t)budget;
 	if (deadline >= 0 && (uint64_t)deadline < limit)
 		limit = (uint64_t)deadline;
-	for (unsigned i = 1;; i++) {
-		if (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected)
-			return true;
-		if (!(i % 64)) {
-			if (hh_shim_now() >= limit)
-				return false;
-			sched_yield();
-		}
-		__builtin_ia32_pause();
-	}
+	return spin_until(pointer, expected, limit);
 }
 
 #ifndef FUTEX2_PRIVATE
@@ -113,7 +147,7 @@ static long wait_once(int *pointer, int expected, const struct timespec *deadlin
 		r = syscall(SYS_futex, pointer, FUTEX_WAIT_BITSET | (private ? FUTEX_PRIVATE_FLAG : 0),
 				expected, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
 	} else {
-		/* Also wake up when the emulator dies (src/alive.h). */
+		/* Also wake up when the emulator dies (src/host/alive.h). */
 		struct futex_waitv waiters[2] = {
 			{ .val = (uint32_t)expected, .uaddr = HH_U(pointer),
 				.flags = FUTEX2_SIZE_U32 | (private ? FUTEX2_PRIVATE : 0) },
@@ -124,6 +158,33 @@ static long wait_once(int *pointer, int expected, const struct timespec *deadlin
 			hh_shim_emulator_died();
 	}
 	return r < 0 ? -errno : 0;
+}
+
+/*
+ * The answer to a call posted in the polled slot (trap.c).  The emulator
+ * watches a page only while a core is free for it, so the answer usually
+ * comes within microseconds and spinning (with sched_yield, in case the
+ * emulator shares this core after all) beats a sleep and a cross-core
+ * wake-up.  A long call (a big copy) finds us asleep: the emulator wakes
+ * the futex when *sleeping says so.  Dies with the emulator, like any wait.
+ */
+#define SLOT_SPIN_NS 50000
+
+void hh_shim_await_answer(uint32_t *done, uint32_t seen, uint32_t *sleeping)
+{
+	int *word = (int *)done;
+	if (spin_until(word, (int)seen, hh_shim_now() + SLOT_SPIN_NS))
+		return;
+	for (;;) {
+		/* Seq-cst: the emulator reads *sleeping after it bumps *done (src/host/trap.c). */
+		__atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) == (int)seen)
+			wait_once(word, (int)seen, NULL, false);
+		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
+		/* Acquire: the outputs the emulator wrote before it bumped *done. */
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != (int)seen)
+			return;
+	}
 }
 
 /*

@@ -3,7 +3,7 @@
  * thread inside this process, so libhel makes a raw Linux thread (clone,
  * no C library, every signal blocked) that parks on a futex in a block of
  * its own; the emulator then ptraces it and turns it into the Hel thread
- * (src/ownthread.c), whatever its ip and sp.  A thread the emulator did not
+ * (src/native/ownthread.c), whatever its ip and sp.  A thread the emulator did not
  * take is told to leave and ends by itself.
  */
 #include <linux/futex.h>

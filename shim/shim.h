@@ -87,10 +87,15 @@ HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len);
 #define HH_STORE(e, ptr, value) hh_shim_store((e), (ptr), \
 		&(__typeof__(*(ptr))){ (__typeof__(*(ptr)))(value) }, sizeof(*(ptr)))
 
-/* The emulator's robust life-sign word (see src/alive.h), or NULL before it is known. */
+/* The emulator's robust life-sign word (see src/host/alive.h), or NULL before it is known. */
 uint32_t *hh_shim_alive_word(void);
 /* The word says the emulator died: wake the other waiters and end the process. */
 __attribute__((noreturn)) void hh_shim_emulator_died(void);
+
+/* False if HELHOST_SPIN_NS turned spinning off: then no call is posted in the slot either. */
+bool hh_shim_may_spin(void);
+/* Wait until *done is no longer seen: the emulator answered a call in the polled slot (local.c). */
+void hh_shim_await_answer(uint32_t *done, uint32_t seen, uint32_t *sleeping);
 
 /* Death of the process with a message: the emulator is gone or refused us. */
 __attribute__((noreturn)) void hh_shim_fatal(const char *msg);

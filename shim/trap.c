@@ -51,6 +51,10 @@ static struct {
 } proc = { .once = PTHREAD_ONCE_INIT, .start_lock = PTHREAD_MUTEX_INITIALIZER,
 	.threads_lock = PTHREAD_MUTEX_INITIALIZER };
 
+#ifdef HELHOST_COVERAGE
+void __gcov_dump(void);
+#endif
+
 void hh_shim_fatal(const char *msg)
 {
 	char line[256];
@@ -58,6 +62,10 @@ void hh_shim_fatal(const char *msg)
 			program_invocation_short_name, (int)getpid(), msg);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line, (size_t)n);   /* nothing to do if stderr is gone */
+#ifdef HELHOST_COVERAGE
+	/* Coverage builds (make coverage): SIGKILL writes no counters, so write them first. */
+	__gcov_dump();
+#endif
 	/* Like a program whose kernel went away: no clean-up, no handlers. */
 	kill(getpid(), SIGKILL);
 	_exit(137);
@@ -207,7 +215,7 @@ static long register_trap(int fd)
 
 static void map_alive_page(int fd)
 {
-	/* Read-only: the emulator owns the word and has marked its waiters (src/alive.c). */
+	/* Read-only: the emulator owns the word and has marked its waiters (src/host/alive.c). */
 	char *base = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)
@@ -290,12 +298,35 @@ static bool in_arena(uint64_t addr, uint64_t len)
 	return addr >= proc.arena_base && addr + len <= proc.arena_base + ARENA_LEN;
 }
 
+/*
+ * A call in the polled slot, if the emulator watches the page: true, with
+ * the answer in *result.  The call's words are already in the page.
+ */
+static bool post(struct hh_callpage *page, long *result)
+{
+	uint32_t state = HH_SLOT_WATCHED;
+	if (!hh_shim_may_spin())
+		return false;
+	/* Only an answer to our own post moves it: no race with this load. */
+	uint32_t done = __atomic_load_n(&page->slot_done, __ATOMIC_RELAXED);
+	/* Release: the emulator reads the call's words after it sees POSTED. */
+	if (!__atomic_compare_exchange_n(&page->slot_state, &state, HH_SLOT_POSTED, false,
+			__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return false;
+	hh_shim_await_answer(&page->slot_done, done, &page->slot_sleeping);
+	*result = page->slot_result;
+	return true;
+}
+
 static long trap(uint32_t call)
 {
 	for (;;) {
 		struct hh_callpage *page = hh_shim_page();
 		page->call = call;
-		long r = raw_trap(self.token, 0);
+		long r;
+		if (post(page, &r))
+			return r;
+		r = raw_trap(self.token, 0);
 		if (r >= 0)
 			return r;
 		if (r == -EINTR)

@@ -173,6 +173,39 @@ struct hh_callpage {
 	uint32_t in_flags;
 	uint32_t in_len;
 	unsigned char in_data[HH_INLINE_DATA];
+
+	/*
+	 * The polled slot: a call without a trap while the emulator watches
+	 * this page (io_uring's SQPOLL idea, with a synchronous answer).  The
+	 * shim writes the call exactly as for a trap, then moves slot_state
+	 * from WATCHED to POSTED with a compare-and-swap; any other state
+	 * means nobody watches, and it traps instead.  The emulator serves a
+	 * POSTED call like a trapped one, stores the HelError in slot_result,
+	 * moves slot_state on (to WATCHED, or IDLE when it stops watching) and
+	 * then increments slot_done, which the shim waits on; it wakes that
+	 * futex only when slot_sleeping says the shim sleeps.  Only the
+	 * emulator moves slot_state away from POSTED or to WATCHED, so a call
+	 * is served exactly once, and a program killed before its
+	 * compare-and-swap has posted nothing.  A cache line of their own: the
+	 * emulator polls it.
+	 */
+	_Alignas(64) uint32_t slot_state;   /* enum hh_slot_state; see above */
+	uint32_t slot_done;                 /* written by the emulator: calls answered so far */
+	int32_t slot_result;                /* written by the emulator: the last answer's HelError */
+	uint32_t slot_sleeping;             /* written by the shim: 1 while it sleeps on slot_done */
+	/*
+	 * Written by the emulator with every answer (trap or slot): the CPU it
+	 * served the call on.  A thread allowed a single CPU spins before it
+	 * sleeps only if that is not the emulator's (shim/local.c).
+	 */
+	int32_t emu_cpu;
+};
+
+enum hh_slot_state {
+	HH_SLOT_IDLE = 0,       /* nobody watches: trap */
+	HH_SLOT_WATCHED,        /* the emulator polls the page: a call may be posted */
+	HH_SLOT_POSTED,         /* a call waits in the page for the emulator */
+	HH_SLOT_STATE_LAST
 };
 
 _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages");
@@ -180,7 +213,7 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages")
 /*
  * A thread that libhel makes for helCreateThread in the program's own space
  * (shim/ownthread.c): a raw Linux thread of the program, parked on a futex,
- * that the emulator ptraces and runs as a Hel thread (src/ownthread.c).
+ * that the emulator ptraces and runs as a Hel thread (src/native/ownthread.c).
  * helCreateThread passes its tid (as the program sees it) in arg[6] and
  * this block's address in arg[7].  The block lives until the thread is gone.
  */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conv.h"
+#include "fixture.h"
 
 START_TEST(test_auxv_linux_keys)
 {
@@ -61,7 +62,7 @@ START_TEST(test_auxv_lookup_key)
 {
 	/* should succeed: NAME gives a handle to what is published as NAME (numeric key) */
 	HelHandle mine, theirs;
-	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	hh_test_stream(&mine, &theirs);
 	ck_assert_int_eq(helhost_publish("test.mbus", theirs), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_AUXV", "0x1103=test.mbus", 1), 0);
 	unsigned long mbus;
@@ -86,7 +87,7 @@ START_TEST(test_auxv_garbage)
 		ck_assert_int_eq(errno, ENOENT);
 	}
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	ck_assert_int_eq(helhost_publish("test.taken", a), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_AUXV", "AT_XPIPE=+test.taken", 1), 0);
 	ck_assert_int_eq(peekauxval(AT_XPIPE, &v), -1);
@@ -107,26 +108,15 @@ START_TEST(test_auxv_frigg_panic_aborts)
 }
 END_TEST
 
-static Suite *auxv_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("auxv");
-	TCase *tc = tcase_create("peekauxval");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "peekauxval", 60);
 	tcase_add_test(tc, test_auxv_linux_keys);
 	tcase_add_test(tc, test_auxv_managarm_key_absent);
 	tcase_add_test(tc, test_auxv_xpipe_is_served_lane);
 	tcase_add_test(tc, test_auxv_lookup_key);
 	tcase_add_test(tc, test_auxv_garbage);
 	tcase_add_test_raise_signal(tc, test_auxv_frigg_panic_aborts, SIGABRT);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(auxv_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "sq.h"
 #include "task.h"
 
@@ -21,9 +22,7 @@
 
 static HelHandle alloc_pages(size_t pages)
 {
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(pages * PAGE, 0, NULL, &h), kHelErrNone);
-	return h;
+	return hh_test_memory(pages * PAGE);
 }
 
 static char *map_rw(HelHandle h, size_t offset, size_t len)
@@ -56,14 +55,6 @@ static HelHandle fork_memory(HelHandle h)
 	ck_assert_int_gt(forked, 0);
 	ck_assert_int_ne(forked, h);
 	return forked;
-}
-
-static HelHandle make_queue(void)
-{
-	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };
-	HelHandle q;
-	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
-	return q;
 }
 
 /* Page i of a pattern: every byte says which page and where. */
@@ -208,7 +199,7 @@ END_TEST
 START_TEST(test_cow_copy_on_write_bad_handles)
 {
 	HelHandle h = 0;
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	/* negative handles other than kHelZeroMemory (should fail) */
@@ -263,7 +254,7 @@ END_TEST
 START_TEST(test_cow_copy_on_write_check_order)
 {
 	HelHandle h = 0;
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	/* The order is thor's (OBJECTS.md §10): special handle, lookup, then [emu] range. */
 	/* a bad special handle wins over a bad range (should fail) */
 	ck_assert_int_eq(helCopyOnWrite(kHelThisUniverse, 1, 0, &h), kHelErrBadDescriptor);
@@ -412,7 +403,7 @@ START_TEST(test_cow_first_access_by_transfer)
 	char *s, *p;
 	(void)cow_of_filled(3, 'a', &s, &p);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &q, 1, SEND(p + PAGE, 8, 0));
 	SUBMIT(l1, &q, 2, RECV_BUF(p + 2 * PAGE + 4, 8, 0));
 	size_t len = 0;
@@ -576,7 +567,7 @@ START_TEST(test_cow_fork_memory_not_cow)
 	HelHandle m = alloc_pages(1);
 	ck_assert_int_eq(helForkMemory(m, &forked), kHelErrUnsupportedOperation);
 	/* not memory views (should fail) */
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	ck_assert_int_eq(helForkMemory(q, &forked), kHelErrBadDescriptor);
 	/* unknown and special values: none is in the table (should fail) */
 	ck_assert_int_eq(helForkMemory(9999, &forked), kHelErrNoDescriptor);
@@ -589,11 +580,10 @@ START_TEST(test_cow_fork_memory_not_cow)
 }
 END_TEST
 
-static Suite *cow_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("cow");
-	TCase *tc = tcase_create("cow");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "cow", 60);
 	tcase_add_test(tc, test_cow_copy_on_write_sees_source_at_creation);
 	tcase_add_test(tc, test_cow_copy_on_write_untouched_follow_source);
 	tcase_add_test(tc, test_cow_copy_on_write_writes_stay_private);
@@ -612,15 +602,5 @@ static Suite *cow_suite(void)
 	tcase_add_test(tc, test_cow_resize_memory_unsupported);
 	tcase_add_test(tc, test_cow_fork_memory_diverges);
 	tcase_add_test(tc, test_cow_fork_memory_not_cow);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(cow_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "sq.h"
 
 #define PAGE 4096ul
@@ -113,14 +114,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cow_faults");
-	TCase *tc = tcase_create("cow_faults");
-	tcase_set_timeout(tc, 30);
+	TCase *tc = hh_test_case(s, "cow_faults", 30);
 	tcase_add_test(tc, test_cow_faults_first_access);
 	tcase_add_test(tc, test_cow_faults_fork_memory);
-	suite_add_tcase(s, tc);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 
 #define PAGE 4096
@@ -168,7 +169,7 @@ struct pair {
 static struct pair new_pair(void)
 {
 	struct pair p;
-	ck_assert_int_eq(helCreateStream(&p.theirs, &p.ours, 0), kHelErrNone);
+	hh_test_stream(&p.theirs, &p.ours);
 	return p;
 }
 
@@ -527,11 +528,10 @@ START_TEST(test_death_pending_limit)
 }
 END_TEST
 
-static Suite *suite(void)
+int main(void)
 {
 	Suite *s = suite_create("death");
-	TCase *tc = tcase_create("death");
-	tcase_set_timeout(tc, 120);
+	TCase *tc = hh_test_case(s, "death", 120);
 	tcase_add_test(tc, test_death_accepts_never_match);
 	tcase_add_test(tc, test_death_send_is_not_delivered);
 	tcase_add_test(tc, test_death_receive_takes_nothing);
@@ -543,15 +543,5 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_death_spare_memfds_released);
 	tcase_add_test(tc, test_death_soak);
 	tcase_add_test(tc, test_death_pending_limit);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "hq.h"
+#include "fixture.h"
 
 /* The last page of the 64-bit space: one more page wraps around. */
 #define LAST_PAGE ((void *)0xfffffffffffff000ull)
@@ -28,7 +28,7 @@ END_TEST
 START_TEST(test_decoders_protect_wrapping_range)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 256), kHelErrNone);
+	hh_test_open(&q, 1, 1, 256);
 	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, LAST_PAGE, 0x2000, kHelMapProtRead,
 			q.handle, 1), kHelErrIllegalArgs);
 }
@@ -38,7 +38,7 @@ START_TEST(test_decoders_lookup_bad_deadline)
 {
 	struct hq q;
 	uint64_t id;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 256), kHelErrNone);
+	hh_test_open(&q, 1, 1, 256);
 	ck_assert_int_eq(helhost_submit_lookup("decoders", -2, q.handle, 1, &id), kHelErrIllegalArgs);
 }
 END_TEST
@@ -48,7 +48,7 @@ START_TEST(test_decoders_lookup_queue_too_small)
 	/* 24-byte chunks hold a simple result (16 + 8) but not a handle result (16 + 16). */
 	struct hq q;
 	uint64_t id;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 24), kHelErrNone);
+	hh_test_open(&q, 1, 1, 24);
 	ck_assert_int_eq(helhost_submit_lookup("decoders", kHelWaitInfinite, q.handle, 1, &id),
 			kHelErrQueueTooSmall);
 }
@@ -90,7 +90,7 @@ START_TEST(test_decoders_space_read_bad_ranges)
 	struct hq q;
 	HelHandle space;
 	char buf[16];
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
 	ck_assert_int_eq(space_read(&q, space, 0x1000, 0x2000, LAST_PAGE), kHelErrIllegalArgs);
 	ck_assert_int_eq(space_read(&q, space, (uint64_t)LAST_PAGE, 0x2000, buf), kHelErrFault);
@@ -109,7 +109,7 @@ START_TEST(test_decoders_space_read_in_pieces)
 	struct hq q;
 	HelHandle space, mem;
 	void *there = NULL, *here = NULL;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
 	ck_assert_int_eq(helAllocateMemory(len, 0, NULL, &mem), kHelErrNone);
 	ck_assert_int_eq(helMapMemory(mem, space, NULL, 0, len, kHelMapProtRead, &there),
@@ -138,7 +138,7 @@ START_TEST(test_decoders_protect_too_many_mappings)
 	struct hq q;
 	HelHandle mem;
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &mem), kHelErrNone);
 	for (int i = 0; i < 65; i++) {
 		void *p = NULL;
@@ -164,7 +164,7 @@ START_TEST(test_decoders_pending_limit_lookup_and_await)
 	struct hq q;
 	uint64_t now, wait, id;
 	HelHandle event;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	ck_assert_int_eq(helCreateOneshotEvent(&event), kHelErrNone);
 	helGetClock(&now);
 	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 1, &wait),
@@ -173,9 +173,7 @@ START_TEST(test_decoders_pending_limit_lookup_and_await)
 			&id), kHelErrNoMemory);
 	ck_assert_int_eq(helSubmitAwaitEvent(event, 0, q.handle, 3, &id), kHelErrNoMemory);
 	ck_assert_int_eq(helCancelAsync(q.handle, wait), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 1);
+	struct HelElement *e = hh_test_next(&q, 1);
 	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(e))->error, kHelErrCancelled);
 	ck_assert_int_eq(helhost_submit_lookup("decoders-pending", 0, q.handle, 4, &id),
 			kHelErrNone);
@@ -190,11 +188,72 @@ START_TEST(test_decoders_empty_name)
 }
 END_TEST
 
-static Suite *decoders_suite(void)
+#define GUEST_CODE 0x400000ull
+
+/* A created thread, running: it spins at its first instruction, in a space of its own. */
+static HelHandle spinning_thread(void)
+{
+	HelHandle space, code, thread;
+	void *mine = NULL, *there = NULL;
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &code), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(code, kHelNullHandle, NULL, 0, 4096,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	memcpy(mine, "\xeb\xfe", 2);   /* jmp . */
+	ck_assert_int_eq(helMapMemory(code, space, (void *)GUEST_CODE, 0, 4096,
+			kHelMapProtRead | kHelMapProtExecute | kHelMapFixed, &there), kHelErrNone);
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, space, 0, (void *)GUEST_CODE, NULL, 0,
+			&thread), kHelErrNone);
+	return thread;
+}
+
+START_TEST(test_decoders_thread_calls_while_it_runs)
+{
+	/* should fail: a running thread's registers move, and it needs no resume */
+	HelHandle t = spinning_thread();
+	uintptr_t image[2] = { GUEST_CODE, 0 };
+	ck_assert_int_eq(helStoreRegisters(t, kHelRegsProgram, image), kHelErrIllegalState);
+	ck_assert_int_eq(helLoadRegisters(t, kHelRegsProgram, image), kHelErrIllegalState);
+	ck_assert_int_eq(helResume(t), kHelErrIllegalState);
+	/* should fail: an observation (16 bytes) does not fit 24-byte chunks (16 + 8) */
+	struct hq tiny, q;
+	hh_test_open(&tiny, 1, 1, 24);
+	ck_assert_int_eq(helSubmitObserve(t, 1, tiny.handle, 1), kHelErrQueueTooSmall);
+	/* should succeed: killed, it is observed ended, and then its registers are gone */
+	hh_test_open(&q, 2, 1, 256);
+	ck_assert_int_eq(helKillThread(t), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(t, 1, q.handle, 2), kHelErrNone);
+	struct HelElement *e = hh_test_next(&q, 2);
+	ck_assert_int_eq(((struct HelObserveResult *)hq_payload(e))->error, kHelErrThreadTerminated);
+	ck_assert_int_eq(helStoreRegisters(t, kHelRegsProgram, image), kHelErrThreadTerminated);
+}
+END_TEST
+
+START_TEST(test_decoders_pending_limit_observe)
+{
+	/* should fail: the one pending operation allowed is a clock wait, so no observation */
+	ck_assert_int_eq(setenv("HELHOST_MAX_PENDING", "1", 1), 0);
+	struct hq q;
+	uint64_t now, wait;
+	hh_test_open(&q, 2, 1, 256);
+	HelHandle t = spinning_thread();
+	helGetClock(&now);
+	ck_assert_int_eq(helSubmitAwaitClock(now + 3600000000000ull, q.handle, 1, &wait),
+			kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(t, 1, q.handle, 2), kHelErrNoMemory);
+	/* should succeed: cancelling the wait makes room */
+	ck_assert_int_eq(helCancelAsync(q.handle, wait), kHelErrNone);
+	struct HelElement *e = hh_test_next(&q, 1);
+	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(e))->error, kHelErrCancelled);
+	ck_assert_int_eq(helSubmitObserve(t, 1, q.handle, 3), kHelErrNone);
+	ck_assert_int_eq(helKillThread(t), kHelErrNone);
+}
+END_TEST
+
+int main(void)
 {
 	Suite *s = suite_create("decoders");
-	TCase *tc = tcase_create("decoders");
-	tcase_set_timeout(tc, 30);
+	TCase *tc = hh_test_case(s, "decoders", 30);
 	tcase_add_test(tc, test_decoders_unmap_wrapping_range);
 	tcase_add_test(tc, test_decoders_protect_wrapping_range);
 	tcase_add_test(tc, test_decoders_lookup_bad_deadline);
@@ -205,15 +264,7 @@ static Suite *decoders_suite(void)
 	tcase_add_test(tc, test_decoders_protect_too_many_mappings);
 	tcase_add_test(tc, test_decoders_pending_limit_lookup_and_await);
 	tcase_add_test(tc, test_decoders_empty_name);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(decoders_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tcase_add_test(tc, test_decoders_thread_calls_while_it_runs);
+	tcase_add_test(tc, test_decoders_pending_limit_observe);
+	return hh_test_main(s);
 }

@@ -11,16 +11,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "hq.h"
+#include "fixture.h"
 
 /* A fresh 4 KiB memory object. */
-static HelHandle new_memory(void)
-{
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &h), kHelErrNone);
-	return h;
-}
-
 /* A fresh universe. */
 static HelHandle new_universe(void)
 {
@@ -75,7 +68,7 @@ START_TEST(test_universe_create_interleaves_with_other_objects)
 {
 	/* should succeed: universes, memory and queues share one counter */
 	HelHandle u = new_universe();
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	struct HelQueueParameters p = { .ringShift = 1, .numChunks = 1, .chunkSize = 64 };
 	HelHandle q;
 	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
@@ -92,33 +85,27 @@ START_TEST(test_descriptor_transfer_this_universe_copy_works)
 {
 	/* should succeed: a copy in this universe takes the next number */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle copy;
 	ck_assert_int_eq(helTransferDescriptor(q.handle, kHelThisUniverse, &copy), kHelErrNone);
 	ck_assert_int_eq(copy, q.handle + 1);
 	/* both handles reach the same queue */
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 1), kHelErrNone);
 	ck_assert_int_eq(helSubmitAsyncNop(copy, 2), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 1);
-	e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 2);
+	hh_test_next(&q, 1);
+	hh_test_next(&q, 2);
 	/* should succeed: closing the original leaves the copy working */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, q.handle), kHelErrNone);
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 3), kHelErrNoDescriptor);
 	ck_assert_int_eq(helSubmitAsyncNop(copy, 4), kHelErrNone);
-	e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 4);
+	hh_test_next(&q, 4);
 }
 END_TEST
 
 START_TEST(test_descriptor_transfer_memory_copy_shares_object)
 {
 	/* should succeed: a memory copy sees the original's resize */
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	HelHandle copy;
 	ck_assert_int_eq(helTransferDescriptor(m, kHelThisUniverse, &copy), kHelErrNone);
 	ck_assert_int_eq(copy, m + 1);
@@ -142,7 +129,7 @@ START_TEST(test_descriptor_transfer_other_universe_numbers)
 {
 	/* should succeed: another universe numbers its own handles from 1 */
 	HelHandle u = new_universe();
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	struct HelQueueParameters p = { .ringShift = 1, .numChunks = 1, .chunkSize = 64 };
 	HelHandle q;
 	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
@@ -168,7 +155,7 @@ START_TEST(test_descriptor_transfer_numbers_never_reused)
 {
 	/* should succeed: closed numbers are not handed out again, here or there */
 	HelHandle u = new_universe();
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	HelHandle out;
 	ck_assert_int_eq(helTransferDescriptor(m, u, &out), kHelErrNone);
 	ck_assert_int_eq(out, 1);
@@ -195,7 +182,7 @@ START_TEST(test_descriptor_transfer_universe_copy_is_same_universe)
 	HelHandle u2;
 	ck_assert_int_eq(helTransferDescriptor(u, kHelThisUniverse, &u2), kHelErrNone);
 	ck_assert_int_eq(u2, u + 1);
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	HelHandle out;
 	ck_assert_int_eq(helTransferDescriptor(m, u, &out), kHelErrNone);
 	ck_assert_int_eq(out, 1);
@@ -216,7 +203,7 @@ END_TEST
 START_TEST(test_descriptor_transfer_bad_handle)
 {
 	HelHandle u = new_universe();
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	HelHandle out;
 	/* unknown handles (should fail) */
 	ck_assert_int_eq(helTransferDescriptor(9999, kHelThisUniverse, &out), kHelErrNoDescriptor);
@@ -240,7 +227,7 @@ START_TEST(test_descriptor_transfer_bad_handle)
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m), kHelErrNone);
 	ck_assert_int_eq(helTransferDescriptor(m, kHelThisUniverse, &out), kHelErrNoDescriptor);
 	/* the handle is looked up before the universe (should fail) */
-	HelHandle m2 = new_memory();
+	HelHandle m2 = hh_test_memory(4096);
 	ck_assert_int_eq(helTransferDescriptor(9999, m2, &out), kHelErrNoDescriptor);
 	/* no number was consumed by the failures, here or there */
 	ck_assert_int_eq(next_number(), m2 + 1);
@@ -251,7 +238,7 @@ END_TEST
 
 START_TEST(test_descriptor_transfer_bad_universe)
 {
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	struct HelQueueParameters p = { .ringShift = 1, .numChunks = 1, .chunkSize = 64 };
 	HelHandle q;
 	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
@@ -282,7 +269,7 @@ END_TEST
 START_TEST(test_descriptor_close_this_universe)
 {
 	/* should succeed: the handle is gone afterwards */
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m), kHelErrNone);
 	size_t size;
 	ck_assert_int_eq(helMemoryInfo(m, &size), kHelErrNoDescriptor);
@@ -294,7 +281,7 @@ START_TEST(test_descriptor_close_this_universe)
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, u), kHelErrNoDescriptor);
 	/* unknown and special handles (should fail) */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, 9999), kHelErrNoDescriptor);
-	HelHandle live = new_memory();
+	HelHandle live = hh_test_memory(4096);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, live + (1ll << 32)),
 			kHelErrNoDescriptor);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, INT64_MIN), kHelErrNoDescriptor);
@@ -308,7 +295,7 @@ END_TEST
 START_TEST(test_descriptor_close_other_universe)
 {
 	HelHandle u = new_universe();
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	HelHandle out;
 	ck_assert_int_eq(helTransferDescriptor(m, u, &out), kHelErrNone);
 	ck_assert_int_eq(out, 1);
@@ -335,7 +322,7 @@ END_TEST
 
 START_TEST(test_descriptor_close_bad_universe)
 {
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	struct HelQueueParameters p = { .ringShift = 1, .numChunks = 1, .chunkSize = 64 };
 	HelHandle q;
 	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
@@ -371,8 +358,8 @@ START_TEST(test_descriptor_info_unknown)
 	for (size_t i = 0; i < NSPECIAL; i++)
 		ck_assert_int_eq(helDescriptorInfo(special[i], &info), kHelErrNoDescriptor);
 	/* a closed handle, a number agreeing in its low 32 bits with a live one (should fail) */
-	HelHandle m = new_memory();
-	HelHandle live = new_memory();
+	HelHandle m = hh_test_memory(4096);
+	HelHandle live = hh_test_memory(4096);
 	ck_assert_int_eq(helDescriptorInfo(live + (1ll << 32), &info), kHelErrNoDescriptor);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m), kHelErrNone);
 	ck_assert_int_eq(helDescriptorInfo(m, &info), kHelErrNoDescriptor);
@@ -387,7 +374,7 @@ START_TEST(test_descriptor_info_existing_unsupported)
 {
 	/* existing handles of any type (should fail: thor never implemented it) */
 	struct HelDescriptorInfo info = { .type = 0x5a5a };
-	HelHandle m = new_memory();
+	HelHandle m = hh_test_memory(4096);
 	HelHandle u = new_universe();
 	struct HelQueueParameters p = { .ringShift = 1, .numChunks = 1, .chunkSize = 64 };
 	HelHandle q;
@@ -507,8 +494,8 @@ START_TEST(test_credentials_bad_handles)
 	ck_assert_int_eq(helGetCredentials(-5, 0, buf), kHelErrNoDescriptor);
 	/* handles of objects without credentials (should fail) */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 64), kHelErrNone);
-	HelHandle m = new_memory();
+	hh_test_open(&q, 1, 1, 64);
+	HelHandle m = hh_test_memory(4096);
 	HelHandle u = new_universe();
 	ck_assert_int_eq(helGetCredentials(q.handle, 0, buf), kHelErrBadDescriptor);
 	ck_assert_int_eq(helGetCredentials(m, 0, buf), kHelErrBadDescriptor);
@@ -548,11 +535,10 @@ START_TEST(test_credentials_unwritable_buffer)
 }
 END_TEST
 
-static Suite *descriptors_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("descriptors");
-	TCase *tc = tcase_create("descriptors");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "descriptors", 60);
 	tcase_add_test(tc, test_universe_create_numbers_count_up);
 	tcase_add_test(tc, test_universe_create_interleaves_with_other_objects);
 	tcase_add_test(tc, test_descriptor_transfer_this_universe_copy_works);
@@ -573,15 +559,5 @@ static Suite *descriptors_suite(void)
 	tcase_add_test(tc, test_credentials_bad_flags);
 	tcase_add_test(tc, test_credentials_bad_handles);
 	tcase_add_test(tc, test_credentials_unwritable_buffer);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(descriptors_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

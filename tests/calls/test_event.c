@@ -10,16 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 
 /* Take the next element and check it is the HelEventResult given. */
 static void expect_event(struct hq *q, uintptr_t context, HelError error, uint32_t bitset,
 		uint64_t sequence)
 {
-	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, context);
+	struct HelElement *e = hh_test_next(q, context);
 	ck_assert_uint_eq(e->length, sizeof(struct HelEventResult));
 	struct HelEventResult *r = hq_payload(e);
 	ck_assert_int_eq(r->error, error);
@@ -48,9 +46,7 @@ static uint64_t next_async_id(struct hq *q)
 {
 	uint64_t id = 0;
 	ck_assert_int_eq(helSubmitAwaitClock(0, q->handle, 0xc10c, &id), kHelErrNone);
-	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 0xc10c);
+	hh_test_next(q, 0xc10c);
 	return id;
 }
 
@@ -80,7 +76,7 @@ START_TEST(test_event_await_oneshot_untriggered_seq0)
 {
 	/* should succeed: not triggered, sequence 0: at once {0, 0, 1} */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	uint64_t id = 0;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 0, q.handle, 11, &id), kHelErrNone);
@@ -94,7 +90,7 @@ START_TEST(test_event_await_oneshot_untriggered_seq1_waits)
 {
 	/* should succeed: not triggered, sequence 1: waits; the raise gives {0, 1, 2} */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	uint64_t id = 0;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 12, &id), kHelErrNone);
@@ -112,7 +108,7 @@ START_TEST(test_event_await_oneshot_triggered_seq0)
 {
 	/* should succeed: triggered, sequence 0: at once {0, 1, 2} */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	ck_assert_int_eq(helRaiseEvent(ev), kHelErrNone);
 	uint64_t id = 0;
@@ -127,7 +123,7 @@ START_TEST(test_event_await_oneshot_triggered_seq1)
 {
 	/* should succeed: triggered, sequence 1: at once {0, 1, 2} */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	ck_assert_int_eq(helRaiseEvent(ev), kHelErrNone);
 	uint64_t id = 0;
@@ -142,7 +138,7 @@ START_TEST(test_event_await_oneshot_sequence_too_large)
 {
 	/* sequence > 1 on a oneshot event, triggered or not (should fail: thor asserts) */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	uint64_t id = 0xdead;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 2, q.handle, 15, &id), kHelErrIllegalArgs);
@@ -163,7 +159,7 @@ START_TEST(test_event_raise_twice)
 {
 	/* should succeed: a second raise is a no-op ([emu]; thor asserts) */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	uint64_t id;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 21, &id), kHelErrNone);
@@ -183,8 +179,8 @@ START_TEST(test_event_raise_completes_all_waiters)
 {
 	/* should succeed: one raise completes every pending await, on every queue, in order */
 	struct hq q1, q2;
-	ck_assert_int_eq(hq_open(&q1, 3, 2, 256), kHelErrNone);
-	ck_assert_int_eq(hq_open(&q2, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q1, 3, 2, 256);
+	hh_test_open(&q2, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	HelHandle other = new_oneshot();
 	uint64_t id;
@@ -212,7 +208,7 @@ END_TEST
 START_TEST(test_event_raise_bad_handles)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	HelHandle bitset = new_bitset();
 	HelHandle mem;
 	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &mem), kHelErrNone);
@@ -237,7 +233,7 @@ START_TEST(test_event_await_bitset_immediate)
 {
 	/* should succeed: sequence 0 < 1 on a fresh bitset event: at once {0, 0, 1} */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_bitset();
 	uint64_t id = 0;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 0, q.handle, 31, &id), kHelErrNone);
@@ -254,7 +250,7 @@ START_TEST(test_event_await_bitset_pending_then_cancel)
 {
 	/* should succeed: sequence == current waits (nothing raises it) until cancelled */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_bitset();
 	uint64_t id1 = 0, id2 = 0;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 33, &id1), kHelErrNone);
@@ -281,7 +277,7 @@ START_TEST(test_event_await_bitset_sequence_too_large)
 {
 	/* sequence > current (1) on a bitset event (should fail: thor asserts) */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_bitset();
 	uint64_t id = 0xdead;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 2, q.handle, 35, &id), kHelErrIllegalArgs);
@@ -297,7 +293,7 @@ START_TEST(test_event_await_async_ids_shared_with_clock)
 {
 	/* should succeed: clock waits and event awaits draw from one counter per queue */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 3, 2, 512), kHelErrNone);
+	hh_test_open(&q, 3, 2, 512);
 	HelHandle ev = new_oneshot();
 	HelHandle bits = new_bitset();
 	uint64_t now, id_clock, id_event, id_now, id_bits;
@@ -315,9 +311,7 @@ START_TEST(test_event_await_async_ids_shared_with_clock)
 	ck_assert_int_eq(helCancelAsync(q.handle, id_event), kHelErrNone);
 	expect_event(&q, 42, kHelErrCancelled, 0, 0);
 	ck_assert_int_eq(helCancelAsync(q.handle, id_clock), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 41);
+	struct HelElement *e = hh_test_next(&q, 41);
 	ck_assert_uint_eq(e->length, sizeof(struct HelSimpleResult));
 	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(e))->error, kHelErrCancelled);
 	ck_assert_int_eq(helCancelAsync(q.handle, id_bits), kHelErrNone);
@@ -327,7 +321,7 @@ START_TEST(test_event_await_async_ids_shared_with_clock)
 	ck_assert_uint_eq(next_async_id(&q), 5);
 	/* another queue counts on its own */
 	struct hq q2;
-	ck_assert_int_eq(hq_open(&q2, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q2, 2, 1, 256);
 	uint64_t id = 0;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 0, q2.handle, 45, &id), kHelErrNone);
 	ck_assert_uint_eq(id, 1);
@@ -339,7 +333,7 @@ START_TEST(test_event_await_cancel_pending_oneshot)
 {
 	/* should succeed: a cancelled await ends with kHelErrCancelled; a later raise adds nothing */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	uint64_t id_cancel, id_keep;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 51, &id_cancel), kHelErrNone);
@@ -362,7 +356,7 @@ START_TEST(test_event_await_close_handle_then_raise_copy)
 {
 	/* should succeed: the await survives closing one handle; a copy raises it */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	HelHandle copy;
 	ck_assert_int_eq(helTransferDescriptor(ev, kHelThisUniverse, &copy), kHelErrNone);
@@ -380,7 +374,7 @@ START_TEST(test_event_await_close_last_handle_then_cancel)
 {
 	/* should succeed: with every handle closed the await stays pending until cancelled */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	HelHandle bits = new_bitset();
 	uint64_t id_ev, id_bits;
@@ -404,7 +398,7 @@ START_TEST(test_event_await_keeps_queue_alive)
 {
 	/* should succeed: a pending await completes after its queue handle is closed */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	uint64_t id;
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, q.handle, 65, &id), kHelErrNone);
@@ -419,7 +413,7 @@ END_TEST
 START_TEST(test_event_await_bad_handles)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	HelHandle mem;
 	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &mem), kHelErrNone);
@@ -453,7 +447,7 @@ START_TEST(test_event_await_queue_too_small)
 {
 	/* chunks of 24 bytes hold 8-byte results only: 16-byte results (should fail) */
 	struct hq tiny;
-	ck_assert_int_eq(hq_open(&tiny, 2, 2, 24), kHelErrNone);
+	hh_test_open(&tiny, 2, 2, 24);
 	HelHandle ev = new_oneshot();
 	HelHandle bits = new_bitset();
 	HelHandle mem;
@@ -471,7 +465,7 @@ START_TEST(test_event_await_queue_too_small)
 	ck_assert_uint_eq(next_async_id(&tiny), 1);
 	/* 32-byte chunks are just enough (should succeed) */
 	struct hq fit;
-	ck_assert_int_eq(hq_open(&fit, 2, 2, 32), kHelErrNone);
+	hh_test_open(&fit, 2, 2, 32);
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 0, fit.handle, 71, &id), kHelErrNone);
 	ck_assert_uint_eq(id, 1);
 	ck_assert_int_eq(helSubmitAwaitEvent(ev, 1, fit.handle, 72, &id), kHelErrNone);
@@ -515,7 +509,7 @@ START_TEST(test_event_await_from_second_thread)
 {
 	/* should succeed: a pthread's pending await completes on the main thread's raise */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	HelHandle ev = new_oneshot();
 	struct awaiter a = { .q = &q, .event = ev, .submit_error = -1, .result = { .error = -1 } };
 	pthread_t t;
@@ -545,11 +539,10 @@ START_TEST(test_event_await_from_second_thread)
 }
 END_TEST
 
-static Suite *event_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("event");
-	TCase *tc = tcase_create("event");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "event", 60);
 	tcase_add_test(tc, test_event_create_handles);
 	tcase_add_test(tc, test_event_await_oneshot_untriggered_seq0);
 	tcase_add_test(tc, test_event_await_oneshot_untriggered_seq1_waits);
@@ -570,15 +563,5 @@ static Suite *event_suite(void)
 	tcase_add_test(tc, test_event_await_bad_handles);
 	tcase_add_test(tc, test_event_await_queue_too_small);
 	tcase_add_test(tc, test_event_await_from_second_thread);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(event_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "task.h"
 
 #define PAGE 4096ul
@@ -512,11 +513,10 @@ START_TEST(test_futex_indirect)
 }
 END_TEST
 
-static Suite *futex_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("futex");
-	TCase *tc = tcase_create("futex");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "futex", 60);
 	tcase_add_test(tc, test_futex_wait_value_mismatch);
 	tcase_add_test(tc, test_futex_wait_deadline);
 	tcase_add_test(tc, test_futex_wait_bad_deadline);
@@ -532,15 +532,5 @@ static Suite *futex_suite(void)
 	tcase_add_test(tc, test_futex_fork_child_shared_and_private);
 	tcase_add_test(tc, test_futex_copy_on_write);
 	tcase_add_test(tc, test_futex_indirect);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(futex_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

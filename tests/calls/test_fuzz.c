@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "hq.h"
+#include "fixture.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ull;
 
@@ -143,7 +143,7 @@ START_TEST(test_fuzz_garbage_calls)
 		state = strtoull(seed, NULL, 0) | 1;
 	fence_scratch();
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 9, 16, 4096), kHelErrNone);
+	hh_test_open(&q, 9, 16, 4096);
 	for (int i = 0; i < 20000; i++) {
 		int which = (int)(rnd() % 37);
 		HelError e = one_call(which, q.handle);
@@ -155,29 +155,16 @@ START_TEST(test_fuzz_garbage_calls)
 	/* the emulator still serves us (a fresh queue: the fuzz may have closed the first) */
 	ck_assert_int_eq(helNop(), kHelErrNone);
 	struct hq fresh;
-	ck_assert_int_eq(hq_open(&fresh, 2, 2, 256), kHelErrNone);
+	hh_test_open(&fresh, 2, 2, 256);
 	ck_assert_int_eq(helSubmitAsyncNop(fresh.handle, 0xf022), kHelErrNone);
-	struct HelElement *e = hq_next(&fresh, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 0xf022);
+	hh_test_next(&fresh, 0xf022);
 }
 END_TEST
 
-static Suite *fuzz_suite(void)
-{
-	Suite *s = suite_create("fuzz");
-	TCase *tc = tcase_create("fuzz");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_fuzz_garbage_calls);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(fuzz_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = suite_create("fuzz");
+	TCase *tc = hh_test_case(s, "fuzz", 60);
+	tcase_add_test(tc, test_fuzz_garbage_calls);
+	return hh_test_main(s);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 
 /* SOCK_SEQPACKET sockets in our fd table: libhel's thread sockets. */
 static int thread_sockets(void)
@@ -85,21 +86,10 @@ START_TEST(test_handoff_fork_child_holds_only_its_socket)
 }
 END_TEST
 
-static Suite *handoff_suite(void)
-{
-	Suite *s = suite_create("handoff");
-	TCase *tc = tcase_create("handoff");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_handoff_fork_child_holds_only_its_socket);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(handoff_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = suite_create("handoff");
+	TCase *tc = hh_test_case(s, "handoff", 60);
+	tcase_add_test(tc, test_handoff_fork_child_holds_only_its_socket);
+	return hh_test_main(s);
 }

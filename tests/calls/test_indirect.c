@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 #include "task.h"
 #include "vm.h"
@@ -33,7 +34,7 @@ static HelHandle indirect(size_t slots)
 /* An allocated object of pages pages, page i filled with the byte fill + i. */
 static HelHandle filled(size_t pages, char fill)
 {
-	HelHandle h = new_memory(pages * PAGE);
+	HelHandle h = hh_test_memory(pages * PAGE);
 	void *p = NULL;
 	ck_assert_int_eq(helMapMemory(h, kHelNullHandle, NULL, 0, pages * PAGE, RW, &p), kHelErrNone);
 	for (size_t i = 0; i < pages; i++)
@@ -42,18 +43,9 @@ static HelHandle filled(size_t pages, char fill)
 	return h;
 }
 
-static char *map_at(HelHandle h, void *hint, size_t offset, size_t len, uint32_t flags)
-{
-	void *p = NULL;
-	ck_assert_int_eq(helMapMemory(h, kHelNullHandle, hint, offset, len, flags, &p), kHelErrNone);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq((uintptr_t)p % PAGE, 0);
-	return p;
-}
-
 static char *map_rw(HelHandle h, size_t offset, size_t len)
 {
-	return map_at(h, NULL, offset, len, RW);
+	return hh_test_map(h, NULL, offset, len, RW);
 }
 
 static void alter(HelHandle ind, size_t slot, HelHandle mem, size_t offset, size_t size)
@@ -75,14 +67,6 @@ static HelHandle next_number(void)
 	HelHandle h;
 	ck_assert_int_eq(helCreateUniverse(&h), kHelErrNone);
 	return h;
-}
-
-static HelHandle make_queue(void)
-{
-	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };
-	HelHandle q;
-	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
-	return q;
 }
 
 /* ---- helCreateIndirectMemory ---- */
@@ -135,7 +119,7 @@ END_TEST
 
 START_TEST(test_indirect_alter_check_order)
 {
-	HelHandle ind = indirect(2), mem = new_memory(4 * PAGE), q = make_queue();
+	HelHandle ind = indirect(2), mem = hh_test_memory(4 * PAGE), q = hh_test_queue();
 	HelHandle sl = 0, ind_slice = 0;
 	ck_assert_int_eq(helCreateSliceView(mem, 0, 2 * PAGE, 0, &sl), kHelErrNone);
 	ck_assert_int_eq(helCreateSliceView(ind, 0, SLOT, 0, &ind_slice), kHelErrNone);
@@ -328,7 +312,7 @@ START_TEST(test_indirect_map_all_empty)
 	ck_assert_int_eq(helMapMemory(ind, kHelNullHandle, p, 0, PAGE, RW | kHelMapFixedNoReplace, &q),
 			kHelErrAlreadyExists);
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, 2 * PAGE), kHelErrNone);
-	ck_assert_ptr_eq(map_at(ind, p, 0, 2 * PAGE, RW | kHelMapFixedNoReplace), p);
+	ck_assert_ptr_eq(hh_test_map(ind, p, 0, 2 * PAGE, RW | kHelMapFixedNoReplace), p);
 }
 END_TEST
 
@@ -343,27 +327,27 @@ START_TEST(test_indirect_map_holes_keep_their_place)
 	char *next = map_rw(mem, 0, PAGE);
 	ck_assert_ptr_eq(next, p - PAGE);
 	/* a hint inside the hole is not honoured */
-	char *hinted = map_at(mem, p + 2 * PAGE, 0, PAGE, RW);
+	char *hinted = hh_test_map(mem, p + 2 * PAGE, 0, PAGE, RW);
 	ck_assert_ptr_eq(hinted, p - 2 * PAGE);
 	/* FixedNoReplace over the hole (should fail) */
 	void *q;
 	ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, p + 3 * PAGE, 0, PAGE,
 			RW | kHelMapFixedNoReplace, &q), kHelErrAlreadyExists);
 	/* should succeed: Fixed into the hole replaces that part of it */
-	char *fixed = map_at(mem, p + 2 * PAGE, PAGE, PAGE, RW | kHelMapFixed);
+	char *fixed = hh_test_map(mem, p + 2 * PAGE, PAGE, PAGE, RW | kHelMapFixed);
 	ck_assert_ptr_eq(fixed, p + 2 * PAGE);
 	ck_assert_int_eq(fixed[0], 'b');
 	ck_assert_int_eq(p[0], 'a');
 	/* unmapping part of the hole frees just that part */
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + 3 * PAGE, PAGE), kHelErrNone);
-	ck_assert_ptr_eq(map_at(mem, p + 3 * PAGE, 0, PAGE, RW | kHelMapFixedNoReplace), p + 3 * PAGE);
+	ck_assert_ptr_eq(hh_test_map(mem, p + 3 * PAGE, 0, PAGE, RW | kHelMapFixedNoReplace), p + 3 * PAGE);
 	ck_assert_int_eq(helMapMemory(mem, kHelNullHandle, p + PAGE, 0, PAGE,
 			RW | kHelMapFixedNoReplace, &q), kHelErrAlreadyExists);
 	/* an indirect range honours a free hint as a whole, and not one touching a hole */
 	char *low = p - 64 * PAGE;
-	ck_assert_ptr_eq(map_at(ind, low, 0, 4 * PAGE, RW), low);
+	ck_assert_ptr_eq(hh_test_map(ind, low, 0, 4 * PAGE, RW), low);
 	ck_assert_int_eq(low[0], 'a');
-	char *moved = map_at(ind, low + 2 * PAGE, 0, 4 * PAGE, RW);
+	char *moved = hh_test_map(ind, low + 2 * PAGE, 0, 4 * PAGE, RW);
 	ck_assert_ptr_eq(moved, p - 6 * PAGE);
 	ck_assert_int_eq(moved[0], 'a');
 }
@@ -376,7 +360,7 @@ START_TEST(test_indirect_map_fixed_replaces)
 	alter(ind, 0, t, PAGE, PAGE);
 	char *px = map_rw(x, 0, 4 * PAGE);
 	/* should succeed: over the middle of x's mapping, the piece, then a hole */
-	char *p = map_at(ind, px + PAGE, 0, 2 * PAGE, RW | kHelMapFixed);
+	char *p = hh_test_map(ind, px + PAGE, 0, 2 * PAGE, RW | kHelMapFixed);
 	ck_assert_ptr_eq(p, px + PAGE);
 	ck_assert_int_eq(px[0], 'A');
 	ck_assert_int_eq(px[PAGE], 'b');
@@ -406,7 +390,7 @@ START_TEST(test_indirect_map_fixed_hole_faults)
 	alter(ind, 0, t, 0, PAGE);
 	char *px = map_rw(x, 0, 3 * PAGE);
 	ck_assert(vm_can_read(px + PAGE));
-	map_at(ind, px, 0, 2 * PAGE, RW | kHelMapFixed);
+	hh_test_map(ind, px, 0, 2 * PAGE, RW | kHelMapFixed);
 	ck_assert_int_eq(px[0], 'a');
 	ck_assert_int_eq(px[2 * PAGE], 'C');
 	/* x's page that the hole replaced is no longer there; its neighbours are */
@@ -422,7 +406,7 @@ START_TEST(test_indirect_map_protection)
 	HelHandle ind = indirect(1);
 	alter(ind, 0, mem, 0, PAGE);
 	/* should succeed: a read-only range reads */
-	char *p = map_at(ind, NULL, 0, 2 * PAGE, kHelMapProtRead);
+	char *p = hh_test_map(ind, NULL, 0, 2 * PAGE, kHelMapProtRead);
 	ck_assert_int_eq(p[0], 'a');
 	ck_assert(vm_hel_mapped(p, PAGE, "r--s"));
 	/* writing the piece faults; a writable mapping of the same slot takes the write */
@@ -470,7 +454,7 @@ START_TEST(test_indirect_map_many_pieces)
 	ck_assert_int_eq(p[16 * SLOT], 'a');
 	ck_assert(vm_hel_mapped(p + 32 * SLOT, PAGE, "rw-s"));
 	/* should succeed: 32 pieces and 32 holes fit */
-	ck_assert_ptr_eq(map_at(ind, p, 0, 32 * SLOT, RW | kHelMapFixed), p);
+	ck_assert_ptr_eq(hh_test_map(ind, p, 0, 32 * SLOT, RW | kHelMapFixed), p);
 	ck_assert_int_eq(p[31 * SLOT], 'a');
 	/* 65 pieces (should fail) */
 	ck_assert_int_eq(helMapMemory(ind, kHelNullHandle, NULL, 0, 64 * SLOT + PAGE, RW, &q),
@@ -499,7 +483,7 @@ START_TEST(test_indirect_unmap)
 	ck_assert(vm_unmapped(p, PAGE));
 	ck_assert(vm_unmapped(p + SLOT, PAGE));
 	/* the range is free again, hole included */
-	char *again = map_at(ind, p, 0, SLOT + PAGE, RW | kHelMapFixedNoReplace);
+	char *again = hh_test_map(ind, p, 0, SLOT + PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(again, p);
 	ck_assert_int_eq(again[PAGE], 'b');
 	/* the objects outlive their handles in the mapping */
@@ -526,7 +510,7 @@ END_TEST
 START_TEST(test_indirect_futex_is_the_target_s)
 {
 	/* a futex word in an indirect mapping is the target's word (OBJECTS.md §7) */
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	HelHandle ind = indirect(1);
 	alter(ind, 0, mem, PAGE, PAGE);
 	int *p = (int *)map_rw(ind, 0, PAGE);
@@ -553,7 +537,7 @@ START_TEST(test_indirect_map_transfers)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char msg[200];
 	fill(msg, sizeof(msg), 3);
 	size_t len;
@@ -607,11 +591,10 @@ START_TEST(test_indirect_map_fork_keeps_holes)
 }
 END_TEST
 
-static Suite *indirect_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("indirect");
-	TCase *tc = tcase_create("indirect");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "indirect", 60);
 	tcase_add_test(tc, test_indirect_create_lengths);
 	tcase_add_test(tc, test_indirect_create_memory_calls);
 	tcase_add_test(tc, test_indirect_alter_check_order);
@@ -633,15 +616,5 @@ static Suite *indirect_suite(void)
 	tcase_add_test(tc, test_indirect_futex_is_the_target_s);
 	tcase_add_test(tc, test_indirect_map_transfers);
 	tcase_add_test(tc, test_indirect_map_fork_keeps_holes);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(indirect_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hel.h>
+#include <helhost.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "probe.h"
 #include "sq.h"
 
@@ -34,7 +36,7 @@
 #define MiB (1ul << 20)
 #define RW (kHelMapProtRead | kHelMapProtWrite)
 #define DEADLINE_MS 30000
-/* What one call may send or copy (src/calls_stream.c, src/calls_view.c). */
+/* What one call may send or copy (src/calls/calls_stream.c, src/calls/calls_view.c). */
 #define CALL_MAX (16 * MiB)
 
 /* Start the emulator and a probe next to the caller. */
@@ -230,7 +232,7 @@ START_TEST(test_limits_memfds)
 	struct probe p;
 	probe_begin(&p);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 256), kHelErrNone);
+	hh_test_open(&q, 1, 1, 256);
 	HelHandle h[40];
 	/* should succeed: the queue and 39 objects make 40 memfds */
 	for (int i = 0; i < 39; i++)
@@ -271,6 +273,10 @@ START_TEST(test_limits_handles)
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &x), kHelErrNoMemory);
 	ck_assert_int_eq(helCreateStream(&x, &y, 0), kHelErrNoMemory);
 	ck_assert_int_eq(helTransferDescriptor(first, kHelThisUniverse, &x), kHelErrNoMemory);
+	/* a blocking lookup needs a queue of its own: it answers the error and hands out nothing */
+	x = 77;
+	ck_assert_int_eq(helhost_lookup("limits-handles", 0, &x), kHelErrNoMemory);
+	ck_assert_int_eq(x, kHelNullHandle);
 	/* a universe of its own holds up to 100 more */
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, first), kHelErrNone);
 	HelHandle u;
@@ -326,7 +332,7 @@ START_TEST(test_limits_fd_reserve_keeps_registration)
 		ck_assert_int_eq(WEXITSTATUS(status), 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 1, 256), kHelErrNone);
+	hh_test_open(&q, 1, 1, 256);
 	probe_end(&p);
 }
 END_TEST
@@ -413,7 +419,7 @@ START_TEST(test_limits_copies_per_call)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *big = mmap(NULL, CALL_MAX + MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(big, MAP_FAILED);
 	/* scatter-gather over 16 MiB per call, in one action or many (should fail) */
@@ -441,7 +447,7 @@ START_TEST(test_limits_copies_per_call)
 	ck_assert_int_eq(one_inline(&s, 1, NULL, &len), kHelErrBufferTooSmall);
 	ck_assert_int_eq(one_simple(&s, 2), kHelErrBufferTooSmall);
 	/* a memory read or write of more than 16 MiB (should fail) */
-	HelHandle mem = new_memory(CALL_MAX + MiB);
+	HelHandle mem = hh_test_memory(CALL_MAX + MiB);
 	ck_assert_int_eq(helSubmitReadMemory(mem, 0, CALL_MAX + MiB, big, s.q.handle, 3), kHelErrNone);
 	ck_assert_int_eq(one_simple(&s, 3), kHelErrNoMemory);
 	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, CALL_MAX + 1, big, s.q.handle, 4), kHelErrNone);
@@ -462,7 +468,7 @@ START_TEST(test_limits_recv_capacity_shared_per_call)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static char msg[8192], a[8192], b[8192];
 	memset(msg, 'm', sizeof(msg));
 	SUBMIT(l1, &s, 1, RECV_BUF(a, 1ul << 40, CH), RECV_BUF(b, sizeof(b), 0));
@@ -485,7 +491,7 @@ START_TEST(test_limits_cancel_many)
 	probe_begin(&p);
 	enum { N = 5000 };
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 8, 64 * 1024), kHelErrNone);
+	hh_test_open(&q, 4, 8, 64 * 1024);
 	uint64_t now, id;
 	helGetClock(&now);
 	for (int i = 0; i < N; i++) {
@@ -511,14 +517,14 @@ START_TEST(test_limits_broken_queue_flood)
 	struct probe p;
 	probe_begin(&p);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	/* the program breaks the head protocol, then floods the queue (nothing is kept) */
 	__atomic_store_n(&q.queue->headFutex, 1 << 28, __ATOMIC_RELEASE);
 	for (int i = 0; i < 20000; i++)
 		ck_assert_int_eq(helSubmitAsyncNop(q.handle, (uintptr_t)i), kHelErrNone);
 	/* should succeed: a queue of its own still works */
 	struct hq fresh;
-	ck_assert_int_eq(hq_open(&fresh, 2, 2, 256), kHelErrNone);
+	hh_test_open(&fresh, 2, 2, 256);
 	ck_assert_int_eq(helSubmitAsyncNop(fresh.handle, 5), kHelErrNone);
 	struct HelElement *e = hq_next(&fresh, hq_deadline_ms(DEADLINE_MS));
 	ck_assert_ptr_nonnull(e);
@@ -539,7 +545,7 @@ START_TEST(test_limits_most_actions)
 	struct sq s;
 	sq_open_sized(&s, 2, 1 << 20);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 65536;
 	struct HelAction *a = calloc(n, sizeof(*a));
 	ck_assert_ptr_nonnull(a);
@@ -561,11 +567,10 @@ START_TEST(test_limits_most_actions)
 }
 END_TEST
 
-static Suite *limits_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("limits");
-	TCase *tc = tcase_create("limits");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "limits", 60);
 	tcase_add_test(tc, test_limits_truncate_memfds);
 	tcase_add_test(tc, test_limits_memory_bytes);
 	tcase_add_test(tc, test_limits_memfds);
@@ -578,15 +583,5 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_limits_cancel_many);
 	tcase_add_test(tc, test_limits_broken_queue_flood);
 	tcase_add_test(tc, test_limits_most_actions);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(limits_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

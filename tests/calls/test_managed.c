@@ -112,7 +112,7 @@ START_TEST(test_managed_manage_checks)
 	struct sq s;
 	sq_open(&s);
 	struct managed m = managed(PAGE, 0);
-	HelHandle plain = new_memory(PAGE);
+	HelHandle plain = hh_test_memory(PAGE);
 	/* should fail: no such handle, not memory, frontal or plain memory, a queue too small */
 	ck_assert_int_eq(helSubmitManageMemory(999, s.q.handle, 1), kHelErrNoDescriptor);
 	ck_assert_int_eq(helSubmitManageMemory(s.q.handle, s.q.handle, 1), kHelErrBadDescriptor);
@@ -130,7 +130,7 @@ END_TEST
 START_TEST(test_managed_update_checks)
 {
 	struct managed m = managed(2 * PAGE, 0);
-	HelHandle plain = new_memory(PAGE);
+	HelHandle plain = hh_test_memory(PAGE);
 	/* should fail: bad type, not backing, beyond the size, unaligned, pages never requested */
 	ck_assert_int_eq(helUpdateMemory(m.backing, 3, 0, PAGE), kHelErrIllegalArgs);
 	ck_assert_int_eq(helUpdateMemory(m.backing, 0, 0, PAGE), kHelErrIllegalArgs);
@@ -626,7 +626,7 @@ START_TEST(test_managed_stream_into_frontal_mapping)
 	initialize(&s, m, 1, 0, PAGE, '.');
 	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	/* should succeed: a message received into a present page of the mapping */
 	SUBMIT(l0, &s, 20, SENDS("into frontal", 0));
 	SUBMIT(l1, &s, 21, RECV_BUF(p + 100, 64, 0));

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "hq.h"
+#include "fixture.h"
 #include "vm.h"
 
 #define PAGE 4096ul
@@ -24,23 +24,12 @@
 
 static HelHandle alloc_pages(size_t pages)
 {
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(pages * PAGE, 0, NULL, &h), kHelErrNone);
-	return h;
-}
-
-static char *map_at(HelHandle h, void *hint, size_t offset, size_t len, uint32_t flags)
-{
-	void *p = NULL;
-	ck_assert_int_eq(helMapMemory(h, kHelNullHandle, hint, offset, len, flags, &p), kHelErrNone);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq((uintptr_t)p % PAGE, 0);
-	return p;
+	return hh_test_memory(pages * PAGE);
 }
 
 static char *map_rw(HelHandle h, size_t offset, size_t len)
 {
-	return map_at(h, NULL, offset, len, RW);
+	return hh_test_map(h, NULL, offset, len, RW);
 }
 
 /* A free, page-aligned range of len bytes where unhinted mappings are placed. */
@@ -59,14 +48,6 @@ static size_t info(HelHandle h)
 	size_t size = 0;
 	ck_assert_int_eq(helMemoryInfo(h, &size), kHelErrNone);
 	return size;
-}
-
-static HelHandle make_queue(void)
-{
-	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };
-	HelHandle q;
-	ck_assert_int_eq(helCreateQueue(&p, &q), kHelErrNone);
-	return q;
 }
 
 /* ---- helAllocateMemory ---- */
@@ -186,7 +167,7 @@ END_TEST
 
 START_TEST(test_memory_info_bad_handles)
 {
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	size_t size;
@@ -213,7 +194,7 @@ START_TEST(test_memory_resize_grow)
 	HelHandle h = alloc_pages(1);
 	/* A one-page mapping with free arena right above it. */
 	char *hole = free_hole(4 * PAGE);
-	char *p = map_at(h, hole, 0, PAGE, RW | kHelMapFixed);
+	char *p = hh_test_map(h, hole, 0, PAGE, RW | kHelMapFixed);
 	ck_assert_ptr_eq(p, hole);
 	memset(p, 0x5a, PAGE);
 	/* offset 4096 is beyond the object before the resize (should fail) */
@@ -248,7 +229,7 @@ START_TEST(test_memory_resize_existing_mapping_keeps_length)
 	/* growing the object does not grow the mapping: the page above it faults */
 	HelHandle h = alloc_pages(1);
 	char *hole = free_hole(4 * PAGE);
-	char *p = map_at(h, hole, 0, PAGE, RW | kHelMapFixed);
+	char *p = hh_test_map(h, hole, 0, PAGE, RW | kHelMapFixed);
 	ck_assert_int_eq(helResizeMemory(h, 2 * PAGE), kHelErrNone);
 	ck_assert(vm_can_write(p));
 	ck_assert(!vm_can_read(p + PAGE));
@@ -278,7 +259,7 @@ END_TEST
 
 START_TEST(test_memory_resize_bad_handles)
 {
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	/* wrong types (should fail) */
@@ -307,7 +288,7 @@ START_TEST(test_memory_loadahead)
 	unsigned char *p = (unsigned char *)map_rw(h, 0, 4 * PAGE);
 	ck_assert_uint_eq(p[PAGE], 0);
 	/* bad handles (should fail) */
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	ck_assert_int_eq(helLoadahead(q, 0, PAGE), kHelErrBadDescriptor);
 	ck_assert_int_eq(helLoadahead(31337, 0, PAGE), kHelErrNoDescriptor);
 	ck_assert_int_eq(helLoadahead(kHelNullHandle, 0, PAGE), kHelErrNoDescriptor);
@@ -319,7 +300,7 @@ END_TEST
 START_TEST(test_memory_map_check_order)
 {
 	HelHandle mem = alloc_pages(2);
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	void *p = NULL;
@@ -391,7 +372,7 @@ START_TEST(test_memory_map_two_mappings_share)
 	strcpy(b + PAGE + 5, "through b");
 	ck_assert_str_eq(a + PAGE + 5, "through b");
 	/* a read-only third view sees them too */
-	char *c = map_at(h, NULL, 0, 2 * PAGE, kHelMapProtRead);
+	char *c = hh_test_map(h, NULL, 0, 2 * PAGE, kHelMapProtRead);
 	ck_assert_str_eq(c + 100, "through a");
 	ck_assert_str_eq(c + PAGE + 5, "through b");
 }
@@ -425,7 +406,7 @@ START_TEST(test_memory_map_fixed_replaces)
 	char *pb = map_rw(b, 0, PAGE);
 	memset(pb, 'B', PAGE);
 	/* should succeed: b replaces the middle page of a's mapping */
-	char *fixed = map_at(b, pa + PAGE, 0, PAGE, RW | kHelMapFixed);
+	char *fixed = hh_test_map(b, pa + PAGE, 0, PAGE, RW | kHelMapFixed);
 	ck_assert_ptr_eq(fixed, pa + PAGE);
 	ck_assert_int_eq(pa[PAGE], 'B');
 	ck_assert_int_eq(pa[2 * PAGE - 1], 'B');
@@ -440,7 +421,7 @@ START_TEST(test_memory_map_fixed_replaces)
 	ck_assert_int_eq(check[2 * PAGE], 'z');
 	ck_assert_int_eq(pb[0], 'y');
 	/* should succeed: Fixed takes precedence over FixedNoReplace */
-	char *again = map_at(a, pa, 0, PAGE, RW | kHelMapFixed | kHelMapFixedNoReplace);
+	char *again = hh_test_map(a, pa, 0, PAGE, RW | kHelMapFixed | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(again, pa);
 	/* unmapping the three pages removes all three pieces */
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, pa, 3 * PAGE), kHelErrNone);
@@ -466,7 +447,7 @@ START_TEST(test_memory_map_fixed_noreplace_conflict)
 	ck_assert_int_eq(pa[0], 'A');
 	ck_assert_int_eq(pa[2 * PAGE - 1], 'A');
 	/* should succeed: right below it, where nothing is mapped */
-	char *below = map_at(b, pa - 2 * PAGE, 0, 2 * PAGE, RW | kHelMapFixedNoReplace);
+	char *below = hh_test_map(b, pa - 2 * PAGE, 0, 2 * PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(below, pa - 2 * PAGE);
 	below[0] = 'b';
 	ck_assert_int_eq(pa[0], 'A');
@@ -481,7 +462,7 @@ START_TEST(test_memory_map_fixed_noreplace_outside_arena)
 	ck_assert_ptr_ne(hole, MAP_FAILED);
 	ck_assert_int_eq(munmap(hole, 4 * PAGE), 0);
 	/* should succeed: placed exactly there */
-	char *p = map_at(h, hole + PAGE, 0, 2 * PAGE, RW | kHelMapFixedNoReplace);
+	char *p = hh_test_map(h, hole + PAGE, 0, 2 * PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(p, hole + PAGE);
 	strcpy(p + PAGE, "outside");
 	char *other = map_rw(h, 0, 2 * PAGE);
@@ -523,7 +504,7 @@ START_TEST(test_memory_map_fixed_noreplace_over_linux_mmap)
 	ck_assert_str_eq(a.path, "");
 	/* the emulator forgot the failed mapping: the range is free again for it */
 	ck_assert_int_eq(munmap(mine, 2 * PAGE), 0);
-	char *q = map_at(h, mine + PAGE, 0, PAGE, RW | kHelMapFixedNoReplace);
+	char *q = hh_test_map(h, mine + PAGE, 0, PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(q, mine + PAGE);
 	ck_assert_int_eq(q[0], 0);
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, q, PAGE), kHelErrNone);
@@ -539,11 +520,11 @@ START_TEST(test_memory_map_placement_and_hint)
 	ck_assert_ptr_eq(second, first - PAGE);
 	/* should succeed: a free hint below them, in the same range, is honoured */
 	char *hint = second - 32 * PAGE;
-	char *hinted = map_at(h, hint, 0, 4 * PAGE, RW);
+	char *hinted = hh_test_map(h, hint, 0, 4 * PAGE, RW);
 	ck_assert_ptr_eq(hinted, hint);
 	hinted[3 * PAGE] = 'h';
 	/* a hint that overlaps a mapping is not honoured: the highest free gap is used */
-	char *moved = map_at(h, first, 0, PAGE, RW);
+	char *moved = hh_test_map(h, first, 0, PAGE, RW);
 	ck_assert_ptr_ne(moved, first);
 	ck_assert_ptr_eq(moved, second - PAGE);
 	/* an unaligned hint (should fail) */
@@ -561,13 +542,13 @@ START_TEST(test_memory_map_write_implies_read)
 {
 	/* should succeed: W alone is RW, X alone is RX */
 	HelHandle h = alloc_pages(1);
-	char *w = map_at(h, NULL, 0, PAGE, kHelMapProtWrite);
+	char *w = hh_test_map(h, NULL, 0, PAGE, kHelMapProtWrite);
 	w[10] = 'w';
 	ck_assert_int_eq(((volatile char *)w)[10], 'w');
-	char *x = map_at(h, NULL, 0, PAGE, kHelMapProtExecute);
+	char *x = hh_test_map(h, NULL, 0, PAGE, kHelMapProtExecute);
 	ck_assert_int_eq(((volatile char *)x)[10], 'w');
 	/* unknown flag bits are ignored */
-	char *u = map_at(h, NULL, 0, PAGE, RW | (1u << 20));
+	char *u = hh_test_map(h, NULL, 0, PAGE, RW | (1u << 20));
 	ck_assert_int_eq(u[10], 'w');
 }
 END_TEST
@@ -576,7 +557,7 @@ START_TEST(test_memory_map_read_only_write_faults)
 {
 	/* writing to a read-only mapping faults; writing to a writable one of the same object does not */
 	HelHandle h = alloc_pages(1);
-	char *p = map_at(h, NULL, 0, PAGE, kHelMapProtRead);
+	char *p = hh_test_map(h, NULL, 0, PAGE, kHelMapProtRead);
 	char *w = map_rw(h, 0, PAGE);
 	ck_assert(vm_hel_mapped(p, PAGE, "r--s"));
 	ck_assert(vm_can_read(p));
@@ -589,8 +570,8 @@ START_TEST(test_memory_map_no_access_read_faults)
 {
 	/* reading a mapping with no protection flags faults; a readable one does not */
 	HelHandle h = alloc_pages(1);
-	char *p = map_at(h, NULL, 0, PAGE, 0);
-	char *r = map_at(h, NULL, 0, PAGE, kHelMapProtRead);
+	char *p = hh_test_map(h, NULL, 0, PAGE, 0);
+	char *r = hh_test_map(h, NULL, 0, PAGE, kHelMapProtRead);
 	ck_assert(vm_hel_mapped(p, PAGE, "---s"));
 	ck_assert(!vm_can_read(p));
 	ck_assert(vm_can_read(r));
@@ -692,7 +673,7 @@ START_TEST(test_memory_unmap_whole)
 	/* should succeed: unmapping it again (nothing there) */
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, 2 * PAGE), kHelErrNone);
 	/* the freed range can be mapped again exactly; the object kept its bytes */
-	char *r = map_at(h, p, 0, 2 * PAGE, RW | kHelMapFixedNoReplace);
+	char *r = hh_test_map(h, p, 0, 2 * PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(r, p);
 	ck_assert_int_eq(r[0], 'k');
 }
@@ -739,7 +720,7 @@ START_TEST(test_memory_unmap_middle_splits)
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, PAGE), kHelErrNone);
 	ck_assert(vm_unmapped(p, PAGE));
 	/* the middle page can be mapped on its own again */
-	char *mid = map_at(h, p + PAGE, PAGE, PAGE, RW | kHelMapFixedNoReplace);
+	char *mid = hh_test_map(h, p + PAGE, PAGE, PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_int_eq(mid[0], '1');
 }
 END_TEST
@@ -765,9 +746,9 @@ START_TEST(test_memory_unmap_range_with_gaps)
 	HelHandle h = alloc_pages(1);
 	char *base = free_hole(8 * PAGE);
 	/* Mappings at pages 1, 3 and 4 of the hole; 0, 2, 5-7 stay free. */
-	map_at(h, base + PAGE, 0, PAGE, RW | kHelMapFixed);
-	map_at(h, base + 3 * PAGE, 0, PAGE, RW | kHelMapFixed);
-	map_at(h, base + 4 * PAGE, 0, PAGE, RW | kHelMapFixed);
+	hh_test_map(h, base + PAGE, 0, PAGE, RW | kHelMapFixed);
+	hh_test_map(h, base + 3 * PAGE, 0, PAGE, RW | kHelMapFixed);
+	hh_test_map(h, base + 4 * PAGE, 0, PAGE, RW | kHelMapFixed);
 	ck_assert(vm_hel_mapped(base + PAGE, PAGE, "rw-s"));
 	ck_assert(vm_unmapped(base + 2 * PAGE, PAGE));
 	ck_assert(vm_hel_mapped(base + 3 * PAGE, 2 * PAGE, "rw-s"));
@@ -777,7 +758,7 @@ START_TEST(test_memory_unmap_range_with_gaps)
 	/* should succeed: a range with nothing mapped at all */
 	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, base, 8 * PAGE), kHelErrNone);
 	/* the space is usable again there */
-	char *again = map_at(h, base + 2 * PAGE, 0, PAGE, RW | kHelMapFixedNoReplace);
+	char *again = hh_test_map(h, base + 2 * PAGE, 0, PAGE, RW | kHelMapFixedNoReplace);
 	ck_assert_ptr_eq(again, base + 2 * PAGE);
 }
 END_TEST
@@ -797,7 +778,7 @@ END_TEST
 START_TEST(test_memory_unmap_bad_space)
 {
 	HelHandle h = alloc_pages(1);
-	HelHandle q = make_queue();
+	HelHandle q = hh_test_queue();
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	char *p = map_rw(h, 0, PAGE);
@@ -876,11 +857,10 @@ START_TEST(test_memory_fork_shares_mappings)
 }
 END_TEST
 
-static Suite *memory_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("memory");
-	TCase *tc = tcase_create("memory");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "memory", 60);
 	tcase_add_test(tc, test_memory_allocate_bad_size);
 	tcase_add_test(tc, test_memory_allocate_restrictions);
 	tcase_add_test(tc, test_memory_allocate_continuous_rounds_up);
@@ -912,15 +892,5 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, test_memory_fork_shares_mappings);
 	tcase_add_test(tc, test_memory_map_again_keeps_memfd);
 	tcase_add_test(tc, test_memory_map_kept_memfds_are_few);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(memory_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 
 /* One anonymous page with the given protection. */
@@ -49,13 +49,6 @@ static uint64_t host_now(void)
 }
 
 /* A fresh 4 KiB memory object. */
-static HelHandle new_memory(void)
-{
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &h), kHelErrNone);
-	return h;
-}
-
 /* The number the caller's universe hands out next (consumes it). */
 static HelHandle next_number(void)
 {
@@ -421,8 +414,8 @@ END_TEST
 START_TEST(test_misc_hardware_calls_refused)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
-	HelHandle m = new_memory();
+	hh_test_open(&q, 2, 1, 256);
+	HelHandle m = hh_test_memory(4096);
 	HelHandle h = 0;
 	/* I/O ports, IRQs, physical memory, kernlets (should fail: unsupported hosted) */
 	uintptr_t ports[2] = { 0x80, 0x81 };
@@ -455,8 +448,8 @@ END_TEST
 START_TEST(test_misc_not_yet_memory_calls)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
-	HelHandle m = new_memory();
+	hh_test_open(&q, 2, 1, 256);
+	HelHandle m = hh_test_memory(4096);
 	void *area;
 	ck_assert_int_eq(helMapMemory(m, kHelNullHandle, NULL, 0, 4096,
 			kHelMapProtRead | kHelMapProtWrite, &area), kHelErrNone);
@@ -476,8 +469,8 @@ END_TEST
 START_TEST(test_misc_thread_calls_hosted)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
-	HelHandle m = new_memory();
+	hh_test_open(&q, 2, 1, 256);
+	HelHandle m = hh_test_memory(4096);
 	HelHandle h = 0;
 	/* the current bases, so that a write would change nothing */
 	unsigned long fs = 0, gs = 0;
@@ -589,11 +582,10 @@ START_TEST(test_misc_nop_log_concurrent_threads)
 }
 END_TEST
 
-static Suite *misc_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("misc");
-	TCase *tc = tcase_create("misc");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "misc", 60);
 	tcase_add_test(tc, test_misc_nop_succeeds);
 	tcase_add_test(tc, test_misc_yield_succeeds);
 	tcase_add_test(tc, test_misc_log_every_severity);
@@ -621,15 +613,5 @@ static Suite *misc_suite(void)
 	tcase_add_test(tc, test_misc_thread_calls_hosted);
 	tcase_add_test(tc, test_misc_first_calls_race);
 	tcase_add_test(tc, test_misc_nop_log_concurrent_threads);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(misc_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

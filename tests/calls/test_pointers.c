@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 
 #define PAGE 4096ul
@@ -49,8 +50,8 @@ static void fixture(void)
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &fx.mem), kHelErrNone);
 	ck_assert_int_eq(helCopyOnWrite(fx.mem, 0, PAGE, &fx.cow), kHelErrNone);
 	ck_assert_int_eq(helCreateOneshotEvent(&fx.event), kHelErrNone);
-	ck_assert_int_eq(helCreateStream(&fx.lane1, &fx.lane2, 0), kHelErrNone);
-	ck_assert_int_eq(hq_open(&fx.sink, 0, 1, 4096), kHelErrNone);
+	hh_test_stream(&fx.lane1, &fx.lane2);
+	hh_test_open(&fx.sink, 0, 1, 4096);
 	HelHandle place;
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &place), kHelErrNone);
 	ck_assert_int_eq(helMapMemory(place, kHelNullHandle, NULL, 0, PAGE, RW, (void **)&fx.hel_rw),
@@ -612,11 +613,10 @@ START_TEST(test_pointers_panic_message)
 }
 END_TEST
 
-static Suite *pointers_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("pointers");
-	TCase *tc = tcase_create("pointers");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "pointers", 60);
 	tcase_add_loop_test(tc, test_pointer_argument, 0, NCASES);
 	tcase_add_test(tc, test_pointers_read_write_memory);
 	tcase_add_test(tc, test_pointers_receive_buffer);
@@ -624,15 +624,5 @@ static Suite *pointers_suite(void)
 	tcase_add_test(tc, test_pointers_effect_stays);
 	tcase_add_test(tc, test_pointers_name_lengths);
 	tcase_add_test(tc, test_pointers_panic_message);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(pointers_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

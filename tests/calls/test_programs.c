@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 #include "task.h"
 
@@ -62,7 +62,7 @@ START_TEST(test_programs_stream_request_reply)
 {
 	/* should succeed: parent and child talk over the lanes of one stream */
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
@@ -75,7 +75,7 @@ START_TEST(test_programs_stream_request_reply)
 		_exit(send_bytes(&q, b, "pong", 4) ? 12 : 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b), kHelErrNone);
 	ck_assert_int_eq(send_bytes(&q, a, "ping", 4), kHelErrNone);
 	char buf[64];
@@ -92,7 +92,7 @@ START_TEST(test_programs_large_message_between_heaps)
 	/* should succeed: 1 MiB from the child's heap into the parent's heap */
 	enum { SIZE = 1 << 20 };
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
@@ -104,7 +104,7 @@ START_TEST(test_programs_large_message_between_heaps)
 		_exit(send_bytes(&q, b, data, SIZE) ? 11 : 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	unsigned char *buf = malloc(SIZE);
 	size_t n;
 	ck_assert_int_eq(recv_bytes(&q, a, buf, SIZE, &n), kHelErrNone);
@@ -120,7 +120,7 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 {
 	/* a program killed while its peer waits: the peer gets kHelErrEndOfLane */
 	HelHandle a, b;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	int ready[2];
 	ck_assert_int_eq(pipe(ready), 0);
 	pid_t pid = fork_tied();
@@ -135,16 +135,14 @@ START_TEST(test_programs_killed_peer_ends_the_lane)
 	char c;
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b), kHelErrNone);
 	struct HelAction recv = { .type = kHelActionRecvInline };
 	ck_assert_int_eq(helSubmitAsync(a, &recv, 1, q.handle, 7, 0), kHelErrNone);
 	hq_expect_empty(&q);      /* the child holds b */
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 7);
+	struct HelElement *e = hh_test_next(&q, 7);
 	ck_assert_int_eq(((struct HelInlineResult *)hq_payload(e))->error, kHelErrEndOfLane);
 	/* and the emulator carries on */
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 8), kHelErrNone);
@@ -157,7 +155,7 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 {
 	/* should succeed: a lane pushed over one stream carries a conversation of its own */
 	HelHandle a, b, c, d;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	pid_t pid = fork_tied();
 	if (pid == 0) {
 		struct hq q;
@@ -170,8 +168,8 @@ START_TEST(test_programs_pushed_lane_crosses_programs)
 		_exit(send_bytes(&q, r.handle, "via d", 5) ? 12 : 0);
 	}
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
-	ck_assert_int_eq(helCreateStream(&c, &d, 0), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
+	hh_test_stream(&c, &d);
 	struct HelAction push = { .type = kHelActionPushDescriptor, .handle = d };
 	ck_assert_int_eq(one(&q, a, push, NULL, 0), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, d), kHelErrNone);
@@ -217,7 +215,7 @@ START_TEST(test_programs_registry_lookup_waits_for_publish)
 	ck_assert_int_eq(helhost_lookup(echo, hq_deadline_ms(20000), &lane), kHelErrNone);
 	ck_assert_int_gt(lane, 0);
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(send_bytes(&q, lane, "echo", 4), kHelErrNone);
 	char buf[16];
 	size_t n;
@@ -232,7 +230,7 @@ END_TEST
 START_TEST(test_programs_registry_errors)
 {
 	HelHandle a, b, lane;
-	ck_assert_int_eq(helCreateStream(&a, &b, 0), kHelErrNone);
+	hh_test_stream(&a, &b);
 	char dup[64], none[64], unknown[64], later[64];
 	unique_name(dup, "test.dup");
 	unique_name(none, "test.none");
@@ -261,7 +259,7 @@ START_TEST(test_programs_registry_errors)
 	/* an asynchronous lookup can be cancelled */
 	struct hq q;
 	uint64_t id;
-	ck_assert_int_eq(hq_open(&q, 4, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 4, 4, 1024);
 	ck_assert_int_eq(helhost_submit_lookup(later, -1, q.handle, 5, &id), kHelErrNone);
 	ck_assert_int_eq(helCancelAsync(q.handle, id), kHelErrNone);
 	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
@@ -271,26 +269,15 @@ START_TEST(test_programs_registry_errors)
 }
 END_TEST
 
-static Suite *programs_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("programs");
-	TCase *tc = tcase_create("programs");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "programs", 60);
 	tcase_add_test(tc, test_programs_stream_request_reply);
 	tcase_add_test(tc, test_programs_large_message_between_heaps);
 	tcase_add_test(tc, test_programs_killed_peer_ends_the_lane);
 	tcase_add_test(tc, test_programs_pushed_lane_crosses_programs);
 	tcase_add_test(tc, test_programs_registry_lookup_waits_for_publish);
 	tcase_add_test(tc, test_programs_registry_errors);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(programs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

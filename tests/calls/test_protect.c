@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 #include "vm.h"
 
 enum { PAGE = 4096 };
-
-static struct hq q;
 
 static char *map_pages(int pages, uint32_t flags)
 {
@@ -29,18 +27,11 @@ static char *map_pages(int pages, uint32_t flags)
 /* Submit a protection change and wait for its element; returns the element's error. */
 static HelError protect(void *p, size_t len, uint32_t flags)
 {
-	HelError e = helSubmitProtectMemory(kHelNullHandle, p, len, flags, q.handle, 0x77);
+	HelError e = helSubmitProtectMemory(kHelNullHandle, p, len, flags, hh_test_q.handle, 0x77);
 	if (e)
 		return e;
-	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(el);
-	ck_assert_uint_eq((uintptr_t)el->context, 0x77);
+	struct HelElement *el = hh_test_next(&hh_test_q, 0x77);
 	return ((struct HelSimpleResult *)hq_payload(el))->error;
-}
-
-static void setup(void)
-{
-	ck_assert_int_eq(hq_open(&q, 4, 4, 512), kHelErrNone);
 }
 
 START_TEST(test_space_protect_read_only_then_back)
@@ -124,9 +115,9 @@ START_TEST(test_space_protect_errors)
 	HelHandle mem;
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &mem), kHelErrNone);
 	/* bad space and queue handles (should fail) */
-	ck_assert_int_eq(helSubmitProtectMemory(9999, p, PAGE, kHelMapProtRead, q.handle, 0),
+	ck_assert_int_eq(helSubmitProtectMemory(9999, p, PAGE, kHelMapProtRead, hh_test_q.handle, 0),
 			kHelErrNoDescriptor);
-	ck_assert_int_eq(helSubmitProtectMemory(mem, p, PAGE, kHelMapProtRead, q.handle, 0),
+	ck_assert_int_eq(helSubmitProtectMemory(mem, p, PAGE, kHelMapProtRead, hh_test_q.handle, 0),
 			kHelErrBadDescriptor);
 	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p, PAGE, kHelMapProtRead, 9999, 0),
 			kHelErrNoDescriptor);
@@ -134,11 +125,11 @@ START_TEST(test_space_protect_errors)
 			kHelErrBadDescriptor);
 	/* unaligned ranges (should fail) */
 	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p + 1, PAGE, kHelMapProtRead,
-			q.handle, 0), kHelErrIllegalArgs);
+			hh_test_q.handle, 0), kHelErrIllegalArgs);
 	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, p, 100, kHelMapProtRead,
-			q.handle, 0), kHelErrIllegalArgs);
+			hh_test_q.handle, 0), kHelErrIllegalArgs);
 	/* nothing was posted */
-	hq_expect_empty(&q);
+	hq_expect_empty(&hh_test_q);
 	ck_assert(vm_hel_mapped(p, PAGE, "rw-s"));
 	p[0] = 1;
 }
@@ -150,11 +141,9 @@ START_TEST(test_space_synchronize)
 	char *p = map_pages(2, kHelMapProtRead | kHelMapProtWrite);
 	p[0] = 5;
 	char *before = vm_snapshot();
-	ck_assert_int_eq(helSubmitSynchronizeSpace(kHelNullHandle, p, 2 * PAGE, q.handle, 0x55),
+	ck_assert_int_eq(helSubmitSynchronizeSpace(kHelNullHandle, p, 2 * PAGE, hh_test_q.handle, 0x55),
 			kHelErrNone);
-	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(el);
-	ck_assert_uint_eq((uintptr_t)el->context, 0x55);
+	struct HelElement *el = hh_test_next(&hh_test_q, 0x55);
 	ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(el))->error, kHelErrNone);
 	ck_assert_int_eq(p[0], 5);
 	char *after = vm_snapshot();
@@ -162,18 +151,16 @@ START_TEST(test_space_synchronize)
 	free(before);
 	free(after);
 	/* bad handles (should fail) */
-	ck_assert_int_eq(helSubmitSynchronizeSpace(9999, p, PAGE, q.handle, 0), kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitSynchronizeSpace(9999, p, PAGE, hh_test_q.handle, 0), kHelErrNoDescriptor);
 	ck_assert_int_eq(helSubmitSynchronizeSpace(kHelNullHandle, p, PAGE, 9999, 0),
 			kHelErrNoDescriptor);
 }
 END_TEST
 
-static Suite *protect_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("protect");
-	TCase *tc = tcase_create("protect");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, NULL);
+	TCase *tc = hh_test_case_with_queue(s, "protect", 60);
 	tcase_add_test(tc, test_space_protect_read_only_then_back);
 	tcase_add_test(tc, test_space_protect_write_faults);
 	tcase_add_test(tc, test_space_protect_none_read_faults);
@@ -181,15 +168,5 @@ static Suite *protect_suite(void)
 	tcase_add_test(tc, test_space_protect_gaps_are_fine);
 	tcase_add_test(tc, test_space_protect_errors);
 	tcase_add_test(tc, test_space_synchronize);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(protect_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 
 static struct HelSimpleResult *simple(struct HelElement *e)
@@ -20,11 +20,9 @@ START_TEST(test_queue_create_maps_and_delivers_nop)
 {
 	/* should succeed: a nop completes into a fresh queue */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 9, 4, 1024), kHelErrNone);
+	hh_test_open(&q, 9, 4, 1024);
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 0x1234), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 0x1234);
+	struct HelElement *e = hh_test_next(&q, 0x1234);
 	ck_assert_uint_eq(e->reserved, 0);
 	ck_assert_int_eq(simple(e)->error, kHelErrNone);
 	ck_assert_int_eq(simple(e)->reserved, 0);
@@ -73,16 +71,12 @@ START_TEST(test_queue_elements_cross_chunks_in_order)
 {
 	/* should succeed: 200 nops through 2 chunks of 64 bytes (2 elements each) */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 1, 2, 64), kHelErrNone);
+	hh_test_open(&q, 1, 2, 64);
 	for (uintptr_t i = 0; i < 200; i++) {
 		ck_assert_int_eq(helSubmitAsyncNop(q.handle, i), kHelErrNone);
-		if (i % 3 == 2) {
-			for (uintptr_t j = i - 2; j <= i; j++) {
-				struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-				ck_assert_ptr_nonnull(e);
-				ck_assert_uint_eq((uintptr_t)e->context, j);
-			}
-		}
+		if (i % 3 == 2)
+			for (uintptr_t j = i - 2; j <= i; j++)
+				hh_test_next(&q, j);
 	}
 }
 END_TEST
@@ -123,7 +117,7 @@ END_TEST
 START_TEST(test_queue_nop_bad_handles)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	HelHandle universe;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	/* unknown, null and closed handles (should fail) */
@@ -140,7 +134,7 @@ END_TEST
 START_TEST(test_queue_clock_wait_and_cancel)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 4, 2, 512), kHelErrNone);
+	hh_test_open(&q, 4, 2, 512);
 	uint64_t now, id_past, id_soon, id_far;
 	ck_assert_int_eq(helGetClock(&now), kHelErrNone);
 	/* should succeed: IDs count up from 1 per queue (the far wait cannot fire during the test) */
@@ -164,9 +158,7 @@ START_TEST(test_queue_clock_wait_and_cancel)
 	ck_assert_uint_ge(later, now + 10000000ull);
 	/* cancelling the far wait delivers kHelErrCancelled at once */
 	ck_assert_int_eq(helCancelAsync(q.handle, id_far), kHelErrNone);
-	e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 3);
+	e = hh_test_next(&q, 3);
 	ck_assert_int_eq(simple(e)->error, kHelErrCancelled);
 	/* cancelling a completed ID again: no effect, no element */
 	ck_assert_int_eq(helCancelAsync(q.handle, id_far), kHelErrNone);
@@ -178,7 +170,7 @@ END_TEST
 START_TEST(test_queue_cancel_bad_args)
 {
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 1, 256), kHelErrNone);
+	hh_test_open(&q, 2, 1, 256);
 	/* IDs never issued by this queue (should fail) */
 	ck_assert_int_eq(helCancelAsync(q.handle, 0), kHelErrIllegalArgs);
 	ck_assert_int_eq(helCancelAsync(q.handle, 1), kHelErrIllegalArgs);
@@ -197,22 +189,19 @@ START_TEST(test_queue_survives_handle_close)
 {
 	/* should succeed: a pending wait completes after its queue handle is closed */
 	struct hq q;
-	ck_assert_int_eq(hq_open(&q, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q, 2, 2, 256);
 	uint64_t now, id;
 	helGetClock(&now);
 	ck_assert_int_eq(helSubmitAwaitClock(now + 20000000ull, q.handle, 77, &id), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, q.handle), kHelErrNone);
-	struct HelElement *e = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, 77);
+	hh_test_next(&q, 77);
 }
 END_TEST
 
-static Suite *queue_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("queue");
-	TCase *tc = tcase_create("queue");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "queue", 60);
 	tcase_add_test(tc, test_queue_create_maps_and_delivers_nop);
 	tcase_add_test(tc, test_queue_create_bad_params);
 	tcase_add_test(tc, test_queue_map_too_large);
@@ -222,15 +211,5 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, test_queue_clock_wait_and_cancel);
 	tcase_add_test(tc, test_queue_cancel_bad_args);
 	tcase_add_test(tc, test_queue_survives_handle_close);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(queue_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

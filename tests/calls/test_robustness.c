@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "hq.h"
+#include "fixture.h"
 #include "task.h"
 
 #define PAGE 4096ul
@@ -61,7 +61,7 @@ struct parent {
 
 static void parent_setup(struct parent *p)
 {
-	ck_assert_int_eq(hq_open(&p->q, 4, 4, 512), kHelErrNone);
+	hh_test_open(&p->q, 4, 4, 512);
 	ck_assert_int_eq(helAllocateMemory(4 * PAGE, 0, NULL, &p->mem), kHelErrNone);
 	void *ptr = NULL;
 	ck_assert_int_eq(helMapMemory(p->mem, kHelNullHandle, NULL, 0, 4 * PAGE, RW, &ptr), kHelErrNone);
@@ -75,9 +75,7 @@ static void parent_setup(struct parent *p)
 /* Expect the next element of q to be context with error. */
 static void expect_element(struct hq *q, uintptr_t context, HelError error)
 {
-	struct HelElement *e = hq_next(q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(e);
-	ck_assert_uint_eq((uintptr_t)e->context, context);
+	struct HelElement *e = hh_test_next(q, context);
 	ck_assert_int_eq(simple(e)->error, error);
 }
 
@@ -97,7 +95,7 @@ static void parent_works(struct parent *p)
 
 	/* a new queue */
 	struct hq q2;
-	ck_assert_int_eq(hq_open(&q2, 2, 2, 256), kHelErrNone);
+	hh_test_open(&q2, 2, 2, 256);
 	ck_assert_int_eq(helSubmitAsyncNop(q2.handle, 77), kHelErrNone);
 	expect_element(&q2, 77, kHelErrNone);
 	ck_assert_int_eq(helSubmitAwaitClock((uint64_t)(now_ns() + 2 * MS), q2.handle, 78, &id),
@@ -389,26 +387,15 @@ START_TEST(test_robustness_orphan_keeps_universe)
 }
 END_TEST
 
-static Suite *robustness_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("robustness");
-	TCase *tc = tcase_create("robustness");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "robustness", 60);
 	tcase_add_test(tc, test_robustness_kill_child_in_calls);
 	tcase_add_test(tc, test_robustness_kill_child_in_futex_wait);
 	tcase_add_test(tc, test_robustness_child_exits_with_pending_waits);
 	tcase_add_test(tc, test_robustness_child_closes_all_handles);
 	tcase_add_test(tc, test_robustness_universe_copied_at_fork);
 	tcase_add_test(tc, test_robustness_orphan_keeps_universe);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(robustness_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fixture.h"
+
 
 /* The first mapping whose line in /proc/self/maps names the memfd; its range in *range. */
 static void *find_mapping(const char *memfd_name, char *range, size_t size)
@@ -69,21 +71,10 @@ START_TEST(test_sealing_alive_page_read_only)
 }
 END_TEST
 
-static Suite *sealing_suite(void)
-{
-	Suite *s = suite_create("sealing");
-	TCase *tc = tcase_create("sealing");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_sealing_alive_page_read_only);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(sealing_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = suite_create("sealing");
+	TCase *tc = hh_test_case(s, "sealing", 30);
+	tcase_add_test(tc, test_sealing_alive_page_read_only);
+	return hh_test_main(s);
 }

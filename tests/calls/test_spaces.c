@@ -9,19 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hq.h"
+#include "fixture.h"
 #include "vm.h"
 
 enum { PAGE = 4096 };
-/* Placement ends below the stub processes behind created threads (src/stubpage.h). */
+/* Placement ends below the stub processes behind created threads (src/native/stubpage.h). */
 #define TOP 0x7ff000000000ull
-
-static struct hq q;
-
-static void setup(void)
-{
-	ck_assert_int_eq(hq_open(&q, 4, 4, 512), kHelErrNone);
-}
 
 static HelHandle space(void)
 {
@@ -30,30 +23,21 @@ static HelHandle space(void)
 	return s;
 }
 
-static HelHandle memory(size_t size)
-{
-	HelHandle m;
-	ck_assert_int_eq(helAllocateMemory(size, 0, NULL, &m), kHelErrNone);
-	return m;
-}
-
 /* Submit a read or write through a handle and wait for its result. */
 static HelError copy(HelHandle h, uint64_t address, void *buf, size_t len, int write)
 {
-	HelError e = write ? helSubmitWriteMemory(h, address, len, buf, q.handle, 0x5b)
-			: helSubmitReadMemory(h, address, len, buf, q.handle, 0x5b);
+	HelError e = write ? helSubmitWriteMemory(h, address, len, buf, hh_test_q.handle, 0x5b)
+			: helSubmitReadMemory(h, address, len, buf, hh_test_q.handle, 0x5b);
 	if (e)
 		return e;
-	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
-	ck_assert_ptr_nonnull(el);
-	ck_assert_uint_eq((uintptr_t)el->context, 0x5b);
+	struct HelElement *el = hh_test_next(&hh_test_q, 0x5b);
 	return ((struct HelSimpleResult *)hq_payload(el))->error;
 }
 
 START_TEST(test_spaces_placement_is_top_down)
 {
 	/* should succeed: the first mapping ends at the top of the lower half */
-	HelHandle s = space(), m = memory(2 * PAGE);
+	HelHandle s = space(), m = hh_test_memory(2 * PAGE);
 	char *before = vm_snapshot();
 	void *a, *b;
 	ck_assert_int_eq(helMapMemory(m, s, NULL, 0, 2 * PAGE, kHelMapProtRead, &a), kHelErrNone);
@@ -81,7 +65,7 @@ END_TEST
 START_TEST(test_spaces_read_write_through)
 {
 	/* should succeed: bytes written through the space land in the object */
-	HelHandle s = space(), m = memory(2 * PAGE);
+	HelHandle s = space(), m = hh_test_memory(2 * PAGE);
 	void *a;
 	ck_assert_int_eq(helMapMemory(m, s, NULL, 0, 2 * PAGE, kHelMapProtRead, &a), kHelErrNone);
 	char text[] = "written through a space";
@@ -99,7 +83,7 @@ END_TEST
 START_TEST(test_spaces_copy_across_mappings)
 {
 	/* should succeed: one copy over two adjacent mappings of two objects */
-	HelHandle s = space(), m1 = memory(PAGE), m2 = memory(PAGE);
+	HelHandle s = space(), m1 = hh_test_memory(PAGE), m2 = hh_test_memory(PAGE);
 	void *a, *b;
 	ck_assert_int_eq(helMapMemory(m1, s, (void *)0x20000, 0, PAGE,
 			kHelMapProtRead | kHelMapFixed, &a), kHelErrNone);
@@ -126,15 +110,16 @@ END_TEST
 START_TEST(test_spaces_protect_and_synchronize)
 {
 	/* should succeed: both complete; the table changes, our own space does not */
-	HelHandle s = space(), m = memory(PAGE);
+	HelHandle s = space(), m = hh_test_memory(PAGE);
 	char *before = vm_snapshot();
 	void *a;
 	ck_assert_int_eq(helMapMemory(m, s, NULL, 0, PAGE, kHelMapProtRead | kHelMapProtWrite, &a),
 			kHelErrNone);
-	ck_assert_int_eq(helSubmitProtectMemory(s, a, PAGE, kHelMapProtRead, q.handle, 1), kHelErrNone);
-	ck_assert_int_eq(helSubmitSynchronizeSpace(s, a, PAGE, q.handle, 2), kHelErrNone);
+	ck_assert_int_eq(helSubmitProtectMemory(s, a, PAGE, kHelMapProtRead, hh_test_q.handle, 1),
+			kHelErrNone);
+	ck_assert_int_eq(helSubmitSynchronizeSpace(s, a, PAGE, hh_test_q.handle, 2), kHelErrNone);
 	for (int i = 0; i < 2; i++) {
-		struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+		struct HelElement *el = hq_next(&hh_test_q, hq_deadline_ms(20000));
 		ck_assert_ptr_nonnull(el);
 		ck_assert_int_eq(((struct HelSimpleResult *)hq_payload(el))->error, kHelErrNone);
 	}
@@ -148,7 +133,7 @@ END_TEST
 START_TEST(test_spaces_keep_objects_alive)
 {
 	/* should succeed: a mapping in a space keeps its object after the handle is closed */
-	HelHandle s = space(), m = memory(PAGE);
+	HelHandle s = space(), m = hh_test_memory(PAGE);
 	void *a;
 	ck_assert_int_eq(helMapMemory(m, s, NULL, 0, PAGE, kHelMapProtRead, &a), kHelErrNone);
 	char text[] = "kept";
@@ -163,7 +148,7 @@ END_TEST
 
 START_TEST(test_spaces_bad_handles)
 {
-	HelHandle m = memory(PAGE);
+	HelHandle m = hh_test_memory(PAGE);
 	void *a;
 	char buf[8];
 	/* a memory handle is no space (should fail) */
@@ -171,7 +156,8 @@ START_TEST(test_spaces_bad_handles)
 	ck_assert_int_eq(helUnmapMemory(m, (void *)0x10000, PAGE), kHelErrBadDescriptor);
 	ck_assert_int_eq(helMapMemory(m, 9999, NULL, 0, PAGE, kHelMapProtRead, &a), kHelErrNoDescriptor);
 	/* kHelNullHandle is not accepted by read/write memory (should fail) */
-	ck_assert_int_eq(helSubmitReadMemory(kHelNullHandle, 0, 1, buf, q.handle, 0), kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitReadMemory(kHelNullHandle, 0, 1, buf, hh_test_q.handle, 0),
+			kHelErrNoDescriptor);
 	/* a space's memory info or resize makes no sense (should fail) */
 	HelHandle s = space();
 	size_t size;
@@ -180,27 +166,15 @@ START_TEST(test_spaces_bad_handles)
 }
 END_TEST
 
-static Suite *spaces_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("spaces");
-	TCase *tc = tcase_create("spaces");
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, NULL);
+	TCase *tc = hh_test_case_with_queue(s, "spaces", 60);
 	tcase_add_test(tc, test_spaces_placement_is_top_down);
 	tcase_add_test(tc, test_spaces_read_write_through);
 	tcase_add_test(tc, test_spaces_copy_across_mappings);
 	tcase_add_test(tc, test_spaces_protect_and_synchronize);
 	tcase_add_test(tc, test_spaces_keep_objects_alive);
 	tcase_add_test(tc, test_spaces_bad_handles);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(spaces_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "fixture.h"
 #include "sq.h"
 
 /* The number the caller's universe hands out next (consumes it). */
@@ -149,7 +150,7 @@ START_TEST(test_stream_submit_flags_nonzero)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct HelAction a[] = { SENDS("x", 0) };
 	/* nonzero flags (should fail), checked before everything else */
 	ck_assert_int_eq(helSubmitAsync(l0, a, 1, s.q.handle, 0, 1), kHelErrIllegalArgs);
@@ -166,7 +167,7 @@ START_TEST(test_stream_submit_count_zero)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct HelAction a[] = { SENDS("x", 0) };
 	/* no actions (should fail), before the handles are looked up */
 	ck_assert_int_eq(helSubmitAsync(l0, a, 0, s.q.handle, 0, 0), kHelErrIllegalArgs);
@@ -181,8 +182,8 @@ START_TEST(test_stream_submit_bad_lane)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
-	HelHandle m = new_memory(4096);
+	hh_test_stream(&l0, &l1);
+	HelHandle m = hh_test_memory(4096);
 	struct HelAction a[] = { SENDS("x", 0) };
 	/* unknown and special handles (should fail) */
 	ck_assert_int_eq(helSubmitAsync(9999, a, 1, s.q.handle, 0, 0), kHelErrNoDescriptor);
@@ -210,8 +211,8 @@ START_TEST(test_stream_submit_bad_queue)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
-	HelHandle m = new_memory(4096);
+	hh_test_stream(&l0, &l1);
+	HelHandle m = hh_test_memory(4096);
 	struct HelAction a[] = { SENDS("x", 0) };
 	/* unknown queue (should fail) */
 	ck_assert_int_eq(helSubmitAsync(l0, a, 1, 9999, 0, 0), kHelErrNoDescriptor);
@@ -233,9 +234,9 @@ START_TEST(test_stream_submit_imbue_bad_source)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, n0, n1;
-	stream(&l0, &l1);
-	stream(&n0, &n1);
-	HelHandle m = new_memory(4096);
+	hh_test_stream(&l0, &l1);
+	hh_test_stream(&n0, &n1);
+	HelHandle m = hh_test_memory(4096);
 	HelHandle u = next_number();
 	/* unknown sources (should fail) */
 	ck_assert_int_eq(TRY(l0, &s, IMBUE(9999, 0)), kHelErrNoDescriptor);
@@ -259,7 +260,7 @@ START_TEST(test_stream_submit_send_unreadable)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *two = region(8192, PROT_READ | PROT_WRITE);
 	ck_assert_int_eq(mprotect(two + 4096, 4096, PROT_NONE), 0);
 	/* unreadable buffers of up to 4096 bytes are read at submission (should fail) */
@@ -291,7 +292,7 @@ START_TEST(test_stream_submit_sg_unreadable)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *two = region(8192, PROT_READ | PROT_WRITE);
 	ck_assert_int_eq(mprotect(two + 4096, 4096, PROT_NONE), 0);
 	struct HelSgItem *items = (struct HelSgItem *)(two + 4096 - 2 * sizeof(struct HelSgItem));
@@ -326,7 +327,7 @@ START_TEST(test_stream_submit_sg_too_large)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t big = 40u << 20;
 	char *mem = region(big, PROT_READ);
 	struct HelSgItem items[2] = { { mem, big }, { mem, big } };
@@ -344,8 +345,8 @@ START_TEST(test_stream_submit_push_unknown)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
-	HelHandle m = new_memory(4096);
+	hh_test_stream(&l0, &l1);
+	HelHandle m = hh_test_memory(4096);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m), kHelErrNone);
 	/* unknown, null and closed handles (should fail) */
 	ck_assert_int_eq(TRY(l0, &s, PUSH(9999, 0)), kHelErrNoDescriptor);
@@ -372,7 +373,7 @@ START_TEST(test_stream_submit_unknown_type)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	/* kHelActionNone and unknown types (should fail) */
 	ck_assert_int_eq(TRY(l0, &s, ACT(kHelActionNone, 0, 0, 0, 0)), kHelErrIllegalArgs);
 	ck_assert_int_eq(TRY(l0, &s, ACT(12, 0, 0, 0, 0)), kHelErrIllegalArgs);
@@ -397,7 +398,7 @@ START_TEST(test_stream_submit_chain_errors)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	/* an item after the root chain ended (should fail) */
 	ck_assert_int_eq(TRY(l0, &s, SENDS("a", 0), SENDS("b", 0)), kHelErrIllegalArgs);
 	ck_assert_int_eq(TRY(l0, &s, OFFER(ANC), SENDS("a", 0), RECV_INLINE(0)), kHelErrIllegalArgs);
@@ -440,7 +441,7 @@ START_TEST(test_stream_submit_ancillary_on_plain_item)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, SENDS("root", ANC), RECV_INLINE(0));
 	SUBMIT(l1, &s, 2, RECV_INLINE(0));
 	unsigned char data[128];
@@ -475,7 +476,7 @@ START_TEST(test_stream_ancillary_on_plain_item_cancelled)
 	sq_open(&s);
 	/* peer shut down: kHelErrEndOfLane */
 	HelHandle a0, a1;
-	stream(&a0, &a1);
+	hh_test_stream(&a0, &a1);
 	ck_assert_int_eq(helShutdownLane(a1), kHelErrNone);
 	SUBMIT(a0, &s, 1, SENDS("x", ANC), SENDS("y", ANC), RECV_INLINE(0));
 	expect_plain_list_failed(&s, 1, kHelErrEndOfLane);
@@ -484,13 +485,13 @@ START_TEST(test_stream_ancillary_on_plain_item_cancelled)
 	expect_plain_list_failed(&s, 2, kHelErrLaneShutdown);
 	/* queued, then the peer lane is closed: kHelErrEndOfLane */
 	HelHandle b0, b1;
-	stream(&b0, &b1);
+	hh_test_stream(&b0, &b1);
 	SUBMIT(b0, &s, 3, SENDS("x", ANC), SENDS("y", ANC), RECV_INLINE(0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b1), kHelErrNone);
 	expect_plain_list_failed(&s, 3, kHelErrEndOfLane);
 	/* dismissed */
 	HelHandle c0, c1;
-	stream(&c0, &c1);
+	hh_test_stream(&c0, &c1);
 	SUBMIT(c0, &s, 4, SENDS("x", ANC), SENDS("y", ANC), RECV_INLINE(0));
 	SUBMIT(c1, &s, 5, DISMISS(0));
 	expect_plain_list_failed(&s, 4, kHelErrDismissed);
@@ -506,7 +507,7 @@ END_TEST
 START_TEST(test_stream_submit_queue_too_small)
 {
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct sq s64, s159, s160, s183, s184;
 	sq_open_sized(&s64, 2, 64);
 	sq_open_sized(&s159, 2, 159);
@@ -565,7 +566,7 @@ START_TEST(test_stream_submit_actions_unreadable)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *two = region(8192, PROT_READ | PROT_WRITE);
 	ck_assert_int_eq(mprotect(two + 4096, 4096, PROT_NONE), 0);
 	/* unreadable action arrays (should fail, STREAMS.md Q3) */
@@ -599,7 +600,7 @@ START_TEST(test_stream_submit_too_many_actions)
 	struct sq s;
 	sq_open_sized(&s, 2, 1 << 20);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 65537;
 	struct HelAction *a = calloc(n, sizeof(*a));
 	ck_assert_ptr_nonnull(a);
@@ -630,8 +631,8 @@ START_TEST(test_stream_submit_error_order)
 	sq_open(&s);
 	sq_open_sized(&tiny, 2, 64);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
-	HelHandle m = new_memory(4096);
+	hh_test_stream(&l0, &l1);
+	HelHandle m = hh_test_memory(4096);
 	struct HelAction a[] = { SENDS("x", 0) };
 	/* flags, then count, then lane, then queue (each should fail) */
 	ck_assert_int_eq(helSubmitAsync(m, NULL, 0, m, 0, 1), kHelErrIllegalArgs);
@@ -666,7 +667,7 @@ START_TEST(test_stream_submit_error_transmits_nothing)
 	sq_open(&s);
 	sq_open_sized(&tiny, 2, 64);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	/* failed submissions on both lanes whose first items are valid */
 	ck_assert_int_eq(TRY(l0, &s, SENDS("x", CH), ACT(kHelActionNone, 0, 0, 0, 0)),
 			kHelErrIllegalArgs);
@@ -704,7 +705,7 @@ START_TEST(test_stream_send_recv_inline_sizes)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static const size_t sizes[] = { 0, 1, 7, 8, 9, 127, 128 };
 	for (size_t k = 0; k < NACT(sizes); k++) {
 		size_t n = sizes[k];
@@ -739,7 +740,7 @@ START_TEST(test_stream_send_recv_inline_too_big)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static const size_t sizes[] = { 129, 4096 };
 	for (size_t k = 0; k < NACT(sizes); k++) {
 		HelError es, er;
@@ -768,7 +769,7 @@ START_TEST(test_stream_send_recv_buffer_fit)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char msg[4096], buf[5000];
 	fill(msg, sizeof(msg), 7);
 	size_t len;
@@ -815,7 +816,7 @@ START_TEST(test_stream_send_recv_buffer_empty)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char buf[16];
 	memset(buf, 0xee, sizeof(buf));
 	size_t len = 99;
@@ -851,7 +852,7 @@ START_TEST(test_stream_send_recv_buffer_too_small)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char msg[4096], buf[128];
 	fill(msg, sizeof(msg), 2);
 	static const size_t cases[][2] = { { 101, 100 }, { 1, 0 }, { 4096, 4095 } };
@@ -875,7 +876,7 @@ START_TEST(test_stream_send_recv_buffer_unwritable)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char *ro = region(4096, PROT_READ);
 	size_t len = 99;
 	SUBMIT(l1, &s, 1, RECV_BUF(ro, 4096, 0));
@@ -910,7 +911,7 @@ START_TEST(test_stream_send_captured_at_submission)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *buf = region(8192, PROT_READ | PROT_WRITE);
 	memcpy(buf, "original", 8);
 	fill(buf + 4096, 4096, 5);
@@ -946,7 +947,7 @@ START_TEST(test_stream_flow_recv_buffer)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static const size_t sizes[] = { 4097, 64 << 10, 1 << 20, (1 << 20) + 13 };
 	for (size_t k = 0; k < NACT(sizes); k++) {
 		size_t n = sizes[k];
@@ -993,7 +994,7 @@ START_TEST(test_stream_flow_reads_after_matching)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 64 << 10;
 	unsigned char *msg = malloc(n), *buf = malloc(n);
 	fill(msg, n, 1);
@@ -1016,7 +1017,7 @@ START_TEST(test_stream_flow_recv_buffer_too_small)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 64 << 10;
 	unsigned char *msg = malloc(n), *buf = malloc(n);
 	fill(msg, n, 1);
@@ -1045,7 +1046,7 @@ START_TEST(test_stream_flow_sender_unreadable)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *src = region(64 << 10, PROT_NONE);
 	unsigned char *buf = malloc(64 << 10);
 	size_t len = 99;
@@ -1084,7 +1085,7 @@ START_TEST(test_stream_flow_receiver_unwritable)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 64 << 10;
 	unsigned char *msg = malloc(n);
 	fill(msg, n, 1);
@@ -1116,7 +1117,7 @@ START_TEST(test_stream_flow_receiver_fault_keeps_prefix)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 1 << 20, ok = 64 << 10;
 	unsigned char *msg = malloc(n);
 	fill(msg, n, 4);
@@ -1142,7 +1143,7 @@ START_TEST(test_stream_flow_receiver_fault_stops_reading)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 1 << 20;
 	unsigned char *src = region(n, PROT_READ | PROT_WRITE);
 	fill(src, 16 << 10, 3);
@@ -1163,7 +1164,7 @@ START_TEST(test_stream_flow_recv_inline)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static const size_t sizes[] = { 4097, 64 << 10 };
 	for (size_t k = 0; k < NACT(sizes); k++) {
 		HelError es, er;
@@ -1184,7 +1185,7 @@ START_TEST(test_stream_sg_empty)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char buf[8];
 	memset(buf, 0xee, sizeof(buf));
 	size_t len = 99;
@@ -1220,7 +1221,7 @@ START_TEST(test_stream_sg_concatenates)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct HelSgItem items[4] = { { "abc", 3 }, { "", 0 }, { "defgh", 5 }, { "ijklmnopq", 9 } };
 	unsigned char data[128], buf[64];
 	size_t len;
@@ -1247,7 +1248,7 @@ START_TEST(test_stream_sg_sizes)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t seg = 4000;
 	unsigned char *a = malloc(3 * seg), *buf = malloc(3 * seg);
 	fill(a, 3 * seg, 8);
@@ -1299,7 +1300,7 @@ START_TEST(test_stream_sg_captured_at_submission)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	char *page = region(4096, PROT_READ | PROT_WRITE);
 	struct HelSgItem *items = (struct HelSgItem *)page;
 	memcpy(page + 1024, "one", 3);
@@ -1327,8 +1328,8 @@ START_TEST(test_stream_push_pull_memory)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
-	HelHandle m = new_memory(3 * 4096);
+	hh_test_stream(&l0, &l1);
+	HelHandle m = hh_test_memory(3 * 4096);
 	SUBMIT(l0, &s, 1, PUSH(m, 0));
 	HelHandle before = next_number();
 	SUBMIT(l1, &s, 2, PULL(0));
@@ -1358,7 +1359,7 @@ START_TEST(test_stream_push_pull_memory)
 	memcpy(pm, "shared", 6);
 	ck_assert_mem_eq(ph, "shared", 6);
 	/* the pushed descriptor was captured at submission: closing it first is fine */
-	HelHandle m2 = new_memory(5 * 4096);
+	HelHandle m2 = hh_test_memory(5 * 4096);
 	SUBMIT(l1, &s, 3, PUSH(m2, 0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m2), kHelErrNone);
 	SUBMIT(l0, &s, 4, PULL(0));
@@ -1375,7 +1376,7 @@ START_TEST(test_stream_push_pull_lane)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, b0, b1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	ck_assert_int_eq(helCreateStream(&b0, &b1, 1), kHelErrNone);
 	SUBMIT(l1, &s, 1, PUSH(b0, CH), PUSH(b1, 0));
 	SUBMIT(l0, &s, 2, PULL(CH), PULL(0));
@@ -1430,7 +1431,7 @@ START_TEST(test_stream_imbue_this_thread)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char mine[16], got[16];
 	ck_assert_int_eq(get_credentials(kHelThisThread, 0, mine), kHelErrNone);
 	imbue_extract(&s, l0, l1, kHelThisThread, got);
@@ -1452,7 +1453,7 @@ START_TEST(test_stream_imbue_token)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	HelHandle before = next_number();
 	HelHandle t1, t2;
 	ck_assert_int_eq(helCreateToken(&t1), kHelErrNone);
@@ -1505,7 +1506,7 @@ START_TEST(test_stream_imbue_lane)
 	ck_assert_mem_eq(got, other, 16);
 	/* a lane of a stream without credentials (should fail, synchronously) */
 	HelHandle n0, n1;
-	stream(&n0, &n1);
+	hh_test_stream(&n0, &n1);
 	ck_assert_int_eq(TRY(l0, &s, IMBUE(n0, 0)), kHelErrBadDescriptor);
 	/* the thread's credentials differ from the stream's */
 	imbue_extract(&s, n0, n1, kHelThisThread, got);
@@ -1594,12 +1595,12 @@ START_TEST(test_stream_pair_matrix)
 	/* every ordered pair of action kinds, first on lane 0 then lane 1 */
 	struct sq s;
 	sq_open(&s);
-	HelHandle m = new_memory(4096);
+	HelHandle m = hh_test_memory(4096);
 	uintptr_t ctx = 1;
 	for (int a = 0; a < K_COUNT; a++) {
 		for (int b = 0; b < K_COUNT; b++) {
 			HelHandle l0, l1;
-			stream(&l0, &l1);
+			hh_test_stream(&l0, &l1);
 			memset(recv_area, 0xee, sizeof(recv_area));
 			struct HelAction x = kind_action(a, m, 0), y = kind_action(b, m, 1);
 			uintptr_t ca = ctx++, cb = ctx++;
@@ -1644,7 +1645,7 @@ START_TEST(test_stream_dismiss_takes_ancillary_list)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC | WANT), SENDS("a", CH), RECV_INLINE(CH), PUSH(l0, 0));
 	SUBMIT(l1, &s, 2, DISMISS(0));
 	struct el *e = get(&s, 1);
@@ -1677,7 +1678,7 @@ START_TEST(test_stream_mismatch_takes_subtree)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC), OFFER(ANC), SENDS("a", CH), RECV_INLINE(0));
 	SUBMIT(l1, &s, 2, RECV_INLINE(0));
 	struct el *e = get(&s, 1);
@@ -1708,7 +1709,7 @@ START_TEST(test_stream_matching_is_positional)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, SENDS("a", CH), SENDS("bb", 0));
 	SUBMIT(l0, &s, 2, SENDS("ccc", 0));
 	SUBMIT(l1, &s, 3, RECV_INLINE(0));
@@ -1748,7 +1749,7 @@ START_TEST(test_stream_result_layout_offer_send_recv)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	static const size_t sizes[] = { 0, 1, 8, 9, 100, 128 };
 	for (size_t k = 0; k < NACT(sizes); k++) {
 		size_t n = sizes[k];
@@ -1786,8 +1787,8 @@ START_TEST(test_stream_result_array_order)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
-	HelHandle m = new_memory(4096), t;
+	hh_test_stream(&l0, &l1);
+	HelHandle m = hh_test_memory(4096), t;
 	ck_assert_int_eq(helCreateToken(&t), kHelErrNone);
 	unsigned char buf[64], mine[16];
 	ck_assert_int_eq(get_credentials(kHelThisThread, 0, mine), kHelErrNone);
@@ -1844,7 +1845,7 @@ START_TEST(test_stream_result_waits_for_all_items)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, SENDS("1", CH), RECV_INLINE(0));
 	SUBMIT(l1, &s, 2, RECV_INLINE(0));
 	unsigned char data[128];
@@ -1870,7 +1871,7 @@ START_TEST(test_stream_result_context)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	uintptr_t c1 = (uintptr_t)0xfedcba9876543210ull, c2 = 0;
 	SUBMIT(l0, &s, c1, SENDS("x", 0));
 	SUBMIT(l1, &s, c2, RECV_INLINE(0));
@@ -1889,7 +1890,7 @@ START_TEST(test_stream_offer_accept_handles)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(0));
 	HelHandle before = next_number();
 	SUBMIT(l1, &s, 2, ACCEPT(0));
@@ -1938,7 +1939,7 @@ START_TEST(test_stream_offer_ancillary_later_submission)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 0xc1, OFFER(ANC), SENDS("request", CH), RECV_INLINE(0));
 	SUBMIT(l1, &s, 0x51, ACCEPT(0));
 	HelHandle h;
@@ -1975,7 +1976,7 @@ START_TEST(test_stream_offer_without_want_lane_breaks)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC), SENDS("req", CH), RECV_INLINE(0));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle h;
@@ -2006,7 +2007,7 @@ START_TEST(test_stream_offer_without_want_lane_later_items)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC), SENDS("req", 0));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle h;
@@ -2049,7 +2050,7 @@ START_TEST(test_stream_offer_want_lane_keeps_lane)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC | WANT), SENDS("req", 0));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle ha, ho;
@@ -2088,7 +2089,7 @@ START_TEST(test_stream_accept_ancillary)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(WANT));
 	SUBMIT(l1, &s, 2, ACCEPT(ANC), RECV_INLINE(CH), SENDS("from-accept", 0));
 	HelHandle ho, ha;
@@ -2123,7 +2124,7 @@ START_TEST(test_stream_offer_and_accept_lists_pair)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l1, &s, 1, OFFER(ANC), SENDS("ping", CH), RECV_INLINE(0));
 	SUBMIT(l0, &s, 2, ACCEPT(ANC), RECV_INLINE(CH), SENDS("pong", 0));
 	unsigned char data[128];
@@ -2152,7 +2153,7 @@ START_TEST(test_stream_offer_nested)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC), OFFER(ANC), SENDS("inner", CH), RECV_INLINE(0));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle h1, h2;
@@ -2209,7 +2210,7 @@ START_TEST(test_stream_offer_failure_propagates)
 	sq_open(&s);
 	/* peer shut down: kHelErrEndOfLane */
 	HelHandle a0, a1;
-	stream(&a0, &a1);
+	hh_test_stream(&a0, &a1);
 	ck_assert_int_eq(helShutdownLane(a1), kHelErrNone);
 	SUBMIT(a0, &s, 1, OFFER(ANC | WANT), OFFER(ANC), SENDS("x", CH), RECV_INLINE(0));
 	expect_nested_failed(&s, 1, kHelErrEndOfLane);
@@ -2218,27 +2219,27 @@ START_TEST(test_stream_offer_failure_propagates)
 	expect_nested_failed(&s, 2, kHelErrLaneShutdown);
 	/* peer lane closed: kHelErrEndOfLane */
 	HelHandle b0, b1;
-	stream(&b0, &b1);
+	hh_test_stream(&b0, &b1);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b1), kHelErrNone);
 	SUBMIT(b0, &s, 3, OFFER(ANC), OFFER(ANC), SENDS("x", CH), RECV_INLINE(0));
 	expect_nested_failed(&s, 3, kHelErrEndOfLane);
 	/* a queued Offer whose peer is shut down afterwards */
 	HelHandle c0, c1;
-	stream(&c0, &c1);
+	hh_test_stream(&c0, &c1);
 	SUBMIT(c0, &s, 4, OFFER(ANC), OFFER(ANC), SENDS("x", CH), RECV_INLINE(0));
 	none(&s);
 	ck_assert_int_eq(helShutdownLane(c1), kHelErrNone);
 	expect_nested_failed(&s, 4, kHelErrEndOfLane);
 	/* a queued Offer whose peer is closed afterwards */
 	HelHandle d0, d1;
-	stream(&d0, &d1);
+	hh_test_stream(&d0, &d1);
 	SUBMIT(d0, &s, 5, OFFER(ANC), OFFER(ANC), SENDS("x", CH), RECV_INLINE(0));
 	none(&s);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, d1), kHelErrNone);
 	expect_nested_failed(&s, 5, kHelErrEndOfLane);
 	/* the inner Offer fails: only its own list goes with it */
 	HelHandle e0, e1;
-	stream(&e0, &e1);
+	hh_test_stream(&e0, &e1);
 	SUBMIT(e0, &s, 6, OFFER(ANC), OFFER(ANC), SENDS("x", CH), RECV_INLINE(0));
 	SUBMIT(e1, &s, 7, ACCEPT(0));
 	HelHandle h;
@@ -2255,11 +2256,10 @@ START_TEST(test_stream_offer_failure_propagates)
 }
 END_TEST
 
-static Suite *stream_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("stream");
-	TCase *tc = tcase_create("stream");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "stream", 60);
 	tcase_add_test(tc, test_stream_create_consecutive_handles);
 	tcase_add_test(tc, test_stream_create_credentials_shared_uuid);
 	tcase_add_test(tc, test_stream_create_without_credentials);
@@ -2322,15 +2322,5 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, test_stream_offer_and_accept_lists_pair);
 	tcase_add_test(tc, test_stream_offer_nested);
 	tcase_add_test(tc, test_stream_offer_failure_propagates);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(stream_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

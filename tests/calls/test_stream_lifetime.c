@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 #include "task.h"
 
@@ -83,7 +84,7 @@ START_TEST(test_stream_close_breaks_pending)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char buf[16];
 	SUBMIT(l1, &s, 1, RECV_INLINE(CH), SENDS("x", CH), RECV_BUF(buf, sizeof(buf), 0));
 	SUBMIT(l1, &s, 2, OFFER(ANC | WANT), SENDS("y", CH), RECV_INLINE(CH), OFFER(ANC), SENDS("z", 0));
@@ -105,11 +106,11 @@ START_TEST(test_stream_close_breaks_later)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, m0, m1;
-	stream(&l0, &l1);
-	stream(&m0, &m1);
+	hh_test_stream(&l0, &l1);
+	hh_test_stream(&m0, &m1);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, l0), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m1), kHelErrNone);
-	HelHandle mem = new_memory(4096);
+	HelHandle mem = hh_test_memory(4096);
 	for (int k = 0; k < 2; k++) {
 		HelHandle lane = k ? m0 : l1;
 		SUBMIT(lane, &s, 10 * k + 1, SENDS("x", CH), RECV_INLINE(CH), PUSH(mem, CH),
@@ -120,7 +121,7 @@ START_TEST(test_stream_close_breaks_later)
 	}
 	/* the other stream's closed lane does not matter to unrelated streams */
 	HelHandle n0, n1;
-	stream(&n0, &n1);
+	hh_test_stream(&n0, &n1);
 	talk(n0, n1, &s, "alive");
 }
 END_TEST
@@ -131,7 +132,7 @@ START_TEST(test_stream_close_one_of_two_handles)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, copy;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	ck_assert_int_eq(helTransferDescriptor(l0, kHelThisUniverse, &copy), kHelErrNone);
 	ck_assert_int_ne(copy, l0);
 	SUBMIT(l1, &s, 1, RECV_INLINE(0));
@@ -160,7 +161,7 @@ START_TEST(test_stream_close_waits_for_queued_items)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, SENDS("a", CH), SENDS("b", 0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, l0), kHelErrNone);
 	none(&s);
@@ -191,7 +192,7 @@ START_TEST(test_stream_close_both_lanes)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, SENDS("a", CH), OFFER(ANC), SENDS("b", 0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, l0), kHelErrNone);
 	none(&s);
@@ -207,7 +208,7 @@ START_TEST(test_stream_close_waits_for_whole_submission)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC), RECV_INLINE(0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, l0), kHelErrNone);
 	SUBMIT(l1, &s, 2, ACCEPT(0));
@@ -237,7 +238,7 @@ START_TEST(test_stream_close_child_stream_independent)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(WANT));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle ho, ha;
@@ -261,7 +262,7 @@ START_TEST(test_stream_close_accepted_lane_fails_offer_list)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(ANC), SENDS("req", CH), RECV_INLINE(0));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle h;
@@ -296,7 +297,7 @@ START_TEST(test_stream_queue_closed_still_completes)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l1, &s, 1, RECV_INLINE(0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, s.q.handle), kHelErrNone);
 	/* the closed handle cannot take new submissions (should fail) */
@@ -320,8 +321,8 @@ START_TEST(test_stream_push_keeps_lane_alive)
 	struct sq s;
 	sq_open(&s);
 	HelHandle a0, a1, b0, b1;
-	stream(&a0, &a1);
-	stream(&b0, &b1);
+	hh_test_stream(&a0, &a1);
+	hh_test_stream(&b0, &b1);
 	SUBMIT(a0, &s, 1, PUSH(b0, 0));
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b0), kHelErrNone);
 	SUBMIT(b1, &s, 2, RECV_INLINE(0));
@@ -353,10 +354,10 @@ START_TEST(test_stream_push_failed_releases_lane)
 	struct sq s;
 	sq_open(&s);
 	HelHandle a0, a1;
-	stream(&a0, &a1);
+	hh_test_stream(&a0, &a1);
 	for (int k = 0; k < 3; k++) {
 		HelHandle b0, b1;
-		stream(&b0, &b1);
+		hh_test_stream(&b0, &b1);
 		uintptr_t base = 10 * (uintptr_t)k;
 		SUBMIT(a0, &s, base + 1, PUSH(b0, 0));
 		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, b0), kHelErrNone);
@@ -391,8 +392,8 @@ START_TEST(test_stream_push_error_releases_lane)
 	sq_open(&s);
 	sq_open_sized(&tiny, 2, 64);
 	HelHandle a0, a1, b0, b1;
-	stream(&a0, &a1);
-	stream(&b0, &b1);
+	hh_test_stream(&a0, &a1);
+	hh_test_stream(&b0, &b1);
 	ck_assert_int_eq(TRY(a0, &s, PUSH(b0, CH), ACT(kHelActionNone, 0, 0, 0, 0)), kHelErrIllegalArgs);
 	ck_assert_int_eq(TRY(a0, &s, PUSH(b0, CH), PUSH(9999, 0)), kHelErrNoDescriptor);
 	ck_assert_int_eq(TRY(a0, &s, PUSH(b0, CH)), kHelErrIllegalArgs);
@@ -412,7 +413,7 @@ START_TEST(test_stream_universe_holds_lane)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, u, hu;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	ck_assert_int_eq(helCreateUniverse(&u), kHelErrNone);
 	ck_assert_int_eq(helTransferDescriptor(l0, u, &hu), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, l0), kHelErrNone);
@@ -429,7 +430,7 @@ START_TEST(test_stream_universe_close_in_universe)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, u, hu, hu2;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	ck_assert_int_eq(helCreateUniverse(&u), kHelErrNone);
 	ck_assert_int_eq(helTransferDescriptor(l1, u, &hu), kHelErrNone);
 	ck_assert_int_eq(helTransferDescriptor(l1, u, &hu2), kHelErrNone);
@@ -450,7 +451,7 @@ START_TEST(test_stream_universe_other_handles_survive)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1, u, hu;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	ck_assert_int_eq(helCreateUniverse(&u), kHelErrNone);
 	ck_assert_int_eq(helTransferDescriptor(l0, u, &hu), kHelErrNone);
 	SUBMIT(l1, &s, 1, RECV_INLINE(0));
@@ -476,7 +477,7 @@ START_TEST(test_stream_shutdown_own_queued)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	unsigned char buf[8];
 	SUBMIT(l0, &s, 1, SENDS("x", CH), RECV_INLINE(CH), RECV_BUF(buf, 8, 0));
 	SUBMIT(l0, &s, 2, OFFER(ANC), OFFER(ANC), SENDS("y", CH), RECV_INLINE(0));
@@ -493,7 +494,7 @@ START_TEST(test_stream_shutdown_peer_queued)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, PULL(CH), EXTRACT(CH), IMBUE(kHelThisThread, 0));
 	SUBMIT(l0, &s, 2, ACCEPT(ANC), SENDS("y", CH), RECV_INLINE(0));
 	none(&s);
@@ -510,7 +511,7 @@ START_TEST(test_stream_shutdown_later)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	ck_assert_int_eq(helShutdownLane(l1), kHelErrNone);
 	SUBMIT(l1, &s, 1, SENDS("x", CH), DISMISS(CH), RECV_INLINE(0));
 	expect_all(get(&s, 1), "ssi", kHelErrLaneShutdown);
@@ -524,7 +525,7 @@ START_TEST(test_stream_shutdown_later)
 	expect_all(get(&s, 4), "h", kHelErrEndOfLane);
 	/* own shutdown is checked before the peer's state: shut down and peer closed */
 	HelHandle m0, m1;
-	stream(&m0, &m1);
+	hh_test_stream(&m0, &m1);
 	ck_assert_int_eq(helShutdownLane(m0), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m1), kHelErrNone);
 	SUBMIT(m0, &s, 5, SENDS("x", 0));
@@ -538,7 +539,7 @@ START_TEST(test_stream_shutdown_both)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, SENDS("x", 0));
 	ck_assert_int_eq(helShutdownLane(l0), kHelErrNone);
 	ck_assert_int_eq(helShutdownLane(l1), kHelErrNone);
@@ -554,9 +555,9 @@ START_TEST(test_stream_shutdown_bad_handles)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle m = new_memory(4096), t, l0, l1;
+	HelHandle m = hh_test_memory(4096), t, l0, l1;
 	ck_assert_int_eq(helCreateToken(&t), kHelErrNone);
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	/* unknown, special and closed handles (should fail) */
 	ck_assert_int_eq(helShutdownLane(9999), kHelErrNoDescriptor);
 	ck_assert_int_eq(helShutdownLane(kHelNullHandle), kHelErrNoDescriptor);
@@ -580,7 +581,7 @@ START_TEST(test_stream_shutdown_handles_stay_valid)
 	sq_open(&s);
 	HelHandle l0, l1, a0, a1, copy;
 	ck_assert_int_eq(helCreateStream(&l0, &l1, 1), kHelErrNone);
-	stream(&a0, &a1);
+	hh_test_stream(&a0, &a1);
 	unsigned char c0[16], c1[16];
 	ck_assert_int_eq(get_credentials(l0, 0, c0), kHelErrNone);
 	/* shut down through a copy: it is the lane, not the handle, that is shut down */
@@ -621,7 +622,7 @@ START_TEST(test_stream_shutdown_spares_child_streams)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	SUBMIT(l0, &s, 1, OFFER(WANT));
 	SUBMIT(l1, &s, 2, ACCEPT(0));
 	HelHandle ho, ha;
@@ -694,7 +695,7 @@ START_TEST(test_stream_thread_blocks_for_element)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct peer p = { .lane = l1 };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, blocking_receiver, &p), 0);
@@ -737,7 +738,7 @@ START_TEST(test_stream_thread_woken_by_end_of_lane)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct peer p = { .lane = l0 };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, blocking_sender_then_close, &p), 0);
@@ -783,7 +784,7 @@ START_TEST(test_stream_thread_ping_pong)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct peer p = { .lane = l1, .rounds = 500 };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, pong, &p), 0);
@@ -833,7 +834,7 @@ START_TEST(test_stream_thread_flow)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 1 << 20;
 	unsigned char *mine = malloc(n), *theirs = malloc(n);
 	fill(mine, n, 21);
@@ -888,7 +889,7 @@ START_TEST(test_stream_thread_imbue)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct peer p = { .lane = l0 };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, imbuer, &p), 0);
@@ -930,7 +931,7 @@ START_TEST(test_stream_thread_concurrent_senders)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	struct peer p[2] = { { .lane = l0, .id = 0 }, { .lane = l0, .id = 1 } };
 	pthread_t t[2];
 	for (int k = 0; k < 2; k++)
@@ -980,7 +981,7 @@ START_TEST(test_stream_fork_transfers_and_exit_breaks)
 	struct sq s;
 	sq_open(&s);
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	size_t n = 1 << 20;
 	unsigned char *buf = malloc(n);
 	int go[2];
@@ -1029,11 +1030,10 @@ START_TEST(test_stream_fork_transfers_and_exit_breaks)
 }
 END_TEST
 
-static Suite *stream_lifetime_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("stream_lifetime");
-	TCase *tc = tcase_create("stream_lifetime");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "stream_lifetime", 60);
 	tcase_add_test(tc, test_stream_close_breaks_pending);
 	tcase_add_test(tc, test_stream_close_breaks_later);
 	tcase_add_test(tc, test_stream_close_one_of_two_handles);
@@ -1063,15 +1063,5 @@ static Suite *stream_lifetime_suite(void)
 	tcase_add_test(tc, test_stream_thread_imbue);
 	tcase_add_test(tc, test_stream_thread_concurrent_senders);
 	tcase_add_test(tc, test_stream_fork_transfers_and_exit_breaks);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(stream_lifetime_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

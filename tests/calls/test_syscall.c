@@ -7,14 +7,18 @@
 #include <hel.h>
 #include <hel-syscalls.h>
 #include <helhost.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "child.h"
 #include "conv.h"
+#include "fixture.h"
 
 /* Managarm's posix::superGetProcessData and its answer's layout. */
 #define SUPER_GET_PROCESS_DATA 1
@@ -84,6 +88,17 @@ START_TEST(test_syscall_local_calls)
 	ck_assert_int_eq(helSyscall1(kHelCallWriteGsBase, (HelWord)(uintptr_t)&gs_target), kHelErrNone);
 	ck_assert_int_eq(helSyscall0_1(kHelCallReadGsBase, &base), kHelErrNone);
 	ck_assert_uint_eq(base, (uintptr_t)&gs_target);
+	/* the FS base Linux has for this thread; a CPU this thread may run on */
+	unsigned long fs = 0;
+	ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+	ck_assert_int_eq(helSyscall0_1(kHelCallReadFsBase, &base), kHelErrNone);
+	ck_assert_uint_eq(base, fs);
+	HelWord cpu = (HelWord)-1;
+	cpu_set_t allowed;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	ck_assert_int_eq(helSyscall0_1(kHelCallGetCurrentCpu, &cpu), kHelErrNone);
+	ck_assert_uint_lt(cpu, CPU_SETSIZE);
+	ck_assert(CPU_ISSET(cpu, &allowed));
 	/* a futex wait on a word that differs returns at once */
 	void *word;
 	HelHandle memory;
@@ -94,6 +109,21 @@ START_TEST(test_syscall_local_calls)
 	ck_assert_int_eq(helSyscall3(kHelCallFutexWait, (HelWord)(uintptr_t)word, 6,
 			(HelWord)kHelWaitInfinite), kHelErrNone);
 	ck_assert_int_eq(helSyscall1(kHelCallFutexWake, (HelWord)(uintptr_t)word), kHelErrNone);
+}
+END_TEST
+
+START_TEST(test_syscall_panic_aborts)
+{
+	/* should succeed: helPanic through the raw path ends the program with SIGABRT */
+	static const char msg[] = "raw panic";
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		helSyscall2(kHelCallPanic, (HelWord)(uintptr_t)msg, sizeof(msg) - 1);
+		_exit(1);
+	}
+	int status = wait_child(pid, 20000);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGABRT);
 }
 END_TEST
 
@@ -126,7 +156,7 @@ START_TEST(test_syscall_process_data_mbus_lane_works)
 {
 	/* should succeed: mbusLane is a lane to what the run's mbus published */
 	HelHandle mine, theirs;
-	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	hh_test_stream(&mine, &theirs);
 	ck_assert_int_eq(helhost_publish("test.syscall.mbus", theirs), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_MBUS", "test.syscall.mbus", 1), 0);
 	struct process_data data, again;
@@ -146,7 +176,7 @@ START_TEST(test_syscall_process_data_fork_keeps_lane)
 {
 	/* should succeed: a fork child answers with the lane it inherited, and it works */
 	HelHandle mine, theirs;
-	ck_assert_int_eq(helCreateStream(&mine, &theirs, 0), kHelErrNone);
+	hh_test_stream(&mine, &theirs);
 	ck_assert_int_eq(helhost_publish("test.syscall.fork", theirs), kHelErrNone);
 	ck_assert_int_eq(setenv("HELHOST_MBUS", "test.syscall.fork", 1), 0);
 	struct process_data data;
@@ -189,29 +219,19 @@ START_TEST(test_syscall_other_supercalls_refused)
 }
 END_TEST
 
-static Suite *syscall_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("syscall");
-	TCase *tc = tcase_create("raw");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "raw", 60);
 	tcase_add_test(tc, test_syscall_memory_through_raw_calls);
 	tcase_add_test(tc, test_syscall_two_results);
 	tcase_add_test(tc, test_syscall_local_calls);
+	tcase_add_test(tc, test_syscall_panic_aborts);
 	tcase_add_test(tc, test_syscall_unknown_numbers);
 	tcase_add_test(tc, test_syscall_process_data_without_mbus);
 	tcase_add_test(tc, test_syscall_process_data_mbus_lane_works);
 	tcase_add_test(tc, test_syscall_process_data_fork_keeps_lane);
 	tcase_add_test(tc, test_syscall_process_data_bad_pointer);
 	tcase_add_test(tc, test_syscall_other_supercalls_refused);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(syscall_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -18,18 +18,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "hq.h"
+#include "fixture.h"
 
 static size_t mask_bytes(void)
 {
 	return (size_t)(sysconf(_SC_NPROCESSORS_CONF) + 7) / 8;
-}
-
-static HelHandle new_memory(void)
-{
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(4096, 0, NULL, &h), kHelErrNone);
-	return h;
 }
 
 START_TEST(test_thread_stats_grow)
@@ -44,7 +37,7 @@ START_TEST(test_thread_stats_grow)
 	ck_assert_uint_gt(b.userTime, a.userTime);
 	/* bad handles and pointers (should fail) */
 	ck_assert_int_eq(helQueryThreadStats(9999, &a), kHelErrNoDescriptor);
-	ck_assert_int_eq(helQueryThreadStats(new_memory(), &a), kHelErrBadDescriptor);
+	ck_assert_int_eq(helQueryThreadStats(hh_test_memory(4096), &a), kHelErrBadDescriptor);
 	ck_assert_int_eq(helQueryThreadStats(kHelThisThread, (struct HelThreadStats *)8), kHelErrFault);
 }
 END_TEST
@@ -76,7 +69,7 @@ START_TEST(test_thread_set_priority)
 	ck_assert_int_eq(own_nice(), can_raise ? 0 : 19);
 	/* bad handles (should fail) */
 	ck_assert_int_eq(helSetPriority(12345, 1), kHelErrNoDescriptor);
-	ck_assert_int_eq(helSetPriority(new_memory(), 1), kHelErrBadDescriptor);
+	ck_assert_int_eq(helSetPriority(hh_test_memory(4096), 1), kHelErrBadDescriptor);
 }
 END_TEST
 
@@ -110,7 +103,7 @@ START_TEST(test_thread_set_affinity)
 	ck_assert_int_eq(helSetAffinity(9999, mask, n), kHelErrIllegalArgs);
 	mask[0] = 1;
 	ck_assert_int_eq(helSetAffinity(9999, mask, n), kHelErrNoDescriptor);
-	ck_assert_int_eq(helSetAffinity(new_memory(), mask, n), kHelErrBadDescriptor);
+	ck_assert_int_eq(helSetAffinity(hh_test_memory(4096), mask, n), kHelErrBadDescriptor);
 	/* size 0 reads nothing: an empty mask (should fail) */
 	ck_assert_int_eq(helSetAffinity(kHelThisThread, NULL, 0), kHelErrIllegalArgs);
 }
@@ -125,7 +118,7 @@ START_TEST(test_thread_get_affinity_errors)
 	/* kHelThisThread is not accepted here, as in thor (should fail) */
 	ck_assert_int_eq(helGetAffinity(kHelThisThread, mask, sizeof(mask), &actual),
 			kHelErrNoDescriptor);
-	ck_assert_int_eq(helGetAffinity(new_memory(), mask, sizeof(mask), &actual),
+	ck_assert_int_eq(helGetAffinity(hh_test_memory(4096), mask, sizeof(mask), &actual),
 			kHelErrBadDescriptor);
 }
 END_TEST
@@ -153,25 +146,14 @@ START_TEST(test_thread_gs_base)
 }
 END_TEST
 
-static Suite *thread_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("thread");
-	TCase *tc = tcase_create("thread");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "thread", 60);
 	tcase_add_test(tc, test_thread_stats_grow);
 	tcase_add_test(tc, test_thread_set_priority);
 	tcase_add_test(tc, test_thread_set_affinity);
 	tcase_add_test(tc, test_thread_get_affinity_errors);
 	tcase_add_test(tc, test_thread_gs_base);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(thread_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -31,7 +31,7 @@
 enum { PAGE = 4096 };
 #define CODE 0x400000ull
 #define DATA 0x500000ull
-/* The stub's own ranges in every space (src/stubpage.h). */
+/* The stub's own ranges in every space (src/native/stubpage.h). */
 #define STUB_CODE 0x7ff000000000ull
 #define STUB_PAGE 0x7ff100000000ull
 

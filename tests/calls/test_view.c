@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fixture.h"
 #include "sq.h"
 #include "vm.h"
 
@@ -66,7 +67,7 @@ START_TEST(test_memory_write_memory_seen_in_mapping)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	char *m = map_rw(mem, 0, 2 * PAGE);
 	/* should succeed: the bytes appear in a mapping, elements carry their contexts */
 	ck_assert_int_eq(write_mem(&s, mem, 100, "through the call", 17, 0x51), kHelErrNone);
@@ -83,7 +84,7 @@ START_TEST(test_memory_read_memory_sees_mapping_writes)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(3 * PAGE);
+	HelHandle mem = hh_test_memory(3 * PAGE);
 	char *m = map_rw(mem, 0, 3 * PAGE);
 	fill(m, 3 * PAGE, 7);
 	/* should succeed: the whole object, then a part */
@@ -103,7 +104,7 @@ START_TEST(test_memory_rw_memory_partial_ranges)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(4 * PAGE);
+	HelHandle mem = hh_test_memory(4 * PAGE);
 	char *m = map_rw(mem, 0, 4 * PAGE);
 	/* should succeed: across page boundaries, up to the last byte */
 	unsigned char src[3 * PAGE];
@@ -130,7 +131,7 @@ START_TEST(test_memory_rw_memory_buffer_in_hel_mapping)
 	/* should succeed: the buffer may be a mapping of the same object */
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	char *m = map_rw(mem, 0, 2 * PAGE);
 	fill(m, PAGE, 9);
 	ck_assert_int_eq(write_mem(&s, mem, PAGE, m, PAGE, 1), kHelErrNone);
@@ -146,7 +147,7 @@ START_TEST(test_memory_rw_memory_after_resize)
 	/* should succeed: the grown part of an object is readable and writable */
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(PAGE);
+	HelHandle mem = hh_test_memory(PAGE);
 	ck_assert_int_eq(write_mem(&s, mem, 10, "old", 4, 1), kHelErrNone);
 	ck_assert_int_eq(write_mem(&s, mem, PAGE + 10, "new", 4, 2), kHelErrFault);
 	ck_assert_int_eq(helResizeMemory(mem, 3 * PAGE), kHelErrNone);
@@ -164,7 +165,7 @@ START_TEST(test_memory_rw_memory_beyond_object)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	char *m = map_rw(mem, 0, 2 * PAGE);
 	char buf[2 * PAGE];
 	memset(buf, 'b', sizeof(buf));
@@ -189,7 +190,7 @@ START_TEST(test_memory_rw_memory_bad_buffer)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	char *m = map_rw(mem, 0, 2 * PAGE);
 	void *hole = unmapped_page();
 	/* an unreadable source buffer (should fail) */
@@ -221,7 +222,7 @@ START_TEST(test_memory_rw_memory_buffer_overflow)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(PAGE);
+	HelHandle mem = hh_test_memory(PAGE);
 	char *m = map_rw(mem, 0, PAGE);
 	/* buffer + length wraps around (should fail, checked before the range) */
 	ck_assert_int_eq(write_mem(&s, mem, 0, (void *)(UINTPTR_MAX - 15), 32, 1), kHelErrIllegalArgs);
@@ -239,10 +240,10 @@ START_TEST(test_memory_rw_memory_lookup_order)
 	struct sq s;
 	sq_open(&s);
 	HelHandle q = s.q.handle;
-	HelHandle mem = new_memory(PAGE);
+	HelHandle mem = hh_test_memory(PAGE);
 	HelHandle universe, l0, l1;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	HelHandle sl = slice(mem, 0, PAGE);
 	char buf[8] = "abcdefg";
 	/* 1. the handle must exist, before the queue is looked at (should fail) */
@@ -284,7 +285,7 @@ START_TEST(test_memory_rw_memory_queue_handle_closed)
 	/* should succeed: the element arrives although the queue handle is gone */
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(PAGE);
+	HelHandle mem = hh_test_memory(PAGE);
 	char *m = map_rw(mem, 0, PAGE);
 	ck_assert_int_eq(helSubmitWriteMemory(mem, 0, 3, "hi", s.q.handle, 7), kHelErrNone);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, s.q.handle), kHelErrNone);
@@ -296,7 +297,7 @@ END_TEST
 START_TEST(test_memory_rw_memory_from_forked_child)
 {
 	/* should succeed: the buffer is the submitter's, also in a forked child */
-	HelHandle mem = new_memory(PAGE);
+	HelHandle mem = hh_test_memory(PAGE);
 	char *m = map_rw(mem, 0, PAGE);
 	strcpy(m + 64, "parent");
 	pid_t pid = fork_tied();
@@ -322,7 +323,7 @@ END_TEST
 
 START_TEST(test_slice_create_bad_args)
 {
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	HelHandle universe, h;
 	ck_assert_int_eq(helCreateUniverse(&universe), kHelErrNone);
 	struct HelQueueParameters p = { .ringShift = 2, .numChunks = 1, .chunkSize = 256 };
@@ -355,7 +356,7 @@ END_TEST
 
 START_TEST(test_slice_map_shows_object_at_offset)
 {
-	HelHandle mem = new_memory(4 * PAGE);
+	HelHandle mem = hh_test_memory(4 * PAGE);
 	char *m = map_rw(mem, 0, 4 * PAGE);
 	for (int i = 0; i < 4; i++)
 		snprintf(m + i * PAGE, 32, "page %d", i);
@@ -384,7 +385,7 @@ START_TEST(test_slice_map_is_a_mapping_of_the_object)
 	/* should succeed: the emulator sees the object's bytes behind a slice mapping */
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(3 * PAGE);
+	HelHandle mem = hh_test_memory(3 * PAGE);
 	HelHandle sl = slice(mem, 2 * PAGE, PAGE);
 	char *p = map_rw(sl, 0, PAGE);
 	ck_assert_int_eq(write_mem(&s, mem, 2 * PAGE + 8, "written", 8, 1), kHelErrNone);
@@ -393,7 +394,7 @@ START_TEST(test_slice_map_is_a_mapping_of_the_object)
 	ck_assert(vm_hel_mapped(p, PAGE, "rw-s"));
 	/* a message sent from it carries the slice's bytes */
 	HelHandle l0, l1;
-	stream(&l0, &l1);
+	hh_test_stream(&l0, &l1);
 	fill(p + 100, 3000, 5);
 	char *buf = malloc(3000);
 	ck_assert_ptr_nonnull(buf);
@@ -421,7 +422,7 @@ END_TEST
 
 START_TEST(test_slice_map_beyond_slice)
 {
-	HelHandle mem = new_memory(4 * PAGE);
+	HelHandle mem = hh_test_memory(4 * PAGE);
 	HelHandle sl = slice(mem, PAGE, 2 * PAGE);
 	void *p = NULL;
 	/* alignment and length come before anything else (should fail) */
@@ -453,7 +454,7 @@ END_TEST
 
 START_TEST(test_slice_map_beyond_object)
 {
-	HelHandle mem = new_memory(3 * PAGE);
+	HelHandle mem = hh_test_memory(3 * PAGE);
 	HelHandle sl = slice(mem, 2 * PAGE, 4 * PAGE);
 	void *p = NULL;
 	/* inside the slice but past the object ([emu], should fail) */
@@ -487,7 +488,7 @@ START_TEST(test_slice_rejected_by_memory_calls)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	HelHandle sl = slice(mem, 0, 2 * PAGE);
 	size_t size;
 	char buf[8];
@@ -508,7 +509,7 @@ START_TEST(test_slice_keeps_object_alive)
 {
 	struct sq s;
 	sq_open(&s);
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	ck_assert_int_eq(write_mem(&s, mem, PAGE + 16, "kept alive", 11, 1), kHelErrNone);
 	HelHandle sl = slice(mem, PAGE, PAGE);
 	/* should succeed: with the memory handle gone, the slice still maps the object */
@@ -530,7 +531,7 @@ END_TEST
 START_TEST(test_slice_transfer_and_fork)
 {
 	/* should succeed: a slice moves between universes and is inherited by a fork */
-	HelHandle mem = new_memory(2 * PAGE);
+	HelHandle mem = hh_test_memory(2 * PAGE);
 	char *m = map_rw(mem, 0, 2 * PAGE);
 	strcpy(m + PAGE, "slice bytes");
 	HelHandle sl = slice(mem, PAGE, PAGE);
@@ -555,11 +556,10 @@ START_TEST(test_slice_transfer_and_fork)
 }
 END_TEST
 
-static Suite *view_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("view");
-	TCase *tc = tcase_create("view");
-	tcase_set_timeout(tc, 60);
+	TCase *tc = hh_test_case(s, "view", 60);
 	tcase_add_test(tc, test_memory_write_memory_seen_in_mapping);
 	tcase_add_test(tc, test_memory_read_memory_sees_mapping_writes);
 	tcase_add_test(tc, test_memory_rw_memory_partial_ranges);
@@ -579,15 +579,5 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, test_slice_rejected_by_memory_calls);
 	tcase_add_test(tc, test_slice_keeps_object_alive);
 	tcase_add_test(tc, test_slice_transfer_and_fork);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(view_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hh_test_main(s);
 }

@@ -20,7 +20,8 @@
 #   (fork), the run ends with status 1 and the reason; when it only costs
 #   speed or a resource limit (sync wake-up, the alive page's fd, getrlimit),
 #   both programs are served; an emulator that cannot protect itself, drop
-#   its capabilities or make its alive page ends with the reason, and so does
+#   its capabilities or make its alive page (memfd, ftruncate, mapping, seals)
+#   ends with the reason, and so does
 #   an auto-started one, taking its program with it after exactly one start
 #   (not one emulator after another);
 # - the emulator's access to program memory (test_usermem, linked directly)
@@ -97,6 +98,9 @@ capset 1 cannot~drop~capabilities:~Operation~not~permitted 0
 capbset 1 cannot~drop~capabilities:~Bad~address 0
 ambient 1 cannot~drop~capabilities:~Bad~address 0
 memfd 1 alive~page:~Too~many~open~files 0
+ftruncate 1 alive~page:~File~too~large 0
+mapshared 1 alive~page:~Cannot~allocate~memory 0
+addseals 1 alive~page:~Operation~not~permitted 0
 syncwake 0 no~sync~wake-up 2
 addfd 0 says~hello 2
 rlimit 0 says~hello 2

@@ -1,5 +1,5 @@
 /*
- * Fork images (src/process.c): the copy of a program's universe and space
+ * Fork images (src/host/process.c): the copy of a program's universe and space
  * that its fork child claims at its first registration.  A claim by a
  * process that is not the parent's child, or with a guessed id, gives a
  * fresh universe and leaves the image to its child; images whose children

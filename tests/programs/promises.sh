@@ -116,6 +116,7 @@ out=$(HELHOST_EMULATOR=$tmp/wrapper "$child" nnp 2>&1); check "a program runs wi
 out=$(HELHOST_EMULATOR=$tmp/missing "$child" nnp 2>&1)
 check "a HELHOST_EMULATOR that does not exist is not replaced by another" 137 $?
 grep -q "cannot start the emulator" <<<"$out"; check "and the program says why" 0 $?
+out=$(HELHOST_EMULATOR= "$child" nnp 2>&1); check "an empty HELHOST_EMULATOR counts as unset" "no_new_privs 1" "$out"
 
 # --- The trace: a refusal's reason, and durations ---------------------------
 "$emu" run --trace "$child" refuse >"$tmp/out" 2>&1; check "a refused call" 0 $?

@@ -1,7 +1,8 @@
 /*
  * Calls that libhel never sends, trapped by hand through the call page (as
  * forge_trace does): helFutexWait and helFutexWake (libhel serves both on
- * the host futex), and call numbers no call has.  Each answer is checked
+ * the host futex), registry names no C string gives, and call numbers no
+ * call has.  Each answer is checked
  * here; trace_calls.sh checks their trace.
  */
 #include <hel.h>
@@ -65,6 +66,11 @@ int main(void)
 	failed |= expect("wait", trap(kHelCallFutexWait, at, 1, -1), kHelErrNone);
 	failed |= expect("wake, no Hel mapping", trap(kHelCallFutexWake, stack, 1, 0), kHelErrFault);
 	failed |= expect("wake", trap(kHelCallFutexWake, at, 1, 0), kHelErrNone);
+	/* Names libhel never sends (it passes a C string and its length). */
+	failed |= expect("publish, an unreadable name", trap(HH_CALL_PUBLISH, 8, 4, mem),
+			kHelErrFault);
+	failed |= expect("publish, a NUL in the name",
+			trap(HH_CALL_PUBLISH, (uintptr_t)"raw\0name", 8, mem), kHelErrIllegalArgs);
 	failed |= expect("call 90", trap(90, 0, 0, 0), kHelErrIllegalSyscall);
 	failed |= expect("call 0x10fff", trap(0x10fff, 0, 0, 0), kHelErrIllegalSyscall);
 	return failed;

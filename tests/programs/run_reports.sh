@@ -62,6 +62,19 @@ chmod 644 "$noexec"
 grep -q "^helhost: cannot execute $noexec: Permission denied$" "$out"; check "not executable: the reason" 0 $?
 "$emu" run /tmp >"$out" 2>&1; check "a directory: 126" 126 $?
 grep -q '^helhost: cannot execute /tmp: Is a directory$' "$out"; check "a directory: the reason" 0 $?
+"$emu" run "" >"$out" 2>&1; check "an empty name: 127" 127 $?
+grep -q '^helhost: cannot execute : No such file or directory$' "$out"; check "an empty name: the reason" 0 $?
+# The PATH search as execvp's: an empty entry is the current directory, and a
+# file found but not executable beats entries that do not exist.
+(cd "$(dirname "$noexec")" && PATH=/no-such-dir::/no-such-dir-either "$emu" run "$(basename "$noexec")") \
+	>"$out" 2>&1
+check "found in PATH but not executable: 126" 126 $?
+grep -q "^helhost: cannot execute $(basename "$noexec"): Permission denied$" "$out"
+check "found in PATH but not executable: the reason" 0 $?
+env -u PATH "$emu" run "$(basename "$hello")" >"$out" 2>&1
+check "without PATH, a name is looked for in /bin and /usr/bin only" 127 $?
+(cd "$(dirname "$hello")" && env -u PATH "$emu" run true) >"$out" 2>&1
+check "without PATH, true is found in /bin or /usr/bin" 0 $?
 
 # Usage: precise messages, status 2; --help and --version on stdout, status 0.
 "$emu" run --bogus "$child" >"$out" 2>&1; check "an unknown option: 2" 2 $?

@@ -74,7 +74,8 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	as_nobody "$emu" status "$emulator" >"$state" 2>&1; check "another uid: refused" 1 $?
 	has "… saying so" "helhost: permission denied: emulator $emulator is not yours"
 	as_nobody "$emu" status "$holder" >"$state" 2>&1; check "… and no emulator of theirs serves it" 1 $?
-	as_nobody "$emu" status >"$state" 2>&1; check "… nor has it any emulator" 1 $?
+	# (Not "status" without a pid as uid 65534: under ctest -j, isolation.sh may
+	# run an emulator of that uid at the same moment.)
 fi
 "$emu" status 1 >"$state" 2>&1; check "a pid no emulator serves" 1 $?
 has "… said" "helhost: 1 is neither an emulator of yours nor a program one serves"

@@ -3,13 +3,15 @@
  * with quotes, backslashes and control bytes longer than the trace shows, an
  * unreadable string, a severity and a register set with no name, map flags
  * with unknown bits, bytes past ASCII; a submission of more actions than the
- * trace names, answered on a lane whose peer is gone.  Each call's result is checked here; trace_calls.sh
- * checks the lines the trace wrote for them.
+ * trace names, answered on a lane whose peer is gone; credentials extracted
+ * from a stream.  Each call's result is checked here; trace_calls.sh checks
+ * the lines the trace wrote for them.
  */
 #include <hel.h>
 #include <helhost.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 static int expect(const char *what, HelError got, HelError want)
 {
@@ -41,6 +43,41 @@ static int many_actions(void)
 	return failed;
 }
 
+/*
+ * This thread's credentials, imbued on one end of a stream and extracted on
+ * the other; prints them in hex for trace_calls.sh to find in the element.
+ */
+static int credentials(void)
+{
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 4, 4096));
+	HelHandle a, b;
+	HEL_CHECK(helCreateStream(&a, &b, 0));
+	struct HelAction imbue = { .type = kHelActionImbueCredentials, .handle = kHelThisThread };
+	struct HelAction extract = { .type = kHelActionExtractCredentials };
+	HEL_CHECK(helSubmitAsync(a, &imbue, 1, q.handle, 0xc1, 0));
+	HEL_CHECK(helSubmitAsync(b, &extract, 1, q.handle, 0xc2, 0));
+	char mine[16];
+	HEL_CHECK(helGetCredentials(kHelThisThread, 0, mine));
+	int failed = 0;
+	for (int i = 0; i < 2; i++) {
+		struct HelElement *e;
+		HEL_CHECK(helhost_queue_next(&q, kHelWaitInfinite, &e));
+		if ((uintptr_t)e->context != 0xc2)
+			continue;
+		struct HelCredentialsResult *r = (struct HelCredentialsResult *)(e + 1);
+		failed |= expect("extract credentials", r->error, kHelErrNone);
+		failed |= expect("the credentials extracted are the thread's",
+				memcmp(r->credentials, mine, 16) ? kHelErrIllegalArgs : kHelErrNone,
+				kHelErrNone);
+	}
+	printf("credentials ");
+	for (int i = 0; i < 16; i++)
+		printf("%02x", (unsigned char)mine[i]);
+	printf("\n");
+	return failed;
+}
+
 int main(void)
 {
 	static const char odd[] = "a \"quoted\" back\\slash, a \x01 control byte, and more than 48 bytes";
@@ -55,6 +92,7 @@ int main(void)
 			0x1000, kHelMapProtRead | 0x40000000, &p), kHelErrNoDescriptor);
 	failed |= expect("bytes past ASCII", helLog(kHelLogSeverityInfo, "\x7f\x80", 2), kHelErrNone);
 	failed |= many_actions();
+	failed |= credentials();
 	char image[4096];
 	helLoadRegisters(kHelThisThread, 99, image);
 	return failed;

@@ -26,12 +26,20 @@ has_re "an element of 17 results: 16 by name, the rest counted, ended" \
 	'^helhost: trace_calls\[[0-9]+\] element: queue=1<queue>, context=0x17, of helSubmitAsync: (SendFromBuffer: kHelErrEndOfLane, ){16}\.\.\. 1 more$'
 has_re "… and the next line starts on its own" '^helhost: trace_calls\[[0-9]+\] thread [0-9]+: helLoadRegisters\('
 has "a register set with no name as a number" 'helLoadRegisters(thread=this-thread, set=99'
+creds=$(sed -n 's/^credentials \([0-9a-f]*\)$/\1/p' "$out")
+[ ${#creds} = 32 ]; check "the program printed its credentials" 0 $?
+has_re "extracted credentials in hex, the thread's own" \
+	"^helhost: trace_calls\[[0-9]+\] element: queue=[0-9]+<queue>, context=0xc2, of helSubmitAsync: ExtractCredentials: kHelErrNone credentials=$creds\$"
 [ $fail = 0 ] || cat "$out"
 fail_before=$fail
 "$emu" run --trace "$raw" >"$out" 2>&1; check "trapped futex calls and unknown numbers answered as expected" 0 $?
 has_re "a trapped futex wait on no Hel mapping is a fault" \
 	'helFutexWait\(pointer=0x[0-9a-f]+, expected=0, deadline=-1\) = kHelErrFault \(no Hel mapping at'
 has_re "a trapped futex wake is served" 'helFutexWake\(pointer=0x[0-9a-f]+\) = kHelErrNone'
+has "an unreadable name is a fault, and said so" \
+	'helhost_publish(name=0x8, length=4, handle=1<memory>) = kHelErrFault (name unreadable)'
+has "a name with a NUL byte is refused, and said so" \
+	'helhost_publish(name="raw\x00name", length=8, handle=1<memory>) = kHelErrIllegalArgs (name contains a NUL byte)'
 has_re "an unknown call by its number" 'call 90\(\.\.\.\) = kHelErrIllegalSyscall \(no call 90\)'
 has_re "an unknown call past helhost's own" 'call 69631\(\.\.\.\) = kHelErrIllegalSyscall'
 [ $fail = $fail_before ] || cat "$out"

@@ -14,8 +14,9 @@
  *                           lseek(SEEK_HOLE) fails with EIO (a broken disk)
  *   noprocmap               the PROCMAP_QUERY ioctl fails with ENOTTY (a kernel
  *                           older than 6.11)
- *   fail:WHAT               the first call of one kind fails, once per process
- *                           (a forked child that has not seen it fails it too):
+ *   fail:WHAT[:NTH]         the NTH call (default the first) of one kind fails,
+ *                           once per process (a forked child that has not seen
+ *                           it fails it too):
  *                           status (open of /proc/PID/status), getfd
  *                           (pidfd_getfd), pidfd (pidfd_open), seals (F_GET_SEALS),
  *                           sockopt (getsockopt), syncwake, idvalid, addfd (the
@@ -29,7 +30,11 @@
  *                           spawnattr (posix_spawnattr_init), adddup (…_adddup2),
  *                           closefrom (…_addclosefrom_np),
  *                           sigmask (posix_spawnattr_setsigmask), spawnflags
- *                           (posix_spawnattr_setflags)
+ *                           (posix_spawnattr_setflags); and what libhel does in
+ *                           a program as it starts: ftruncate, addseals
+ *                           (F_ADD_SEALS), mapshared (mmap of a file, MAP_SHARED),
+ *                           arena (mmap of an inaccessible reservation),
+ *                           pthreadkey (pthread_key_create), getrandom (EINTR)
  *   ptrace:REQ:NTH          the NTH ptrace call with request number REQ fails
  *                           with ESRCH (as if the tracee had vanished), once
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
@@ -38,6 +43,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -47,6 +53,7 @@
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <spawn.h>
@@ -54,7 +61,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Older headers lack it (as in src/trap.c). */
+/* Older headers lack it (as in src/host/trap.c). */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
 #endif
@@ -68,7 +75,7 @@ static bool nocopy, eintr, noprocmap, noseek, eio_copy, eio_pread, eio_pwrite, e
 static long (*real_syscall)(long nr, ...);
 static unsigned long *injected;
 static char fail_what[16];
-static bool failed_once;
+static unsigned long fail_nth = 1, fail_seen;
 static unsigned long ptrace_request, ptrace_nth, ptrace_seen;
 
 __attribute__((constructor)) static void configure(void)
@@ -101,7 +108,7 @@ __attribute__((constructor)) static void configure(void)
 	if (t && sscanf(t, "ptrace:%lu:%lu", &ptrace_request, &ptrace_nth) != 2)
 		ptrace_nth = 0;
 	const char *f = strstr(env, "fail:");
-	if (f && sscanf(f, "fail:%15[a-z]", fail_what) != 1)
+	if (f && sscanf(f, "fail:%15[a-z]:%lu", fail_what, &fail_nth) < 1)
 		fail_what[0] = 0;
 }
 
@@ -113,11 +120,11 @@ static bool inject(int error)
 	return true;
 }
 
-/* fail:WHAT: the first call of this kind fails. */
+/* fail:WHAT[:NTH]: the NTH call of this kind fails. */
 static bool fail_once(const char *what, int error)
 {
 	if (!injected || strcmp(fail_what, what) ||
-			__atomic_exchange_n(&failed_once, true, __ATOMIC_RELAXED))
+			__atomic_add_fetch(&fail_seen, 1, __ATOMIC_RELAXED) != fail_nth)
 		return false;
 	return inject(error);
 }
@@ -222,7 +229,8 @@ int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	if (cmd == F_GET_SEALS && fail_once("seals", EINVAL))
+	if ((cmd == F_GET_SEALS && fail_once("seals", EINVAL)) ||
+			(cmd == F_ADD_SEALS && fail_once("addseals", EPERM)))
 		return -1;
 	return (int)real_syscall(SYS_fcntl, fd, cmd, arg);
 }
@@ -356,3 +364,39 @@ SPAWN_SETUP(int, posix_spawnattr_setsigmask, "sigmask", (posix_spawnattr_t *a,
 		const sigset_t *set), (a, set))
 SPAWN_SETUP(int, posix_spawnattr_setflags, "spawnflags", (posix_spawnattr_t *a, short flags),
 		(a, flags))
+
+int ftruncate(int fd, off_t length)
+{
+	if (fail_once("ftruncate", EFBIG))
+		return -1;
+	return (int)real_syscall(SYS_ftruncate, fd, length);
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
+{
+	if ((fd >= 0 && (flags & MAP_SHARED) && fail_once("mapshared", ENOMEM)) ||
+			(prot == PROT_NONE && (flags & MAP_NORESERVE) && fail_once("arena", ENOMEM)))
+		return MAP_FAILED;
+	/* Libraries may map before this library's constructor has run. */
+	if (!real_syscall)
+		real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	return (void *)real_syscall(SYS_mmap, addr, len, prot, flags, fd, offset);
+}
+
+int pthread_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	static int (*real)(pthread_key_t *, void (*)(void *));
+	if (!real)
+		real = (int (*)(pthread_key_t *, void (*)(void *)))dlsym(RTLD_NEXT, "pthread_key_create");
+	/* It answers its error instead of setting errno. */
+	if (fail_once("pthreadkey", EAGAIN))
+		return EAGAIN;
+	return real(key, destructor);
+}
+
+ssize_t getrandom(void *buf, size_t len, unsigned flags)
+{
+	if (fail_once("getrandom", EINTR))
+		return -1;
+	return real_syscall(SYS_getrandom, buf, len, flags);
+}

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "hq.h"
+#include "fixture.h"
 #include "quiet.h"
 
 #define WAIT_MS 20000
@@ -234,19 +234,7 @@ static inline void submit(HelHandle lane, const struct HelAction *a, size_t n, s
 	helSubmitAsync(lane, a_, NACT(a_), (s)->q.handle, 0, 0); \
 })
 
-/* ---- objects and memory ---- */
-
-static inline void stream(HelHandle *l0, HelHandle *l1)
-{
-	ck_assert_int_eq(helCreateStream(l0, l1, 0), kHelErrNone);
-}
-
-static inline HelHandle new_memory(size_t size)
-{
-	HelHandle h;
-	ck_assert_int_eq(helAllocateMemory(size, 0, NULL, &h), kHelErrNone);
-	return h;
-}
+/* ---- message contents ---- */
 
 /* Message contents that differ per seed and position. */
 static inline unsigned char pattern(size_t i, unsigned seed)

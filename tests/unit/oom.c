@@ -1,5 +1,5 @@
 /*
- * Address spaces (src/space.c) and queues (src/queue.c) when memory runs
+ * Address spaces (src/objects/space.c) and queues (src/objects/queue.c) when memory runs
  * out.  This binary replaces
  * calloc and realloc with versions that can be told to fail the k-th
  * allocation from now; every operation that allocates is run failing at its

@@ -1,5 +1,5 @@
 /*
- * Clock waits (src/clock.c), linked directly with the event loop: a wait
+ * Clock waits (src/objects/clock.c), linked directly with the event loop: a wait
  * completes into its queue once its deadline has passed and the loop runs,
  * at once when the deadline is already past, and with kHelErrCancelled when
  * cancelled through its async ID (OBJECTS.md §6, QUEUES.md §9).

@@ -1,8 +1,8 @@
 /*
- * Copy-on-write memory (src/cow.c), linked directly: a lazy private copy of
- * a source range, each page copied on its first access (hh_cow_touch),
- * zeros from kHelZeroMemory, and helForkMemory's copy of the copied pages
- * (OBJECTS.md §3.6).
+ * Copy-on-write memory (src/objects/cow.c), linked directly: a lazy private
+ * copy of a source range, each page copied on its first access
+ * (hh_cow_touch), zeros from kHelZeroMemory, and helForkMemory's copy of the
+ * copied pages (OBJECTS.md §3.6).
  */
 #include <check.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * Credentials (src/credentials.c), linked directly: 16 bytes from the
+ * Credentials (src/objects/credentials.c), linked directly: 16 bytes from the
  * kernel's CSPRNG formatted as a version-4, variant-1 UUID (STREAMS.md §9).
  */
 #include <check.h>

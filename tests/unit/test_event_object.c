@@ -1,5 +1,5 @@
 /*
- * Events (src/event.c), linked directly: oneshot and bitset events, awaits
+ * Events (src/objects/event.c), linked directly: oneshot and bitset events, awaits
  * that complete into a queue with a HelEventResult, cancellation, and the
  * references a pending await holds (OBJECTS.md §8, QUEUES.md §9).
  */

@@ -1,5 +1,5 @@
 /*
- * Indirect memory (src/indirect.c), linked directly: numSlots windows of
+ * Indirect memory (src/objects/indirect.c), linked directly: numSlots windows of
  * 2^32 bytes, each empty or showing a piece of a target; the pieces of a
  * range and the references slots hold (OBJECTS.md §3.7).
  */

@@ -1,5 +1,5 @@
 /*
- * The event loop's look-ahead (src/loop.c): hh_loop_other_ready tells a
+ * The event loop's look-ahead (src/host/loop.c): hh_loop_other_ready tells a
  * burst that spins for one source whether another has work waiting, and
  * counts only completions not yet run.
  */

@@ -1,5 +1,5 @@
 /*
- * Memory objects (src/memory.c), linked directly: allocation, Continuous
+ * Memory objects (src/objects/memory.c), linked directly: allocation, Continuous
  * rounding, the resize rules, the emulator's view and the mapping source of
  * memory objects and queues, futex wakes (OBJECTS.md §3.1-§3.4, §7).
  */

@@ -1,5 +1,5 @@
 /*
- * Fields of /proc/PID/stat (src/procstat.c), linked directly: a process
+ * Fields of /proc/PID/stat (src/host/procstat.c), linked directly: a process
  * whose name holds ") " and spaces, fields past the end, a process that is
  * not there.
  */

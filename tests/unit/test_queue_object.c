@@ -1,5 +1,5 @@
 /*
- * The completion-queue writer (src/queue.c), linked directly.  The test plays
+ * The completion-queue writer (src/objects/queue.c), linked directly.  The test plays
  * the program: it writes the head word and the index ring into the queue's
  * memory itself and reads the elements back (QUEUES.md §1-§5, §8-§9).
  */

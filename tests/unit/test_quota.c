@@ -1,5 +1,5 @@
 /*
- * Per-program limits and sealed memfds (src/quota.c), linked directly:
+ * Per-program limits and sealed memfds (src/objects/quota.c), linked directly:
  * parsing of HELHOST_MAX_* values, accounts, the emulator-wide memfd budget,
  * memory objects charged to the program that made them, and the spare
  * memfds that closed objects leave for the next ones.

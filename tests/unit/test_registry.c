@@ -1,6 +1,6 @@
 /*
- * The registry (src/registry.c), linked directly with process records
- * (src/process.c) as owners: publish and unpublish, lookups that complete
+ * The registry (src/objects/registry.c), linked directly with process records
+ * (src/host/process.c) as owners: publish and unpublish, lookups that complete
  * at once, wait for a publish, time out or are cancelled, and names that go
  * with their program (include/helhost.h, QUEUES.md §9).
  *

@@ -1,5 +1,5 @@
 /*
- * Slices (src/slice.c), linked directly: a window onto a memory object that
+ * Slices (src/objects/slice.c), linked directly: a window onto a memory object that
  * holds a reference to it (OBJECTS.md §3.8).
  */
 #include <check.h>

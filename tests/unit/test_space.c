@@ -1,5 +1,5 @@
 /*
- * Address spaces (src/space.c), linked directly: placement in the arena,
+ * Address spaces (src/objects/space.c), linked directly: placement in the arena,
  * kHelMapFixed / kHelMapFixedNoReplace, unmap with splitting, the plan of
  * operations for the shim, protection normalisation and clone
  * (OBJECTS.md §4.2-4.3).

@@ -1,5 +1,5 @@
 /*
- * Streams and lanes (src/stream.c), linked directly: the test plays the
+ * Streams and lanes (src/objects/stream.c), linked directly: the test plays the
  * decoder of helSubmitAsync (it builds submissions with hh_submission_new
  * and hh_submission_item, placing items in lists with thor's stack rule),
  * starts them on lanes, settles the loop's deferred phase and reads the

@@ -1,5 +1,5 @@
 /*
- * Tokens (src/token.c), linked directly: objects that carry fresh
+ * Tokens (src/objects/token.c), linked directly: objects that carry fresh
  * credentials for ImbueCredentials (STREAMS.md §7.3, §9.2).
  */
 #include <check.h>

@@ -1,5 +1,5 @@
 /*
- * Universes (src/universe.c), linked directly: handle numbering, lookups,
+ * Universes (src/objects/universe.c), linked directly: handle numbering, lookups,
  * detach, tombstone housekeeping, clone and the attach/detach hooks
  * (OBJECTS.md §1).
  */

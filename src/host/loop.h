@@ -63,8 +63,9 @@ void hh_loop_settle(void);
 #define HH_LOOP_SPIN_NS 30000
 
 /*
- * Whether a completion waits to be run (those being run now do not count):
- * a burst that spins for one source gives way as soon as another has work.
+ * Whether a completion waits to be run (those being run now do not count)
+ * or a timer is due: a burst that spins for one source gives way as soon
+ * as another has work.  One syscall.
  */
 bool hh_loop_other_ready(void);
 

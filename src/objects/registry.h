@@ -31,6 +31,12 @@ uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_univer
 		struct hh_queue *q, uint64_t context, struct hh_pending_list *owner);
 /* The program is gone: its names are too. */
 void hh_registry_forget(struct hh_process *owner);
+/*
+ * The name under which descriptor aux of obj is published, or NULL: a lane
+ * whose other end is published can still be reached by a program that looks
+ * the name up (the hang report and the state dump).
+ */
+const char *hh_registry_name_of(const struct hh_object *obj, uint32_t aux);
 /* Every published name with its owner (for the state dump). */
 void hh_registry_each(void (*fn)(const char *name, const struct hh_process *owner, void *arg),
 		void *arg);

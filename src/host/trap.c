@@ -1,6 +1,7 @@
 #include "trap.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,6 +18,7 @@
 
 #include "callpage.h"
 #include "alive.h"
+#include "barrier.h"
 #include "calls.h"
 #include "faults.h"
 #include "loop.h"
@@ -390,6 +392,7 @@ static HelError serve(struct hh_thread *t)
 		error = hh_call_dispatch(&c);
 	}
 	send_memfds(&c);
+	page->emu_cpu = sched_getcpu();
 	page->out[0] = c.out[0];
 	page->out[1] = c.out[1];
 	page->mm_count = c.plan.count;
@@ -397,14 +400,15 @@ static HelError serve(struct hh_thread *t)
 	return error;
 }
 
-static void handle_one(struct hh_listener *l)
+/* Returns the token of the registered thread it served, or 0. */
+static uint64_t handle_one(struct hh_listener *l)
 {
 	struct seccomp_notif req;
 	memset(&req, 0, sizeof(req));
 	if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
-		return;         /* the caller died before we looked (ENOENT) */
+		return 0;       /* the caller died before we looked (ENOENT) */
 	struct seccomp_notif_resp resp = { .id = req.id };
-	uint64_t token = req.data.args[0];
+	uint64_t token = req.data.args[0], served = 0;
 	if (req.data.nr != (int)HH_TRAP_NR) {
 		resp.error = -ENOSYS;
 	} else if (token == HH_TOKEN_REGISTER) {
@@ -416,39 +420,184 @@ static void handle_one(struct hh_listener *l)
 	} else {
 		struct hh_thread *t = hh_thread_by_token(token);
 		/* A stale or foreign token: the shim ends the program on EPERM. */
-		if (!t || !t->proc || t->tid != (pid_t)req.pid)
+		if (!t || !t->proc || t->tid != (pid_t)req.pid) {
 			resp.error = -EPERM;
-		else
+		} else {
 			resp.val = serve(t);
+			served = token;
+		}
 	}
 	/* Completions first: a caller that looks at its queue right away finds them. */
 	hh_loop_settle();
 	/* ENOENT: the caller was killed meanwhile; its program's exit cleans up. */
 	ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	return served;
 }
 
 /*
- * After a call, look for the next one on the same listener for a moment
- * before going back to io_uring: a program woken through io_uring's poll
- * wakes the emulator on whatever core it slept on, while one caught here
- * is served on the core the emulator is on.  Bounded, so that the rest of
- * the loop (timers, other programs) waits at most HH_LOOP_SPIN_NS, and it
- * ends as soon as anything else is ready: a stub that stopped after a
- * helResume must not wait for the burst of the call that resumed it.
+ * The polled slot (callpage.h): while it serves a burst of calls, the
+ * emulator watches the call pages of the threads it served, so that their
+ * next calls need no trap.  Watching spins, so it happens only while a core
+ * is free for it: the emulator and the thread may use two CPUs between
+ * them.  Spinning while the caller needs our core would cost it many times
+ * a trap (MECHANISMS.md, probe 11).
  */
+#define WATCH_MAX 8
+
+static struct {
+	uint64_t token[WATCH_MAX];      /* tokens, not threads: a thread may end meanwhile */
+	size_t count;
+	/* Threads that share our one CPU, asked once a burst (a syscall per call otherwise). */
+	uint64_t refused[WATCH_MAX];
+	size_t refused_count;
+	cpu_set_t mine;                 /* the emulator's CPUs, read at each burst */
+} watch;
+
+static bool listed(const uint64_t *tokens, size_t count, uint64_t token)
+{
+	for (size_t i = 0; i < count; i++)
+		if (tokens[i] == token)
+			return true;
+	return false;
+}
+
+static bool core_free_for(pid_t tid)
+{
+	cpu_set_t theirs, both;
+	if (sched_getaffinity(tid, sizeof(theirs), &theirs) < 0)
+		return false;
+	CPU_OR(&both, &watch.mine, &theirs);
+	return CPU_COUNT(&both) >= 2;
+}
+
+/* The page of a watched token, or NULL once its thread has ended. */
+static struct hh_callpage *watched_page(uint64_t token, struct hh_thread **thread)
+{
+	struct hh_thread *t = hh_thread_by_token(token);
+	*thread = t;
+	return t && t->proc ? t->page : NULL;
+}
+
+static void start_watching(uint64_t token)
+{
+	struct hh_thread *t;
+	struct hh_callpage *page = watched_page(token, &t);
+	if (!page || watch.count == WATCH_MAX || listed(watch.token, watch.count, token) ||
+			listed(watch.refused, watch.refused_count, token))
+		return;
+	if (!core_free_for(t->tid)) {
+		if (watch.refused_count < WATCH_MAX)
+			watch.refused[watch.refused_count++] = token;
+		return;
+	}
+	watch.token[watch.count++] = token;
+	/* Relaxed: WATCHED publishes nothing; what the shim posts after it is ordered by its own release. */
+	__atomic_store_n(&page->slot_state, HH_SLOT_WATCHED, __ATOMIC_RELAXED);
+}
+
+/* Answer a posted call: outputs, then the state (next), then slot_done. */
+static void answer_slot(struct hh_callpage *page, HelError error, uint32_t next)
+{
+	page->slot_result = error;
+	__atomic_store_n(&page->slot_state, next, __ATOMIC_RELAXED);
+	/* Seq-cst: outputs and state before the shim sees done; done before we read slot_sleeping. */
+	__atomic_store_n(&page->slot_done, page->slot_done + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&page->slot_sleeping, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &page->slot_done, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* Serve the call posted in a watched page, if any; next is the state after it. */
+static bool serve_slot(uint64_t token, uint32_t next)
+{
+	struct hh_thread *t;
+	struct hh_callpage *page = watched_page(token, &t);
+	/* Acquire: the call's words, written before the shim posted. */
+	if (!page || hh_load_acquire(&page->slot_state) != HH_SLOT_POSTED)
+		return false;
+	HelError e = serve(t);
+	hh_loop_settle();
+	/* The call may have ended the thread (its program's exit): its page is gone. */
+	if (watched_page(token, &t) == page)
+		answer_slot(page, e, next);
+	return true;
+}
+
+static bool serve_watched(void)
+{
+	bool any = false;
+	for (size_t i = 0; i < watch.count; i++)
+		any |= serve_slot(watch.token[i], HH_SLOT_WATCHED);
+	return any;
+}
+
+/* Stop watching: a call posted meanwhile is served, the page left IDLE either way. */
+static void stop_watching(void)
+{
+	for (size_t i = 0; i < watch.count; i++) {
+		struct hh_thread *t;
+		struct hh_callpage *page = watched_page(watch.token[i], &t);
+		uint32_t state = HH_SLOT_WATCHED;
+		if (page && !__atomic_compare_exchange_n(&page->slot_state, &state, HH_SLOT_IDLE, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			serve_slot(watch.token[i], HH_SLOT_IDLE);
+	}
+	watch.count = 0;
+	watch.refused_count = 0;
+}
+
+/*
+ * After a call, keep serving on this core for a moment before going back
+ * to io_uring: the next trap on the same listener is caught here (a
+ * program woken through io_uring's poll wakes the emulator on whatever
+ * core it slept on, one caught here is served where the emulator is), and
+ * calls posted in watched pages need no trap at all.  A burst ends
+ * HH_LOOP_SPIN_NS after its last call, as soon as anything else in the loop
+ * is ready (a stub that stopped after a helResume must not wait for the
+ * burst of the call that resumed it), or after BURST_NS at most; every page
+ * is left IDLE, so that the shim traps and wakes us when we sleep.
+ */
+#define BURST_NS 2000000
+/* Slot checks between two looks at the listener (a few µs). */
+#define CHECKS_PER_POLL 64
+/*
+ * Looks at the listener between two looks at the rest of the loop, when no
+ * page is watched: the look costs a syscall, and a caller we just answered
+ * waits for this core until we yield (sync wake-up).
+ */
+#define POLLS_PER_LOOK 8
+
 static void serve_burst(struct hh_listener *l)
 {
-	uint64_t limit = hh_now() + HH_LOOP_SPIN_NS;
+	uint64_t start = hh_now(), idle_until = start + HH_LOOP_SPIN_NS;
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
-	handle_one(l);
-	while (hh_now() < limit) {
-		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
-			handle_one(l);
-		else if ((pfd.revents & (POLLHUP | POLLERR)) || hh_loop_other_ready())
-			return;
-		else
+	sched_getaffinity(0, sizeof(watch.mine), &watch.mine);
+	uint64_t token = handle_one(l);
+	if (token)
+		start_watching(token);
+	for (unsigned i = 1, polls = 0;; i++) {
+		if (serve_watched())
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
+		if (i % CHECKS_PER_POLL && watch.count) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		uint64_t now = hh_now();
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+			token = handle_one(l);
+			if (token)
+				start_watching(token);
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
+		} else if (pfd.revents & (POLLHUP | POLLERR)) {
+			break;
+		} else if (now >= idle_until || now - start >= BURST_NS ||
+				((watch.count || ++polls % POLLS_PER_LOOK == 0) && hh_loop_other_ready())) {
+			break;
+		} else {
+			/* A caller woken by our answer may wait for this core (sync wake-up). */
 			sched_yield();
+		}
 	}
+	stop_watching();
 }
 
 static void listener_event(struct hh_watcher *w, int res)

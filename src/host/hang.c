@@ -148,7 +148,11 @@ static size_t list_sleepers(struct sleeper *out, size_t max)
 	return n;
 }
 
-/* A pending operation that ends by itself (a deadline, or work under way). */
+/*
+ * A pending operation that ends by itself (a deadline, or work under way).  A
+ * lane whose other end is only published counts as hung: no program can join
+ * a run later, so nobody is left to look the name up.
+ */
 static bool wakes_by_itself(void)
 {
 	for (const struct hh_process *p = hh_process_list(); p; p = p->next) {

@@ -40,7 +40,7 @@ static bool current_shown;
 
 static const struct hh_queue_tracer completion_tracer;
 
-/* Call groups, named as the decoders' files are (src/calls_<group>.c, roughly). */
+/* Call groups, named as the decoders' files are (src/calls/calls_<group>.c, roughly). */
 enum group { G_MISC, G_DESC, G_QUEUE, G_MEMORY, G_SPACE, G_STREAM, G_EVENT, G_FUTEX,
 	G_THREAD, G_REGISTRY, G_COUNT };
 

@@ -3,7 +3,7 @@
  * without a C library and linked at HH_STUB_BASE, so that all of its address
  * space below that belongs to the guest.  It maps its command page, then
  * loops: stop with int3, carry out the page's operations.  The emulator
- * (src/native.c) runs guest code in it with ptrace and points it back at the
+ * (src/native/native.c) runs guest code in it with ptrace and points it back at the
  * loop when its mappings must change.
  */
 #include <stddef.h>

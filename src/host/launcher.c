@@ -74,7 +74,9 @@ int hh_launch_check(const char *file)
 	for (const char *dir = path;; dir++) {
 		size_t len = strcspn(dir, ":");
 		char full[4096];
-		int n = snprintf(full, sizeof(full), "%.*s%s%s", (int)len, len ? dir : ".", "/", file);
+		/* An empty entry is the current directory (the precision must cover "."). */
+		int n = len ? snprintf(full, sizeof(full), "%.*s/%s", (int)len, dir, file)
+				: snprintf(full, sizeof(full), "./%s", file);
 		int r = n > 0 && (size_t)n < sizeof(full) ? check_file(full) : -ENAMETOOLONG;
 		if (!r)
 			return 0;
@@ -106,6 +108,13 @@ void hh_launch_report_end(const struct hh_process *p, const siginfo_t *info)
 	fprintf(stderr, "helhost: %s[%d] (%s) +++ %s +++%s\n", p->name, (int)p->pid, which, how, last);
 }
 
+/* The child cannot become the program: the launch sees status 127. */
+__attribute__((noreturn)) static void child_failed(void)
+{
+	hh_coverage_write();
+	_exit(127);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd_limit, bool isolate)
 {
@@ -113,9 +122,9 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
 	/* The emulator going away takes its programs with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != emulator)
-		_exit(127);
+		child_failed();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		_exit(127);
+		child_failed();
 	/* The emulator ignores SIGPIPE; ignored signals would stay ignored across exec. */
 	signal(SIGPIPE, SIG_DFL);
 	/*
@@ -130,14 +139,14 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 		setrlimit(RLIMIT_NOFILE, fd_limit);
 	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, HH_TRAP_FILTER_FLAGS, &prog);
 	if (listener < 0 || hh_send_fds(sock, &listener, 1) < 0)
-		_exit(127);
+		child_failed();
 	close(listener);
 	close(sock);
 	if (isolate && hh_isolate_enter() < 0) {
 		static const char msg[] = "helhost: --isolate: cannot create a user namespace\n";
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-			_exit(127);
-		_exit(127);
+			child_failed();
+		child_failed();
 	}
 	if (isolate)
 		hh_isolate_run(argv, exec_program);

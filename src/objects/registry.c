@@ -207,6 +207,14 @@ uint64_t hh_registry_lookup(const char *name, int64_t deadline, struct hh_univer
 	return id;
 }
 
+const char *hh_registry_name_of(const struct hh_object *obj, uint32_t aux)
+{
+	for (const struct entry *e = registry.entries; e; e = e->next)
+		if (e->desc.obj == obj && e->desc.aux == aux)
+			return e->name;
+	return NULL;
+}
+
 void hh_registry_each(void (*fn)(const char *name, const struct hh_process *owner, void *arg),
 		void *arg)
 {

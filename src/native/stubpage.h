@@ -1,6 +1,6 @@
 /*
  * The contract between the emulator and helhost-stub, the process that backs
- * a thread made by helCreateThread (src/native.c).  The stub runs no guest
+ * a thread made by helCreateThread (src/native/native.c).  The stub runs no guest
  * code of its own: the emulator ptraces it, and whenever the stub's address
  * space must change, it points the stub at its command loop, which carries
  * out the operations listed in this page and stops with int3.

@@ -77,9 +77,12 @@ static const struct hh_process *print_other_end(FILE *f, const struct hh_object 
 {
 	HelHandle theirs = 0;
 	const struct hh_process *peer = hh_dump_holder(obj, 1 - lane, &theirs);
+	const char *name = hh_registry_name_of(obj, (uint32_t)(1 - lane));
 	if (peer)
 		fprintf(f, "the other end is held by %s[%d] as %lld", peer->name, (int)peer->pid,
 				(long long)theirs);
+	else if (name)
+		fprintf(f, "no live program holds the other end; the registry does, as \"%s\"", name);
 	else
 		fprintf(f, "no live program holds the other end (a dead peer)");
 	return peer;

@@ -10,6 +10,7 @@
 
 #include "alive.h"
 #include "calls.h"
+#include "coverage.h"
 #include "dump.h"
 #include "hang.h"
 #include "launcher.h"
@@ -401,8 +402,10 @@ static int cmd_serve(const char *fd_text)
 	pid_t pid = fork();
 	if (pid < 0)
 		return 1;
-	if (pid > 0)
+	if (pid > 0) {
+		hh_coverage_write();    /* _exit writes no counters */
 		_exit(0);
+	}
 	/* Hold none of the program's other files open (pipes would never see EOF). */
 	if (sock != 3 && dup2(sock, 3) < 0)
 		_exit(1);

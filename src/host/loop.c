@@ -238,6 +238,9 @@ static void reap_completions(void)
 
 bool hh_loop_other_ready(void)
 {
+	/* A due timer waits too: a long burst must not delay clock waits. */
+	if (loop.heap_len && loop.heap[0]->deadline <= hh_now())
+		return true;
 	/* Submitted first, so that watchers re-armed since the last wait count too. */
 	io_uring_submit_and_get_events(&loop.ring);
 	struct io_uring_cqe *cqe;
