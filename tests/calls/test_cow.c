@@ -4,6 +4,7 @@
  * kind through the COW object; until then it shows the source as it is.
  */
 #include <check.h>
+#include <signal.h>
 #include <hel.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -473,6 +474,65 @@ START_TEST(test_cow_two_programs)
 }
 END_TEST
 
+START_TEST(test_cow_program_killed_while_faulting)
+{
+	/*
+	 * A program killed while it faults its way through a COW object leaves each
+	 * page copied whole or untouched: the others see no torn page, and no fault of
+	 * theirs waits for it.
+	 */
+	enum { PAGES = 2048 };
+	HelHandle src = alloc_pages(PAGES);
+	char *s = map_rw(src, 0, PAGES * PAGE);
+	memset(s, 'a', PAGES * PAGE);
+	char *p = map_rw(cow(src, 0, PAGES * PAGE), 0, PAGES * PAGE);
+	volatile size_t *done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			-1, 0);
+	ck_assert_ptr_ne((void *)done, MAP_FAILED);
+	*done = 0;
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* Until killed: each first write is a fault, so the kill most likely lands in one. */
+		for (size_t round = 0;; round++)
+			for (size_t i = 0; i < PAGES; i++) {
+				p[i * PAGE + 1] = 'k';
+				*done = round * PAGES + i + 1;
+			}
+	}
+	/* Killed once it has written some pages (the deadline is a safety net, not a measure). */
+	for (int waited = 0; *done < PAGES / 4 && waited < 20000; waited++)
+		usleep(1000);
+	ck_assert_uint_ge(*done, PAGES / 4);
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	int status = 0;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status));
+	/* should succeed: every page is the child's copy or still the source's, whole */
+	memset(s, 'S', PAGES * PAGE);
+	size_t copied = 0, torn_off = 0;
+	for (size_t i = 0; i < PAGES; i++) {
+		char *page = p + i * PAGE;
+		if (page[1] == 'k') {
+			copied++;
+			ck_assert_int_eq(page[0], 'a');
+			ck_assert_int_eq(page[PAGE - 1], 'a');
+		} else if (page[0] == 'a') {
+			/* the fault the kill came in: copied, the write never retried */
+			torn_off++;
+			ck_assert_int_eq(page[1], 'a');
+			ck_assert_int_eq(page[PAGE - 1], 'a');
+		} else {
+			/* never touched by the child: this read is its first access, after the change */
+			ck_assert_int_eq(page[0], 'S');
+			ck_assert_int_eq(page[PAGE - 1], 'S');
+		}
+	}
+	ck_assert_uint_le(torn_off, 1);
+	ck_assert_uint_ge(copied, PAGES / 4 - 1);
+}
+END_TEST
+
 /* ---- futexes in COW memory (OBJECTS.md §7) ---- */
 
 START_TEST(test_cow_futex_is_the_copy_s_own)
@@ -598,6 +658,7 @@ int main(void)
 	tcase_add_test(tc, test_cow_first_access_by_transfer);
 	tcase_add_test(tc, test_cow_mapped_into_created_space);
 	tcase_add_test(tc, test_cow_two_programs);
+	tcase_add_test(tc, test_cow_program_killed_while_faulting);
 	tcase_add_test(tc, test_cow_futex_is_the_copy_s_own);
 	tcase_add_test(tc, test_cow_resize_memory_unsupported);
 	tcase_add_test(tc, test_cow_fork_memory_diverges);
