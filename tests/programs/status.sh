@@ -64,6 +64,14 @@ silent = connect()
 state = subprocess.run([emu, "status", holder], capture_output=True, timeout=60).stdout
 good &= ok("a client behind a silent one gets its answer", b"end_child[" + holder.encode() in state)
 good &= ok("the silent client is dropped, told nothing", answer(silent) == b"")
+def ask(request):
+    s = connect()
+    s.sendall(request)
+    return answer(s)
+good &= ok("serves PROGRAM: yes", ask(b"serves " + holder.encode()) == b"yes\n")
+good &= ok("serves 1, serves garbage: no", ask(b"serves 1") == b"no\n" and ask(b"serves x") == b"no\n")
+good &= ok("trace maybe: unknown", ask(b"trace maybe") == b"helhost: unknown request\n")
+good &= ok("a request ends at its newline", ask(b"trace off\nand more") == b"helhost: trace off\n")
 sys.exit(0 if good else 1)
 PY
 check "requests that are garbage or never come" 0 $?
@@ -77,6 +85,14 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	# (Not "status" without a pid as uid 65534: under ctest -j, isolation.sh may
 	# run an emulator of that uid at the same moment.)
 fi
+for arg in abc 0 -3 12x; do
+	"$emu" status "$arg" >"$state" 2>&1; check "status $arg: refused" 1 $?
+	has "… as no pid" "helhost: $arg is no pid"
+done
+"$emu" trace on abc >"$state" 2>&1; check "trace on abc: refused" 1 $?
+has "… as no pid" "helhost: abc is no pid"
+"$emu" trace maybe "$emulator" >"$state" 2>&1; check "trace maybe: a usage error" 2 $?
+has "… an unknown command" "helhost: unknown command trace"
 "$emu" status 1 >"$state" 2>&1; check "a pid no emulator serves" 1 $?
 has "… said" "helhost: 1 is neither an emulator of yours nor a program one serves"
 
