@@ -104,6 +104,13 @@ START_TEST(test_managed_create_checks)
 	ck_assert_int_ne(m.backing, m.frontal);
 	expect_size(m.backing, 3 * PAGE);
 	expect_size(m.frontal, 3 * PAGE);
+	/* should fail: more than a memfd holds, or than page states fit in memory */
+	b = f = 77;
+	ck_assert_int_eq(helCreateManagedMemory(0x8000000000000000ull, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(helCreateManagedMemory(1ull << 62, 0, &b, &f), kHelErrNoMemory);
+	/* libhel writes the null handle on a failure */
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
 }
 END_TEST
 
@@ -141,6 +148,9 @@ START_TEST(test_managed_update_checks)
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 1, PAGE), kHelErrIllegalArgs);
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 0, PAGE), kHelErrIllegalArgs);
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, 0, PAGE), kHelErrIllegalArgs);
+	/* should fail: an offset past the end, a length that is no page multiple */
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 3 * PAGE, 0), kHelErrIllegalArgs);
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 0, 1), kHelErrIllegalArgs);
 }
 END_TEST
 
@@ -155,6 +165,13 @@ START_TEST(test_managed_resize)
 	expect_size(m.frontal, 4 * PAGE);
 	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
 	expect_size(m.frontal, 2 * PAGE);
+	/* should fail: past what a file may hold, or page states that do not fit
+	   in memory; the size stays, and a later resize works */
+	ck_assert_int_eq(helResizeMemory(m.backing, 0x8000000000000000ull), kHelErrNoMemory);
+	ck_assert_int_eq(helResizeMemory(m.backing, 1ull << 62), kHelErrNoMemory);
+	expect_size(m.frontal, 2 * PAGE);
+	ck_assert_int_eq(helResizeMemory(m.backing, 5 * PAGE), kHelErrNone);
+	expect_size(m.backing, 5 * PAGE);
 }
 END_TEST
 
