@@ -8,8 +8,9 @@ set -u
 emu=$1 end_child=$2 hang_child=$3
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) state=$(mktemp) fifo=$(mktemp -u)
-holder= reader=
+holder= reader= many=
 cleanup() {
+	[ -z "$many" ] || kill -9 "$many" 2>/dev/null
 	[ -z "$holder" ] || kill -9 "$holder" 2>/dev/null
 	[ -z "$reader" ] || kill -9 "$reader" 2>/dev/null
 	rm -f "$out" "$state" "$fifo"
@@ -95,6 +96,23 @@ has "… as no pid" "helhost: abc is no pid"
 has "… an unknown command" "helhost: unknown command trace"
 "$emu" status 1 >"$state" 2>&1; check "a pid no emulator serves" 1 $?
 has "… said" "helhost: 1 is neither an emulator of yours nor a program one serves"
+
+# Every kind of object and of wait status describes: end_child many.
+"$end_child" many >"$out" 2>&1 &
+many=$!
+await grep -q '^many ' "$out"; check "a program that holds and waits on everything" 0 $?
+"$emu" status "$many" >"$state"; check "its status" 0 $?
+has "memory: its size" "helhost:       2<memory>: 8192 bytes"
+has "events: their sequence" "helhost:       3<oneshot event>: sequence 1"
+has "… bitset events too" "helhost:       4<bitset event>: sequence 1"
+has "an Accept waiting" "helhost:     pending: context 0x2, Accept on lane 5: the other end is held by end_child\[$many\] as 6"
+has "a PullDescriptor waiting" "helhost:     pending: context 0x3, PullDescriptor on lane 7: the other end is held by end_child\[$many\] as 8"
+has "a RecvToBuffer waiting" "helhost:     pending: context 0x4, RecvToBuffer on lane 9: the other end is held by end_child\[$many\] as 10"
+has "an event awaited" "helhost:     pending: context 0x5, helSubmitAwaitEvent on 3: until it is raised"
+has "a name looked up for ever" "helhost:     pending: context 0x6, helhost_submit_lookup \"end-child-nobody\": until it is published"
+kill -9 "$many"
+wait "$many"
+many=
 
 # Mappings: hang_child maps its queue, then reads its stdin.
 mkfifo "$fifo"
