@@ -3,7 +3,7 @@
 # left out unless asked, the same settings through HELHOST_TRACE* for an
 # auto-started emulator, and one JSON object per line that python3 parses.
 set -u
-emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6
+emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6 events=$7
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) fifo=$(mktemp -u)
 emulator=
@@ -126,6 +126,19 @@ print(("ok: " if good else "FAIL: ") + "JSON: escaped strings and refusal reason
 sys.exit(0 if good else 1)
 PY
 check "garbage traced as JSON" 0 $?
+# Event results as JSON: the bitset a number, the sequence too (test_event's suite).
+HELHOST_TRACE=event HELHOST_TRACE_FORMAT=json "$events" >"$out" 2>&1; check "test_event under a JSON trace" 0 $?
+python3 - "$out" <<'PY'
+import json, sys
+lines = [json.loads(t) for t in open(sys.argv[1]) if t.startswith("{")]
+events = [o["results"][0] for o in lines if o.get("of") == "helSubmitAwaitEvent"]
+good = bool(events) and all(isinstance(e.get("bitset"), int) and isinstance(e.get("sequence"), int)
+                            for e in events if e["error"] == "kHelErrNone")
+good &= {"error": "kHelErrNone", "bitset": 1, "sequence": 2} in events
+print(("ok: " if good else "FAIL: ") + "JSON: event results with their bitset and sequence as numbers")
+sys.exit(0 if good else 1)
+PY
+check "event elements traced as JSON" 0 $?
 
 # SIGUSR2 turns the trace on and off in a running emulator.  The program
 # makes a helNop for each line it reads, so each comes after the switch.
