@@ -65,6 +65,14 @@ grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
 "$child" futex >"$out" 2>&1
 check "an auto-started program that hangs is ended" 137 $?
 has "… with the report" '^helhost: hang: every program of emulator [0-9]+ is blocked'
+# ... unless told to report only: then the test goes on, hung, until it is killed.
+HELHOST_HANG=report "$child" futex >"$out" 2>&1 &
+prog=$!
+await grep -q '^helhost: hang: every program' "$out"; check "HELHOST_HANG=report under auto-start: reported" 0 $?
+gone "$prog"; check "… and the program is left alone" 1 $?
+kill -9 "$prog"
+wait "$prog"
+grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
 HELHOST_HANG=off "$child" clock >"$out" 2>&1 &
 prog=$!
 await grep -q '^clock fired$' "$out"; check "HELHOST_HANG=off: the program runs" 0 $?
