@@ -104,6 +104,13 @@ START_TEST(test_managed_create_checks)
 	ck_assert_int_ne(m.backing, m.frontal);
 	expect_size(m.backing, 3 * PAGE);
 	expect_size(m.frontal, 3 * PAGE);
+	/* should fail: more than a memfd holds, or than page states fit in memory */
+	b = f = 77;
+	ck_assert_int_eq(helCreateManagedMemory(0x8000000000000000ull, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(helCreateManagedMemory(1ull << 62, 0, &b, &f), kHelErrNoMemory);
+	/* libhel writes the null handle on a failure */
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
 }
 END_TEST
 
@@ -141,6 +148,9 @@ START_TEST(test_managed_update_checks)
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 1, PAGE), kHelErrIllegalArgs);
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 0, PAGE), kHelErrIllegalArgs);
 	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, 0, PAGE), kHelErrIllegalArgs);
+	/* should fail: an offset past the end, a length that is no page multiple */
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 3 * PAGE, 0), kHelErrIllegalArgs);
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 0, 1), kHelErrIllegalArgs);
 }
 END_TEST
 
@@ -155,6 +165,13 @@ START_TEST(test_managed_resize)
 	expect_size(m.frontal, 4 * PAGE);
 	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
 	expect_size(m.frontal, 2 * PAGE);
+	/* should fail: past what a file may hold, or page states that do not fit
+	   in memory; the size stays, and a later resize works */
+	ck_assert_int_eq(helResizeMemory(m.backing, 0x8000000000000000ull), kHelErrNoMemory);
+	ck_assert_int_eq(helResizeMemory(m.backing, 1ull << 62), kHelErrNoMemory);
+	expect_size(m.frontal, 2 * PAGE);
+	ck_assert_int_eq(helResizeMemory(m.backing, 5 * PAGE), kHelErrNone);
+	expect_size(m.backing, 5 * PAGE);
 }
 END_TEST
 
@@ -615,6 +632,32 @@ START_TEST(test_managed_fork_child_keeps_faults)
 }
 END_TEST
 
+START_TEST(test_managed_fork_after_partial_unmaps)
+{
+	/* Pages 1, 2 and 5 of a 6-page mapping unmapped (its middle, the head of
+	   what is left, its tail): a fork's child takes over only what is still
+	   mapped (a range no longer mapped would end it), and its fault on page 3
+	   still waits for the pager. */
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(6 * PAGE, 0);
+	char *p = map(m.frontal, 0, 6 * PAGE, RW);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + PAGE, PAGE), kHelErrNone);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + 2 * PAGE, PAGE), kHelErrNone);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + 5 * PAGE, PAGE), kHelErrNone);
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		CHILD_CHECK(p[3 * PAGE + 1] == 'h');
+		_exit(0);
+	}
+	initialize(&s, m, 1, 3 * PAGE, PAGE, 'h');
+	ck_assert_int_eq(wait_child(pid, WAIT_MS), 0);
+	/* should succeed: pages 0, 3 and 4 were left, and they unmap */
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + 3 * PAGE, 2 * PAGE), kHelErrNone);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p, PAGE), kHelErrNone);
+}
+END_TEST
+
 START_TEST(test_managed_stream_into_frontal_mapping)
 {
 	struct sq s;
@@ -675,6 +718,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_frontal_maps_only_into_own_space);
 	tcase_add_test(tc, test_managed_fresh_mapping_shows_present_pages);
 	tcase_add_test(tc, test_managed_fork_child_keeps_faults);
+	tcase_add_test(tc, test_managed_fork_after_partial_unmaps);
 	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
 	suite_add_tcase(s, tc);
 	return s;

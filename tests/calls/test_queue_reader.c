@@ -233,6 +233,49 @@ START_TEST(test_queue_reader_garbage)
 }
 END_TEST
 
+/* The chunk the reader looks at next, as the reader finds it. */
+static struct HelChunk *current_chunk(const struct helhost_queue *q)
+{
+	int n = q->head->indexQueue[q->retrieve & (int)q->ring_mask];
+	return (struct HelChunk *)(q->chunks + (size_t)n * q->stride);
+}
+
+START_TEST(test_queue_reader_progress_lies)
+{
+	/* A chunk whose progress word or element header was overwritten by the
+	   program (should fail: kHelErrIllegalState, no element handed out). */
+	struct helhost_queue q;
+	struct HelElement *e = NULL;
+	ck_assert_int_eq(helhost_queue_open(&q, 2, 256), kHelErrNone);
+	struct HelChunk *c = current_chunk(&q);
+	struct HelElement *first = (struct HelElement *)c->buffer;
+	/* progress 8: too short for even the element's header */
+	c->progressFutex = 8;
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrIllegalState);
+	ck_assert_ptr_null(e);
+	/* progress 24 covers the header and 3 bytes, a length no element has */
+	first->length = 3;
+	c->progressFutex = 24;
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrIllegalState);
+	ck_assert_ptr_null(e);
+	/* a length past the progress */
+	first->length = 64;
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrIllegalState);
+	ck_assert_int_eq(q.consumed, 0);
+	c->progressFutex = 0;
+	first->length = 0;
+	/* should succeed: a real element is read; then a progress that went back
+	   behind what was read (should fail) */
+	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 5), kHelErrNone);
+	ck_assert_uint_eq((uintptr_t)next_element(&q)->context, 5);
+	ck_assert_int_gt(q.consumed, 8);
+	c->progressFutex = 8;
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrIllegalState);
+	ck_assert_ptr_null(e);
+	ck_assert_int_eq(helhost_queue_close(&q), kHelErrNone);
+}
+END_TEST
+
 /* A test that fails on purpose, run by the next one in a runner of its own. */
 START_TEST(failing_close)
 {
@@ -274,6 +317,7 @@ static Suite *queue_reader_suite(void)
 	tcase_add_test(tc, test_queue_reader_cursor_refuses_lies);
 	tcase_add_test(tc, test_queue_reader_peer_dies_while_waiting);
 	tcase_add_test(tc, test_queue_reader_garbage);
+	tcase_add_test(tc, test_queue_reader_progress_lies);
 	tcase_add_test(tc, test_check_assert_hel_names_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -4,6 +4,8 @@
  * "wait" prints "waiting PID" and waits forever in helFutexWait; "hold"
  * first creates a queue and a stream, publishes one lane as "end-child-hold",
  * submits an hour's clock wait and prints "holding PID" (for the state dump);
+ * "many" holds one object of each kind and waits on each way a program can
+ * (helhost status), then prints "many PID" and waits like "wait";
  * a number exits with it.
  */
 #include <hel.h>
@@ -35,6 +37,31 @@ int main(int argc, char **argv)
 		HEL_CHECK(helGetClock(&now));
 		HEL_CHECK(helSubmitAwaitClock(now + 3600000000000ull, queue, 1, &id));
 		printf("holding %d\n", (int)getpid());
+		how = "wait";
+	}
+	if (!strcmp(how, "many")) {
+		struct HelQueueParameters params = { .flags = 0, .ringShift = 2, .numChunks = 4,
+			.chunkSize = 4096 };
+		HelHandle queue, memory, oneshot, bitset, lane[6];
+		uint64_t id;
+		static char buffer[16];
+		HEL_CHECK(helCreateQueue(&params, &queue));
+		HEL_CHECK(helAllocateMemory(8192, 0, NULL, &memory));
+		HEL_CHECK(helCreateOneshotEvent(&oneshot));
+		HEL_CHECK(helCreateBitsetEvent(&bitset));
+		/* Three streams, both ends ours, nothing sent: each action waits for ever. */
+		struct HelAction actions[3] = {
+			{ .type = kHelActionAccept },
+			{ .type = kHelActionPullDescriptor },
+			{ .type = kHelActionRecvToBuffer, .buffer = buffer, .length = sizeof(buffer) },
+		};
+		for (int i = 0; i < 3; i++) {
+			HEL_CHECK(helCreateStream(&lane[2 * i], &lane[2 * i + 1], 0));
+			HEL_CHECK(helSubmitAsync(lane[2 * i], &actions[i], 1, queue, (uintptr_t)i + 2, 0));
+		}
+		HEL_CHECK(helSubmitAwaitEvent(oneshot, 1, queue, 5, &id));
+		HEL_CHECK(helhost_submit_lookup("end-child-nobody", -1, queue, 6, &id));
+		printf("many %d\n", (int)getpid());
 		how = "wait";
 	}
 	if (!strcmp(how, "wait")) {

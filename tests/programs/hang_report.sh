@@ -42,6 +42,15 @@ report=$(grep -n -m 1 '^helhost: hang:' "$out" | cut -d: -f1)
 check "no report while the clock was pending, one after it fired" 0 $?
 has "a lost wake-up: nothing pending" 'hang_child\[[0-9]+\] has no operation pending: nothing will wake it \(a lost wake-up\?\)$'
 
+"$emu" run --hang=maybe "$child" clock >"$out" 2>&1; check "--hang=maybe: a usage error" 2 $?
+has "… which says what" '^helhost: HELHOST_HANG=maybe is not understood \(report, fail or off\)$'
+# A period that is no number of milliseconds: the default, 1 s, and the hang is still seen.
+HELHOST_HANG_MS=-5 "$emu" run --hang=fail "$child" futex >"$out" 2>&1
+check "HELHOST_HANG_MS=-5: the hang ends the run" 124 $?
+[ "$(grep -c '^helhost: hang: every program' "$out")" = 1 ]; check "… reported once" 0 $?
+has "… a futex word outside Hel memory, said so" \
+	'^helhost:   hang_child\[[0-9]+\] thread [0-9]+: sleeps in a futex wait on 0x[0-9a-f]+ \(not in Hel memory\)$'
+
 # The default of helhost run: report, and serve on (a debugger may attach).
 "$emu" run "$child" futex >"$out" 2>&1 &
 emulator=$!
@@ -57,6 +66,14 @@ grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
 "$child" futex >"$out" 2>&1
 check "an auto-started program that hangs is ended" 137 $?
 has "… with the report" '^helhost: hang: every program of emulator [0-9]+ is blocked'
+# ... unless told to report only: then the test goes on, hung, until it is killed.
+HELHOST_HANG=report "$child" futex >"$out" 2>&1 &
+prog=$!
+await grep -q '^helhost: hang: every program' "$out"; check "HELHOST_HANG=report under auto-start: reported" 0 $?
+gone "$prog"; check "… and the program is left alone" 1 $?
+kill -9 "$prog"
+wait "$prog"
+grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
 HELHOST_HANG=off "$child" clock >"$out" 2>&1 &
 prog=$!
 await grep -q '^clock fired$' "$out"; check "HELHOST_HANG=off: the program runs" 0 $?

@@ -8,11 +8,12 @@ set -u
 emu=$1 end_child=$2 hang_child=$3
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) state=$(mktemp) fifo=$(mktemp -u)
-holder= reader=
+holder= reader= many=
 cleanup() {
+	[ -z "$many" ] || kill -9 "$many" 2>/dev/null
 	[ -z "$holder" ] || kill -9 "$holder" 2>/dev/null
 	[ -z "$reader" ] || kill -9 "$reader" 2>/dev/null
-	rm -f "$out" "$state" "$fifo"
+	rm -f "$out" "$out.many" "$state" "$fifo"
 }
 trap cleanup EXIT
 has() { grep -q -x -E -- "$2" "$state"; check "$1" 0 $?; }
@@ -43,7 +44,7 @@ has "… answered" "helhost: trace off"
 # Garbage, and a client that connects and says nothing: the first is told so,
 # the second is dropped, and a client behind it gets its answer.
 python3 - "$emu" "$emulator" "$holder" <<'PY'
-import socket, subprocess, sys
+import socket, subprocess, sys, time
 emu, emulator, holder = sys.argv[1:]
 def connect():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -64,6 +65,18 @@ silent = connect()
 state = subprocess.run([emu, "status", holder], capture_output=True, timeout=60).stdout
 good &= ok("a client behind a silent one gets its answer", b"end_child[" + holder.encode() in state)
 good &= ok("the silent client is dropped, told nothing", answer(silent) == b"")
+def ask(request):
+    s = connect()
+    s.sendall(request)
+    return answer(s)
+good &= ok("serves PROGRAM: yes", ask(b"serves " + holder.encode()) == b"yes\n")
+good &= ok("serves 1, serves garbage: no", ask(b"serves 1") == b"no\n" and ask(b"serves x") == b"no\n")
+good &= ok("trace maybe: unknown", ask(b"trace maybe") == b"helhost: unknown request\n")
+good &= ok("a request ends at its newline", ask(b"trace off\nand more") == b"helhost: trace off\n")
+s = connect()
+time.sleep(0.2)         # (not a measurement: only so that the request may come late)
+s.sendall(b"serves " + holder.encode())
+good &= ok("a request that comes after the connection is answered", answer(s) == b"yes\n")
 sys.exit(0 if good else 1)
 PY
 check "requests that are garbage or never come" 0 $?
@@ -77,8 +90,39 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	# (Not "status" without a pid as uid 65534: under ctest -j, isolation.sh may
 	# run an emulator of that uid at the same moment.)
 fi
+for arg in abc 0 -3 12x; do
+	"$emu" status "$arg" >"$state" 2>&1; check "status $arg: refused" 1 $?
+	has "… as no pid" "helhost: $arg is no pid"
+done
+"$emu" trace on abc >"$state" 2>&1; check "trace on abc: refused" 1 $?
+has "… as no pid" "helhost: abc is no pid"
+"$emu" trace maybe "$emulator" >"$state" 2>&1; check "trace maybe: a usage error" 2 $?
+has "… an unknown command" "helhost: unknown command trace"
 "$emu" status 1 >"$state" 2>&1; check "a pid no emulator serves" 1 $?
 has "… said" "helhost: 1 is neither an emulator of yours nor a program one serves"
+
+# Every kind of object and of wait status describes: end_child many.
+"$end_child" many >"$out" 2>&1 &
+many=$!
+await grep -q '^many ' "$out"; check "a program that holds and waits on everything" 0 $?
+"$emu" status "$many" >"$state"; check "its status" 0 $?
+cp "$state" "$out.many"
+has "memory: its size" "helhost:       2<memory>: 8192 bytes"
+has "events: their sequence" "helhost:       3<oneshot event>: sequence 1"
+has "… bitset events too" "helhost:       4<bitset event>: sequence 1"
+has "an Accept waiting" "helhost:     pending: context 0x2, Accept on lane 5: the other end is held by end_child\[$many\] as 6"
+has "a PullDescriptor waiting" "helhost:     pending: context 0x3, PullDescriptor on lane 7: the other end is held by end_child\[$many\] as 8"
+has "a RecvToBuffer waiting" "helhost:     pending: context 0x4, RecvToBuffer on lane 9: the other end is held by end_child\[$many\] as 10"
+has "an event awaited" "helhost:     pending: context 0x5, helSubmitAwaitEvent on 3: until it is raised"
+has "a name looked up for ever" "helhost:     pending: context 0x6, helhost_submit_lookup \"end-child-nobody\": until it is published"
+# Two emulators of ours (at least: other tests may run theirs): no guess.
+"$emu" status >"$state" 2>&1; check "status without a pid, several emulators: refused" 1 $?
+has "… saying so" "helhost: [0-9]+ emulators of yours are running; name one by its pid:"
+has "… listing the first" "helhost:   emulator $emulator"
+has "… and the second" "helhost:   emulator $(sed -n 's/^helhost: state of emulator \([0-9]*\):.*/\1/p' "$out.many")"
+kill -9 "$many"
+wait "$many"
+many=
 
 # Mappings: hang_child maps its queue, then reads its stdin.
 mkfifo "$fifo"

@@ -42,5 +42,12 @@ has "a name with a NUL byte is refused, and said so" \
 	'helhost_publish(name="raw\x00name", length=8, handle=1<memory>) = kHelErrIllegalArgs (name contains a NUL byte)'
 has_re "an unknown call by its number" 'call 90\(\.\.\.\) = kHelErrIllegalSyscall \(no call 90\)'
 has_re "an unknown call past helhost's own" 'call 69631\(\.\.\.\) = kHelErrIllegalSyscall'
+# helCreateThread in the program's own space, for what is no thread of its own to take.
+own() { grep -c -F -- "helCreateThread(universe=null, space=null, abi=0, ip=0x1000, sp=0x2000, flags=0) = kHelErrIllegalArgs ($1)" "$out"; }
+check "own-space thread 0, 2^32, 1: no such thread" 3 \
+	"$(own "no such thread in the program (threads in its own space come from libhel's helCreateThread)")"
+check "… the main thread: a Hel thread already" 1 "$(own 'the thread is a Hel thread already')"
+check "… a block unreadable or of the wrong magic" 2 "$(own 'no libhel thread block at arg 7')"
+check "… a socket out of range or not open" 2 "$(own "no socket of the program's at arg 8")"
 [ $fail = $fail_before ] || cat "$out"
 exit $fail

@@ -3,7 +3,7 @@
 # left out unless asked, the same settings through HELHOST_TRACE* for an
 # auto-started emulator, and one JSON object per line that python3 parses.
 set -u
-emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6
+emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6 events=$7
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) fifo=$(mktemp -u)
 emulator=
@@ -28,6 +28,31 @@ only '(helCreateQueue|helSubmitAsyncNop|helSubmitAwaitClock|helCancelAsync|helho
 check "two groups: both, and nothing else" 0 $?
 "$emu" run --trace=streams "$hello" >"$out" 2>&1; check "a group that does not exist: a usage error" 2 $?
 grep -q '^helhost: HELHOST_TRACE=streams is not understood' "$out"; check "… which says what" 0 $?
+
+# Values no setting takes: a usage error that names the variable and the value.
+not_understood() {
+	"$emu" run "--$1=$3" "$hello" >"$out" 2>&1; check "--$1=$3: a usage error" 2 $?
+	grep -q -x -F "helhost: $2=$3 is not understood (docs/GUIDE.md, \"The trace\")" "$out"
+	check "… which says what" 0 $?
+}
+not_understood trace-handle HELHOST_TRACE_HANDLE abc
+not_understood trace-handle HELHOST_TRACE_HANDLE 12x
+not_understood trace-handle HELHOST_TRACE_HANDLE 99999999999999999999
+not_understood trace-format HELHOST_TRACE_FORMAT xml
+not_understood trace-pid HELHOST_TRACE_PID a,,b
+not_understood trace-pid HELHOST_TRACE_PID 012345678901234567890123456789012
+not_understood trace-pid HELHOST_TRACE_PID 1,2,3,4,5,6,7,8,9
+"$emu" run --trace-file=/nonexistent/helhost-trace "$hello" >"$out" 2>&1
+check "a trace file that cannot be opened: status 1" 1 $?
+grep -q -x -F "helhost: cannot open the trace file /nonexistent/helhost-trace: No such file or directory" "$out"
+check "… which says why" 0 $?
+"$emu" run --trace=0 "$hello" >"$out" 2>&1; check "--trace=0: the run" 0 $?
+[ "$(grep -c -E '^helhost: [^ ]+\[[0-9]+\] (thread|element)' "$out")" = 0 ]
+check "… traces nothing" 0 $?
+# 32 bytes is one too many for a name; 31 and 8 entries are taken.
+"$emu" run --trace --trace-pid=0123456789012345678901234567890,1,2,3,4,5,6,hello "$hello" >"$out" 2>&1
+check "eight names, one of 31 bytes: the run" 0 $?
+only '^helhost: hello\['; check "… traced by the last of them" 0 $?
 
 pingpong --trace --trace-pid=pp-client; check "--trace-pid=NAME: the run" 0 $?
 only '^helhost: pp-client\['; check "one program, by name" 0 $?
@@ -101,6 +126,19 @@ print(("ok: " if good else "FAIL: ") + "JSON: escaped strings and refusal reason
 sys.exit(0 if good else 1)
 PY
 check "garbage traced as JSON" 0 $?
+# Event results as JSON: the bitset a number, the sequence too (test_event's suite).
+HELHOST_TRACE=event HELHOST_TRACE_FORMAT=json "$events" >"$out" 2>&1; check "test_event under a JSON trace" 0 $?
+python3 - "$out" <<'PY'
+import json, sys
+lines = [json.loads(t) for t in open(sys.argv[1]) if t.startswith("{")]
+events = [o["results"][0] for o in lines if o.get("of") == "helSubmitAwaitEvent"]
+good = bool(events) and all(isinstance(e.get("bitset"), int) and isinstance(e.get("sequence"), int)
+                            for e in events if e["error"] == "kHelErrNone")
+good &= {"error": "kHelErrNone", "bitset": 1, "sequence": 2} in events
+print(("ok: " if good else "FAIL: ") + "JSON: event results with their bitset and sequence as numbers")
+sys.exit(0 if good else 1)
+PY
+check "event elements traced as JSON" 0 $?
 
 # SIGUSR2 turns the trace on and off in a running emulator.  The program
 # makes a helNop for each line it reads, so each comes after the switch.
