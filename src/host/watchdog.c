@@ -87,10 +87,11 @@ void hh_watchdog_remove(size_t slot)
 	watchdog.free_slots[watchdog.free_len++] = slot - 1;
 }
 
-/* SIGKILL every listed program that is still the process it was. */
-static void sweep(void)
+/* SIGKILL every listed program that is still the process it was; how many. */
+static unsigned sweep(void)
 {
 	const struct watch_table *t = watchdog.table;
+	unsigned killed = 0;
 	for (uint64_t i = 0; i < t->used; i++) {
 		const struct watch_entry *e = &t->entry[i];
 		if (!e->pid)
@@ -99,10 +100,12 @@ static void sweep(void)
 		int fd = (int)syscall(SYS_pidfd_open, e->pid, 0);
 		if (fd < 0)
 			continue;
-		if (hh_procstat_field(e->pid, HH_STAT_START_TIME) == e->start)
-			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		if (hh_procstat_field(e->pid, HH_STAT_START_TIME) == e->start &&
+				syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0)
+			killed++;
 		close(fd);
 	}
+	return killed;
 }
 
 /*
@@ -153,8 +156,9 @@ __attribute__((noreturn)) static void watch(void)
 	/* A new parent, not the signal, says the emulator is gone: anyone may send it. */
 	while (getppid() == watchdog.emulator)
 		sigwaitinfo(&death, NULL);
-	sweep();
-	tell();
+	/* An emulator that ends before it started any program (a bad setting) ended nothing. */
+	if (sweep())
+		tell();
 	hh_coverage_write();
 	_exit(0);
 }
