@@ -49,5 +49,9 @@ check "own-space thread 0, 2^32, 1: no such thread" 3 \
 check "… the main thread: a Hel thread already" 1 "$(own 'the thread is a Hel thread already')"
 check "… a block unreadable or of the wrong magic" 2 "$(own 'no libhel thread block at arg 7')"
 check "… a socket out of range or not open" 2 "$(own "no socket of the program's at arg 8")"
+# As JSON, an unknown call is its number, a number.
+"$emu" run --trace --trace-format=json "$raw" >"$out" 2>&1; check "raw_calls under a JSON trace" 0 $?
+has_re "JSON: an unknown call by its number" \
+	'"call":90,"error":"kHelErrIllegalSyscall","reason":"no call 90",'
 [ $fail = $fail_before ] || cat "$out"
 exit $fail

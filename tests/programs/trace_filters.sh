@@ -3,7 +3,7 @@
 # left out unless asked, the same settings through HELHOST_TRACE* for an
 # auto-started emulator, and one JSON object per line that python3 parses.
 set -u
-emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6 events=$7
+emu=$1 hello=$2 server=$3 client=$4 child=$5 garbage=$6 events=$7 streams=$8
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) fifo=$(mktemp -u)
 emulator=
@@ -79,6 +79,10 @@ check "--trace-internal shows it" 0 $?
 HELHOST_TRACE=queue "$hello" >"$out" 2>&1; check "HELHOST_TRACE=queue ./hello" 0 $?
 only '(helCreateQueue|helSubmitAsyncNop|helSubmitAwaitClock|helCancelAsync)\(|element: '
 check "an auto-started emulator: the queue group only" 0 $?
+# "text" by name; an empty setting is no setting (a file: stderr; programs: all).
+HELHOST_TRACE=1 HELHOST_TRACE_FORMAT=text HELHOST_TRACE_FILE= HELHOST_TRACE_PID= "$hello" >"$out" 2>&1
+check "HELHOST_TRACE_FORMAT=text, the file and the programs empty" 0 $?
+only '^helhost: hello\[[0-9]+\] (thread [0-9]+: [a-zA-Z]+\(|element: )'; check "… text lines of every call, on stderr" 0 $?
 HELHOST_TRACE=1 HELHOST_TRACE_FORMAT=json "$hello" >"$out" 2>&1; check "JSON under auto-start" 0 $?
 grep -q '^{"type":"call","program":"hello"' "$out"; check "… JSON lines" 0 $?
 
@@ -139,6 +143,34 @@ print(("ok: " if good else "FAIL: ") + "JSON: event results with their bitset an
 sys.exit(0 if good else 1)
 PY
 check "event elements traced as JSON" 0 $?
+# Stream actions as JSON (test_stream's suite): a scatter-gather send counts its
+# segments, an action list it cannot read is its address, and the elements'
+# credentials and pulled handles are fields of their results.
+HELHOST_TRACE=stream HELHOST_TRACE_FORMAT=json "$streams" >"$out" 2>&1; check "test_stream under a JSON trace" 0 $?
+python3 - "$out" <<'PY'
+import json, sys
+lines = [json.loads(t) for t in open(sys.argv[1], errors="replace") if t.startswith("{")]
+sends = [c for c in lines if c.get("call") == "helSubmitAsync" and c["error"] == "kHelErrNone"]
+def ok(what, cond):
+    print(("ok: " if cond else "FAIL: ") + what)
+    return cond
+good = ok("JSON: a scatter-gather send's segments, a number",
+          any(c["args"]["actions"] == [{"type": "SendFromBufferSg", "segments": 2}] for c in sends))
+unread = [c for c in lines if c.get("reason") == "actions unreadable"]
+good &= ok("JSON: unreadable actions shown as their address",
+           bool(unread) and all(isinstance(c["args"]["actions"], str) and
+                                c["args"]["actions"].startswith("0") for c in unread))
+results = [r for o in lines if o.get("of") == "helSubmitAsync" for r in o["results"]]
+creds = [r for r in results if r.get("action") == "ExtractCredentials" and r["error"] == "kHelErrNone"]
+good &= ok("JSON: extracted credentials, 32 hex digits",
+           bool(creds) and all(len(r["credentials"]) == 32 and
+                               int(r["credentials"], 16) >= 0 for r in creds))
+pulled = [r for r in results if r.get("action") == "PullDescriptor" and r["error"] == "kHelErrNone"]
+good &= ok("JSON: a pulled descriptor, with its type", bool(pulled) and
+           all(r["handle"].endswith(">") and "<none>" not in r["handle"] for r in pulled))
+sys.exit(0 if good else 1)
+PY
+check "stream calls and elements traced as JSON" 0 $?
 
 # SIGUSR2 turns the trace on and off in a running emulator.  The program
 # makes a helNop for each line it reads, so each comes after the switch.
