@@ -5,7 +5,8 @@
  * first creates a queue and a stream, publishes one lane as "end-child-hold",
  * submits an hour's clock wait and prints "holding PID" (for the state dump);
  * "many" holds one object of each kind and waits on each way a program can
- * (helhost status), then prints "many PID" and waits like "wait";
+ * (helhost status), maps its memory executable, then prints "many PID" and waits
+ * like "wait";
  * a number exits with it.
  */
 #include <hel.h>
@@ -61,6 +62,29 @@ int main(int argc, char **argv)
 		}
 		HEL_CHECK(helSubmitAwaitEvent(oneshot, 1, queue, 5, &id));
 		HEL_CHECK(helhost_submit_lookup("end-child-nobody", -1, queue, 6, &id));
+		uint64_t now;
+		HEL_CHECK(helGetClock(&now));
+		HEL_CHECK(helhost_submit_lookup("end-child-nobody", (int64_t)(now + 3600000000000ull),
+				queue, 7, &id));
+		/* 11: a lane whose other end is closed; 13: every other action waiting on it. */
+		HelHandle dead, gone, busy, idle;
+		HEL_CHECK(helCreateStream(&dead, &gone, 0));
+		HEL_CHECK(helCloseDescriptor(kHelThisUniverse, gone));
+		HEL_CHECK(helCreateStream(&busy, &idle, 0));
+		static struct HelSgItem pieces[1] = { { buffer, sizeof(buffer) } };
+		struct HelAction waiting[] = {
+			{ .type = kHelActionOffer },
+			{ .type = kHelActionRecvInline },
+			{ .type = kHelActionSendFromBuffer, .buffer = buffer, .length = sizeof(buffer) },
+			{ .type = kHelActionSendFromBufferSg, .buffer = pieces, .length = 1 },
+			{ .type = kHelActionPushDescriptor, .handle = memory },
+			{ .type = kHelActionExtractCredentials },
+		};
+		for (int i = 0; i < 6; i++)
+			HEL_CHECK(helSubmitAsync(busy, &waiting[i], 1, queue, (uintptr_t)i + 8, 0));
+		void *code;
+		HEL_CHECK(helMapMemory(memory, kHelNullHandle, NULL, 0, 4096,
+				kHelMapProtRead | kHelMapProtExecute, &code));
 		printf("many %d\n", (int)getpid());
 		how = "wait";
 	}

@@ -115,6 +115,16 @@ has "a PullDescriptor waiting" "helhost:     pending: context 0x3, PullDescripto
 has "a RecvToBuffer waiting" "helhost:     pending: context 0x4, RecvToBuffer on lane 9: the other end is held by end_child\[$many\] as 10"
 has "an event awaited" "helhost:     pending: context 0x5, helSubmitAwaitEvent on 3: until it is raised"
 has "a name looked up for ever" "helhost:     pending: context 0x6, helhost_submit_lookup \"end-child-nobody\": until it is published"
+has "a name looked up until a deadline: its clock" "helhost:     pending: context 0x7, helhost_submit_lookup: a clock, [0-9]+\.[0-9] s ahead"
+has "a lane whose other end was closed" "helhost:       11<lane>: lane 0; no live program holds the other end \(a dead peer\)"
+lane13() { has "$1 waiting" "helhost:     pending: context $2, $1 on lane 13: the other end is held by end_child\[$many\] as 14"; }
+lane13 Offer 0x8
+lane13 RecvInline 0x9
+lane13 SendFromBuffer 0xa
+lane13 SendFromBufferSg 0xb
+lane13 PushDescriptor 0xc
+has "an action without a name of its own waiting" "helhost:     pending: context 0xd, an item on lane 13: the other end is held by end_child\[$many\] as 14"
+has "a mapping, executable" "helhost:       0x[0-9a-f]+-0x[0-9a-f]+ r-x of 2<memory> at offset 0"
 # Two emulators of ours (at least: other tests may run theirs): no guess.
 "$emu" status >"$state" 2>&1; check "status without a pid, several emulators: refused" 1 $?
 has "… saying so" "helhost: [0-9]+ emulators of yours are running; name one by its pid:"
