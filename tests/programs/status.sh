@@ -5,12 +5,13 @@
 # helhost trace on|off switches the trace; another user is refused; garbage
 # is answered, and a client that says nothing is dropped.
 set -u
-emu=$1 end_child=$2 hang_child=$3
+emu=$1 end_child=$2 hang_child=$3 own_thread=$4
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) state=$(mktemp) fifo=$(mktemp -u)
-holder= reader= many=
+holder= reader= many= stopped=
 cleanup() {
 	[ -z "$many" ] || kill -9 "$many" 2>/dev/null
+	[ -z "$stopped" ] || kill -9 "$stopped" 2>/dev/null
 	[ -z "$holder" ] || kill -9 "$holder" 2>/dev/null
 	[ -z "$reader" ] || kill -9 "$reader" 2>/dev/null
 	rm -f "$out" "$out.many" "$state" "$fifo"
@@ -133,6 +134,16 @@ has "… and the second" "helhost:   emulator $(sed -n 's/^helhost: state of emu
 kill -9 "$many"
 wait "$many"
 many=
+
+# A thread handle: the state of the thread it names (own_thread's, made stopped).
+"$own_thread" stopped >"$out" 2>&1 &
+stopped=$!
+await grep -q "^own $stopped 0\$" "$out"; check "a program with a stopped thread" 0 $?
+"$emu" status "$stopped" >"$state"; check "its status" 0 $?
+has "a thread handle: stopped" "helhost:       1<thread>: stopped"
+kill -9 "$stopped"
+wait "$stopped"
+stopped=
 
 # Mappings: hang_child maps its queue, then reads its stdin.
 mkfifo "$fifo"
