@@ -694,6 +694,27 @@ START_TEST(test_managed_stream_into_frontal_mapping)
 }
 END_TEST
 
+START_TEST(test_managed_shrink_fails_waits_past_end)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(4 * PAGE, 0);
+	char last = 0, first = 0;
+	/* page 3 is asked for before page 0: its request heads the queue */
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 3 * PAGE, 1, &last, s.q.handle, 7),
+			kHelErrNone);
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 1, &first, s.q.handle, 8), kHelErrNone);
+	/* should fail: the read of a page the shrink removes ends with a fault */
+	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 7), kHelErrFault);
+	ck_assert_int_eq(last, 0);
+	/* should succeed: the pager is asked for page 0 only; the read of it waited and completes */
+	initialize(&s, m, 1, 0, PAGE, 'k');
+	ck_assert_int_eq(one_simple(&s, 8), kHelErrNone);
+	ck_assert_int_eq(first, 'k');
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -720,6 +741,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_fork_child_keeps_faults);
 	tcase_add_test(tc, test_managed_fork_after_partial_unmaps);
 	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
+	tcase_add_test(tc, test_managed_shrink_fails_waits_past_end);
 	suite_add_tcase(s, tc);
 	return s;
 }
