@@ -715,6 +715,52 @@ START_TEST(test_managed_shrink_fails_waits_past_end)
 }
 END_TEST
 
+START_TEST(test_managed_emulator_reads_mappings)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(2 * PAGE, 0);
+	char *rw = map(m.frontal, 0, 2 * PAGE, RW);
+	char *ro = map(m.frontal, 0, PAGE, kHelMapProtRead);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, 0, PAGE, 'e');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	HelHandle plain;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &plain), kHelErrNone);
+	/* should succeed: the emulator reads a present page of each mapping as the source */
+	ck_assert_int_eq(helSubmitWriteMemory(plain, 0, 16, rw + 8, s.q.handle, 10), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 10), kHelErrNone);
+	ck_assert_int_eq(helSubmitWriteMemory(plain, 16, 16, ro + 8, s.q.handle, 11), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 11), kHelErrNone);
+	char got[32];
+	memset(got, 0, sizeof(got));
+	ck_assert_int_eq(helSubmitReadMemory(plain, 0, 32, got, s.q.handle, 12), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 12), kHelErrNone);
+	char want[32];
+	memset(want, 'e', sizeof(want));
+	ck_assert_int_eq(memcmp(got, want, 32), 0);
+	/* should fail: a page the pager has not provided, and a write into the read-only mapping */
+	ck_assert_int_eq(helSubmitWriteMemory(plain, 0, 16, rw + PAGE, s.q.handle, 13), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 13), kHelErrFault);
+	ck_assert_int_eq(helSubmitReadMemory(plain, 0, 8, ro + 8, s.q.handle, 14), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 14), kHelErrFault);
+	ck_assert_int_eq(ro[8], 'e');
+	/* should succeed: the source in a mapping of copy-on-write memory, copied first */
+	HelHandle cow;
+	ck_assert_int_eq(helCopyOnWrite(plain, 0, PAGE, &cow), kHelErrNone);
+	char *c = map(cow, 0, PAGE, RW);
+	HelHandle other;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &other), kHelErrNone);
+	ck_assert_int_eq(helSubmitWriteMemory(other, 0, 32, c, s.q.handle, 15), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 15), kHelErrNone);
+	memset(got, 0, sizeof(got));
+	ck_assert_int_eq(helSubmitReadMemory(other, 0, 32, got, s.q.handle, 16), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 16), kHelErrNone);
+	ck_assert_int_eq(memcmp(got, want, 32), 0);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -742,6 +788,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_fork_after_partial_unmaps);
 	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
 	tcase_add_test(tc, test_managed_shrink_fails_waits_past_end);
+	tcase_add_test(tc, test_managed_emulator_reads_mappings);
 	suite_add_tcase(s, tc);
 	return s;
 }
