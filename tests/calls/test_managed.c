@@ -761,6 +761,41 @@ START_TEST(test_managed_emulator_reads_mappings)
 }
 END_TEST
 
+START_TEST(test_managed_writeback_of_two_disjoint_mappings)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(2 * PAGE, 0);
+	char *lo = map(m.frontal, 0, PAGE, RW);
+	char *hi = map(m.frontal, PAGE, PAGE, RW);
+	char *b = map(m.backing, 0, 2 * PAGE, RW);
+	static char pages[2 * PAGE];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 2 * PAGE, pages, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, 0, 2 * PAGE, 'd');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	/* should succeed: each mapping's write is written back as its own page */
+	lo[1] = 'L';
+	synchronize(&s, lo, PAGE, 20);
+	submit_manage(&s, m.backing, 3);
+	expect_request(&s, 3, kHelManageWriteback, 0, PAGE);
+	ck_assert_int_eq(b[1], 'L');
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, 0, PAGE), kHelErrNone);
+	hi[1] = 'H';
+	synchronize(&s, hi, PAGE, 21);
+	submit_manage(&s, m.backing, 4);
+	expect_request(&s, 4, kHelManageWriteback, PAGE, PAGE);
+	ck_assert_int_eq(b[PAGE + 1], 'H');
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, PAGE, PAGE), kHelErrNone);
+	/* the low page was protected again by its writeback: a new write is seen again */
+	lo[2] = 'M';
+	synchronize(&s, lo, PAGE, 22);
+	submit_manage(&s, m.backing, 5);
+	expect_request(&s, 5, kHelManageWriteback, 0, PAGE);
+	ck_assert_int_eq(b[2], 'M');
+	ck_assert_int_eq(b[PAGE + 2], 'd');
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -789,6 +824,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
 	tcase_add_test(tc, test_managed_shrink_fails_waits_past_end);
 	tcase_add_test(tc, test_managed_emulator_reads_mappings);
+	tcase_add_test(tc, test_managed_writeback_of_two_disjoint_mappings);
 	suite_add_tcase(s, tc);
 	return s;
 }
