@@ -805,6 +805,49 @@ START_TEST(test_managed_writeback_of_two_disjoint_mappings)
 }
 END_TEST
 
+/* A forked program that reads byte p of an inherited mapping; it should die of SIGBUS. */
+static pid_t reader_of(const char *p)
+{
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);        /* a sanitizer's handler would make it an exit */
+		(void)*(volatile const char *)p;
+		_exit(0);
+	}
+	return pid;
+}
+
+static void expect_sigbus(pid_t pid)
+{
+	int status = wait_child(pid, WAIT_MS);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGBUS);
+}
+
+START_TEST(test_managed_shrink_under_faulting_program)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(4 * PAGE, 0);
+	char *p = map(m.frontal, 0, 4 * PAGE, RW);
+	/* a program's fault on page 3 waits: its request reaches the pager */
+	pid_t waiting = reader_of(p + 3 * PAGE);
+	submit_manage(&s, m.backing, 1);
+	expect_request(&s, 1, kHelManageInitialize, 3 * PAGE, PAGE);
+	/* should fail: the shrink removes the page, the program gets SIGBUS */
+	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
+	expect_sigbus(waiting);
+	/* should fail: a fault past the new end, in a mapping made before, at once */
+	expect_sigbus(reader_of(p + 2 * PAGE));
+	/* a page that is left still comes from the pager */
+	char c = 0;
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, PAGE, 1, &c, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 2, PAGE, PAGE, 's');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	ck_assert_int_eq(c, 's');
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -834,6 +877,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_shrink_fails_waits_past_end);
 	tcase_add_test(tc, test_managed_emulator_reads_mappings);
 	tcase_add_test(tc, test_managed_writeback_of_two_disjoint_mappings);
+	tcase_add_test(tc, test_managed_shrink_under_faulting_program);
 	suite_add_tcase(s, tc);
 	return s;
 }
