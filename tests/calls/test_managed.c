@@ -848,6 +848,37 @@ START_TEST(test_managed_shrink_under_faulting_program)
 }
 END_TEST
 
+START_TEST(test_managed_overlapping_reads_ask_once)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(8 * PAGE, kHelManagedReadahead);
+	char a = 0, b[2 * PAGE];
+	/* page 2 and its readahead (3-5) are asked for; then pages 1-3 are read */
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 2 * PAGE, 1, &a, s.q.handle, 10), kHelErrNone);
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, PAGE + 10, sizeof(b), b, s.q.handle, 11),
+			kHelErrNone);
+	/* should succeed: pages 2-5 in one request, then page 1 alone: none asked twice */
+	submit_manage(&s, m.backing, 1);
+	expect_request(&s, 1, kHelManageInitialize, 2 * PAGE, 4 * PAGE);
+	submit_manage(&s, m.backing, 2);
+	expect_request(&s, 2, kHelManageInitialize, PAGE, PAGE);
+	static char fill[5 * PAGE];
+	memset(fill, 'v', sizeof(fill));
+	ck_assert_int_eq(helSubmitWriteMemory(m.backing, PAGE, sizeof(fill), fill, s.q.handle, 3),
+			kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 3), kHelErrNone);
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, 2 * PAGE, 4 * PAGE),
+			kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 10), kHelErrNone);
+	ck_assert_int_eq(a, 'v');
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageInitialize, PAGE, PAGE), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 11), kHelErrNone);
+	ck_assert_int_eq(b[0], 'v');
+	ck_assert_int_eq(b[sizeof(b) - 1], 'v');
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -878,6 +909,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_emulator_reads_mappings);
 	tcase_add_test(tc, test_managed_writeback_of_two_disjoint_mappings);
 	tcase_add_test(tc, test_managed_shrink_under_faulting_program);
+	tcase_add_test(tc, test_managed_overlapping_reads_ask_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
