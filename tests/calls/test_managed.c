@@ -879,6 +879,38 @@ START_TEST(test_managed_overlapping_reads_ask_once)
 }
 END_TEST
 
+START_TEST(test_managed_two_writes_one_writeback)
+{
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(2 * PAGE, 0);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s.q.handle, 9), kHelErrNone);
+	initialize(&s, m, 1, 0, PAGE, 'w');
+	ck_assert_int_eq(one_simple(&s, 9), kHelErrNone);
+	/* should succeed: nothing written, nothing to wait for, even on a missing page */
+	ck_assert_int_eq(helSubmitWriteMemory(m.frontal, PAGE, 0, "x", s.q.handle, 10), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 10), kHelErrNone);
+	/* two writes into page 0 before the pager looks */
+	ck_assert_int_eq(helSubmitWriteMemory(m.frontal, 1, 1, "1", s.q.handle, 11), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 11), kHelErrNone);
+	ck_assert_int_eq(helSubmitWriteMemory(m.frontal, 2, 1, "2", s.q.handle, 12), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 12), kHelErrNone);
+	/* should succeed: one writeback of page 0 holds both */
+	submit_manage(&s, m.backing, 2);
+	expect_request(&s, 2, kHelManageWriteback, 0, PAGE);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(helSubmitReadMemory(m.backing, 0, 4, buf, s.q.handle, 13), kHelErrNone);
+	ck_assert_int_eq(one_simple(&s, 13), kHelErrNone);
+	ck_assert_int_eq(memcmp(buf, "w12w", 4), 0);
+	ck_assert_int_eq(helUpdateMemory(m.backing, kHelManageWriteback, 0, PAGE), kHelErrNone);
+	/* the next request is page 1's, not a second writeback of page 0 */
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, PAGE, 8, buf, s.q.handle, 14), kHelErrNone);
+	submit_manage(&s, m.backing, 3);
+	expect_request(&s, 3, kHelManageInitialize, PAGE, PAGE);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -910,6 +942,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_writeback_of_two_disjoint_mappings);
 	tcase_add_test(tc, test_managed_shrink_under_faulting_program);
 	tcase_add_test(tc, test_managed_overlapping_reads_ask_once);
+	tcase_add_test(tc, test_managed_two_writes_one_writeback);
 	suite_add_tcase(s, tc);
 	return s;
 }
