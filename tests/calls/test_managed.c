@@ -502,6 +502,22 @@ START_TEST(test_managed_pager_dies_with_clients_waiting)
 }
 END_TEST
 
+/*
+ * Close m's last backing handle: its pending submission ctx ends cancelled,
+ * and a read of a missing page (completing as read_ctx) fails instead of
+ * waiting forever.
+ */
+static void close_backing(struct sq *s, struct managed m, uintptr_t ctx, uintptr_t read_ctx)
+{
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.backing), kHelErrNone);
+	struct HelManageResult r = request(s, ctx);
+	ck_assert_int_eq(r.error, kHelErrCancelled);
+	char buf[8];
+	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s->q.handle, read_ctx),
+			kHelErrNone);
+	ck_assert_int_eq(one_simple(s, read_ctx), kHelErrFault);
+}
+
 START_TEST(test_managed_backing_closed_cancels_submissions)
 {
 	struct sq s;
@@ -512,13 +528,7 @@ START_TEST(test_managed_backing_closed_cancels_submissions)
 	/* the pager keeps a mapping of the backing view: that answers no request */
 	char *b = map(m.backing, 0, PAGE, RW);
 	/* should fail: closing the last backing handle ends the pending submission */
-	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.backing), kHelErrNone);
-	struct HelManageResult r = request(&s, 1);
-	ck_assert_int_eq(r.error, kHelErrCancelled);
-	/* and accesses to missing pages fail instead of waiting forever */
-	char buf[8];
-	ck_assert_int_eq(helSubmitReadMemory(m.frontal, 0, 8, buf, s.q.handle, 2), kHelErrNone);
-	ck_assert_int_eq(one_simple(&s, 2), kHelErrFault);
+	close_backing(&s, m, 1, 2);
 	b[0] = 1;
 }
 END_TEST
@@ -911,6 +921,21 @@ START_TEST(test_managed_two_writes_one_writeback)
 }
 END_TEST
 
+START_TEST(test_managed_submission_past_pending_limit)
+{
+	/* one pending operation allowed, read by the emulator this test starts */
+	ck_assert_int_eq(setenv("HELHOST_MAX_PENDING", "1", 1), 0);
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(2 * PAGE, 0);
+	submit_manage(&s, m.backing, 1);
+	/* should fail: a second submission is over the limit */
+	ck_assert_int_eq(helSubmitManageMemory(m.backing, s.q.handle, 2), kHelErrNoMemory);
+	/* the first still stands: closing the backing view ends it, and makes room again */
+	close_backing(&s, m, 1, 3);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -943,6 +968,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_shrink_under_faulting_program);
 	tcase_add_test(tc, test_managed_overlapping_reads_ask_once);
 	tcase_add_test(tc, test_managed_two_writes_one_writeback);
+	tcase_add_test(tc, test_managed_submission_past_pending_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
