@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cow.h"
+#include "event.h"
 #include "memory.h"
 #include "object.h"
 
@@ -314,6 +315,59 @@ START_TEST(test_cow_object_too_large)
 }
 END_TEST
 
+START_TEST(test_cow_object_touch_bounds)
+{
+	struct hh_memory *src = new_memory(4 * PAGE);
+	fill_pages(src, 0x40);
+	struct hh_memory *cow = new_cow(src, 0, 4 * PAGE);
+	/* nothing to touch: no page is copied */
+	ck_assert_int_eq(hh_cow_touch(&cow->base, PAGE, 0), 0);
+	errno = 0;
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_DATA), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	/* a range starting or ending past the end (should fail), nothing copied either */
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 5 * PAGE, 1), -1);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 3 * PAGE, PAGE + 1), -1);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, PAGE, UINT64_MAX), -1);
+	errno = 0;
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_DATA), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	/* one byte in the middle of page 2 copies page 2 whole, and only it */
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 2 * PAGE + 100, 1), 0);
+	ck_assert_int_eq(lseek(cow->memfd, 0, SEEK_DATA), 2 * PAGE);
+	ck_assert_int_eq(lseek(cow->memfd, 2 * PAGE, SEEK_HOLE), 3 * PAGE);
+	/* an object that is no memory at all is left alone */
+	struct hh_event *ev = hh_event_create_oneshot();
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(hh_cow_touch(&ev->base, 0, PAGE), 0);
+	hh_object_unref(&ev->base);
+	drop(cow);
+	drop(src);
+}
+END_TEST
+
+START_TEST(test_cow_object_fork_stops_at_size)
+{
+	/* should succeed: a fork copies the copied pages up to the size, not data past it */
+	struct hh_memory *src = new_memory(4 * PAGE);
+	fill_pages(src, 0x50);
+	struct hh_memory *cow = new_cow(src, 0, 4 * PAGE);
+	ck_assert_int_eq(hh_cow_touch(&cow->base, 0, 1), 0);
+	ck_assert_int_eq(pwrite(cow->memfd, "y", 1, 10 * PAGE), 1);
+	struct hh_memory *fork = NULL;
+	ck_assert_int_eq(hh_cow_fork(cow, &fork), kHelErrNone);
+	ck_assert_int_eq(lseek(fork->memfd, 0, SEEK_DATA), 0);
+	ck_assert_int_eq(lseek(fork->memfd, 0, SEEK_HOLE), PAGE);
+	errno = 0;
+	ck_assert_int_eq(lseek(fork->memfd, PAGE, SEEK_DATA), -1);
+	ck_assert_int_eq(errno, ENXIO);
+	check_pages(fork, 0x50, 0);
+	drop(fork);
+	drop(cow);
+	drop(src);
+}
+END_TEST
+
 static Suite *cow_object_suite(void)
 {
 	Suite *s = suite_create("cow_object");
@@ -330,6 +384,8 @@ static Suite *cow_object_suite(void)
 	tcase_add_test(tc, test_cow_object_fork_of_zero_copy);
 	tcase_add_test(tc, test_cow_object_not_resizable);
 	tcase_add_test(tc, test_cow_object_too_large);
+	tcase_add_test(tc, test_cow_object_touch_bounds);
+	tcase_add_test(tc, test_cow_object_fork_stops_at_size);
 	suite_add_tcase(s, tc);
 	return s;
 }
