@@ -7,7 +7,11 @@
 #include <check.h>
 #include <helhost-check.h>
 #include <helhost.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -276,6 +280,87 @@ START_TEST(test_queue_reader_progress_lies)
 }
 END_TEST
 
+START_TEST(test_queue_reader_refuses_odd_queues)
+{
+	struct helhost_queue q, done;
+	struct HelElement *e;
+	/* more chunks than a ring of 2^31 slots holds (should fail, nothing open) */
+	ck_assert_int_eq(helhost_queue_open(&q, 0x80000001u, 64), kHelErrIllegalArgs);
+	ck_assert_ptr_null(q.head);
+	/* a negative chunk number in the index ring (should fail) */
+	ck_assert_int_eq(helhost_queue_open(&q, 2, 64), kHelErrNone);
+	int saved = q.head->indexQueue[0];
+	q.head->indexQueue[0] = -1;
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrIllegalState);
+	ck_assert_ptr_null(e);
+	q.head->indexQueue[0] = saved;
+	/* the queue's memory made read-only behind the reader (should fail, not fault) */
+	ck_assert_int_eq(helhost_queue_open(&done, 2, 64), kHelErrNone);
+	ck_assert_int_eq(helSubmitProtectMemory(kHelNullHandle, q.head, q.mapped,
+			kHelMapProtRead, done.handle, 7), kHelErrNone);
+	struct helhost_results r = helhost_results_of(next_element(&done));
+	struct HelSimpleResult *res = helhost_take_simple(&r);
+	ck_assert_ptr_nonnull(res);
+	ck_assert_int_eq(res->error, kHelErrNone);
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrIllegalArgs);
+	ck_assert_int_eq(helhost_queue_close(&q), kHelErrIllegalArgs);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, q.head, q.mapped), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, q.handle), kHelErrNone);
+	ck_assert_int_eq(helhost_queue_close(&done), kHelErrNone);
+}
+END_TEST
+
+struct poster {
+	pid_t waiter;                   /* the thread that sleeps in the reader */
+	HelHandle queue;
+};
+
+/* Is thread tid of this process asleep? */
+static bool asleep(pid_t tid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	const char *state = strrchr(buf, ')');
+	return state && state[1] == ' ' && state[2] == 'S';
+}
+
+/* Posts a Nop into the queue once the reader sleeps on it. */
+static void *post_when_asleep(void *arg)
+{
+	struct poster *p = arg;
+	while (!asleep(p->waiter))
+		sched_yield();
+	return (void *)(intptr_t)helSubmitAsyncNop(p->queue, 9);
+}
+
+START_TEST(test_queue_reader_waits_without_deadline)
+{
+	/* A reader with no deadline that finds the waiters bit already set
+	   sleeps at once, and wakes for the element posted meanwhile. */
+	struct helhost_queue q;
+	ck_assert_int_eq(helhost_queue_open(&q, 2, 256), kHelErrNone);
+	current_chunk(&q)->progressFutex = kHelProgressWaiters;
+	struct poster p = { .waiter = gettid(), .queue = q.handle };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, post_when_asleep, &p), 0);
+	struct HelElement *e = NULL;
+	ck_assert_int_eq(helhost_queue_next(&q, kHelWaitInfinite, &e), kHelErrNone);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq((uintptr_t)e->context, 9);
+	void *posted;
+	ck_assert_int_eq(pthread_join(t, &posted), 0);
+	ck_assert_int_eq((intptr_t)posted, kHelErrNone);
+	ck_assert_int_eq(helhost_queue_close(&q), kHelErrNone);
+}
+END_TEST
+
 /* A test that fails on purpose, run by the next one in a runner of its own. */
 START_TEST(failing_close)
 {
@@ -318,6 +403,8 @@ static Suite *queue_reader_suite(void)
 	tcase_add_test(tc, test_queue_reader_peer_dies_while_waiting);
 	tcase_add_test(tc, test_queue_reader_garbage);
 	tcase_add_test(tc, test_queue_reader_progress_lies);
+	tcase_add_test(tc, test_queue_reader_refuses_odd_queues);
+	tcase_add_test(tc, test_queue_reader_waits_without_deadline);
 	tcase_add_test(tc, test_check_assert_hel_names_errors);
 	suite_add_tcase(s, tc);
 	return s;

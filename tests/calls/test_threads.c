@@ -1423,6 +1423,15 @@ START_TEST(test_threads_own_program_exits_with_its_threads)
 }
 END_TEST
 
+START_TEST(test_threads_own_handle_pointer_garbage)
+{
+	/* should fail before any thread is made: a handle pointer libhel cannot write */
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, kHelNullHandle, 0, (void *)CODE, NULL, 0,
+			(HelHandle *)16), kHelErrFault);
+	ck_assert_int_eq(own_task(), 0);
+}
+END_TEST
+
 START_TEST(test_threads_own_thread_makes_no_own_threads)
 {
 	/* should fail: only the program (through libhel) makes threads in its own space */
@@ -1588,6 +1597,7 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_own_kill_spares_the_program);
 	tcase_add_test(own, test_threads_own_program_exits_with_its_threads);
 	tcase_add_test(own, test_threads_own_thread_makes_no_own_threads);
+	tcase_add_test(own, test_threads_own_handle_pointer_garbage);
 	tcase_add_test(own, test_threads_own_creation_in_a_traced_program);
 	tcase_add_test(own, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(own, test_threads_supervisor_results_reach_the_guest);

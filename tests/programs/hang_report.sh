@@ -62,8 +62,9 @@ wait "$emulator"; check "the run ends with its program" 137 $?
 emulator=
 grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
 
-# Auto-start: a hung test ends, with the report, instead of at ctest's timeout.
-"$child" futex >"$out" 2>&1
+# Auto-start: a hung test ends, with the report, instead of at ctest's timeout
+# (empty variables are unset ones: that default, and the default period).
+HELHOST_HANG= HELHOST_HANG_MS= "$child" futex >"$out" 2>&1
 check "an auto-started program that hangs is ended" 137 $?
 has "… with the report" '^helhost: hang: every program of emulator [0-9]+ is blocked'
 # ... unless told to report only: then the test goes on, hung, until it is killed.

@@ -14,7 +14,7 @@ cleanup() {
 	[ -z "$stopped" ] || kill -9 "$stopped" 2>/dev/null
 	[ -z "$holder" ] || kill -9 "$holder" 2>/dev/null
 	[ -z "$reader" ] || kill -9 "$reader" 2>/dev/null
-	rm -f "$out" "$out.many" "$state" "$fifo"
+	rm -f "$out" "$out.many" "$out.alone" "$out.alone.state" "$state" "$fifo"
 }
 trap cleanup EXIT
 has() { grep -q -x -E -- "$2" "$state"; check "$1" 0 $?; }
@@ -90,6 +90,33 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	as_nobody "$emu" status "$holder" >"$state" 2>&1; check "… and no emulator of theirs serves it" 1 $?
 	# (Not "status" without a pid as uid 65534: under ctest -j, isolation.sh may
 	# run an emulator of that uid at the same moment.)
+fi
+# Without a pid, alone in a network namespace (abstract socket names are per
+# namespace, so no other test's emulator is seen): none at all, only another
+# user's, then exactly one of ours, which is the one asked.
+if command -v unshare >/dev/null && command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	unshare -n sh -s "$(dirname "$0")/lib.sh" "$emu" "$end_child" "$out.alone" <<'SH'
+set -u
+. "$1"
+emu=$2 end_child=$3 out=$4 theirs= ours=
+trap '[ -z "$theirs" ] || kill -9 "$theirs"; [ -z "$ours" ] || kill -9 "$ours"; rm -f "$out" "$out.state"' EXIT
+said() { grep -q -x -E -- "$2" "$out.state"; check "$1" 0 $?; }
+"$emu" status </dev/null >"$out.state" 2>&1; check "status without a pid, no emulator: refused" 1 $?
+said "… saying so" "helhost: no emulator of yours is running"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$end_child" hold </dev/null >"$out" 2>&1 &
+theirs=$!
+await grep -q '^waiting ' "$out"; check "uid 65534's program holds and waits" 0 $?
+"$emu" status </dev/null >"$out.state" 2>&1; check "… its emulator is not counted as ours" 1 $?
+said "… saying so" "helhost: no emulator of yours is running"
+"$end_child" hold </dev/null >"$out" 2>&1 &
+ours=$!
+await grep -q "^waiting $ours\$" "$out"; check "a program of ours holds and waits" 0 $?
+"$emu" status </dev/null >"$out.state" 2>&1; check "status without a pid, one emulator of ours" 0 $?
+said "… its state" "helhost:   end_child\[$ours\]: 1 operations pending, 1 threads: $ours"
+[ $fail = 0 ] || cat "$out.state"
+exit $fail
+SH
+	check "helhost status alone in a network namespace" 0 $?
 fi
 for arg in abc 0 -3 12x; do
 	"$emu" status "$arg" >"$state" 2>&1; check "status $arg: refused" 1 $?

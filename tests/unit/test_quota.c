@@ -363,6 +363,47 @@ START_TEST(test_quota_universe_handles)
 }
 END_TEST
 
+START_TEST(test_quota_garbage_arguments)
+{
+	hh_limits_set(&small);
+	struct hh_account *a = hh_account_new();
+	/* only the memfd limit lowered below what is held: nothing fits, without wrapping */
+	ck_assert_int_eq(hh_account_charge(a, HH_PAGE_SIZE, 3), kHelErrNone);
+	struct hh_limits lower = small;
+	lower.memfds = 2;
+	hh_limits_set(&lower);
+	ck_assert(!hh_account_fits(a, 0, 0));
+	ck_assert_int_eq(hh_account_charge(a, 0, 0), kHelErrNoMemory);
+	ck_assert_uint_eq(a->memfds, 3);
+	/* nobody's account: a release changes nothing and does not crash */
+	hh_account_release(NULL, HH_PAGE_SIZE, 1);
+	/* a size no file can have (should fail), with no memfd opened or taken */
+	int probe = dup(0);
+	ck_assert_int_ge(probe, 0);
+	close(probe);
+	ck_assert_int_eq(hh_memfd_take(a, UINT64_MAX), -1);
+	ck_assert_int_eq(hh_memfd_take(a, (uint64_t)INT64_MAX + 1), -1);
+	int fd = dup(0);
+	ck_assert_int_eq(fd, probe);
+	close(fd);
+	/* no memfd, or no account: nothing is kept and -1 is not closed */
+	hh_memfd_recycle(a, -1, HH_PAGE_SIZE);
+	hh_memfd_close(-1);
+	ck_assert_int_ge(fd = hh_memfd_take(a, HH_PAGE_SIZE), 0);
+	hh_memfd_recycle(NULL, fd, HH_PAGE_SIZE);
+	ck_assert(!fd_open(fd));
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+	/* an fd that cannot be emptied (a pipe: no SEEK_DATA, no ftruncate) is closed, not kept */
+	int pipe_fds[2];
+	ck_assert_int_eq(pipe(pipe_fds), 0);
+	hh_memfd_recycle(a, pipe_fds[0], 0);
+	ck_assert(!fd_open(pipe_fds[0]));
+	ck_assert_uint_eq(hh_memfd_spares(), 0);
+	close(pipe_fds[1]);
+	hh_account_unref(a);
+}
+END_TEST
+
 static Suite *quota_suite(void)
 {
 	Suite *s = suite_create("quota");
@@ -378,6 +419,7 @@ static Suite *quota_suite(void)
 	tcase_add_test(tc, test_quota_spare_memfds);
 	tcase_add_test(tc, test_quota_spares_at_the_budget);
 	tcase_add_test(tc, test_quota_spares_are_few);
+	tcase_add_test(tc, test_quota_garbage_arguments);
 	suite_add_tcase(s, tc);
 	return s;
 }
