@@ -1174,12 +1174,8 @@ END_TEST
 START_TEST(test_threads_scheduling_calls_and_credentials)
 {
 	/* should succeed: stats, affinity, priority and credentials on a created thread's handle */
-	struct code c = { .len = 0 };
-	supercall(&c, 1);
-	spin(&c);
 	struct guest g;
-	guest_load(&g, &c);
-	run_until(&g, kHelObserveSuperCall + 1);
+	stopped_at_supercall(&g, 1);
 	struct HelThreadStats stats = { 0 };
 	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
 	unsigned char mask[128] = { 0 };
