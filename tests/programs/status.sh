@@ -83,7 +83,14 @@ PY
 check "requests that are garbage or never come" 0 $?
 
 # Another user: not told the program is served, and refused by the emulator itself.
-if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+# uid 65534 must be able to run the build tree's programs (a checkout in a 0700
+# directory is not), as isolation.sh requires too.
+nobody_runs() {
+	command -v setpriv >/dev/null && [ "$(id -u)" = 0 ] &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$emu" --help >/dev/null 2>&1 &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$end_child"
+}
+if nobody_runs; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	as_nobody "$emu" status "$emulator" >"$state" 2>&1; check "another uid: refused" 1 $?
 	has "… saying so" "helhost: permission denied: emulator $emulator is not yours"
@@ -94,7 +101,7 @@ fi
 # Without a pid, alone in a network namespace (abstract socket names are per
 # namespace, so no other test's emulator is seen): none at all, only another
 # user's, then exactly one of ours, which is the one asked.
-if command -v unshare >/dev/null && command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+if command -v unshare >/dev/null && nobody_runs; then
 	unshare -n sh -s "$(dirname "$0")/lib.sh" "$emu" "$end_child" "$out.alone" <<'SH'
 set -u
 . "$1"
