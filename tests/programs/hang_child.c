@@ -11,8 +11,8 @@
  * on a lock that thread holds, FUTEX_WAIT_BITSET, helFutexWait, FUTEX_WAIT),
  * printing "timed out N" after each, then sleeps like "futex"; "stopped" creates
  * a thread in its own space stopped for helResume, prints "stopped ERROR", then
- * sleeps like "futex"; "stdin" makes one helNop for each line it reads
- * and prints "nop N" after it
+ * sleeps like "futex"; "stdin" obeys each line it reads (obey(): a helNop
+ * and "nop N" after it, or a lookup, or a publication)
  * ("reading" first, once the emulator serves it), and exits at the end.  Each prints "asleep PID" before it sleeps.
  */
 #include <hel.h>
@@ -63,6 +63,32 @@ static void receive_on(HelHandle lane)
 {
 	struct HelAction recv = { .type = kHelActionRecvInline, .flags = 0 };
 	HEL_CHECK(helSubmitAsync(lane, &recv, 1, queue, 0x11, 0));
+}
+
+/*
+ * One line of "stdin": "lookup NAME" submits a lookup of NAME (context 0x33)
+ * and prints "looking up"; "publish NAME" publishes a lane as NAME, waits for
+ * the lookup's element and prints "found"; anything else makes a helNop and
+ * prints "nop N".
+ */
+static void obey(char *line, int n)
+{
+	uint64_t id;
+	HelHandle lanes[2];
+	line[strcspn(line, "\n")] = 0;
+	if (!strncmp(line, "lookup ", 7)) {
+		HEL_CHECK(helhost_submit_lookup(line + 7, -1, queue, 0x33, &id));
+		printf("looking up\n");
+	} else if (!strncmp(line, "publish ", 8)) {
+		HEL_CHECK(helCreateStream(&lanes[0], &lanes[1], 0));
+		HEL_CHECK(helhost_publish(line + 8, lanes[1]));
+		await_element();
+		printf("found\n");
+	} else {
+		HEL_CHECK(helNop());
+		printf("nop %d\n", n);
+	}
+	fflush(stdout);
 }
 
 static void asleep(void)
@@ -157,11 +183,8 @@ int main(int argc, char **argv)
 		printf("reading\n");
 		fflush(stdout);
 	}
-	for (int n = 1; !strcmp(how, "stdin") && fgets(text, sizeof(text), stdin); n++) {
-		HEL_CHECK(helNop());
-		printf("nop %d\n", n);
-		fflush(stdout);
-	}
+	for (int n = 1; !strcmp(how, "stdin") && fgets(text, sizeof(text), stdin); n++)
+		obey(text, n);
 	if (!strcmp(how, "stdin"))
 		return 0;
 	if (!strcmp(how, "serve")) {
