@@ -936,6 +936,68 @@ START_TEST(test_managed_submission_past_pending_limit)
 }
 END_TEST
 
+/* ---- limits ---- */
+
+#define MiB (1024ul * 1024)
+
+START_TEST(test_managed_charge_over_memory_limit)
+{
+	ck_assert_int_eq(setenv("HELHOST_MAX_MEMORY", "64M", 1), 0);
+	struct managed m = managed(32 * MiB, 0);
+	HelHandle b = 77, f = 77;
+	/* should fail: the store is charged once, and this one does not fit beside the first */
+	ck_assert_int_eq(helCreateManagedMemory(32 * MiB + PAGE, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
+	ck_assert_int_eq(helResizeMemory(m.backing, 64 * MiB + PAGE), kHelErrNoMemory);
+	expect_size(m.frontal, 32 * MiB);
+	/* should succeed: closing both views gives the charge back */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.backing), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.frontal), kHelErrNone);
+	m = managed(32 * MiB + PAGE, 0);
+	expect_size(m.backing, 32 * MiB + PAGE);
+}
+END_TEST
+
+START_TEST(test_managed_handle_table_full)
+{
+	ck_assert_int_eq(setenv("HELHOST_MAX_HANDLES", "100", 1), 0);
+	HelHandle tokens[100], b = 77, f = 77;
+	int made = 0;
+	while (made < 100 && helCreateToken(&tokens[made]) == kHelErrNone)
+		made++;
+	ck_assert_int_ge(made, 2);
+	/* should fail: no room for either view */
+	ck_assert_int_eq(helCreateManagedMemory(PAGE, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
+	/* should fail: room for the backing view only, which is taken back */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, tokens[--made]), kHelErrNone);
+	b = f = 77;
+	ck_assert_int_eq(helCreateManagedMemory(PAGE, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
+	ck_assert_int_eq(helCreateToken(&tokens[made]), kHelErrNone);
+	/* should succeed: room for both */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, tokens[made]), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, tokens[--made]), kHelErrNone);
+	struct managed m = managed(PAGE, 0);
+	expect_size(m.frontal, PAGE);
+}
+END_TEST
+
+START_TEST(test_managed_resize_without_frontal)
+{
+	struct managed m = managed(PAGE, 0);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.frontal), kHelErrNone);
+	/* should succeed: the backing view resizes alone */
+	ck_assert_int_eq(helResizeMemory(m.backing, 3 * PAGE), kHelErrNone);
+	expect_size(m.backing, 3 * PAGE);
+	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
+	expect_size(m.backing, 2 * PAGE);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -969,6 +1031,9 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_overlapping_reads_ask_once);
 	tcase_add_test(tc, test_managed_two_writes_one_writeback);
 	tcase_add_test(tc, test_managed_submission_past_pending_limit);
+	tcase_add_test(tc, test_managed_charge_over_memory_limit);
+	tcase_add_test(tc, test_managed_handle_table_full);
+	tcase_add_test(tc, test_managed_resize_without_frontal);
 	suite_add_tcase(s, tc);
 	return s;
 }
