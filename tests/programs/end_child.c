@@ -82,6 +82,8 @@ int main(int argc, char **argv)
 		};
 		for (int i = 0; i < 6; i++)
 			HEL_CHECK(helSubmitAsync(busy, &waiting[i], 1, queue, (uintptr_t)i + 8, 0));
+		/* The queue has no chunk (it is never mapped): the nop's element waits for one. */
+		HEL_CHECK(helSubmitAsyncNop(queue, 0xe));
 		void *code;
 		HEL_CHECK(helMapMemory(memory, kHelNullHandle, NULL, 0, 4096,
 				kHelMapProtRead | kHelMapProtExecute, &code));

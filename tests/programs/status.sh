@@ -159,6 +159,8 @@ lane13 SendFromBuffer 0xa
 lane13 SendFromBufferSg 0xb
 lane13 PushDescriptor 0xc
 has "an action without a name of its own waiting" "helhost:     pending: context 0xd, an item on lane 13: the other end is held by end_child\[$many\] as 14"
+has "a queue without chunks: the element waiting for one" \
+	"helhost:       1<queue>: 4 chunks of 4096 bytes, [0-9]+ cancellable operations, 1 elements waiting for a chunk"
 has "a mapping, executable" "helhost:       0x[0-9a-f]+-0x[0-9a-f]+ r-x of 2<memory> at offset 0"
 # Two emulators of ours (at least: other tests may run theirs): no guess.
 "$emu" status >"$state" 2>&1; check "status without a pid, several emulators: refused" 1 $?
@@ -175,6 +177,19 @@ stopped=$!
 await grep -q "^own $stopped 0\$" "$out"; check "a program with a stopped thread" 0 $?
 "$emu" status "$stopped" >"$state"; check "its status" 0 $?
 has "a thread handle: stopped" "helhost:       1<thread>: stopped"
+kill -9 "$stopped"
+wait "$stopped"
+stopped=
+# Threads stopped and observed, killed, running (own_thread observed).
+"$own_thread" observed >"$out" 2>&1 &
+stopped=$!
+await grep -q "^observed $stopped 0 0 0 0 0\$" "$out"
+check "a program observing a stopped thread, another killed, a third running" 0 $?
+terminated() { "$emu" status "$stopped" >"$state" && grep -q -x 'helhost:       3<thread>: terminated' "$state"; }
+await terminated; check "a killed thread: terminated" 0 $?
+has "… the stopped one" "helhost:       2<thread>: stopped"
+has "… the running one" "helhost:       4<thread>: running"
+has "an observation waiting" "helhost:     pending: context 0x5, helSubmitObserve: until the thread stops"
 kill -9 "$stopped"
 wait "$stopped"
 stopped=
