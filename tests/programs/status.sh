@@ -190,6 +190,11 @@ await terminated; check "a killed thread: terminated" 0 $?
 has "… the stopped one" "helhost:       2<thread>: stopped"
 has "… the running one" "helhost:       4<thread>: running"
 has "an observation waiting" "helhost:     pending: context 0x5, helSubmitObserve: until the thread stops"
+# The trace switched in a program whose threads have no call page (created ones).
+"$emu" trace on "$stopped" >"$state"; check "helhost trace on, with created threads" 0 $?
+has "… answered" "helhost: trace on"
+"$emu" trace off "$stopped" >"$state"; check "… and off" 0 $?
+has "… answered" "helhost: trace off"
 kill -9 "$stopped"
 wait "$stopped"
 stopped=
