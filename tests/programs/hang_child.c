@@ -11,7 +11,8 @@
  * on a lock that thread holds, FUTEX_WAIT_BITSET, helFutexWait, FUTEX_WAIT),
  * printing "timed out N" after each, then sleeps like "futex"; "stopped" creates
  * a thread in its own space stopped for helResume, prints "stopped ERROR", then
- * sleeps like "futex"; "stdin" obeys each line it reads (obey(): a helNop
+ * sleeps like "futex"; "event" awaits an event nobody raises (context 0x44),
+ * then sleeps like "futex"; "stdin" obeys each line it reads (obey(): a helNop
  * and "nop N" after it, or a lookup, or a publication)
  * ("reading" first, once the emulator serves it), and exits at the end.  Each prints "asleep PID" before it sleeps.
  */
@@ -202,6 +203,10 @@ int main(int argc, char **argv)
 		receive_on(lane);
 	} else if (!strcmp(how, "timeouts")) {
 		wait_with_timeouts();
+	} else if (!strcmp(how, "event")) {
+		HelHandle event;
+		HEL_CHECK(helCreateOneshotEvent(&event));
+		HEL_CHECK(helSubmitAwaitEvent(event, 1, queue, 0x44, &id));
 	} else if (!strcmp(how, "stopped")) {
 		create_stopped();
 	} else if (!strcmp(how, "clock")) {

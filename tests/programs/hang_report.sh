@@ -3,8 +3,8 @@
 # reported once, with who waits on what; --hang=fail ends the run with 124;
 # a program waiting on a clock is not reported (it is, once the clock has
 # fired and it sleeps with nothing pending), nor one in a futex wait with a
-# timeout; a thread stopped for helResume counts as asleep; auto-start ends a
-# hung test.
+# timeout; an event nobody raises is a hang; a thread stopped for helResume
+# counts as asleep; auto-start ends a hung test.
 set -u
 emu=$1 child=$2
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +58,12 @@ report=$(grep -n -m 1 '^helhost: hang:' "$out" | cut -d: -f1)
 check "no report until the last timeout passed" 0 $?
 [ "$(grep -c -E '^helhost:   hang_child\[[0-9]+\] thread [0-9]+: sleeps in a futex wait on 0x[0-9a-f]+ \(not in Hel memory\)$' "$out")" = 2 ]
 check "… then both threads reported, each on its word" 0 $?
+
+# An event nobody will raise.
+"$emu" run --hang=fail "$child" event >"$out" 2>&1
+check "an event awaited, nothing to raise it: status 124" 124 $?
+has "… the wait reported" '^helhost:   hang_child\[[0-9]+\] waits: context 0x44, helSubmitAwaitEvent on 2: until it is raised$'
+grep -q 'a deadlock cycle' "$out"; check "… no cycle: it waits on no program" 1 $?
 
 # A thread created stopped waits for a helResume nobody will send.
 "$emu" run --hang=fail "$child" stopped >"$out" 2>&1
