@@ -677,6 +677,29 @@ START_TEST(test_managed_fork_after_partial_unmaps)
 }
 END_TEST
 
+START_TEST(test_managed_fork_after_split_of_full_table)
+{
+	/* libhel keeps 16 ranges before it grows its table: a 3-page mapping and
+	   15 of one page fill it, then the middle of the first is unmapped.  Its
+	   tail, a range of its own now, is still registered in a fork's child:
+	   the child's fault on it waits for the pager. */
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(3 * PAGE, 0);
+	char *p = map(m.frontal, 0, 3 * PAGE, RW);
+	for (int i = 0; i < 15; i++)
+		map(m.frontal, 0, PAGE, RW);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + PAGE, PAGE), kHelErrNone);
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		CHILD_CHECK(p[2 * PAGE + 1] == 't');
+		child_done();
+	}
+	initialize(&s, m, 1, 2 * PAGE, PAGE, 't');
+	ck_assert_int_eq(wait_child(pid, WAIT_MS), 0);
+}
+END_TEST
+
 START_TEST(test_managed_stream_into_frontal_mapping)
 {
 	struct sq s;
@@ -1023,6 +1046,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_fresh_mapping_shows_present_pages);
 	tcase_add_test(tc, test_managed_fork_child_keeps_faults);
 	tcase_add_test(tc, test_managed_fork_after_partial_unmaps);
+	tcase_add_test(tc, test_managed_fork_after_split_of_full_table);
 	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
 	tcase_add_test(tc, test_managed_shrink_fails_waits_past_end);
 	tcase_add_test(tc, test_managed_emulator_reads_mappings);
