@@ -4,7 +4,8 @@
  * the host futex), registry names no C string gives, and call numbers no
  * call has; helCreateThread in the program's own space naming Linux
  * threads, thread blocks and sockets that are none; userfaultfds that are
- * none, and a second one.  Each answer is checked
+ * none, and a second one; populate hints for what is no managed mapping.
+ * Each answer is checked
  * here; trace_calls.sh checks their trace.
  */
 #include <hel.h>
@@ -113,9 +114,12 @@ static int own_thread_garbage(void)
 /*
  * The userfaultfd libhel hands over for managed memory (HH_CALL_FAULTS_FD,
  * an fd of ours): one that is not open, or is no userfaultfd, is refused;
- * a real one is taken, once.
+ * a real one is taken, once.  Then libhel's hint to fill a new mapping
+ * (HH_CALL_FAULTS_POPULATE) for what is no whole managed mapping (plain
+ * memory at word, a range longer than it or inside it, no mapping at all)
+ * is ignored: answered, and the memory there is as it was.
  */
-static int faults_fd_garbage(void)
+static int faults_fd_garbage(uint64_t word)
 {
 	int pipe_ends[2];
 	if (pipe(pipe_ends))
@@ -129,6 +133,17 @@ static int faults_fd_garbage(void)
 			kHelErrNone);
 	failed |= expect("faults fd, a second one", trap(HH_CALL_FAULTS_FD, (uint64_t)uffd, 0, 0),
 			kHelErrAlreadyExists);
+	volatile char *plain = (volatile char *)(uintptr_t)word;
+	plain[0] = 'w';
+	failed |= expect("populate, plain memory", trap(HH_CALL_FAULTS_POPULATE, word, 4096, 0),
+			kHelErrNone);
+	failed |= expect("populate, longer than the mapping",
+			trap(HH_CALL_FAULTS_POPULATE, word, 8192, 0), kHelErrNone);
+	failed |= expect("populate, inside the mapping",
+			trap(HH_CALL_FAULTS_POPULATE, word + 16, 4096, 0), kHelErrNone);
+	failed |= expect("populate, no mapping", trap(HH_CALL_FAULTS_POPULATE, 0x1000, 4096, 0),
+			kHelErrNone);
+	failed |= plain[0] != 'w';
 	close(pipe_ends[0]);
 	close(pipe_ends[1]);
 	close(uffd);
@@ -164,6 +179,6 @@ int main(void)
 	failed |= expect("call 90", trap(90, 0, 0, 0), kHelErrIllegalSyscall);
 	failed |= expect("call 0x10fff", trap(0x10fff, 0, 0, 0), kHelErrIllegalSyscall);
 	failed |= own_thread_garbage();
-	failed |= faults_fd_garbage();
+	failed |= faults_fd_garbage(at);
 	return failed;
 }
