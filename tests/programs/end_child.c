@@ -5,9 +5,9 @@
  * first creates a queue and a stream, publishes one lane as "end-child-hold",
  * submits an hour's clock wait and prints "holding PID" (for the state dump);
  * "many" holds one object of each kind and waits on each way a program can
- * (helhost status), maps its memory executable, then prints "many PID" and waits
- * like "wait";
- * a number exits with it.
+ * (helhost status), maps its memory executable, makes a universe, then prints
+ * "many PID UNIVERSE" (its handle) and waits like "wait"; a number exits
+ * with it.
  */
 #include <hel.h>
 #include <hel-syscalls.h>
@@ -87,7 +87,10 @@ int main(int argc, char **argv)
 		void *code;
 		HEL_CHECK(helMapMemory(memory, kHelNullHandle, NULL, 0, 4096,
 				kHelMapProtRead | kHelMapProtExecute, &code));
-		printf("many %d\n", (int)getpid());
+		/* A handle of a kind with nothing more to say (a universe). */
+		HelHandle universe;
+		HEL_CHECK(helCreateUniverse(&universe));
+		printf("many %d %lld\n", (int)getpid(), (long long)universe);
 		how = "wait";
 	}
 	if (!strcmp(how, "wait")) {
