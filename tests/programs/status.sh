@@ -164,6 +164,8 @@ has "a queue without chunks: the element waiting for one" \
 	"helhost:       1<queue>: 4 chunks of 4096 bytes, [0-9]+ cancellable operations, 1 elements waiting for a chunk"
 universe=$(sed -n 's/^many [0-9]* \([0-9]*\)$/\1/p' "$out")
 has "a universe: its type, nothing more" "helhost:       $universe<universe>: "
+check "64 tokens: a state longer than one read, all of it" 64 "$(grep -c -E '^helhost:       [0-9]+<token>: $' "$state")"
+[ "$(tail -n 1 "$state")" = "helhost: end of state" ]; check "… to its last line" 0 $?
 has "a mapping, executable" "helhost:       0x[0-9a-f]+-0x[0-9a-f]+ r-x of 2<memory> at offset 0"
 # Two emulators of ours (at least: other tests may run theirs): no guess.
 "$emu" status >"$state" 2>&1; check "status without a pid, several emulators: refused" 1 $?
