@@ -86,6 +86,12 @@ grep -q '^helhost: cannot execute : No such file or directory$' "$out"; check "a
 check "found in PATH but not executable: 126" 126 $?
 grep -q "^helhost: cannot execute $(basename "$noexec"): Permission denied$" "$out"
 check "found in PATH but not executable: the reason" 0 $?
+# An entry longer than a path may be, and one that is a file, are passed over.
+long=$(printf '/%0250d' $(seq 17) | tr -d ' ')
+PATH="$long:$noexec:/usr/bin:/bin" "$emu" run sh -c 'exit 4' >"$out" 2>&1
+check "an entry too long and an entry that is a file: the next ones searched" 4 $?
+PATH="$long:$noexec" "$emu" run sh >"$out" 2>&1; check "… and nothing found after them: 126" 126 $?
+grep -q '^helhost: cannot execute sh: File name too long$' "$out"; check "… the too long entry is the reason" 0 $?
 env -u PATH "$emu" run "$(basename "$hello")" >"$out" 2>&1
 check "without PATH, a name is looked for in /bin and /usr/bin only" 127 $?
 (cd "$(dirname "$hello")" && env -u PATH "$emu" run true) >"$out" 2>&1
