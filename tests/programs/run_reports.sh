@@ -102,6 +102,8 @@ check "without PATH, true is found in /bin or /usr/bin" 0 $?
 grep -q '^helhost run: unknown option --bogus ' "$out"; check "an unknown option is named" 0 $?
 "$emu" run --max-handles lots "$child" >"$out" 2>&1; check "a bad limit: 2" 2 $?
 grep -q '^helhost run: --max-handles needs a number.*(got lots)$' "$out"; check "a bad limit is named" 0 $?
+"$emu" run --trace-file >"$out" 2>&1; check "an option without its value: 2" 2 $?
+grep -q -x 'helhost run: --trace-file needs a value' "$out"; check "… named" 0 $?
 "$emu" run >"$out" 2>&1; check "no program: 2" 2 $?
 grep -q '^helhost run: no program to run' "$out"; check "no program: said so" 0 $?
 "$emu" frobnicate >"$out" 2>&1; check "an unknown command: 2" 2 $?

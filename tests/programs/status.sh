@@ -121,6 +121,8 @@ ours=$!
 await grep -q "^waiting $ours\$" "$out"; check "a program of ours holds and waits" 0 $?
 "$emu" status </dev/null >"$out.state" 2>&1; check "status without a pid, one emulator of ours" 0 $?
 said "… its state" "helhost:   end_child\[$ours\]: 1 operations pending, 1 threads: $ours"
+"$emu" trace on </dev/null >"$out.state" 2>&1; check "trace on without a pid, one emulator of ours" 0 $?
+said "… answered" "helhost: trace on"
 [ $fail = 0 ] || cat "$out.state"
 exit $fail
 SH
