@@ -212,3 +212,22 @@ HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len)
 	HelError w = put(dst, src, len);
 	return e ? e : w;
 }
+
+/*
+ * A received message, written page by page as far as the pages are
+ * writable: the bytes before the first page that is not stay written, as
+ * they do when the emulator writes a message itself (src/host/usermem.c).
+ */
+HelError hh_shim_store_prefix(void *dst, const void *src, size_t len)
+{
+	uintptr_t a = (uintptr_t)dst;
+	for (size_t done = 0; done < len;) {
+		size_t n = PAGE - ((a + done) & (PAGE - 1));
+		if (n > len - done)
+			n = len - done;
+		if (put((char *)dst + done, (const char *)src + done, n))
+			return kHelErrFault;
+		done += n;
+	}
+	return kHelErrNone;
+}
