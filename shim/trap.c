@@ -486,13 +486,13 @@ HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *o
 		page->arg[i] = args[i];
 	HelError e = (HelError)trap(call);
 	page = self.page;
-	if (page->stage_state == HH_STAGE_STAGED)
-		write_staged(page);
 	/* Before the plan: fetching a memfd the slow way traps and reuses out[]. */
 	if (out) {
 		out[0] = page->out[0];
 		out[1] = page->out[1];
 	}
+	if (page->stage_state == HH_STAGE_STAGED)
+		write_staged(page);
 	if (page->mm_count) {
 		HelError r = apply_plan(page);
 		if (r)
