@@ -976,6 +976,22 @@ static int stubs_of(pid_t emu)
 	return count;
 }
 
+/*
+ * The stubs of the emulator that serves this program, once that number is 1
+ * (the stub of the one live thread) or after 20 s: ended stubs are reaped.
+ */
+static int stubs_left(void)
+{
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	pid_t emu = (pid_t)proc_field(stub, "status", "TracerPid");
+	ck_assert_int_gt(emu, 0);
+	int64_t deadline = hq_deadline_ms(20000);
+	while (stubs_of(emu) != 1 && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	return stubs_of(emu);
+}
+
 /* True when faults.sh made one step of starting a stub fail in the emulator (its only words here). */
 static int creation_fails(void)
 {
@@ -1008,14 +1024,7 @@ START_TEST(test_threads_creation_failure_leaves_nothing)
 	guest_space(&g, &c);
 	ck_assert_int_eq(guest_create(&g), kHelErrNone);
 	run_until(&g, kHelObserveSuperCall + 5);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
-	pid_t emu = (pid_t)proc_field(stub, "status", "TracerPid");
-	ck_assert_int_gt(emu, 0);
-	int64_t deadline = hq_deadline_ms(20000);
-	while (stubs_of(emu) != 1 && hq_deadline_ms(0) < deadline)
-		usleep(1000);
-	ck_assert_int_eq(stubs_of(emu), 1);
+	ck_assert_int_eq(stubs_left(), 1);
 }
 END_TEST
 
@@ -1544,6 +1553,166 @@ START_TEST(test_threads_own_creation_in_a_traced_program)
 }
 END_TEST
 
+/*
+ * For tests/programs/thread_faults.sh: true when its injection kills the
+ * stub (kill:REQ:NTH or killafter:REQ:NTH, signal 9 or none given), not when
+ * it only signals it.
+ */
+static bool stub_is_killed(void)
+{
+	const char *faults = getenv("HELHOST_FAULTS");
+	const char *k = faults ? strstr(faults, "kill") : NULL;
+	unsigned long request, nth, sig = SIGKILL;
+	return k && sscanf(k, "%*[a-z]:%lu:%lu:%lu", &request, &nth, &sig) >= 2 && sig == SIGKILL;
+}
+
+/* A step of a thread that may be killed under it: false once it has ended. */
+static bool answers(HelError e, HelError want)
+{
+	if (e == kHelErrThreadTerminated)
+		return false;
+	ck_assert_int_eq(e, want);
+	return true;
+}
+
+/* An observation of g, the expected one or its end. */
+static bool observed(struct guest *g, struct HelObserveResult r, unsigned observation)
+{
+	if (r.error == kHelErrThreadTerminated)
+		return false;
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, observation);
+	ck_assert_uint_eq(r.sequence, g->seq + 1);
+	g->seq = r.sequence;
+	return true;
+}
+
+/* Wait up to 20 s until stub sleeps in futex(2) or an element arrives (false then). */
+static bool sleeps_or_ends(pid_t stub, struct HelElement **el)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)stub);
+	int64_t deadline = hq_deadline_ms(20000);
+	do {
+		if ((*el = hq_next(&q, 0)))
+			return false;
+		FILE *f = fopen(path, "re");
+		int found = f && fgets(line, sizeof(line), f) && !strncmp(line, "202 ", 4);
+		if (f)
+			fclose(f);
+		if (found)
+			return true;
+		usleep(1000);
+	} while (hq_deadline_ms(0) < deadline);
+	ck_abort_msg("the guest neither slept in its wait nor ended");
+	return false;
+}
+
+/* A page of memory holding word, mapped into g's space at addr. */
+static void map_word(struct guest *g, uint64_t addr, uint64_t word)
+{
+	HelHandle page;
+	void *mine, *at;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &page), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(page, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	*(volatile uint64_t *)mine = word;
+	ck_assert_int_eq(helMapMemory(page, g->space, (void *)addr, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
+}
+
+/*
+ * The guest's life that thread_faults.sh cuts at one ptrace request: a
+ * supercall, register images, a Hel call, a futex wait that a mapping
+ * interrupts, a breakpoint, a mapping while it runs, a last supercall.
+ * False once the thread is seen to end.
+ */
+static bool guest_life(struct guest *g, pid_t *stub)
+{
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	mov_edi(&c, kHelCallNop);
+	syscall_insn(&c);
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x60\x00", 8);   /* mov 0x600000, %r15 */
+	int3(&c);
+	emit(&c, "\x83\x3c\x25\x08\x00\x50\x00\x00\x74\xf6", 10);  /* cmpl $0, DATA+8; je back */
+	supercall(&c, 2);
+	spin(&c);
+	guest_space(g, &c);
+	HelError e = guest_create(g);
+	if (e == kHelErrNoMemory && stub_is_killed())
+		return false;   /* killed while it was made: no thread (as in the creation case) */
+	ck_assert_int_eq(e, kHelErrNone);
+	*stub = stub_serving(getpid());
+	ck_assert_int_gt(*stub, 0);
+
+	if (!answers(helResume(g->thread), kHelErrNone) ||
+			!observed(g, observe(g->thread, g->seq), kHelObserveSuperCall + 1))
+		return false;
+	unsigned char simd[512];
+	if (!answers(helLoadRegisters(g->thread, kHelRegsSimd, simd), kHelErrNone) ||
+			!answers(helStoreRegisters(g->thread, kHelRegsSimd, simd), kHelErrNone) ||
+			!answers(helResume(g->thread), kHelErrNone))
+		return false;
+	/* It makes its Nop and sleeps; the mapping wakes it (a spurious wake-up, §7). */
+	ck_assert_int_eq(helSubmitObserve(g->thread, g->seq, q.handle, 0xd1), kHelErrNone);
+	struct HelElement *el;
+	bool sleeping = sleeps_or_ends(*stub, &el);
+	if (sleeping) {
+		map_word(g, 0x600000, 0x77);
+		el = hq_next(&q, hq_deadline_ms(20000));
+	}
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0xd1);
+	if (!observed(g, *(struct HelObserveResult *)hq_payload(el), kHelObserveBreakpoint))
+		return false;
+	uintptr_t gprs[kHelNumGprs];
+	if (!answers(helLoadRegisters(g->thread, kHelRegsGeneral, gprs), kHelErrNone))
+		return false;
+	ck_assert_uint_eq(gprs[kHelRegR15], 0x77);
+	/* It spins until the word; a mapping comes meanwhile. */
+	if (!answers(helResume(g->thread), kHelErrNone))
+		return false;
+	map_word(g, 0x601000, 0x78);
+	uint32_t one = 1;
+	HelError w = copy(g->thread, DATA + 8, &one, sizeof(one), 1);
+	if (!answers(w, kHelErrNone))
+		return false;
+	return observed(g, observe(g->thread, g->seq), kHelObserveSuperCall + 2);
+}
+
+START_TEST(test_threads_stub_dies_between_requests)
+{
+	/*
+	 * should fail under thread_faults.sh: a stub killed between two ptrace
+	 * requests (while it is made, mid-batch, while it is held or resumed,
+	 * during a futex wait, a register access) is a thread that ended: every
+	 * later step answers kHelErrThreadTerminated or its observers do, the
+	 * stub is reaped, and the next thread runs.  A stub that is only
+	 * signalled lives on unchanged.  Alone: the whole life runs.
+	 */
+	struct guest g;
+	pid_t stub = 0;
+	bool lived = guest_life(&g, &stub);
+	ck_assert_int_eq(lived, !stub_is_killed());
+	if (lived) {
+		ck_assert_int_eq(helSubmitObserve(g.thread, g.seq, q.handle, 0xd2), kHelErrNone);
+		ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+		expect_terminated(0xd2);
+	} else if (stub) {
+		ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	}
+	struct guest next;
+	stopped_at_supercall(&next, 3);
+	ck_assert_int_eq(stubs_left(), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("threads");
@@ -1623,6 +1792,12 @@ static Suite *suite(void)
 	tcase_set_timeout(creation, 60);
 	tcase_add_test(creation, test_threads_creation_failure_leaves_nothing);
 	suite_add_tcase(s, creation);
+	/* tests/programs/thread_faults.sh runs it alone with the stub killed at one request. */
+	TCase *dying = tcase_create("dying");
+	tcase_add_checked_fixture(dying, setup, NULL);
+	tcase_set_timeout(dying, 60);
+	tcase_add_test(dying, test_threads_stub_dies_between_requests);
+	suite_add_tcase(s, dying);
 	/* No fixture: the test process must not be a program of the emulator it kills. */
 	TCase *alone = tcase_create("emulator");
 	tcase_set_timeout(alone, 60);

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Threads made by helCreateThread whose stub is killed (SIGKILL from outside)
+# or signalled between two of the emulator's ptrace requests, injected by
+# LD_PRELOAD into the emulator (tests/support/faults.c, kill:REQ:NTH and
+# killafter:REQ:NTH: before or after the NTH request REQ).  test_threads' case
+# "dying" runs a guest's whole life (creation, a supercall, register images, a
+# Hel call, a futex wait a mapping cuts short, a breakpoint, a mapping while it
+# runs) and asserts that a killed stub is a thread that ended — every later
+# step answers kHelErrThreadTerminated or its observers do, creation answers
+# kHelErrNoMemory — that it is reaped and the next thread runs; a stub that is
+# only signalled lives its whole life unchanged.
+set -u
+emu=$1 faults=$2 threads=$3
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+injected() { od -An -tu8 "$1" 2>/dev/null | tr -d ' '; }
+printf '#!/bin/sh\nLD_PRELOAD="%s" exec "%s" "$@"\n' "$faults" "$emu" >"$tmp/emulator"
+chmod +x "$tmp/emulator"
+
+# Request numbers: 7 CONT, 12 GETREGS, 13 SETREGS, 14 GETFPREGS, 15 SETFPREGS,
+# 24 SYSCALL, 31 SYSEMU, 16898 GETSIGINFO, 16903 INTERRUPT, 16910
+# GET_SYSCALL_INFO.  The NTH of each, in the life of test_threads' "dying":
+while read -r fault what; do
+	count="$tmp/$(echo "$fault" | tr ':' '_')"
+	HELHOST_FAULTS=$fault HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+		CK_RUN_CASE=dying "$threads" >"$tmp/out" 2>&1
+	status=$?
+	check "$fault ($(echo "$what" | tr '_' ' ')): the thread's life holds" 0 $status
+	[ $status = 0 ] || cat "$tmp/out"
+	check "$fault: one fault injected" 1 "$(injected "$count")"
+done <<CASES
+killafter:7:1 dies_before_its_first_stop
+killafter:7:4 dies_in_the_batch_that_maps_its_space
+killafter:15:1 dies_before_its_memfds_are_sent
+kill:13:2 dies_before_its_first_resume
+kill:12:2 dies_at_its_first_supercall
+kill:14:2 dies_before_its_SIMD_registers_are_loaded
+kill:15:3 dies_before_its_SIMD_registers_are_stored
+kill:13:5 dies_before_its_futex_wait_runs_in_Linux
+kill:16910:1 dies_before_a_stop_of_its_futex_wait_is_read
+kill:16903:1 dies_before_it_is_held_in_its_futex_wait
+kill:12:5 dies_while_it_is_held_in_its_futex_wait
+kill:14:3 dies_before_the_batch_that_maps_a_page
+killafter:7:5 dies_in_the_batch_that_maps_a_page
+kill:16898:2 dies_at_its_breakpoint
+kill:16903:2 dies_before_it_is_held_while_it_runs
+killafter:16903:2 dies_as_it_is_held_while_it_runs
+CASES
+exit $fail
