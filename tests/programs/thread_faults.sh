@@ -45,5 +45,6 @@ killafter:7:5 dies_in_the_batch_that_maps_a_page
 kill:16898:2 dies_at_its_breakpoint
 kill:16903:2 dies_before_it_is_held_while_it_runs
 killafter:16903:2 dies_as_it_is_held_while_it_runs
+kill:16903:2:28 is_signalled_just_before_it_is_held_while_it_runs
 CASES
 exit $fail
