@@ -568,6 +568,9 @@ START_TEST(test_threads_bad_handles_and_arguments)
 	ck_assert_int_eq(helKillThread(kHelThisThread), kHelErrNoDescriptor);
 	ck_assert_int_eq(helResume(g.code), kHelErrBadDescriptor);
 	ck_assert_int_eq(helSubmitObserve(g.code, 1, q.handle, 0), kHelErrBadDescriptor);
+	/* should fail: an observation into a queue that does not exist, or is no queue */
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, 9999, 0), kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, g.code, 0), kHelErrBadDescriptor);
 	uintptr_t pc[2] = { CODE, 0 };
 	ck_assert_int_eq(helStoreRegisters(kHelThisThread, kHelRegsProgram, pc), kHelErrIllegalArgs);
 	/* should fail: register sets threads do not have; images that cannot be moved */
@@ -848,6 +851,75 @@ START_TEST(test_threads_affinity_and_stats_of_created_threads)
 	ck_assert_int_eq(e, kHelErrThreadTerminated);
 	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
 	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrThreadTerminated);
+}
+END_TEST
+
+START_TEST(test_threads_affinity_of_cpus_that_do_not_exist)
+{
+	/*
+	 * should fail: a mask that names only CPUs the machine does not have
+	 * (the bits of the last byte past the last CPU) is refused with
+	 * kHelErrIllegalArgs, and the thread's affinity stays what it was
+	 */
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (cpus % 8 == 0)
+		return;         /* no such bit: every bit of the mask names a CPU */
+	struct guest g;
+	spinning(&g);
+	unsigned char mask[128] = { 0 }, before[128], after[128];
+	size_t size = ((size_t)cpus + 7) / 8;
+	ck_assert_int_eq(helGetAffinity(g.thread, before, sizeof(before), NULL), kHelErrNone);
+	mask[size - 1] = (unsigned char)(0x80u);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrIllegalArgs);
+	ck_assert_int_eq(helGetAffinity(g.thread, after, sizeof(after), NULL), kHelErrNone);
+	ck_assert_mem_eq(after, before, size);
+}
+END_TEST
+
+START_TEST(test_threads_old_sequence_while_it_runs)
+{
+	/*
+	 * should succeed: an old sequence observed while the thread runs again
+	 * waits for its next stop ([emu]): it completes with the supercall that
+	 * comes after the supervisor writes the word the guest waits for, never
+	 * with the stop it had already seen
+	 */
+	struct code c = { .len = 0 };
+	uint32_t word = (uint32_t)DATA;
+	supercall(&c, 1);
+	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
+	emit(&c, &word, 4);
+	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	supercall(&c, 2);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 0x01d), kHelErrNone);
+	uint32_t one = 1;
+	ck_assert_int_eq(copy(g.thread, DATA, &one, sizeof(one), 1), kHelErrNone);
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0x01d);
+	struct HelObserveResult *r = hq_payload(el);
+	ck_assert_int_eq(r->error, kHelErrNone);
+	ck_assert_uint_eq(r->observation, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(r->sequence, 3);
+}
+END_TEST
+
+START_TEST(test_threads_in_an_empty_space)
+{
+	/* should succeed: a thread in a space with nothing mapped faults at its first instruction */
+	HelHandle space;
+	struct guest g = { .seq = 1 };
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, space, 0, (void *)CODE, (void *)(DATA + PAGE),
+			kHelThreadStopped, &g.thread), kHelErrNone);
+	run_until(&g, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE);
 }
 END_TEST
 
@@ -1745,6 +1817,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
 	tcase_add_test(tc, test_threads_register_sets_stored_and_loaded);
 	tcase_add_test(tc, test_threads_affinity_and_stats_of_created_threads);
+	tcase_add_test(tc, test_threads_affinity_of_cpus_that_do_not_exist);
+	tcase_add_test(tc, test_threads_old_sequence_while_it_runs);
+	tcase_add_test(tc, test_threads_in_an_empty_space);
 	tcase_add_test(tc, test_threads_space_of_many_mappings);
 	tcase_add_test(tc, test_threads_guest_sets_its_own_bases);
 	tcase_add_test(tc, test_threads_guest_panics);
