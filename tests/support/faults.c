@@ -34,7 +34,11 @@
  *                           a program as it starts: ftruncate, addseals
  *                           (F_ADD_SEALS), mapshared (mmap of a file, MAP_SHARED),
  *                           arena (mmap of an inaccessible reservation),
- *                           pthreadkey (pthread_key_create), getrandom (EINTR)
+ *                           pthreadkey (pthread_key_create), getrandom (EINTR);
+ *                           and as the emulator starts a thread's stub:
+ *                           blockchld (sigprocmask blocking SIGCHLD), chldfd
+ *                           (signalfd of SIGCHLD), exe (readlink of
+ *                           /proc/self/exe), dupfd (fcntl F_DUPFD_CLOEXEC)
  *   ptrace:REQ:NTH          the NTH ptrace call with request number REQ fails
  *                           with ESRCH (as if the tracee had vanished), once
  *   kill:REQ:NTH[:SIG]      right before the NTH ptrace call with request number
@@ -65,6 +69,7 @@
 #include <sys/random.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -247,9 +252,31 @@ int fcntl(int fd, int cmd, ...)
 	long arg = va_arg(ap, long);
 	va_end(ap);
 	if ((cmd == F_GET_SEALS && fail_once("seals", EINVAL)) ||
-			(cmd == F_ADD_SEALS && fail_once("addseals", EPERM)))
+			(cmd == F_ADD_SEALS && fail_once("addseals", EPERM)) ||
+			(cmd == F_DUPFD_CLOEXEC && fail_once("dupfd", EMFILE)))
 		return -1;
 	return (int)real_syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (how == SIG_BLOCK && set && sigismember(set, SIGCHLD) == 1 && fail_once("blockchld", EINVAL))
+		return -1;
+	return (int)real_syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
+}
+
+int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	if (sigismember(mask, SIGCHLD) == 1 && fail_once("chldfd", ENOMEM))
+		return -1;
+	return (int)real_syscall(SYS_signalfd4, fd, mask, _NSIG / 8, flags);
+}
+
+ssize_t readlink(const char *path, char *buf, size_t len)
+{
+	if (!strcmp(path, "/proc/self/exe") && fail_once("exe", EACCES))
+		return -1;
+	return real_syscall(SYS_readlinkat, AT_FDCWD, path, buf, len);
 }
 
 int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
