@@ -1100,6 +1100,54 @@ START_TEST(test_threads_creation_failure_leaves_nothing)
 }
 END_TEST
 
+/* The tasks of this program, once there are `want` or after 20 s. */
+static int tasks_become(int want)
+{
+	int64_t deadline = hq_deadline_ms(20000);
+	int count;
+	for (;;) {
+		DIR *d = opendir("/proc/self/task");
+		ck_assert_ptr_nonnull(d);
+		count = 0;
+		for (struct dirent *e; (e = readdir(d));)
+			count += e->d_name[0] != '.';
+		closedir(d);
+		if (count == want || hq_deadline_ms(0) >= deadline)
+			return count;
+		usleep(1000);
+	}
+}
+
+START_TEST(test_threads_own_creation_failure_leaves_nothing)
+{
+	/*
+	 * should fail under faults.sh: when the emulator cannot take the Linux
+	 * thread libhel made (seize it, stop it, read or set its registers),
+	 * helCreateThread answers kHelErrNoMemory with no handle, that thread
+	 * is gone from the program, and the next own-space thread runs.
+	 * Alone: both work.
+	 */
+	struct code c = { .len = 0 };
+	supercall(&c, 5);
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	int before = tasks_become(-1);
+	HelError e = guest_create(&g);
+	if (creation_fails()) {
+		ck_assert_int_eq(e, kHelErrNoMemory);
+		ck_assert_uint_eq(g.thread, kHelNullHandle);
+	} else {
+		ck_assert_int_eq(e, kHelErrNone);
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, g.thread), kHelErrNone);
+	}
+	ck_assert_int_eq(tasks_become(before), before);
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 5);
+	ck_assert_int_eq(tasks_become(before + 1), before + 1);
+}
+END_TEST
+
 /* Wait up to 20 s until pid sleeps in futex(2) (its /proc syscall line starts with 202). */
 static int sleeps_in_futex(pid_t pid)
 {
@@ -1867,6 +1915,11 @@ static Suite *suite(void)
 	tcase_set_timeout(creation, 60);
 	tcase_add_test(creation, test_threads_creation_failure_leaves_nothing);
 	suite_add_tcase(s, creation);
+	TCase *own_creation = tcase_create("own-creation");
+	tcase_add_checked_fixture(own_creation, setup_own, NULL);
+	tcase_set_timeout(own_creation, 60);
+	tcase_add_test(own_creation, test_threads_own_creation_failure_leaves_nothing);
+	suite_add_tcase(s, own_creation);
 	/* tests/programs/thread_faults.sh runs it alone with the stub killed at one request. */
 	TCase *dying = tcase_create("dying");
 	tcase_add_checked_fixture(dying, setup, NULL);

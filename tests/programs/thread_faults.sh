@@ -47,4 +47,18 @@ kill:16903:2 dies_before_it_is_held_while_it_runs
 killafter:16903:2 dies_as_it_is_held_while_it_runs
 kill:16903:2:28 is_signalled_just_before_it_is_held_while_it_runs
 CASES
+
+# An own-space thread (helCreateThread in the program's own space) that the
+# emulator cannot take: its PTRACE_SEIZE, its GETREGS once stopped, or its
+# first SETFPREGS fails.  kHelErrNoMemory, the Linux thread libhel made is
+# gone, the next one runs (test_threads' case "own-creation").
+for fault in ptrace:16902:1 ptrace:12:1 ptrace:15:1; do
+	count="$tmp/own_$(echo "$fault" | tr ':' '_')"
+	HELHOST_FAULTS=$fault HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+		CK_RUN_CASE=own-creation "$threads" >"$tmp/out" 2>&1
+	status=$?
+	check "an own-space thread whose taking meets $fault: kHelErrNoMemory, its task gone" 0 $status
+	[ $status = 0 ] || cat "$tmp/out"
+	check "own $fault: one fault injected" 1 "$(injected "$count")"
+done
 exit $fail
