@@ -307,6 +307,34 @@ START_TEST(test_threads_hel_calls_in_managarm_convention)
 }
 END_TEST
 
+START_TEST(test_threads_call_with_two_results)
+{
+	/*
+	 * should succeed: helCreateStream from a guest gives its error in rdi
+	 * and both lanes in rsi and rdx (ABI.md §5), handles of the creator's
+	 * universe, two different ones that each close once
+	 */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallCreateStream);
+	mov64(&c, RSI, 0);
+	report_call(&c);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_uint_eq(gprs[kHelRegR15], kHelErrNone);
+	HelHandle lane1 = (HelHandle)gprs[kHelRegR14], lane2 = (HelHandle)gprs[kHelRegRdx];
+	ck_assert_int_gt(lane1, 0);
+	ck_assert_int_gt(lane2, 0);
+	ck_assert_int_ne(lane1, lane2);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, lane1), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, lane2), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, lane2), kHelErrNoDescriptor);
+}
+END_TEST
+
 START_TEST(test_threads_guest_passes_garbage)
 {
 	/* should fail: a guest's bad pointer is kHelErrFault, a handle it does not have kHelErrNoDescriptor */
@@ -535,6 +563,8 @@ START_TEST(test_threads_several_observers_and_kill)
 	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 1), kHelErrNone);
 	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 2), kHelErrNone);
 	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+	/* An interrupt of a thread that has ended is no observation (§5.7: it is only a request). */
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
 	expect_terminated(1);
 	expect_terminated(2);
 	ck_assert_int_eq(observe(g.thread, 1).error, kHelErrThreadTerminated);
@@ -1415,6 +1445,8 @@ START_TEST(test_threads_stub_killed_from_outside)
 	ck_assert_int_eq(kill(stub, SIGKILL), 0);
 	expect_terminated(0x99);
 	ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	ck_assert_int_eq(observe(g.thread, 1).error, kHelErrThreadTerminated);
 }
 END_TEST
 
@@ -1848,6 +1880,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_supercall_stops_with_registers);
 	tcase_add_test(tc, test_threads_supervisor_results_reach_the_guest);
 	tcase_add_test(tc, test_threads_hel_calls_in_managarm_convention);
+	tcase_add_test(tc, test_threads_call_with_two_results);
 	tcase_add_test(tc, test_threads_faults_are_observed);
 	tcase_add_test(tc, test_threads_guest_creates_a_thread);
 	tcase_add_test(tc, test_threads_guest_passes_garbage);
@@ -1896,6 +1929,7 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(own, test_threads_supervisor_results_reach_the_guest);
 	tcase_add_test(own, test_threads_hel_calls_in_managarm_convention);
+	tcase_add_test(own, test_threads_call_with_two_results);
 	tcase_add_test(own, test_threads_faults_are_observed);
 	tcase_add_test(own, test_threads_guest_passes_garbage);
 	tcase_add_test(own, test_threads_guest_closes_its_last_handle);
