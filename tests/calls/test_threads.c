@@ -1556,6 +1556,69 @@ START_TEST(test_threads_own_kill_spares_the_program)
 }
 END_TEST
 
+/* The state letter of process pid (its main thread) in /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* A child that waits up to 20 s for pid to stop (state T), continues it, and exits 0 if it did. */
+static pid_t continuer(pid_t pid)
+{
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		for (int i = 0; i < 20000; i++) {
+			if (proc_state(pid) == 'T')
+				_exit(kill(pid, SIGCONT) == 0 ? 0 : 2);
+			usleep(1000);
+		}
+		_exit(1);
+	}
+	return child;
+}
+
+START_TEST(test_threads_own_signals_from_outside)
+{
+	/*
+	 * should succeed: SIGUSR1 sent to an own-space thread's task is dropped
+	 * (its program would die of it); SIGSTOP is passed on, so that the whole
+	 * program stops as job control stops it, and runs again after SIGCONT;
+	 * the guest then still sees the word written afterwards and makes its
+	 * supercall
+	 */
+	struct code c = { .len = 0 };
+	uint32_t word = (uint32_t)DATA;
+	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
+	emit(&c, &word, 4);
+	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	pid_t task = started(&g, &c);
+	ck_assert_int_eq(syscall(SYS_tgkill, getpid(), task, SIGUSR1), 0);
+	pid_t helper = continuer(getpid());
+	ck_assert_int_eq(syscall(SYS_tgkill, getpid(), task, SIGSTOP), 0);
+	int status;
+	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"the program never stopped for the SIGSTOP its thread passed on");
+	*(volatile uint32_t *)(uintptr_t)DATA = 1;
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 8);
+}
+END_TEST
+
 START_TEST(test_threads_own_program_exits_with_its_threads)
 {
 	/* should succeed: a program that exits with an own-space thread stopped and one running ends whole */
@@ -1923,6 +1986,7 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_guest_maps_into_its_space);
 	tcase_add_test(own, test_threads_own_kill_spares_the_program);
 	tcase_add_test(own, test_threads_own_program_exits_with_its_threads);
+	tcase_add_test(own, test_threads_own_signals_from_outside);
 	tcase_add_test(own, test_threads_own_thread_makes_no_own_threads);
 	tcase_add_test(own, test_threads_own_handle_pointer_garbage);
 	tcase_add_test(own, test_threads_own_creation_in_a_traced_program);
