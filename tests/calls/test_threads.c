@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,15 @@ static void supercall(struct code *c, uint32_t n)
 	syscall_insn(c);
 }
 
+/* Spin until the supervisor writes a word other than 0 at DATA: cmpl $0, DATA; je back */
+static void until_word(struct code *c)
+{
+	uint32_t word = (uint32_t)DATA;
+	emit(c, "\x83\x3c\x25", 3);
+	emit(c, &word, 4);
+	emit(c, "\x00\x74\xf6", 3);
+}
+
 /* Make the call set up so far, then show its results to the supervisor (supercall 0). */
 static void report_call(struct code *c)
 {
@@ -161,6 +171,19 @@ static void guest_load(struct guest *g, const struct code *c)
 {
 	guest_space(g, c);
 	ck_assert_int_eq(guest_create(g), kHelErrNone);
+}
+
+/* A page of memory holding word, mapped into g's space at addr. */
+static void map_word(struct guest *g, uint64_t addr, uint64_t word)
+{
+	HelHandle page;
+	void *mine, *at;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &page), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(page, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	*(volatile uint64_t *)mine = word;
+	ck_assert_int_eq(helMapMemory(page, g->space, (void *)addr, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
 }
 
 /* Observe with seq and wait for the result (generous deadline). */
@@ -916,11 +939,8 @@ START_TEST(test_threads_old_sequence_while_it_runs)
 	 * with the stop it had already seen
 	 */
 	struct code c = { .len = 0 };
-	uint32_t word = (uint32_t)DATA;
 	supercall(&c, 1);
-	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
-	emit(&c, &word, 4);
-	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	until_word(&c);
 	supercall(&c, 2);
 	spin(&c);
 	struct guest g;
@@ -1045,10 +1065,7 @@ START_TEST(test_threads_signals_from_outside_are_dropped)
 	 * supervisor writes afterwards and makes its supercall
 	 */
 	struct code c = { .len = 0 };
-	uint32_t word = (uint32_t)DATA;
-	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
-	emit(&c, &word, 4);
-	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	until_word(&c);
 	supercall(&c, 8);
 	spin(&c);
 	struct guest g;
@@ -1436,6 +1453,36 @@ START_TEST(test_threads_guest_scribbles_over_its_stub_stack)
 }
 END_TEST
 
+START_TEST(test_threads_stub_refuses_a_mapping)
+{
+	/*
+	 * should succeed: a stub whose address-space limit was lowered from
+	 * outside (RLIMIT_AS, to what it uses now) cannot carry out a mapping
+	 * made while its thread runs: the thread goes on without it, and its
+	 * read at that address is its page fault there
+	 */
+	struct code c = { .len = 0 };
+	until_word(&c);
+	size_t read_at = c.len;
+	emit(&c, "\x48\x8b\x04\x25\x00\x00\x60\x00", 8);   /* mov 0x600000, %rax */
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	pid_t stub = started(&g, &c);
+	long kib = proc_field(stub, "status", "VmSize");
+	ck_assert_int_gt(kib, 0);
+	struct rlimit now = { (rlim_t)kib * 1024, RLIM_INFINITY };
+	ck_assert_int_eq(prlimit(stub, RLIMIT_AS, &now, NULL), 0);
+	map_word(&g, 0x600000, 0x77);
+	uint32_t one = 1;
+	ck_assert_int_eq(copy(g.thread, DATA, &one, sizeof(one), 1), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE + read_at);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -1597,10 +1644,7 @@ START_TEST(test_threads_own_signals_from_outside)
 	 * supercall
 	 */
 	struct code c = { .len = 0 };
-	uint32_t word = (uint32_t)DATA;
-	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
-	emit(&c, &word, 4);
-	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	until_word(&c);
 	supercall(&c, 8);
 	spin(&c);
 	struct guest g;
@@ -1826,19 +1870,6 @@ static bool sleeps_or_ends(pid_t stub, struct HelElement **el)
 	return false;
 }
 
-/* A page of memory holding word, mapped into g's space at addr. */
-static void map_word(struct guest *g, uint64_t addr, uint64_t word)
-{
-	HelHandle page;
-	void *mine, *at;
-	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &page), kHelErrNone);
-	ck_assert_int_eq(helMapMemory(page, kHelNullHandle, NULL, 0, PAGE,
-			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
-	*(volatile uint64_t *)mine = word;
-	ck_assert_int_eq(helMapMemory(page, g->space, (void *)addr, 0, PAGE,
-			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
-}
-
 /*
  * The guest's life that thread_faults.sh cuts at one ptrace request: a
  * supercall, register images, a Hel call, a futex wait that a mapping
@@ -1957,6 +1988,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_last_handle_closed_kills);
 	tcase_add_test(tc, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(tc, test_threads_stub_killed_from_outside);
+	tcase_add_test(tc, test_threads_stub_refuses_a_mapping);
 	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub);
 	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub_stack);
 	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
