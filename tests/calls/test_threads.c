@@ -1634,11 +1634,23 @@ static pid_t continuer(pid_t pid)
 	return child;
 }
 
+/*
+ * The "own" fixture, and under thread_faults.sh a child that continues this
+ * program once the SIGSTOP injected into its own-space thread has stopped it.
+ */
+static void setup_own_continued(void)
+{
+	setup_own();
+	if (getenv("HELHOST_FAULTS"))
+		continuer(getpid());
+}
+
 START_TEST(test_threads_own_signals_from_outside)
 {
 	/*
-	 * should succeed: SIGUSR1 sent to an own-space thread's task is dropped
-	 * (its program would die of it); SIGSTOP is passed on, so that the whole
+	 * should succeed: SIGUSR1 sent to an own-space thread's task does not
+	 * end its program (the thread blocks every signal it can); SIGSTOP is
+	 * passed on, so that the whole
 	 * program stops as job control stops it, and runs again after SIGCONT;
 	 * the guest then still sees the word written afterwards and makes its
 	 * supercall
@@ -2056,6 +2068,12 @@ static Suite *suite(void)
 	tcase_set_timeout(own_creation, 60);
 	tcase_add_test(own_creation, test_threads_own_creation_failure_leaves_nothing);
 	suite_add_tcase(s, own_creation);
+	/* thread_faults.sh runs it with SIGSTOP sent while the emulator maps through the thread. */
+	TCase *own_maps = tcase_create("own-maps");
+	tcase_add_checked_fixture(own_maps, setup_own_continued, NULL);
+	tcase_set_timeout(own_maps, 60);
+	tcase_add_test(own_maps, test_threads_guest_maps_into_its_space);
+	suite_add_tcase(s, own_maps);
 	/* tests/programs/thread_faults.sh runs it alone with the stub killed at one request. */
 	TCase *dying = tcase_create("dying");
 	tcase_add_checked_fixture(dying, setup, NULL);

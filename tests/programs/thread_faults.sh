@@ -61,4 +61,17 @@ for fault in ptrace:16902:1 ptrace:12:1 ptrace:15:1; do
 	[ $status = 0 ] || cat "$tmp/out"
 	check "own $fault: one fault injected" 1 "$(injected "$count")"
 done
+
+# SIGSTOP from outside (job control) that reaches an own-space thread while the
+# emulator runs a system call through it to map memory (its recvmsg): the
+# signal is passed on, so its program stops (a child of the test continues
+# it), the call still runs, and the guest's mapping is there (test_threads'
+# case "own-maps").
+count="$tmp/own_maps"
+HELHOST_FAULTS=kill:7:1:19 HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+	CK_RUN_CASE=own-maps "$threads" >"$tmp/out" 2>&1
+status=$?
+check "an own-space thread stopped while it maps memory maps it all the same" 0 $status
+[ $status = 0 ] || cat "$tmp/out"
+check "own-maps: one fault injected" 1 "$(injected "$count")"
 exit $fail
