@@ -1977,6 +1977,19 @@ START_TEST(test_threads_stub_dies_between_requests)
 }
 END_TEST
 
+START_TEST(test_threads_priority_linux_refuses)
+{
+	/*
+	 * should fail under thread_faults.sh (fail:setprio): a priority that
+	 * Linux refuses for another reason than privilege or an ended thread is
+	 * kHelErrIllegalArgs; the next one is taken.  Alone: both are.
+	 */
+	HelError want = getenv("HELHOST_FAULTS") ? kHelErrIllegalArgs : kHelErrNone;
+	ck_assert_int_eq(helSetPriority(kHelThisThread, 1), want);
+	ck_assert_int_eq(helSetPriority(kHelThisThread, 1), kHelErrNone);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("threads");
@@ -2074,6 +2087,10 @@ static Suite *suite(void)
 	tcase_set_timeout(own_maps, 60);
 	tcase_add_test(own_maps, test_threads_guest_maps_into_its_space);
 	suite_add_tcase(s, own_maps);
+	TCase *priority = tcase_create("priority");
+	tcase_add_checked_fixture(priority, setup, NULL);
+	tcase_add_test(priority, test_threads_priority_linux_refuses);
+	suite_add_tcase(s, priority);
 	/* tests/programs/thread_faults.sh runs it alone with the stub killed at one request. */
 	TCase *dying = tcase_create("dying");
 	tcase_add_checked_fixture(dying, setup, NULL);

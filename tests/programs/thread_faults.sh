@@ -74,4 +74,14 @@ status=$?
 check "an own-space thread stopped while it maps memory maps it all the same" 0 $status
 [ $status = 0 ] || cat "$tmp/out"
 check "own-maps: one fault injected" 1 "$(injected "$count")"
+
+# setpriority failing for another reason than privilege: helSetPriority answers
+# kHelErrIllegalArgs, once (test_threads' case "priority").
+count="$tmp/priority"
+HELHOST_FAULTS=fail:setprio HELHOST_FAULTS_COUNT="$count" HELHOST_EMULATOR="$tmp/emulator" \
+	CK_RUN_CASE=priority "$threads" >"$tmp/out" 2>&1
+status=$?
+check "a priority Linux refuses: kHelErrIllegalArgs, the next is taken" 0 $status
+[ $status = 0 ] || cat "$tmp/out"
+check "priority: one fault injected" 1 "$(injected "$count")"
 exit $fail

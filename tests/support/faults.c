@@ -38,7 +38,8 @@
  *                           and as the emulator starts a thread's stub:
  *                           blockchld (sigprocmask blocking SIGCHLD), chldfd
  *                           (signalfd of SIGCHLD), exe (readlink of
- *                           /proc/self/exe), dupfd (fcntl F_DUPFD_CLOEXEC)
+ *                           /proc/self/exe), dupfd (fcntl F_DUPFD_CLOEXEC);
+ *                           setprio (setpriority of a thread named by its id, EINVAL)
  *   ptrace:REQ:NTH          the NTH ptrace call with request number REQ fails
  *                           with ESRCH (as if the tracee had vanished), once
  *   kill:REQ:NTH[:SIG]      right before the NTH ptrace call with request number
@@ -277,6 +278,13 @@ ssize_t readlink(const char *path, char *buf, size_t len)
 	if (!strcmp(path, "/proc/self/exe") && fail_once("exe", EACCES))
 		return -1;
 	return real_syscall(SYS_readlinkat, AT_FDCWD, path, buf, len);
+}
+
+int setpriority(__priority_which_t which, id_t who, int prio)
+{
+	if (who != 0 && fail_once("setprio", EINVAL))
+		return -1;
+	return (int)real_syscall(SYS_setpriority, which, who, prio);
 }
 
 int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
