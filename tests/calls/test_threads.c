@@ -1006,6 +1006,24 @@ START_TEST(test_threads_space_of_many_mappings)
 }
 END_TEST
 
+START_TEST(test_threads_mapping_above_the_stub)
+{
+	/* should succeed: memory mapped above the stub's ranges (below the top of user space) is the guest's */
+	const uint64_t high = STUB_PAGE + 0x100000000ull;
+	struct code c = { .len = 0 };
+	emit(&c, "\x48\xa1", 2);        /* movabs high, %rax */
+	emit(&c, &high, 8);
+	supercall(&c, 4);
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	map_word(&g, high, 0x4149);
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 4);
+	ck_assert_uint_eq(reg(g.thread, kHelRegRax), 0x4149);
+}
+END_TEST
+
 START_TEST(test_threads_guest_sets_its_own_bases)
 {
 	/* should succeed: helWriteFsBase/GsBase work in a created thread and Read gives them back */
@@ -2028,6 +2046,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_old_sequence_while_it_runs);
 	tcase_add_test(tc, test_threads_in_an_empty_space);
 	tcase_add_test(tc, test_threads_space_of_many_mappings);
+	tcase_add_test(tc, test_threads_mapping_above_the_stub);
 	tcase_add_test(tc, test_threads_guest_sets_its_own_bases);
 	tcase_add_test(tc, test_threads_guest_panics);
 	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);

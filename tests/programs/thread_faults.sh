@@ -33,10 +33,12 @@ killafter:7:1 dies_before_its_first_stop
 killafter:7:4 dies_in_the_batch_that_maps_its_space
 killafter:15:1 dies_before_its_memfds_are_sent
 kill:13:2 dies_before_its_first_resume
+killafter:13:2 dies_between_its_registers_and_its_first_resume
 kill:12:2 dies_at_its_first_supercall
 kill:14:2 dies_before_its_SIMD_registers_are_loaded
 kill:15:3 dies_before_its_SIMD_registers_are_stored
 kill:13:5 dies_before_its_futex_wait_runs_in_Linux
+killafter:13:5 dies_as_its_futex_wait_is_set_up
 kill:16910:1 dies_before_a_stop_of_its_futex_wait_is_read
 kill:16903:1 dies_before_it_is_held_in_its_futex_wait
 kill:12:5 dies_while_it_is_held_in_its_futex_wait
