@@ -496,6 +496,7 @@ static HelError dispatch(struct hh_native *n, struct hh_call *c)
 	c->page = &no_inline_data;
 	c->plan.count = 0;
 	c->why[0] = 0;
+	c->results = NULL;
 	if (r->rdi >= kHelNumCalls)
 		return hh_call_refuse(c, kHelErrIllegalSyscall, "no call %#llx", r->rdi);
 	if (!hh_trace_enabled())
@@ -607,6 +608,7 @@ static void serve_call(struct hh_native *n)
 		if (outs >= 2)
 			r->rdx = c.out[1];
 		hh_loop_settle();
+		hh_call_awaits_result(&c);      /* only drops the reference: a stub's answer is not held */
 		if (number == kHelCallPanic) {
 			hh_thread_stop(t, kHelObservePanic);
 			return;
