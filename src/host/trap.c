@@ -631,8 +631,9 @@ static void stop_watching(void)
  * runs until it blocks again.  A caller whose submission's result is not
  * there yet would only go to sleep on its queue and need a futex wake (two
  * more switches) once the result comes; a call already pending on the
- * listener is often what produces it (the peer's send).  So the answer to
- * such a caller waits while other calls are pending, and goes out, oldest
+ * listener, or the next call of a caller just answered, is often what
+ * produces it (the peer's send).  So the answer to such a caller waits
+ * while other calls are pending or about to come, and goes out, oldest
  * first, as soon as none is: the caller then mostly finds its result at
  * once.  Only for callers that share our one CPU (on two the answer is
  * there before the caller could sleep), at most HOLD_MAX at a time, and
@@ -694,15 +695,22 @@ static void release_oldest(void)
  */
 #define POLLS_PER_LOOK 8
 
+/* One call from the listener; true if its caller was answered (and may call again at once). */
+static bool take_call(struct hh_listener *l)
+{
+	size_t held_before = held.count;
+	uint64_t token = handle_one(l);
+	if (token)
+		start_watching(token);
+	return held.count == held_before;
+}
+
 static void serve_burst(struct hh_listener *l)
 {
 	uint64_t start = hh_now(), idle_until = start + HH_LOOP_SPIN_NS;
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 	sched_getaffinity(0, sizeof(watch.mine), &watch.mine);
-	uint64_t token = handle_one(l);
-	if (token)
-		start_watching(token);
-	bool yielded = false;   /* since the last call, with answers held */
+	bool expect_call = take_call(l);
 	for (unsigned i = 1, polls = 0;; i++) {
 		if (serve_watched())
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
@@ -715,21 +723,18 @@ static void serve_burst(struct hh_listener *l)
 		while (held.count && now - held.since[0] >= HOLD_NS)
 			release_oldest();
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
-			token = handle_one(l);
-			if (token)
-				start_watching(token);
-			yielded = false;
+			expect_call = take_call(l);
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		} else if (pfd.revents & (POLLHUP | POLLERR)) {
 			break;
-		} else if (held.count && !yielded) {
-			/* A peer we woke may be about to call: let it run first. */
+		} else if (held.count && expect_call) {
+			/* The caller answered last may call again at once (the peer's next receive): let it. */
 			sched_yield();
-			yielded = true;
+			expect_call = false;
 		} else if (held.count) {
 			/* Nothing came: the oldest held caller's turn. */
 			release_oldest();
-			yielded = false;
+			expect_call = true;
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		} else if (now >= idle_until || now - start >= BURST_NS ||
 				((watch.count || ++polls % POLLS_PER_LOOK == 0) && hh_loop_other_ready())) {
