@@ -108,9 +108,13 @@ void hh_launch_report_end(const struct hh_process *p, const siginfo_t *info)
 	if (info->si_code == CLD_EXITED) {
 		snprintf(how, sizeof(how), "exited with %d", info->si_status);
 	} else {
+		/* Real-time signals have no abbreviation: those are named by their number. */
 		const char *sig = sigabbrev_np(info->si_status);
-		snprintf(how, sizeof(how), "killed by SIG%s%s", sig ? sig : "?",
-				info->si_code == CLD_DUMPED ? " (core dumped)" : "");
+		const char *core = info->si_code == CLD_DUMPED ? " (core dumped)" : "";
+		if (sig)
+			snprintf(how, sizeof(how), "killed by SIG%s%s", sig, core);
+		else
+			snprintf(how, sizeof(how), "killed by signal %d%s", info->si_status, core);
 		const struct hh_call_info *call = p->last_call ? hh_call_lookup(p->last_call) : NULL;
 		if (call)
 			snprintf(last, sizeof(last), " last Hel call: %s (thread %d)", call->name,

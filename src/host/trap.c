@@ -344,6 +344,57 @@ static void send_memfds(struct hh_call *c)
 		c->plan.ops[i].fd = -1;
 }
 
+/*
+ * A staged write (callpage.h) the thread has not taken: it calls again
+ * instead (a signal handler that left libhel), so the emulator writes the
+ * message itself.  One it has taken stays its own, even while a signal
+ * handler of it calls us.
+ */
+static void take_back_stage(struct hh_thread *t)
+{
+	uint32_t state = HH_STAGE_STAGED;
+	if (t->stage.held && __atomic_compare_exchange_n(&t->page->stage_state, &state, HH_STAGE_NONE,
+			false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		hh_stage_flush(&t->stage);
+}
+
+/*
+ * Only a posted call may leave a write to its thread: its confirmation is
+ * posted too (a few hundred ns), where after a trap it would be a second
+ * trap, dearer than the write through /proc/PID/mem.  Only the emulator
+ * moves a page away from POSTED, so the load cannot race.
+ */
+static void offer_stage(struct hh_call *c)
+{
+	struct hh_thread *t = c->thread;
+	if (t->stage.held || __atomic_load_n(&t->page->slot_state, __ATOMIC_RELAXED) != HH_SLOT_POSTED)
+		return;
+	t->stage.buf = t->page->in_data;
+	t->stage.cap = sizeof(t->page->in_data);
+	c->proc->mem.stage = &t->stage;
+}
+
+/* Tell the thread what it is left to write, if anything (before the reply). */
+static void announce_stage(struct hh_call *c)
+{
+	struct hh_thread *t = c->thread;
+	struct hh_callpage *page = t->page;
+	c->proc->mem.stage = NULL;
+	if (!page)
+		return;         /* the call ended the thread: hh_thread_ended wrote what it held */
+	if (!t->stage.fresh) {
+		/* One the thread took before this (nested) call stays COPYING. */
+		if (!t->stage.held)
+			page->stage_state = HH_STAGE_NONE;
+		return;
+	}
+	t->stage.fresh = false;
+	/* Plain stores: answer_slot's seq-cst store of slot_done publishes them. */
+	page->stage_addr = t->stage.addr;
+	page->stage_len = (uint32_t)t->stage.len;
+	page->stage_state = HH_STAGE_STAGED;
+}
+
 static HelError serve(struct hh_thread *t)
 {
 	struct hh_callpage *page = t->page;
@@ -378,6 +429,12 @@ static HelError serve(struct hh_thread *t)
 		page->out[0] = hh_process_fork_images();
 		return kHelErrNone;
 	}
+	if (c.number == HH_CALL_STAGE_DONE) {
+		hh_stage_done(&t->stage, c.arg[0] ? kHelErrFault : kHelErrNone);
+		return kHelErrNone;
+	}
+	take_back_stage(t);
+	offer_stage(&c);
 	/* For the report of a program that dies: what it last asked of us. */
 	c.proc->last_call = c.number;
 	c.proc->last_call_tid = t->tid;
@@ -391,6 +448,7 @@ static HelError serve(struct hh_thread *t)
 	} else {
 		error = hh_call_dispatch(&c);
 	}
+	announce_stage(&c);
 	send_memfds(&c);
 	page->emu_cpu = sched_getcpu();
 	page->out[0] = c.out[0];

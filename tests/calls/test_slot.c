@@ -23,49 +23,13 @@
 #include "callpage.h"
 #include "child.h"
 #include "hq.h"
+#include "slot.h"
 
 #define LONG_MS 30000
-
-/* The start of our mapping of the memfd called name (libhel's, see src/callpage.h). */
-static unsigned long mapping_of(const char *name)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	ck_assert_ptr_nonnull(f);
-	char line[512];
-	unsigned long lo = 0;
-	while (!lo && fgets(line, sizeof(line), f))
-		if (!strstr(line, name) || sscanf(line, "%lx-", &lo) != 1)
-			lo = 0;
-	fclose(f);
-	ck_assert_uint_ne(lo, 0);
-	return lo;
-}
-
-/* This thread's call page (there is one per registered thread). */
-static const struct hh_callpage *own_page(void)
-{
-	return (const struct hh_callpage *)mapping_of("helhost-call-page");
-}
 
 static uint32_t slot_answers(void)
 {
 	return __atomic_load_n(&own_page()->slot_done, __ATOMIC_ACQUIRE);
-}
-
-/* Allow this process (and an emulator it starts) only the first n CPUs it may use now. */
-static int allow_cpus(int n)
-{
-	cpu_set_t now, want;
-	CPU_ZERO(&want);
-	ck_assert_int_eq(sched_getaffinity(0, sizeof(now), &now), 0);
-	int got = 0;
-	for (int c = 0; c < CPU_SETSIZE && got < n; c++)
-		if (CPU_ISSET(c, &now)) {
-			CPU_SET(c, &want);
-			got++;
-		}
-	ck_assert_int_eq(sched_setaffinity(0, sizeof(want), &want), 0);
-	return got;
 }
 
 /* Make calls until the slot has answered at least `want` of them (a core is free: it will). */
