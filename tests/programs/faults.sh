@@ -16,7 +16,8 @@
 #   `helhost run` of two programs: when it fails a program's registration
 #   (/proc status, pidfd_getfd, seals, getsockopt, the id check), that program
 #   is killed with the reason and the other one is served; when it fails the
-#   launch (pidfd_open, no_new_privs, seccomp, socketpair) or the watchdog
+#   launch (pidfd_open, no_new_privs, seccomp, socketpair, the exec-status
+#   pipe) or the watchdog
 #   (fork), the run ends with status 1 and the reason; when it only costs
 #   speed or a resource limit (sync wake-up, the alive page's fd, getrlimit),
 #   both programs are served; an emulator that cannot protect itself, drop
@@ -92,6 +93,7 @@ pidfd 1 cannot~start~.*run_child:~No~such~process 0
 nnp 1 cannot~start~.*run_child:~No~child~processes 0
 seccomp 1 cannot~start~.*run_child:~No~child~processes 0
 socketpair 1 cannot~start~.*run_child:~Too~many~open~files 0
+pipe 1 cannot~start~.*run_child:~Too~many~open~files 0
 fork 1 watchdog:~Resource~temporarily~unavailable 0
 dumpable 1 cannot~make~the~emulator~non-dumpable 0
 capget 1 cannot~drop~capabilities:~Bad~address 0

@@ -6,12 +6,12 @@
 set -u
 emu=$1 child=$2 hello=$3
 . "$(dirname "$0")/lib.sh"
-out=$(mktemp) err=$(mktemp) noexec=$(mktemp)
+out=$(mktemp) err=$(mktemp) noexec=$(mktemp) noloader=$(mktemp) dirloader=$(mktemp)
 emulator= waiter=
 cleanup() {
 	[ -z "$emulator" ] || gone "$emulator" || kill -9 "$emulator"
 	[ -z "$waiter" ] || gone "$waiter" || kill -9 "$waiter"
-	rm -f "$out" "$err" "$noexec"
+	rm -f "$out" "$err" "$noexec" "$noloader" "$dirloader"
 }
 trap cleanup EXIT
 # A fault must be reported, not dumped on disk (the soft limit: one case below raises it).
@@ -96,6 +96,32 @@ env -u PATH "$emu" run "$(basename "$hello")" >"$out" 2>&1
 check "without PATH, a name is looked for in /bin and /usr/bin only" 127 $?
 (cd "$(dirname "$hello")" && env -u PATH "$emu" run true) >"$out" 2>&1
 check "without PATH, true is found in /bin or /usr/bin" 0 $?
+
+# Executable as far as the check can tell, but refused by execve: a script
+# whose interpreter is missing, or is a directory.  The launch learns it from
+# the child before it goes on, so the run ends at once with execve's reason,
+# said once, and the programs after it never start.
+printf '#!/nonexistent/interpreter\n' >"$noloader"
+printf '#!/tmp\n' >"$dirloader"
+chmod 755 "$noloader" "$dirloader"
+missing="helhost: cannot execute $noloader: No such file or directory (its interpreter or loader is missing)"
+"$emu" run "$noloader" -- "$child" 0 >"$out" 2>&1; check "an execve that fails with ENOENT: 127" 127 $?
+grep -qxF "$missing" "$out"; check "ENOENT from execve: the name, the reason and what is missing" 0 $?
+check "ENOENT from execve: said once" 1 "$(grep -c 'cannot execute' "$out")"
+grep -q '+++' "$out"; check "ENOENT from execve: no other program was started" 1 $?
+"$emu" run "$dirloader" >"$out" 2>&1; check "an execve that fails with EACCES: 126" 126 $?
+grep -qxF "helhost: cannot execute $dirloader: Permission denied" "$out"
+check "EACCES from execve: the name and the reason" 0 $?
+# A program that waits forever, then one that cannot be executed: the run
+# does not wait for the first.
+"$emu" run "$child" wait -- "$noloader" >"$out" 2>&1; check "a later program's execve fails: 127" 127 $?
+grep -qxF "$missing" "$out"; check "a later program's execve fails: said" 0 $?
+if "$emu" run --isolate true >/dev/null 2>&1; then
+	"$emu" run --isolate "$noloader" >"$out" 2>&1; check "--isolate: an execve that fails: 127" 127 $?
+	grep -qxF "$missing" "$out"; check "--isolate: the program's execve failure reaches the launch" 0 $?
+else
+	echo "--isolate does not work here: its execve case skipped"
+fi
 
 # Usage: precise messages, status 2; --help and --version on stdout, status 0.
 "$emu" run --bogus "$child" >"$out" 2>&1; check "an unknown option: 2" 2 $?

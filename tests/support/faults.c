@@ -21,7 +21,7 @@
  *                           (pidfd_getfd), pidfd (pidfd_open), seals (F_GET_SEALS),
  *                           sockopt (getsockopt), syncwake, idvalid, addfd (the
  *                           seccomp notification ioctls), nnp (PR_SET_NO_NEW_PRIVS),
- *                           seccomp (installing a filter), fork, socketpair, rlimit
+ *                           seccomp (installing a filter), fork, socketpair, pipe (pipe2), rlimit
  *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
  *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
  *                           memfd (memfd_create), unshare, uidmap (open of
@@ -339,6 +339,13 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 	if (fail_once("socketpair", EMFILE))
 		return -1;
 	return (int)real_syscall(SYS_socketpair, domain, type, protocol, sv);
+}
+
+int pipe2(int fds[2], int flags)
+{
+	if (fail_once("pipe", EMFILE))
+		return -1;
+	return (int)real_syscall(SYS_pipe2, fds, flags);
 }
 
 int getrlimit(__rlimit_resource_t resource, struct rlimit *r)
