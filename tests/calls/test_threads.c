@@ -1735,6 +1735,43 @@ START_TEST(test_threads_image_of_a_reused_handle)
 }
 END_TEST
 
+START_TEST(test_threads_image_posted_resume_comes_first)
+{
+	/*
+	 * should succeed: a resume libhel posts without waiting stands even if
+	 * its poster dies at once (a fork holding a copy of the handle), and
+	 * comes before any later call about the thread.  should fail: a second
+	 * resume from another thread of the supervisor
+	 */
+	struct code c = { .len = 0 };
+	struct guest g;
+	between_supercalls(&g, &c);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	int pipefd[2];
+	pid_t child = fork_with_pipe(pipefd);
+	if (child == 0) {
+		if (helResume(g.thread) == kHelErrNone)
+			raise(SIGKILL);
+		_exit(2);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status));
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 2);
+	g.seq = r.sequence;
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pthread_t other;
+	void *second;
+	ck_assert_int_eq(pthread_create(&other, NULL, resume_thread, &g.thread), 0);
+	ck_assert_int_eq(pthread_join(other, &second), 0);
+	ck_assert_int_eq((int)(intptr_t)second, kHelErrIllegalState);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrIllegalState);
+}
+END_TEST
+
 /* Two supervisor threads load, store and resume one guest at once. */
 struct racer {
 	HelHandle thread;
@@ -1956,6 +1993,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_image_two_supervisor_threads_race);
 	tcase_add_test(tc, test_threads_image_supervisor_killed_between_store_and_resume);
 	tcase_add_test(tc, test_threads_image_garbage);
+	tcase_add_test(tc, test_threads_image_posted_resume_comes_first);
 	suite_add_tcase(s, tc);
 	/* The same contract for threads in the test program's own space. */
 	TCase *own = tcase_create("own");
@@ -1993,6 +2031,7 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_image_loads_what_the_guest_set);
 	tcase_add_test(own, test_threads_image_store_reaches_the_guest);
 	tcase_add_test(own, test_threads_image_two_supervisor_threads_race);
+	tcase_add_test(own, test_threads_image_posted_resume_comes_first);
 	suite_add_tcase(s, own);
 	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
 	TCase *creation = tcase_create("creation");
