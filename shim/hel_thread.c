@@ -38,12 +38,6 @@ HelError helInterruptThread(HelHandle handle)
 
 HelError helResume(HelHandle handle)
 {
-	uint64_t start = hh_shim_now();
-	if (hh_shim_image_resume(handle)) {
-		hh_shim_trace_local(kHelCallResume, HH_ARGS((uint64_t)(int64_t)handle), 1, 0,
-				kHelErrNone, start);
-		return kHelErrNone;
-	}
 	return hh_shim_call(kHelCallResume, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);
 }
 

@@ -9,12 +9,10 @@
  * another store, a set the page does not carry — goes to the emulator, so
  * every answer is the one the emulator would give.
  */
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -177,33 +175,4 @@ void hh_shim_image_forget(HelHandle h)
 	if (k)
 		forget(k);
 	pthread_mutex_unlock(&images.lock);
-}
-
-/* Move a stopped thread's state to RESUME (callpage.h); false if it was not stopped just then. */
-static bool post_resume(struct hh_image_page *page)
-{
-	uint64_t was = __atomic_load_n(&page->state, __ATOMIC_ACQUIRE);
-	if ((was & (HH_IMAGE_STOPPED | HH_IMAGE_BUSY)) != HH_IMAGE_STOPPED)
-		return false;
-	uint64_t posted = ((was & ~(HH_IMAGE_VERSION - 1)) + HH_IMAGE_VERSION) |
-			(was & HH_IMAGE_DIRTY_ALL) | HH_IMAGE_RESUME;
-	if (!__atomic_compare_exchange_n(&page->state, &was, posted, false, __ATOMIC_ACQ_REL,
-			__ATOMIC_RELAXED))
-		return false;
-	/* The emulator waits on the doorbell: a shared futex of the page's memfd. */
-	__atomic_add_fetch(&page->doorbell, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &page->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
-	return true;
-}
-
-bool hh_shim_image_resume(HelHandle handle)
-{
-	if (never_local(handle, kHelRegsGeneral))
-		return false;
-	struct hh_image_page *page = lock_page(handle);
-	if (!page)
-		return false;
-	bool posted = post_resume(page);
-	pthread_mutex_unlock(&images.lock);
-	return posted;
 }

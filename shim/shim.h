@@ -41,12 +41,6 @@ int hh_shim_recv_fd(void);
  */
 bool hh_shim_image_load(HelHandle handle, int set, void *image, HelError *e);
 bool hh_shim_image_store(HelHandle handle, int set, const void *image, HelError *e);
-/*
- * helResume of a stopped thread posted in its image page, without waiting
- * for the emulator: true if posted (the answer is kHelErrNone), false if the
- * call must go to the emulator.
- */
-bool hh_shim_image_resume(HelHandle handle);
 /* Handle h of this universe is being closed: its image page answers no more. */
 void hh_shim_image_forget(HelHandle h);
 

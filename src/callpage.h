@@ -272,28 +272,19 @@ struct hh_own_block {
  *  - before the thread runs again, or the emulator needs its registers,
  *    it exchanges state for one without STOPPED and copies the DIRTY sets
  *    from regs (only their fields); a BUSY it finds is a store cut short,
- *    and the page is dropped, since the late writer may still write there;
- *  - helResume of a stopped thread is posted: libhel moves STOPPED to
- *    RESUME (DIRTY bits kept) with a compare-and-swap, bumps doorbell and
- *    wakes it (a shared futex the emulator waits on).  The emulator resumes
- *    the thread when it wakes, and before it serves any call about the
- *    thread, so the resume comes first for everyone who asks after it.
+ *    and the page is dropped, since the late writer may still write there.
  * Everything libhel writes is checked like a store's image: the emulator
  * takes nothing else from the page.
  */
 #define HH_IMAGE_STOPPED (1ull << 0)    /* emulator: stopped, and regs is its image */
 #define HH_IMAGE_BUSY (1ull << 1)       /* libhel: a store is writing regs */
 #define HH_IMAGE_DEAD (1ull << 2)       /* emulator: the page is not the thread's any more */
-#define HH_IMAGE_RESUME (1ull << 3)     /* libhel: helResume posted, not taken by the emulator yet */
 #define HH_IMAGE_DIRTY(set) (1ull << (8 + (set)))       /* libhel: set stored, not applied yet */
-#define HH_IMAGE_DIRTY_ALL (0xffull << 8)
 #define HH_IMAGE_VERSION (1ull << 16)   /* the version counts from here up */
 
 struct hh_image_page {
 	uint64_t state;                 /* see above */
 	uint64_t sequence;              /* emulator: the stop's sequence number (§5.2) */
-	uint32_t doorbell;              /* libhel: bumped and woken after it posts a resume */
-	uint32_t reserved;
 	struct user_regs_struct regs;   /* in Linux's layout; the Hel images are views of it */
 };
 

@@ -193,10 +193,7 @@ HelError hh_call_CreateThread(struct hh_call *c)
 /* A thread made by helCreateThread: no kHelThisThread (OBJECTS.md §5.6-5.10). */
 static HelError resolve_created(struct hh_call *c, unsigned arg, struct hh_thread **out)
 {
-	HelError e = resolve_thread(c, arg, false, out);
-	if (!e)
-		hh_native_sync(*out);
-	return e;
+	return resolve_thread(c, arg, false, out);
 }
 
 /* Register access needs the thread stopped ([emu] §5.10) and alive. */

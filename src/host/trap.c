@@ -288,7 +288,6 @@ static bool served_locally(uint32_t call)
 	case kHelCallFutexWait:
 	case kHelCallLoadRegisters:     /* from a created thread's image page (shim/image.c) */
 	case kHelCallStoreRegisters:
-	case kHelCallResume:
 		return true;
 	}
 	return false;

@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 
 #include "callpage.h"
-#include "loop.h"
 #include "quota.h"
 
 /* The memfd's size: a whole page, so that no access near its end can fault. */
@@ -21,49 +20,12 @@
 struct hh_image {
 	int fd;
 	struct hh_image_page *page;     /* our mapping */
-	struct hh_watcher doorbell;     /* a futex wait on page->doorbell */
-	void (*rung)(void *owner);
-	void *owner;                    /* NULL once dropped: freed when the wait ends */
-	bool ringing;                   /* rung() runs: a drop leaves the freeing to doorbell_rung */
 };
-
-static void image_free(struct hh_image *im)
-{
-	munmap(im->page, IMAGE_PAGE);
-	hh_memfd_close(im->fd);
-	free(im);
-}
-
-/* Wait for the next ring; one that came since value was read ends the wait at once. */
-static void arm(struct hh_image *im, uint32_t value)
-{
-	hh_loop_futex_wait(&im->doorbell, &im->page->doorbell, value);
-}
-
-static void doorbell_rung(struct hh_watcher *w, int res)
-{
-	(void)res;
-	struct hh_image *im = (struct hh_image *)((char *)w - offsetof(struct hh_image, doorbell));
-	if (!im->owner) {
-		image_free(im);
-		return;
-	}
-	/* Read before looking: a ring after the look changes it, and the wait ends at once. */
-	uint32_t value = __atomic_load_n(&im->page->doorbell, __ATOMIC_ACQUIRE);
-	im->ringing = true;
-	im->rung(im->owner);
-	im->ringing = false;
-	if (im->owner)
-		arm(im, value);
-	else
-		image_free(im);
-}
 
 /* The sets a page carries, the ones whose DIRTY bits mean something. */
 static const int page_sets[] = { kHelRegsProgram, kHelRegsGeneral, kHelRegsThread, kHelRegsSignal };
 
-struct hh_image *hh_image_new(const struct user_regs_struct *regs, bool stopped, uint64_t sequence,
-		void (*rung)(void *owner), void *owner)
+struct hh_image *hh_image_new(const struct user_regs_struct *regs, bool stopped, uint64_t sequence)
 {
 	struct hh_image *im = calloc(1, sizeof(*im));
 	if (!im)
@@ -74,10 +36,6 @@ struct hh_image *hh_image_new(const struct user_regs_struct *regs, bool stopped,
 		if (im->page != MAP_FAILED) {
 			if (stopped)
 				hh_image_publish(im, regs, sequence);
-			im->rung = rung;
-			im->owner = owner;
-			im->doorbell.cb = doorbell_rung;
-			arm(im, 0);
 			return im;
 		}
 		hh_memfd_close(im->fd);
@@ -108,23 +66,16 @@ void hh_image_publish(struct hh_image *im, const struct user_regs_struct *regs, 
 	__atomic_store_n(&p->state, next_state(old, HH_IMAGE_STOPPED), __ATOMIC_RELEASE);
 }
 
-bool hh_image_resume_posted(const struct hh_image *im)
-{
-	return __atomic_load_n(&im->page->state, __ATOMIC_ACQUIRE) & HH_IMAGE_RESUME;
-}
-
-bool hh_image_take(struct hh_image *im, struct user_regs_struct *regs, bool *resume)
+bool hh_image_take(struct hh_image *im, struct user_regs_struct *regs)
 {
 	struct hh_image_page *p = im->page;
 	uint64_t old = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
 	/* Acquire: the regs a store wrote before it set its DIRTY bit. */
 	old = __atomic_exchange_n(&p->state, next_state(old, 0), __ATOMIC_ACQ_REL);
-	*resume = false;
 	if (old & HH_IMAGE_BUSY)
 		return false;
-	if (!(old & (HH_IMAGE_STOPPED | HH_IMAGE_RESUME)))
+	if (!(old & HH_IMAGE_STOPPED))
 		return true;
-	*resume = old & HH_IMAGE_RESUME;
 	struct user_regs_struct stored;
 	memcpy(&stored, (const void *)&p->regs, sizeof(stored));
 	for (size_t i = 0; i < sizeof(page_sets) / sizeof(page_sets[0]); i++) {
@@ -144,9 +95,7 @@ void hh_image_drop(struct hh_image **slot)
 		return;
 	*slot = NULL;
 	__atomic_store_n(&im->page->state, next_state(0, HH_IMAGE_DEAD), __ATOMIC_RELEASE);
-	im->owner = NULL;
-	if (im->doorbell.armed)
-		hh_loop_cancel(&im->doorbell);
-	else if (!im->ringing)
-		image_free(im);
+	munmap(im->page, IMAGE_PAGE);
+	hh_memfd_close(im->fd);
+	free(im);
 }

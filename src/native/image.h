@@ -13,30 +13,19 @@
 
 struct hh_image;
 
-/*
- * A new page showing regs (published as stopped at sequence if stopped);
- * NULL on failure.  rung(owner) runs from the loop when a program rang the
- * page's doorbell: it may have posted a resume.
- */
-struct hh_image *hh_image_new(const struct user_regs_struct *regs, bool stopped, uint64_t sequence,
-		void (*rung)(void *owner), void *owner);
+/* A new page showing regs (published as stopped at sequence if stopped); NULL on failure. */
+struct hh_image *hh_image_new(const struct user_regs_struct *regs, bool stopped, uint64_t sequence);
 /* The page's memfd, to send to a program. */
 int hh_image_fd(const struct hh_image *im);
 /* The thread stopped at sequence with regs: programs may read and store them now. */
 void hh_image_publish(struct hh_image *im, const struct user_regs_struct *regs, uint64_t sequence);
 /*
  * Take the image back: programs see the thread as not stopped, and the sets
- * they stored go into *regs; *resume says whether one posted a resume, which
- * the caller now owes.  False when a store was cut short: the page must be
- * dropped (hh_image_drop).
+ * they stored go into *regs.  False when a store was cut short: the page
+ * must be dropped (hh_image_drop).
  */
-bool hh_image_take(struct hh_image *im, struct user_regs_struct *regs, bool *resume);
-/* Whether a program posted a resume not taken yet. */
-bool hh_image_resume_posted(const struct hh_image *im);
-/*
- * Mark the page dead for the programs that map it and forget it (*im
- * becomes NULL): it is freed once the loop no longer waits on its doorbell.
- */
+bool hh_image_take(struct hh_image *im, struct user_regs_struct *regs);
+/* Mark the page dead for the programs that map it, and free ours (*im becomes NULL). */
 void hh_image_drop(struct hh_image **im);
 
 #endif

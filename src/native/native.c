@@ -368,17 +368,11 @@ static void stop(struct hh_native *n, uint32_t observation)
 	hh_thread_stop(n->thread, observation);
 }
 
-/*
- * The sets programs stored in the image page go into n->regs; the page no
- * longer shows a stop.  True if a program posted a resume there, which the
- * caller now owes (resume_posted).
- */
-static bool take_image(struct hh_native *n)
+/* The sets programs stored in the image page go into n->regs; the page no longer shows a stop. */
+static void take_image(struct hh_native *n)
 {
-	bool resume = false;
-	if (n->image && !hh_image_take(n->image, &n->regs, &resume))
+	if (n->image && !hh_image_take(n->image, &n->regs))
 		hh_image_drop(&n->image);
-	return resume;
 }
 
 /* A requested interrupt is taken at the end of a call, its results in place (§5.7). */
@@ -752,43 +746,16 @@ static void catch_stop(struct hh_deferred *d)
 	}
 }
 
-/* The stopped thread runs on, its image taken; its first stop is looked for before the loop goes on. */
-static void run_on(struct hh_native *n)
-{
-	n->thread->stopped = false;
-	resume_guest(n);
-	natives.catch_pid = n->pid;
-	natives.catch.cb = catch_stop;
-	hh_defer(&natives.catch);
-}
-
 void hh_native_resume(struct hh_thread *t)
 {
 	t->stopped = false;
 	if (!t->native)
 		return;
-	(void)take_image(t->native);    /* a resume posted meanwhile is this one */
-	run_on(t->native);
-}
-
-/* A resume a program posted in the image page (callpage.h) is carried out now. */
-static void resume_posted(struct hh_native *n)
-{
-	if (n->image && hh_image_resume_posted(n->image) && n->thread->stopped &&
-			!n->thread->terminated && take_image(n))
-		run_on(n);
-}
-
-void hh_native_sync(struct hh_thread *t)
-{
-	if (t->native)
-		resume_posted(t->native);
-}
-
-/* The image page's doorbell: a program may have posted a resume. */
-static void image_rung(void *owner)
-{
-	resume_posted(owner);
+	take_image(t->native);
+	resume_guest(t->native);
+	natives.catch_pid = t->native->pid;
+	natives.catch.cb = catch_stop;
+	hh_defer(&natives.catch);
 }
 
 void hh_native_interrupt(struct hh_thread *t)
@@ -916,9 +883,7 @@ static void drop_image(struct hh_thread *t)
 {
 	if (!t->native)
 		return;
-	/* A store made through the page stays made, a resume posted there happens. */
-	if (take_image(t->native))
-		run_on(t->native);
+	take_image(t->native);  /* a store made through the page stays made */
 	hh_image_drop(&t->native->image);
 }
 
@@ -1051,21 +1016,16 @@ HelError hh_native_image(struct hh_thread *t, int *fd)
 	struct hh_native *n = t->native;
 	if (!n)
 		return kHelErrThreadTerminated;
-	if (!n->image && !(n->image = hh_image_new(&n->regs, t->stopped, t->sequence, image_rung, n)))
+	if (!n->image && !(n->image = hh_image_new(&n->regs, t->stopped, t->sequence)))
 		return kHelErrNoMemory;
 	*fd = hh_image_fd(n->image);
 	return kHelErrNone;
 }
 
-/*
- * After the emulator used the registers of a stopped thread: programs may
- * again, or the thread runs on if one posted a resume meanwhile.
- */
-static void republish(struct hh_native *n, bool resume)
+/* After the emulator used the registers of a stopped thread: programs may again. */
+static void republish(struct hh_native *n)
 {
-	if (resume)
-		run_on(n);
-	else if (n->image && n->thread->stopped)
+	if (n->image && n->thread->stopped)
 		hh_image_publish(n->image, &n->regs, n->thread->sequence);
 }
 
@@ -1075,13 +1035,13 @@ HelError hh_native_load(struct hh_thread *t, int set, void *image, size_t *size)
 	*size = hh_native_set_size(set);
 	if (!n || !*size)
 		return n ? kHelErrIllegalArgs : kHelErrThreadTerminated;
-	bool resume = take_image(n);
+	take_image(n);
 	HelError e = kHelErrNone;
 	if (set != kHelRegsSimd)
 		hh_image_load(&n->regs, set, image);
 	else if (ptrace(PTRACE_GETFPREGS, n->pid, 0, image) < 0)
 		e = kHelErrThreadTerminated;
-	republish(n, resume);
+	republish(n);
 	return e;
 }
 
@@ -1092,12 +1052,12 @@ HelError hh_native_store(struct hh_thread *t, int set, const void *image)
 		return kHelErrThreadTerminated;
 	if (!hh_native_set_size(set))
 		return kHelErrIllegalArgs;
-	bool resume = take_image(n);
+	take_image(n);
 	HelError e = kHelErrNone;
 	if (set != kHelRegsSimd)
 		hh_image_store(&n->regs, set, image);
 	else if (ptrace(PTRACE_SETFPREGS, n->pid, 0, image) < 0)
 		e = kHelErrThreadTerminated;
-	republish(n, resume);
+	republish(n);
 	return e;
 }

@@ -48,11 +48,6 @@ void hh_native_apply_own(struct hh_thread *t, const struct hh_space *space,
 		const struct hh_mm_plan *plan);
 /* True for a thread in a hosted program's own space. */
 bool hh_native_is_own(const struct hh_thread *t);
-/*
- * A resume a program posted for t in its image page is carried out: the
- * decoders call it before they look at t, so it comes before their call.
- */
-void hh_native_sync(struct hh_thread *t);
 /* A stopped thread runs again (§5.6); the caller has checked its state. */
 void hh_native_resume(struct hh_thread *t);
 /*

@@ -1735,13 +1735,13 @@ START_TEST(test_threads_image_of_a_reused_handle)
 }
 END_TEST
 
-START_TEST(test_threads_image_posted_resume_comes_first)
+START_TEST(test_threads_image_resume_by_a_dying_supervisor)
 {
 	/*
-	 * should succeed: a resume libhel posts without waiting stands even if
-	 * its poster dies at once (a fork holding a copy of the handle), and
-	 * comes before any later call about the thread.  should fail: a second
-	 * resume from another thread of the supervisor
+	 * should succeed: a resume stands even if the supervisor that made it
+	 * (a fork holding a copy of the handle and of libhel's image pages)
+	 * dies right after it, and the pages still show the thread's state.
+	 * should fail: a second resume from another thread of the supervisor
 	 */
 	struct code c = { .len = 0 };
 	struct guest g;
@@ -1993,7 +1993,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_image_two_supervisor_threads_race);
 	tcase_add_test(tc, test_threads_image_supervisor_killed_between_store_and_resume);
 	tcase_add_test(tc, test_threads_image_garbage);
-	tcase_add_test(tc, test_threads_image_posted_resume_comes_first);
+	tcase_add_test(tc, test_threads_image_resume_by_a_dying_supervisor);
 	suite_add_tcase(s, tc);
 	/* The same contract for threads in the test program's own space. */
 	TCase *own = tcase_create("own");
@@ -2031,7 +2031,7 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_image_loads_what_the_guest_set);
 	tcase_add_test(own, test_threads_image_store_reaches_the_guest);
 	tcase_add_test(own, test_threads_image_two_supervisor_threads_race);
-	tcase_add_test(own, test_threads_image_posted_resume_comes_first);
+	tcase_add_test(own, test_threads_image_resume_by_a_dying_supervisor);
 	suite_add_tcase(s, own);
 	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
 	TCase *creation = tcase_create("creation");
