@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "callpage.h"
 #include "hq.h"
 
 #ifndef PIDFD_THREAD
@@ -1772,6 +1773,53 @@ START_TEST(test_threads_image_resume_by_a_dying_supervisor)
 }
 END_TEST
 
+/* libhel's mapping of an image page (there is one per thread it asked about), or NULL. */
+static struct hh_image_page *mapped_image_page(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	unsigned long start = 0;
+	while (f && !start && fgets(line, sizeof(line), f))
+		if (strstr(line, "helhost-image") && sscanf(line, "%lx-", &start) != 1)
+			start = 0;
+	if (f)
+		fclose(f);
+	return (struct hh_image_page *)start;
+}
+
+START_TEST(test_threads_image_page_scribbled_over)
+{
+	/*
+	 * should succeed: a supervisor that writes garbage into its image page
+	 * changes at most the sets a store may change: marking Thread stored
+	 * with garbage elsewhere in the page gives the thread those bases and
+	 * nothing else (cs, ss and rflags stay valid: the guest runs on)
+	 */
+	struct code c = { .len = 0 };
+	struct guest g;
+	between_supercalls(&g, &c);
+	uintptr_t pc[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	struct hh_image_page *page = mapped_image_page();
+	ck_assert_ptr_nonnull(page);
+	ck_assert(page->state & HH_IMAGE_STOPPED);
+	page->regs.cs = 0;
+	page->regs.ss = 0;
+	page->regs.eflags = ~0ull;
+	page->regs.orig_rax = 0x1234;
+	page->regs.fs_base = 0x7f0000003000ull;
+	page->state |= HH_IMAGE_DIRTY(kHelRegsThread);
+	run_until(&g, kHelObserveSuperCall + 2);
+	uintptr_t tls[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_uint_eq(tls[0], 0x7f0000003000ull);
+	uintptr_t sig[19];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	ck_assert_uint_eq(sig[18], 0x33);
+	ck_assert_uint_eq(sig[17] & 0x200, 0x200);      /* interrupts still on */
+}
+END_TEST
+
 /* Two supervisor threads load, store and resume one guest at once. */
 struct racer {
 	HelHandle thread;
@@ -1994,6 +2042,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_image_supervisor_killed_between_store_and_resume);
 	tcase_add_test(tc, test_threads_image_garbage);
 	tcase_add_test(tc, test_threads_image_resume_by_a_dying_supervisor);
+	tcase_add_test(tc, test_threads_image_page_scribbled_over);
 	suite_add_tcase(s, tc);
 	/* The same contract for threads in the test program's own space. */
 	TCase *own = tcase_create("own");
