@@ -222,11 +222,25 @@ static int recv_fd(int sock)
 }
 
 static void pin_to(int cpu);
-struct ipc_placement {
+
+/*
+ * Placement decides IPC cost here by 10x (MECHANISMS.md), and the scheduler
+ * flips unpinned runs between "one core" and "across cores", so the IPC and
+ * memory rows are measured three ways (run_placed).  "Two cores": the bench
+ * on CPU 0; its emulator, the ping-pong's second program and every
+ * baseline's second process on CPU 1.  --threads --split is "two cores" too.
+ */
+struct placement {
 	const char *name;
 	int self, emulator, peer;       /* CPU of the bench, its emulator, the second process; -1 = any */
 };
-static const struct ipc_placement *place;   /* set while the IPC rows of a placement run */
+enum { PLACED_UNPINNED, PLACED_ONE_CORE, PLACED_TWO_CORES, NUM_PLACEMENTS };
+static const struct placement placements[NUM_PLACEMENTS] = {
+	[PLACED_UNPINNED] = { "unpinned", -1, -1, -1 },
+	[PLACED_ONE_CORE] = { "one core", 0, 0, 0 },
+	[PLACED_TWO_CORES] = { "two cores", 0, 1, 1 },
+};
+static const struct placement *place;   /* set while the rows of a placement run */
 
 /* The second process of a baseline or of a ping-pong, placed like the emulator's peer. */
 static void pin_peer(void)
@@ -828,16 +842,32 @@ struct row {
 };
 
 
-/* Run the caller (and what it starts from now on) on one CPU only, or on any (cpu < 0). */
+/*
+ * Run the caller (and what it starts from now on) on one CPU only; cpu < 0
+ * leaves it on the CPUs it was given (all of them, or an outer taskset's).
+ */
 static void pin_to(int cpu)
 {
 	cpu_set_t set;
+	if (cpu < 0)
+		return;
 	CPU_ZERO(&set);
-	for (int i = 0; i < CPU_SETSIZE; i++)
-		if (cpu < 0 || i == cpu)
-			CPU_SET(i, &set);
+	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		abort();
+}
+
+/*
+ * The first Hel call auto-starts this process's emulator, which inherits
+ * the CPUs of its caller: make it on the placement's emulator CPU, then go
+ * back to the bench's own.
+ */
+static void start_emulator(const struct placement *p)
+{
+	pin_to(p->emulator);
+	if (helNop() != kHelErrNone)
+		abort();
+	pin_to(p->self);
 }
 
 /* A futex ping-pong between two processes: the floor for a supercall round trip. */
@@ -857,8 +887,7 @@ static void start_futex_echo(void)
 	*pp_word = 0;
 	pp_child = fork();
 	if (pp_child == 0) {
-		if (split)
-			pin_to(1);
+		pin_peer();
 		/* 1 = a ping for the child, 2 = its pong, 3 = stop. */
 		for (;;) {
 			uint32_t v = __atomic_load_n(pp_word, __ATOMIC_ACQUIRE);
@@ -1399,116 +1428,27 @@ static void print_rows(const struct row *rows, int n)
 static int thread_table(void)
 {
 	struct row rows[16];         /* helNop and the native rows, with room for more kinds */
-	if (split)
-		pin_to(0);
+	place = &placements[split ? PLACED_TWO_CORES : PLACED_UNPINNED];
+	pin_to(place->self);
 	start_futex_echo();
 	struct stats futex_pp = measure(op_futex_pingpong, 20000);
 	stop_futex_echo();
 	struct stats fork_kill = measure(op_fork_kill, 200);
 	struct stats getppid_s = measure(op_getppid, 200000);
-	/* The first Hel call starts the emulator: on CPU 1 with --split. */
-	if (split)
-		pin_to(1);
+	start_emulator(place);
 	if (hq_open(&bench_q, 9, 16, 16384))
 		abort();
-	if (split)
-		pin_to(0);
 	rows[0] = (struct row){ "helNop", "getppid", measure(op_hel_nop, 20000), getppid_s };
 	int n = native_rows(rows, 1, futex_pp, fork_kill);
 	print_rows(rows, n);
 	return 0;
 }
 
-/* ---- memory calls in three placements ---- */
+/* ---- rows measured in three placements ---- */
 
-/*
- * Each placement runs in a child of its own with an emulator of its own: the
- * child pins itself before its first Hel call, so the auto-started emulator
- * inherits that core; for two cores the child then moves to the other one.
- * The Linux baselines run in the same child, on the same core, before it.
- */
-enum placement { PLACE_FREE, PLACE_ONE_CORE, PLACE_TWO_CORES, PLACEMENTS };
-static const char *const placement_names[PLACEMENTS] = { "unpinned", "one core", "two cores" };
+#define MAX_PLACED_ROWS 20
 
-struct placed_memory {
-	struct stats memfd, hel_allocate, mmap, hel_map;
-};
-
-static void placed_memory_child(enum placement where, int result_fd)
-{
-	struct placed_memory r;
-	if (where != PLACE_FREE)
-		pin_to(0);
-	bench_memfd = memfd_create("bench", MFD_CLOEXEC);
-	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
-		abort();
-	/* Fewer than the unpinned rows above: across two cores a trap waits for a wake-up. */
-	r.memfd = measure(op_memfd, 2000);
-	r.mmap = measure(op_mmap_munmap, 2000);
-	if (helAllocateMemory(1 << 20, 0, NULL, &bench_mem))        /* starts the emulator here */
-		abort();
-	if (where == PLACE_TWO_CORES)
-		pin_to(1);
-	r.hel_allocate = measure(op_hel_allocate, 2000);
-	r.hel_map = measure(op_hel_map_unmap, 2000);
-	_exit(write(result_fd, &r, sizeof(r)) == sizeof(r) ? 0 : 1);
-}
-
-/* Before the first Hel call of this process: each child starts its own emulator. */
-static void measure_placed_memory(struct placed_memory out[PLACEMENTS])
-{
-	for (int p = 0; p < PLACEMENTS; p++) {
-		int fds[2];
-		if (pipe(fds) < 0)
-			abort();
-		pid_t pid = fork();
-		if (pid < 0)
-			abort();
-		if (pid == 0) {
-			close(fds[0]);
-			placed_memory_child((enum placement)p, fds[1]);
-		}
-		close(fds[1]);
-		if (read(fds[0], &out[p], sizeof(out[p])) != sizeof(out[p]))
-			abort();
-		close(fds[0]);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-static int placed_memory_rows(struct row *rows, int n, const struct placed_memory placed[PLACEMENTS])
-{
-	static char labels[2 * PLACEMENTS][64];
-	for (int p = 0; p < PLACEMENTS; p++) {
-		char *a = labels[2 * p], *m = labels[2 * p + 1];
-		snprintf(a, sizeof(labels[0]), "allocate + close 1 MiB, %s", placement_names[p]);
-		snprintf(m, sizeof(labels[0]), "map + unmap 1 MiB, %s", placement_names[p]);
-		rows[n++] = (struct row){ a, "memfd_create + ftruncate + close",
-			placed[p].hel_allocate, placed[p].memfd };
-		rows[n++] = (struct row){ m, "mmap + munmap of a memfd", placed[p].hel_map, placed[p].mmap };
-	}
-	return n;
-}
-
-/* ---- IPC rows, each measured in three placements ---- */
-
-/*
- * Placement decides IPC cost here by 10x (MECHANISMS.md), and the scheduler
- * flips unpinned runs between "one core" and "across cores", so every IPC
- * row is measured three ways.  "Two cores": the bench on CPU 0; its
- * emulator, the ping-pong's second program and every baseline's second
- * process on CPU 1.  Each placement runs in a child that starts an emulator
- * of its own, which inherits the child's CPUs at its start.
- */
-static const struct ipc_placement placements[] = {
-	{ "unpinned", -1, -1, -1 },
-	{ "one core", 0, 0, 0 },
-	{ "two cores", 0, 1, 1 },
-};
-#define NUM_PLACEMENTS (sizeof(placements) / sizeof(placements[0]))
-#define MAX_IPC_ROWS 20
-
-struct ipc_row {
+struct placed_row {
 	char name[48], baseline[40];
 	struct stats hel, linux_;
 };
@@ -1520,23 +1460,93 @@ struct latency {
 	double hel_switches, pipe_switches;
 };
 
-struct ipc_result {
+/* What one set of rows measured in one placement; lat is the IPC set's only. */
+struct placed_rows {
 	int n;
-	struct ipc_row rows[MAX_IPC_ROWS];
+	struct placed_row rows[MAX_PLACED_ROWS];
 	struct latency lat[2];
 };
 
-static struct ipc_result ipc[NUM_PLACEMENTS];
+static struct placed_rows ipc[NUM_PLACEMENTS], memory[NUM_PLACEMENTS];
 
-static void ipc_add(struct ipc_result *r, const char *name, const char *baseline,
+static void placed_add(struct placed_rows *r, const char *name, const char *baseline,
 		struct stats hel, struct stats lin)
 {
-	struct ipc_row *row = &r->rows[r->n++];
+	struct placed_row *row = &r->rows[r->n++];
 	snprintf(row->name, sizeof(row->name), "%s", name);
 	snprintf(row->baseline, sizeof(row->baseline), "%s", baseline);
 	row->hel = hel;
 	row->linux_ = lin;
 }
+
+/*
+ * A set of rows, measured in a child that run_placed has pinned to p->self:
+ * the Linux baselines first, then start_emulator(p) and the Hel rows.
+ */
+typedef void placed_set(const struct placement *p, struct placed_rows *r);
+
+/*
+ * Every placement in a child of its own, which starts an emulator of its own.
+ * Call it before the bench's own first Hel call: a child forked after it
+ * would share the bench's emulator, on whatever CPUs that one has.
+ */
+static void run_placed(placed_set *set, struct placed_rows out[NUM_PLACEMENTS])
+{
+	for (size_t i = 0; i < NUM_PLACEMENTS; i++) {
+		int fds[2];
+		if (pipe(fds))
+			abort();
+		pid_t child = fork();
+		if (child < 0)
+			abort();
+		if (child == 0) {
+			struct placed_rows r = { .n = 0 };
+			close(fds[0]);
+			place = &placements[i];
+			pin_to(place->self);
+			set(place, &r);
+			_exit(write(fds[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+		}
+		close(fds[1]);
+		if (read(fds[0], &out[i], sizeof(out[i])) != (ssize_t)sizeof(out[i])) {
+			fprintf(stderr, "helhost-bench: the %s placement failed\n", placements[i].name);
+			out[i].n = 0;
+		}
+		close(fds[0]);
+		waitpid(child, NULL, 0);
+	}
+}
+
+/* The rows of every placement as rows of the main table, each named "row, placement". */
+static int placed_as_rows(struct row *rows, int n, const struct placed_rows placed[NUM_PLACEMENTS])
+{
+	static char labels[NUM_PLACEMENTS][MAX_PLACED_ROWS][sizeof(placed[0].rows[0].name) + 16];
+	for (size_t p = 0; p < NUM_PLACEMENTS; p++)
+		for (int i = 0; i < placed[p].n; i++) {
+			const struct placed_row *r = &placed[p].rows[i];
+			snprintf(labels[p][i], sizeof(labels[p][i]), "%s, %s", r->name, placements[p].name);
+			rows[n++] = (struct row){ labels[p][i], r->baseline, r->hel, r->linux_ };
+		}
+	return n;
+}
+
+/* The memory calls; fewer iterations than the main table's, since across two cores a trap waits for a wake-up. */
+static void memory_set(const struct placement *p, struct placed_rows *r)
+{
+	bench_memfd = memfd_create("bench", MFD_CLOEXEC);
+	if (bench_memfd < 0 || ftruncate(bench_memfd, 1 << 20) < 0)
+		abort();
+	struct stats memfd_s = measure(op_memfd, 2000);
+	struct stats mmap_s = measure(op_mmap_munmap, 2000);
+	start_emulator(p);
+	if (helAllocateMemory(1 << 20, 0, NULL, &bench_mem))
+		abort();
+	placed_add(r, "allocate + close 1 MiB", "memfd_create + ftruncate + close",
+			measure(op_hel_allocate, 2000), memfd_s);
+	placed_add(r, "map + unmap 1 MiB", "mmap + munmap of a memfd", measure(op_hel_map_unmap, 2000), mmap_s);
+}
+
+/* ---- IPC rows ---- */
 
 static char names[32][48];
 static int names_used;
@@ -1632,7 +1642,7 @@ struct ipc_baselines {
 	struct stats raw, transfer[NUM_LANE_SIZES], copy, burst, pingpong[2];
 };
 
-static void ipc_baselines(struct ipc_baselines *b, struct ipc_result *r)
+static void ipc_baselines(struct ipc_baselines *b, struct placed_rows *r)
 {
 	b->raw = measure_raw_trap(20000);
 	for (size_t i = 0; i < NUM_LANE_SIZES; i++) {
@@ -1655,16 +1665,16 @@ static void ipc_baselines(struct ipc_baselines *b, struct ipc_result *r)
 	}
 }
 
-static void ipc_messages(const struct ipc_baselines *b, struct ipc_result *r)
+static void ipc_messages(const struct ipc_baselines *b, struct placed_rows *r)
 {
 	if (helCreateStream(&lane_a, &lane_b, 0))
 		abort();
 	for (size_t i = 0; i < NUM_LANE_SIZES; i++) {
 		msg_size = lane_sizes[i];
-		ipc_add(r, sized("send/receive, 2 lanes,", msg_size), "pipe write + read",
+		placed_add(r, sized("send/receive, 2 lanes,", msg_size), "pipe write + read",
 				measure(op_lanes, iters_for(msg_size, 5000)), b->transfer[i]);
 	}
-	ipc_add(r, "send/receive 1 MiB, heap buffers", "memcpy 1 MiB", r->rows[r->n - 1].hel, b->copy);
+	placed_add(r, "send/receive 1 MiB, heap buffers", "memcpy 1 MiB", r->rows[r->n - 1].hel, b->copy);
 	/* The same between buffers in Hel memory: the emulator copies through its own mapping. */
 	HelHandle mem;
 	void *hel_buf;
@@ -1675,16 +1685,16 @@ static void ipc_messages(const struct ipc_baselines *b, struct ipc_result *r)
 	msg_out = hel_buf;
 	msg_in = (char *)hel_buf + (1 << 20);
 	memset(msg_out, 0x5a, 1 << 20);
-	ipc_add(r, "send/receive 1 MiB, Hel memory buffers", "memcpy 1 MiB", measure(op_lanes, 200), b->copy);
+	placed_add(r, "send/receive 1 MiB, Hel memory buffers", "memcpy 1 MiB", measure(op_lanes, 200), b->copy);
 	msg_out = heap_out;
 	msg_in = heap_in;
-	ipc_add(r, "64 x 8 B messages, one submission each side", "pipe write + read of 8 B",
+	placed_add(r, "64 x 8 B messages, one submission each side", "pipe write + read of 8 B",
 			measure(op_lanes_burst, 20000), b->burst);
 	helCloseDescriptor(kHelThisUniverse, lane_a);
 	helCloseDescriptor(kHelThisUniverse, lane_b);
 }
 
-static void ipc_pingpong(const struct ipc_baselines *b, struct ipc_result *r)
+static void ipc_pingpong(const struct ipc_baselines *b, struct placed_rows *r)
 {
 	pid_t emulator = emulator_pid();
 	for (size_t i = 0; i < 2; i++) {
@@ -1696,63 +1706,34 @@ static void ipc_pingpong(const struct ipc_baselines *b, struct ipc_result *r)
 		pid_t pids[3] = { getpid(), echo_child, emulator };
 		lat->hel_switches = switches_per_op(op_hel_pingpong, 2000, pids, 3);
 		stop_hel_echo();
-		ipc_add(r, lat->name, "pipe ping-pong, 2 processes", hel, b->pingpong[i]);
+		placed_add(r, lat->name, "pipe ping-pong, 2 processes", hel, b->pingpong[i]);
 	}
 }
 
-/* One placement, in a child of its own: baselines first, then its own emulator's rows. */
-static void ipc_child(const struct ipc_placement *p, int result_fd)
+static void ipc_set(const struct placement *p, struct placed_rows *r)
 {
-	struct ipc_result r = { .n = 0 };
 	struct ipc_baselines b;
-	place = p;
-	pin_to(p->self);
 	msg_out = malloc(1 << 20);
 	msg_in = malloc(1 << 20);
 	if (!msg_out || !msg_in || pipe(pipe_fds) || fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20) < 0)
 		abort();
 	memset(msg_out, 0x5a, 1 << 20);
 	memset(msg_in, 0, 1 << 20);
-	ipc_baselines(&b, &r);
-	/* The first Hel call starts the emulator: on the emulator's CPU, then we move. */
-	pin_to(p->emulator);
+	ipc_baselines(&b, r);
+	start_emulator(p);
 	if (hq_open(&bench_q, 9, 16, 16384))
 		abort();
-	pin_to(p->self);
-	ipc_add(&r, "helNop", "raw seccomp notification", measure(op_hel_nop, 20000), b.raw);
-	ipc_add(&r, "async nop round trip (one at a time)", "raw seccomp notification",
+	placed_add(r, "helNop", "raw seccomp notification", measure(op_hel_nop, 20000), b.raw);
+	placed_add(r, "async nop round trip (one at a time)", "raw seccomp notification",
 			measure(op_async_nop, 20000), b.raw);
 	struct stats batched = measure(op_async_nop_batched, 20000);
-	ipc_add(&r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
+	placed_add(r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
 	if (helhost_queue_open(&helper_q, 4, 4096))
 		abort();
-	ipc_add(&r, "async nop, batched by 32, helhost_queue_next", "the same, tests' bare reader (hq.c)",
+	placed_add(r, "async nop, batched by 32, helhost_queue_next", "the same, tests' bare reader (hq.c)",
 			measure(op_async_nop_helper, 20000), batched);
-	ipc_messages(&b, &r);
-	ipc_pingpong(&b, &r);
-	if (write(result_fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
-		_exit(1);
-	_exit(0);
-}
-
-/* Before the bench's own first Hel call: a child that called would share our emulator. */
-static void run_placements(void)
-{
-	for (size_t i = 0; i < NUM_PLACEMENTS; i++) {
-		int fds[2];
-		if (pipe(fds))
-			abort();
-		pid_t child = fork();
-		if (child == 0) {
-			close(fds[0]);
-			ipc_child(&placements[i], fds[1]);
-		}
-		close(fds[1]);
-		if (child < 0 || read(fds[0], &ipc[i], sizeof(ipc[i])) != (ssize_t)sizeof(ipc[i]))
-			fprintf(stderr, "helhost-bench: the %s placement failed\n", placements[i].name);
-		close(fds[0]);
-		waitpid(child, NULL, 0);
-	}
+	ipc_messages(&b, r);
+	ipc_pingpong(&b, r);
 }
 
 static void print_ipc(void)
@@ -1764,7 +1745,7 @@ static void print_ipc(void)
 	for (int i = 0; i < ipc[0].n; i++) {
 		printf("%-44s", ipc[0].rows[i].name);
 		for (size_t p = 0; p < NUM_PLACEMENTS; p++) {
-			const struct ipc_row *r = &ipc[p].rows[i];
+			const struct placed_row *r = &ipc[p].rows[i];
 			printf(" %9.0f /%9.0f %5.2fx", r->hel.median, r->linux_.median,
 					r->hel.median / r->linux_.median);
 		}
@@ -1795,7 +1776,7 @@ static void report_ipc(FILE *json)
 		}
 		fprintf(json, "    ], \"rows\": [\n");
 		for (int i = 0; i < ipc[p].n; i++) {
-			const struct ipc_row *r = &ipc[p].rows[i];
+			const struct placed_row *r = &ipc[p].rows[i];
 			fprintf(json, "      {\"name\": \"%s\", \"baseline\": \"%s\", "
 					"\"helhost_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, "
 					"\"linux_ns\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}, \"ratio\": %.3f}%s\n",
@@ -1906,18 +1887,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (ipc_only) {
-		run_placements();
+		run_placed(ipc_set, ipc);
 		print_ipc();
 		return 0;
 	}
 	printf("helhost-bench: %d rounds per figure, median (min, max) per operation\n", ROUNDS);
 	if (threads_only)
 		return thread_table();
-	struct placed_memory placed[PLACEMENTS];
-	measure_placed_memory(placed);
+	run_placed(memory_set, memory);
 	if (memory_only) {
-		struct row rows[2 * PLACEMENTS];
-		print_rows(rows, placed_memory_rows(rows, 0, placed));
+		struct row rows[NUM_PLACEMENTS * MAX_PLACED_ROWS];
+		print_rows(rows, placed_as_rows(rows, 0, memory));
 		return 0;
 	}
 
@@ -1944,7 +1924,7 @@ int main(int argc, char **argv)
 	struct stats fork_big_s = fork_big_private();
 	print_stats("getppid", getppid_s);
 	print_stats("raw seccomp notification round trip", raw);
-	run_placements();
+	run_placed(ipc_set, ipc);
 
 	/* helhost: the first call auto-starts the emulator. */
 	if (hq_open(&bench_q, 9, 16, 16384))
@@ -1988,7 +1968,7 @@ int main(int argc, char **argv)
 	n = native_rows(rows, n, futex_pp_s, fork_kill_s);
 	n = managed_rows(rows, n, &managed_b);
 	n = cow_rows(rows, n, fork_big_s);
-	n = placed_memory_rows(rows, n, placed);
+	n = placed_as_rows(rows, n, memory);
 	measure_attacks();
 	FILE *json = json_path ? fopen(json_path, "w") : NULL;
 	report(json, rows, n);

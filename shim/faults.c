@@ -74,19 +74,24 @@ static int register_range(uint64_t addr, uint64_t len)
 	return ioctl(fd, UFFDIO_REGISTER, &reg);
 }
 
+/* Room for one more range (faults.lock held); false only when out of memory. */
+static bool make_room(void)
+{
+	if (faults.count < faults.cap)
+		return true;
+	size_t cap = faults.cap ? 2 * faults.cap : 16;
+	struct range *r = realloc(faults.ranges, cap * sizeof(*r));
+	if (!r)
+		return false;
+	faults.ranges = r;
+	faults.cap = cap;
+	return true;
+}
+
 int hh_shim_faults_register(uint64_t addr, uint64_t len)
 {
 	pthread_mutex_lock(&faults.lock);
-	bool room = faults.count < faults.cap;
-	if (!room) {
-		size_t cap = faults.cap ? 2 * faults.cap : 16;
-		struct range *r = realloc(faults.ranges, cap * sizeof(*r));
-		if (r) {
-			faults.ranges = r;
-			faults.cap = cap;
-			room = true;
-		}
-	}
+	bool room = make_room();
 	pthread_mutex_unlock(&faults.lock);
 	if (!room || register_range(addr, len))
 		return -1;
@@ -100,16 +105,21 @@ void hh_shim_faults_forget(uint64_t addr, uint64_t len)
 {
 	uint64_t lo = addr, hi = addr + len;
 	pthread_mutex_lock(&faults.lock);
-	/* Cut [lo, hi) out; a range split in two needs one more slot (else its tail is forgotten). */
+	/*
+	 * Cut [lo, hi) out.  A range split in two needs one more slot: without
+	 * it (out of memory) its tail is forgotten, and a fork's child would
+	 * read the tail's missing pages as zeros instead of asking the pager.
+	 */
 	size_t i = 0;
 	while (i < faults.count) {
 		struct range *r = &faults.ranges[i];
 		if (r->hi <= lo || r->lo >= hi) {
 			i++;
 		} else if (r->lo < lo && r->hi > hi) {
-			if (faults.count < faults.cap)
-				faults.ranges[faults.count++] = (struct range){ hi, r->hi };
-			r->hi = lo;
+			uint64_t tail = r->hi;
+			if (make_room())
+				faults.ranges[faults.count++] = (struct range){ hi, tail };
+			faults.ranges[i].hi = lo;       /* (make_room may have moved the table) */
 			i++;
 		} else if (r->lo < lo) {
 			r->hi = lo;

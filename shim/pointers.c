@@ -12,8 +12,8 @@
  * EFAULT instead of faulting: one per page for a read, one per page for a
  * write of 8 bytes or more (measured here: ~140 ns each in a plain process,
  * ~450 ns under helhost's seccomp filter, against ~1.2 µs for
- * process_vm_readv/writev on the own pid, which remains for writes of fewer
- * than 8 bytes).
+ * process_vm_readv/writev on the own pid); a write of fewer than 8 bytes
+ * is probed with getrandom.
  *
  * A probe and the access after it are two steps: another thread that
  * unmaps or protects the memory between them makes the access fault, as it
@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -158,6 +159,24 @@ static bool write_exact(void *dst, const void *src, size_t len)
 	return sys6(SYS_process_vm_writev, getpid(), (long)&local, 1, (long)&remote, 1, 0) == (long)len;
 }
 
+/*
+ * getrandom writes exactly len bytes or answers EFAULT (never fewer below
+ * 256 bytes once the pool is ready): the write probe for fewer than 8
+ * bytes, ~0.3 µs against ~1.7 µs for write_exact; the caller's bytes
+ * replace the random ones before the call returns.  A pool not ready yet
+ * (EAGAIN, only early at boot) leaves it to write_exact.
+ */
+static bool put_small(void *dst, const void *src, size_t len)
+{
+	long r = sys6(SYS_getrandom, (long)dst, (long)len, GRND_NONBLOCK, 0, 0, 0);
+	if (r == -EAGAIN)
+		return write_exact(dst, src, len);
+	if (r != (long)len)
+		return false;
+	memcpy(dst, src, len);
+	return true;
+}
+
 /* Copy to the program's dst; kHelErrFault if it is not writable. */
 static HelError put(void *dst, const void *src, size_t len)
 {
@@ -170,8 +189,10 @@ static HelError put(void *dst, const void *src, size_t len)
 	}
 	if (a + len < a)
 		return kHelErrFault;
-	if (len < PROBE_LEN || !a)
+	if (!a)
 		return write_exact(dst, src, len) ? kHelErrNone : kHelErrFault;
+	if (len < PROBE_LEN)
+		return put_small(dst, src, len) ? kHelErrNone : kHelErrFault;
 	if (!range_writable(a, len))
 		return kHelErrFault;
 	memcpy(dst, src, len);
@@ -190,4 +211,23 @@ HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len)
 {
 	HelError w = put(dst, src, len);
 	return e ? e : w;
+}
+
+/*
+ * A received message, written page by page as far as the pages are
+ * writable: the bytes before the first page that is not stay written, as
+ * they do when the emulator writes a message itself (src/host/usermem.c).
+ */
+HelError hh_shim_store_prefix(void *dst, const void *src, size_t len)
+{
+	uintptr_t a = (uintptr_t)dst;
+	for (size_t done = 0; done < len;) {
+		size_t n = PAGE - ((a + done) & (PAGE - 1));
+		if (n > len - done)
+			n = len - done;
+		if (put((char *)dst + done, (const char *)src + done, n))
+			return kHelErrFault;
+		done += n;
+	}
+	return kHelErrNone;
 }

@@ -96,6 +96,8 @@ bool hh_shim_readable(const void *p, size_t len);
 HelError hh_shim_get(void *dst, const void *src, size_t len);
 /* Copy an output to the program's dst after a call that answered e: e, or kHelErrFault if e was none and dst is not writable. */
 HelError hh_shim_store(HelError e, void *dst, const void *src, size_t len);
+/* Write a received message as far as dst's pages are writable; kHelErrFault if not all of it. */
+HelError hh_shim_store_prefix(void *dst, const void *src, size_t len);
 /* Store value into the output *ptr of a call that answered e (hh_shim_store). */
 #define HH_STORE(e, ptr, value) hh_shim_store((e), (ptr), \
 		&(__typeof__(*(ptr))){ (__typeof__(*(ptr)))(value) }, sizeof(*(ptr)))

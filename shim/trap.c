@@ -466,6 +466,24 @@ void hh_shim_internal(bool on)
 	internal_depth += on ? 1u : -1u;
 }
 
+/*
+ * A message the emulator left for this thread to write into the program's
+ * memory (callpage.h, "staged write"): write it if the buffer is writable,
+ * then say so; the receive's element is written only after that.
+ */
+static void write_staged(struct hh_callpage *page)
+{
+	uint32_t state = HH_STAGE_STAGED;
+	/* Acquire: the bytes and their place, written before the state. */
+	if (!__atomic_compare_exchange_n(&page->stage_state, &state, HH_STAGE_COPYING, false,
+			__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	size_t len = page->stage_len <= sizeof(page->in_data) ? page->stage_len : 0;
+	HelError e = hh_shim_store_prefix((void *)(uintptr_t)page->stage_addr, page->in_data, len);
+	page->arg[0] = (uint64_t)e;
+	trap(HH_CALL_STAGE_DONE);
+}
+
 HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *out)
 {
 	struct hh_callpage *page = hh_shim_page();
@@ -479,6 +497,8 @@ HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *o
 		out[0] = page->out[0];
 		out[1] = page->out[1];
 	}
+	if (page->stage_state == HH_STAGE_STAGED)
+		write_staged(page);
 	if (page->mm_count) {
 		HelError r = apply_plan(page);
 		if (r)

@@ -57,6 +57,11 @@ enum hh_internal_call {
 	 * address and length): the emulator maps the pages that are there.
 	 */
 	HH_CALL_FAULTS_POPULATE,
+	/*
+	 * The thread has carried out its staged write (stage_state below):
+	 * arg0 is 0, or nonzero if the receive buffer was not writable.
+	 */
+	HH_CALL_STAGE_DONE,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
@@ -184,6 +189,27 @@ struct hh_callpage {
 	unsigned char in_data[HH_INLINE_DATA];
 
 	/*
+	 * A staged write: a message received into this program's private
+	 * memory during a posted call, written by the calling thread itself
+	 * (a process_vm_writev or /proc/PID/mem write costs ~2 µs; thor, too,
+	 * writes a received buffer on a thread of the receiver, STREAMS.md Q5).
+	 * Before it answers, the emulator puts the bytes at the start of
+	 * in_data (the call's inputs are consumed by then), their destination
+	 * in stage_addr and stage_len, and sets stage_state to STAGED.  The
+	 * shim moves STAGED to COPYING with a compare-and-swap, writes the
+	 * bytes if the destination is writable, and calls HH_CALL_STAGE_DONE;
+	 * the emulator writes the receive's element only then, so the bytes
+	 * are in place before anyone can see the element.  Should the thread
+	 * make another call while the page still says STAGED (a signal handler
+	 * that left libhel), the emulator takes the write back (STAGED to
+	 * NONE) and makes it itself; while it says COPYING the write is the
+	 * thread's.  Written by the emulator except for that one move.
+	 */
+	uint32_t stage_state;               /* enum hh_stage_state */
+	uint32_t stage_len;
+	uint64_t stage_addr;
+
+	/*
 	 * The polled slot: a call without a trap while the emulator watches
 	 * this page (io_uring's SQPOLL idea, with a synchronous answer).  The
 	 * shim writes the call exactly as for a trap, then moves slot_state
@@ -208,6 +234,13 @@ struct hh_callpage {
 	 * sleeps only if that is not the emulator's (shim/local.c).
 	 */
 	int32_t emu_cpu;
+};
+
+enum hh_stage_state {
+	HH_STAGE_NONE = 0,      /* nothing staged */
+	HH_STAGE_STAGED,        /* bytes wait in in_data for the thread to write them */
+	HH_STAGE_COPYING,       /* the thread took them */
+	HH_STAGE_STATE_LAST
 };
 
 enum hh_slot_state {

@@ -119,9 +119,21 @@ HelError hh_call_dispatch(struct hh_call *c)
 {
 	const struct hh_call_info *info = hh_call_lookup(c->number);
 	/* Supercalls and unassigned numbers: the shim never sends them. */
+	c->results = NULL;
 	if (!info)
 		return hh_call_refuse(c, kHelErrIllegalSyscall, "no call %u", c->number);
 	return info->decode(c);
+}
+
+bool hh_call_awaits_result(struct hh_call *c)
+{
+	struct hh_queue *q = c->results;
+	if (!q)
+		return false;
+	c->results = NULL;
+	bool awaits = hh_queue_posts(q) == c->results_posts;
+	hh_object_unref(&q->base);
+	return awaits;
 }
 
 HelError hh_call_not_yet(struct hh_call *c)

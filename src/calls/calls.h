@@ -34,6 +34,9 @@ struct hh_call {
 	const struct hh_callpage *page; /* for inline data; the program may scribble on it */
 	struct hh_mm_plan plan;         /* address-space changes for the shim */
 	char why[160];                  /* why the call was refused, for the trace */
+	/* A submission's queue (referenced) and its posts before it: see src/host/trap.c. */
+	struct hh_queue *results;
+	uint64_t results_posts;
 };
 
 typedef HelError (*hh_decode_fn)(struct hh_call *c);
@@ -62,6 +65,14 @@ const struct hh_call_info *hh_call_at(size_t index);
 
 /* Run a call: decode and operate; outputs and plan land in c. */
 HelError hh_call_dispatch(struct hh_call *c);
+
+/*
+ * After a dispatched call and the loop's settling: true if the call
+ * submitted work whose queue has had no result since, so that its caller
+ * will only wait.  Drops the submission's reference to the queue: called
+ * once for every dispatched call.
+ */
+bool hh_call_awaits_result(struct hh_call *c);
 
 /* Record why a call is refused (for the trace) and return err. */
 HelError hh_call_refuse(struct hh_call *c, HelError err, const char *fmt, ...)

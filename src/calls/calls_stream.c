@@ -297,6 +297,9 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 		hh_submission_abort(sub);
 		return e;
 	}
+	c->results = q;
+	c->results_posts = hh_queue_posts(q);
+	hh_object_ref(&q->base);
 	hh_submission_start(sub, hh_stream_of(lane.obj), (int)lane.aux);
 	return kHelErrNone;
 }

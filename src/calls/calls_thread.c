@@ -133,7 +133,9 @@ HelError hh_call_SetAffinity(struct hh_call *c)
 	HelError e = resolve_thread(c, 0, true, &t);
 	if (e)
 		return e;
-	if (!t->proc || sched_setaffinity(t->tid, sizeof(set), &set) < 0)
+	if (!t->proc)
+		return hh_call_refuse(c, kHelErrThreadTerminated, "the thread has ended");
+	if (sched_setaffinity(t->tid, sizeof(set), &set) < 0)
 		return hh_call_refuse(c, kHelErrIllegalArgs, "sched_setaffinity: %s", strerror(errno));
 	return kHelErrNone;
 }

@@ -56,9 +56,9 @@ static int write_map(const char *path, unsigned id)
 
 /*
  * The keeper and init never exec: drop the emulator's own fds (all
- * close-on-exec), keep those the program inherits.
+ * close-on-exec) but keep_fd, keep those the program inherits.
  */
-static void close_emulator_fds(void)
+static void close_emulator_fds(int keep_fd)
 {
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
@@ -66,7 +66,7 @@ static void close_emulator_fds(void)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		int fd = atoi(e->d_name);
-		int flags = fd > 2 && fd != dirfd(d) ? fcntl(fd, F_GETFD) : -1;
+		int flags = fd > 2 && fd != dirfd(d) && fd != keep_fd ? fcntl(fd, F_GETFD) : -1;
 		if (flags >= 0 && (flags & FD_CLOEXEC))
 			close(fd);
 	}
@@ -87,11 +87,11 @@ static int write_maps(uid_t uid, gid_t gid)
 	return r < 0 ? r : write_map("/proc/self/gid_map", gid);
 }
 
-int hh_isolate_enter(void)
+int hh_isolate_enter(int exec_fd)
 {
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	close_emulator_fds();
+	close_emulator_fds(exec_fd);
 	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
 		return -errno;
 	/*
@@ -134,7 +134,8 @@ static _Noreturn void exit_like(pid_t pid)
 	_exit(status);
 }
 
-_Noreturn void hh_isolate_run(char **argv, void (*exec_program)(char **argv))
+/* Only the program's execve may end the launcher's wait on exec_fd: the keeper and init close theirs. */
+_Noreturn void hh_isolate_run(char **argv, int exec_fd, void (*exec_program)(char **argv, int exec_fd))
 {
 	pid_t init = fork();
 	if (init < 0)
@@ -147,8 +148,10 @@ _Noreturn void hh_isolate_run(char **argv, void (*exec_program)(char **argv))
 		if (program < 0)
 			_exit(127);
 		if (program == 0)
-			exec_program(argv);
+			exec_program(argv, exec_fd);
+		close(exec_fd);
 		exit_like(program);
 	}
+	close(exec_fd);
 	exit_like(init);
 }

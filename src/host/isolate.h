@@ -7,10 +7,11 @@
 #define HH_ISOLATE_H
 
 /* Enter a new user namespace (our ids mapped to themselves) and a new PID
- * namespace for the children to come.  Returns 0 or -errno. */
-int hh_isolate_enter(void);
+ * namespace for the children to come, keeping exec_fd (the launcher's
+ * exec-status pipe) among the emulator's fds it closes.  Returns 0 or -errno. */
+int hh_isolate_enter(int exec_fd);
 /* Become the keeper of the program: fork the namespace's init, which runs
- * exec_program(argv) as pid 2; exit with the program's status. */
-_Noreturn void hh_isolate_run(char **argv, void (*exec_program)(char **argv));
+ * exec_program(argv, exec_fd) as pid 2; exit with the program's status. */
+_Noreturn void hh_isolate_run(char **argv, int exec_fd, void (*exec_program)(char **argv, int exec_fd));
 
 #endif

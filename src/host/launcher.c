@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "callpage.h"
@@ -35,18 +36,31 @@ static void say(const char *text)
 		return;         /* nowhere left to say it */
 }
 
-static _Noreturn void exec_program(char **argv)
+int hh_launch_exec_status(int err)
 {
+	return err == ENOENT ? 127 : 126;
+}
+
+/*
+ * exec_fd is the write end of the exec-status pipe (close-on-exec): a
+ * successful execve closes it, a failed one sends its errno there, so that
+ * hh_launch knows which before it returns.
+ */
+static _Noreturn void exec_program(char **argv, int exec_fd)
+{
+	/* A successful execve drops our counters (and libgcov writes them only once). */
 	hh_coverage_write();
 	execvp(argv[0], argv);
 	int err = errno;
-	/* The emulator is single-threaded, so strerror is safe in its fork. */
-	say("helhost: cannot execute ");
-	say(argv[0]);
-	say(": ");
-	say(strerror(err));
-	say("\n");
-	_exit(err == ENOENT ? 127 : 126);
+	if (write(exec_fd, &err, sizeof(err)) != (ssize_t)sizeof(err)) {
+		/* The emulator is single-threaded, so strerror is safe in its fork. */
+		say("helhost: cannot execute ");
+		say(argv[0]);
+		say(": ");
+		say(strerror(err));
+		say("\n");
+	}
+	_exit(hh_launch_exec_status(err));
 }
 
 /* What execve would say about path, as far as we can tell before it runs. */
@@ -94,9 +108,13 @@ void hh_launch_report_end(const struct hh_process *p, const siginfo_t *info)
 	if (info->si_code == CLD_EXITED) {
 		snprintf(how, sizeof(how), "exited with %d", info->si_status);
 	} else {
+		/* Real-time signals have no abbreviation: those are named by their number. */
 		const char *sig = sigabbrev_np(info->si_status);
-		snprintf(how, sizeof(how), "killed by SIG%s%s", sig ? sig : "?",
-				info->si_code == CLD_DUMPED ? " (core dumped)" : "");
+		const char *core = info->si_code == CLD_DUMPED ? " (core dumped)" : "";
+		if (sig)
+			snprintf(how, sizeof(how), "killed by SIG%s%s", sig, core);
+		else
+			snprintf(how, sizeof(how), "killed by signal %d%s", info->si_status, core);
 		const struct hh_call_info *call = p->last_call ? hh_call_lookup(p->last_call) : NULL;
 		if (call)
 			snprintf(last, sizeof(last), " last Hel call: %s (thread %d)", call->name,
@@ -116,7 +134,8 @@ __attribute__((noreturn)) static void child_failed(void)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd_limit, bool isolate)
+static void child(char **argv, int sock, int exec_fd, pid_t emulator, const struct rlimit *fd_limit,
+		bool isolate)
 {
 	static struct sock_filter code[] = HH_TRAP_FILTER_INIT;
 	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
@@ -142,15 +161,21 @@ static void child(char **argv, int sock, pid_t emulator, const struct rlimit *fd
 		child_failed();
 	close(listener);
 	close(sock);
-	if (isolate && hh_isolate_enter() < 0) {
+	if (isolate && hh_isolate_enter(exec_fd) < 0) {
 		static const char msg[] = "helhost: --isolate: cannot create a user namespace\n";
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 			child_failed();
 		child_failed();
 	}
 	if (isolate)
-		hh_isolate_run(argv, exec_program);
-	exec_program(argv);
+		hh_isolate_run(argv, exec_fd, exec_program);
+	exec_program(argv, exec_fd);
+}
+
+static void close_pair(const int fds[2])
+{
+	close(fds[0]);
+	close(fds[1]);
 }
 
 /* Says why a program did not start (the run ends, so the user must learn why); returns -e. */
@@ -160,29 +185,71 @@ static int cannot_start(const char *program, int e)
 	return -e;
 }
 
-int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int index)
+/*
+ * Until the child's execve succeeds (end of file) or fails (its errno):
+ * 0 or that errno.  Between its fork and its execve the child waits for
+ * nothing of ours, so this does not block the emulator for longer than an
+ * execve takes.  Under --isolate the program is the child's grandchild, and
+ * the two between close their copies (isolate.c).
+ */
+static int exec_error(int exec_fd)
 {
-	int sv[2];
+	int err;
+	ssize_t n;
+	while ((n = read(exec_fd, &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof(err) ? err : 0;
+}
+
+/* The child set itself up but could not become argv[0]: reap it, say why. */
+static int cannot_execute(char **argv, pid_t pid, int pidfd, int listener, int err, bool *not_executed)
+{
+	siginfo_t info;
+	close(listener);
+	/* It exits right after telling us; no report, it never ran. */
+	if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0)
+		kill(pid, SIGKILL);
+	close(pidfd);
+	/* execve's ENOENT for a file that is there: what is missing is its #! interpreter or ELF loader. */
+	bool there = err == ENOENT && hh_launch_check(argv[0]) == 0;
+	fprintf(stderr, "helhost: cannot execute %s: %s%s\n", argv[0], strerror(err),
+			there ? " (its interpreter or loader is missing)" : "");
+	*not_executed = true;
+	return -err;
+}
+
+int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int index, bool *not_executed)
+{
+	int sv[2], exec_pipe[2];
+	*not_executed = false;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cannot_start(argv[0], errno);
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0) {
+		int e = errno;
+		close_pair(sv);
+		return cannot_start(argv[0], e);
+	}
 	pid_t emulator = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
+		close_pair(sv);
+		close_pair(exec_pipe);
 		return cannot_start(argv[0], e);
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child(argv, sv[1], emulator, fd_limit, isolate);
+		close(exec_pipe[0]);
+		child(argv, sv[1], exec_pipe[1], emulator, fd_limit, isolate);
 	}
 	close(sv[1]);
+	close(exec_pipe[1]);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int listener = recv_fd(sv[0]);
 	close(sv[0]);
 	if (pidfd < 0 || listener < 0) {
 		kill(pid, SIGKILL);
+		close(exec_pipe[0]);
 		if (pidfd >= 0)
 			close(pidfd);
 		if (listener >= 0)
@@ -190,6 +257,10 @@ int hh_launch(char **argv, const struct rlimit *fd_limit, bool isolate, int inde
 		/* A child that cannot set itself up (prctl, seccomp) ends without a word. */
 		return cannot_start(argv[0], pidfd < 0 ? ESRCH : ECHILD);
 	}
+	int err = exec_error(exec_pipe[0]);
+	close(exec_pipe[0]);
+	if (err)
+		return cannot_execute(argv, pid, pidfd, listener, err, not_executed);
 	const char *name = strrchr(argv[0], '/');
 	if (!hh_process_launched(pid, pidfd, name ? name + 1 : argv[0], index) || !hh_trap_listen(listener)) {
 		kill(pid, SIGKILL);

@@ -286,21 +286,34 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	return i;
 }
 
-/* Every program must be executable before any starts; 127 or 126 as a shell says. */
-static int check_programs(int argc, char **argv)
+/* 0 if file can be executed; else says why and returns 127 or 126, as a shell does. */
+static int check_program(const char *file)
 {
-	for (int start = 0; start < argc;) {
+	int r = hh_launch_check(file);
+	if (r < 0)
+		fprintf(stderr, "helhost: cannot execute %s: %s\n", file, strerror(-r));
+	return r < 0 ? hh_launch_exec_status(-r) : 0;
+}
+
+/* Every program, and the mbus (NULL: none), must be executable before any starts. */
+static int check_programs(const char *mbus, int argc, char **argv)
+{
+	int bad = mbus ? check_program(mbus) : 0;
+	for (int start = 0; start < argc && !bad;) {
 		int end = start;
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
-		int r = end > start ? hh_launch_check(argv[start]) : 0;
-		if (r < 0) {
-			fprintf(stderr, "helhost: cannot execute %s: %s\n", argv[start], strerror(-r));
-			return r == -ENOENT ? 127 : 126;
-		}
+		bad = end > start ? check_program(argv[start]) : 0;
 		start = end + 1;
 	}
-	return 0;
+	return bad;
+}
+
+/* The run's status when hh_launch failed with r: the program's if it could not be executed. */
+static int launch_failed(int r, bool not_executed)
+{
+	finish();
+	return not_executed ? hh_launch_exec_status(-r) : 1;
 }
 
 /* The last line of a failed run names the program whose status is the run's. */
@@ -317,11 +330,12 @@ static void report_failure(void)
  * serves with peekauxval(AT_XPIPE), which libhelhost-managarm makes and
  * publishes under MBUS_NAME as HH_ENV_AUXV tells it; every program's
  * superGetProcessData looks MBUS_NAME up (HH_ENV_MBUS).  mbus serves until
- * the run ends, so the run does not wait for it.
+ * the run ends, so the run does not wait for it; one that cannot be
+ * executed ends the run before any program starts.
  */
 #define MBUS_NAME "managarm.mbus"
 
-static int start_mbus(char *path, bool isolate)
+static int start_mbus(char *path, bool isolate, bool *not_executed)
 {
 	char *argv[] = { path, NULL };
 	char *saved = getenv(HH_ENV_AUXV) ? strdup(getenv(HH_ENV_AUXV)) : NULL;
@@ -329,7 +343,7 @@ static int start_mbus(char *path, bool isolate)
 		free(saved);
 		return -errno;
 	}
-	int pid = hh_launch(argv, &programs_fd_limit, isolate, 0);
+	int pid = hh_launch(argv, &programs_fd_limit, isolate, 0, not_executed);
 	int r = saved ? setenv(HH_ENV_AUXV, saved, 1) : unsetenv(HH_ENV_AUXV);
 	free(saved);
 	if (pid < 0)
@@ -348,8 +362,8 @@ static int cmd_run(int argc, char **argv)
 	int i = parse_run_options(argc, argv, &o);
 	if (i < 0)
 		return i == -2 ? 0 : 2;
-	/* Not mbus: a service that cannot start is reported and does not hold the run. */
-	int bad = check_programs(argc - i, argv + i);
+	/* Clients of an mbus that never started would only see their lookups time out. */
+	int bad = check_programs(o.mbus, argc - i, argv + i);
 	if (bad)
 		return bad;
 	/* Someone watches a run: the report is enough, and a debugger may attach. */
@@ -357,10 +371,10 @@ static int cmd_run(int argc, char **argv)
 	if (started < 0)
 		return started == -EINVAL ? 2 : 1;
 	hh_process_on_launched_exit(program_ended);
-	if (o.mbus && start_mbus(o.mbus, o.isolate) < 0) {
-		finish();
-		return 1;
-	}
+	bool not_executed = false;
+	int r = o.mbus ? start_mbus(o.mbus, o.isolate, &not_executed) : 0;
+	if (r < 0)
+		return launch_failed(r, not_executed);
 	/* Split at "--" in place: each program's argv ends where the next begins. */
 	int index = 0;
 	for (int start = i; start < argc;) {
@@ -368,17 +382,16 @@ static int cmd_run(int argc, char **argv)
 		while (end < argc && strcmp(argv[end], "--"))
 			end++;
 		argv[end < argc ? end : argc] = NULL;
-		if (end > start && hh_launch(&argv[start], &programs_fd_limit, o.isolate, ++index) < 0) {
-			finish();
-			return 1;
-		}
+		r = end > start ? hh_launch(&argv[start], &programs_fd_limit, o.isolate, ++index, &not_executed) : 0;
+		if (r < 0)
+			return launch_failed(r, not_executed);
 		start = end + 1;
 	}
 	if (drop_privileges() < 0) {
 		finish();
 		return 1;
 	}
-	int r = hh_loop_run(run_done);
+	r = hh_loop_run(run_done);
 	/* Nothing a run started outlives it, not even a program's forked children. */
 	finish();
 	if (r < 0)

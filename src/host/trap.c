@@ -346,63 +346,129 @@ static void send_memfds(struct hh_call *c)
 		c->plan.ops[i].fd = -1;
 }
 
-static HelError serve(struct hh_thread *t)
+/*
+ * A staged write (callpage.h) the thread has not taken: it calls again
+ * instead (a signal handler that left libhel), so the emulator writes the
+ * message itself.  One it has taken stays its own, even while a signal
+ * handler of it calls us.
+ */
+static void take_back_stage(struct hh_thread *t)
+{
+	uint32_t state = HH_STAGE_STAGED;
+	if (t->stage.held && __atomic_compare_exchange_n(&t->page->stage_state, &state, HH_STAGE_NONE,
+			false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		hh_stage_flush(&t->stage);
+}
+
+/*
+ * Only a posted call may leave a write to its thread: its confirmation is
+ * posted too (a few hundred ns), where after a trap it would be a second
+ * trap, dearer than the write through /proc/PID/mem.  Only the emulator
+ * moves a page away from POSTED, so the load cannot race.
+ */
+static void offer_stage(struct hh_call *c)
+{
+	struct hh_thread *t = c->thread;
+	if (t->stage.held || __atomic_load_n(&t->page->slot_state, __ATOMIC_RELAXED) != HH_SLOT_POSTED)
+		return;
+	t->stage.buf = t->page->in_data;
+	t->stage.cap = sizeof(t->page->in_data);
+	c->proc->mem.stage = &t->stage;
+}
+
+/* Tell the thread what it is left to write, if anything (before the reply). */
+static void announce_stage(struct hh_call *c)
+{
+	struct hh_thread *t = c->thread;
+	struct hh_callpage *page = t->page;
+	c->proc->mem.stage = NULL;
+	if (!page)
+		return;         /* the call ended the thread: hh_thread_ended wrote what it held */
+	if (!t->stage.fresh) {
+		/* One the thread took before this (nested) call stays COPYING. */
+		if (!t->stage.held)
+			page->stage_state = HH_STAGE_NONE;
+		return;
+	}
+	t->stage.fresh = false;
+	/* Plain stores: answer_slot's seq-cst store of slot_done publishes them. */
+	page->stage_addr = t->stage.addr;
+	page->stage_len = (uint32_t)t->stage.len;
+	page->stage_state = HH_STAGE_STAGED;
+}
+
+/* Serve t's call in *c; the caller settles the loop, then calls hh_call_awaits_result(c). */
+static HelError serve(struct hh_thread *t, struct hh_call *c)
 {
 	struct hh_callpage *page = t->page;
-	struct hh_call c;
-	c.thread = t;
-	c.proc = t->proc;
-	c.universe = t->proc->universe;
-	c.number = page->call;
-	memcpy(c.arg, page->arg, sizeof(c.arg));
-	c.out[0] = c.out[1] = 0;
-	c.page = page;
-	c.plan.count = 0;
-	c.why[0] = 0;
+	c->results = NULL;
+	c->thread = t;
+	c->proc = t->proc;
+	c->universe = t->proc->universe;
+	c->number = page->call;
+	memcpy(c->arg, page->arg, sizeof(c->arg));
+	c->out[0] = c->out[1] = 0;
+	c->page = page;
+	c->plan.count = 0;
+	c->why[0] = 0;
 
-	if (c.number == HH_CALL_MAP_UNDO) {
-		undo_map(&c);
+	if (c->number == HH_CALL_MAP_UNDO) {
+		undo_map(c);
 		return kHelErrNone;
 	}
-	if (c.number == HH_CALL_TRACE_LOCAL)
-		return trace_local(&c);
-	if (c.number == HH_CALL_FORK_PREPARE) {
-		page->out[0] = hh_process_fork_prepare(c.proc);
+	if (c->number == HH_CALL_TRACE_LOCAL)
+		return trace_local(c);
+	if (c->number == HH_CALL_FORK_PREPARE) {
+		page->out[0] = hh_process_fork_prepare(c->proc);
 		return page->out[0] ? kHelErrNone : kHelErrNoMemory;
 	}
-	if (c.number == HH_CALL_FAULTS_FD)
-		return hh_faults_take(c.proc, (int)c.arg[0]);
-	if (c.number == HH_CALL_FAULTS_POPULATE) {
-		hh_faults_populate(c.proc, c.arg[0], c.arg[1]);
+	if (c->number == HH_CALL_FAULTS_FD)
+		return hh_faults_take(c->proc, (int)c->arg[0]);
+	if (c->number == HH_CALL_FAULTS_POPULATE) {
+		hh_faults_populate(c->proc, c->arg[0], c->arg[1]);
 		return kHelErrNone;
 	}
-	if (c.number == HH_CALL_FORK_IMAGES) {
+	if (c->number == HH_CALL_FORK_IMAGES) {
 		page->out[0] = hh_process_fork_images();
 		return kHelErrNone;
 	}
+	if (c->number == HH_CALL_STAGE_DONE) {
+		hh_stage_done(&t->stage, c->arg[0] ? kHelErrFault : kHelErrNone);
+		return kHelErrNone;
+	}
+	take_back_stage(t);
+	offer_stage(c);
 	/* For the report of a program that dies: what it last asked of us. */
-	c.proc->last_call = c.number;
-	c.proc->last_call_tid = t->tid;
+	c->proc->last_call = c->number;
+	c->proc->last_call_tid = t->tid;
 	HelError error;
 	if (hh_trace_enabled()) {
 		struct hh_trace_line line;
-		hh_trace_begin(&line, &c);
+		hh_trace_begin(&line, c);
 		uint64_t start = hh_now();
-		error = hh_call_dispatch(&c);
-		hh_trace_end(&line, &c, error, hh_now() - start);
+		error = hh_call_dispatch(c);
+		hh_trace_end(&line, c, error, hh_now() - start);
 	} else {
-		error = hh_call_dispatch(&c);
+		error = hh_call_dispatch(c);
 	}
-	send_memfds(&c);
+	announce_stage(c);
+	send_memfds(c);
 	page->emu_cpu = sched_getcpu();
-	page->out[0] = c.out[0];
-	page->out[1] = c.out[1];
-	page->mm_count = c.plan.count;
-	memcpy(page->mm, c.plan.ops, c.plan.count * sizeof(c.plan.ops[0]));
+	page->out[0] = c->out[0];
+	page->out[1] = c->out[1];
+	page->mm_count = c->plan.count;
+	memcpy(page->mm, c->plan.ops, c->plan.count * sizeof(c->plan.ops[0]));
 	return error;
 }
 
-/* Returns the token of the registered thread it served, or 0. */
+static bool may_hold(uint64_t token);
+static void hold(int fd, const struct seccomp_notif_resp *resp);
+
+/*
+ * Returns the token of the registered thread it served, or 0.  The answer
+ * goes out at once unless the caller will only wait for its submission's
+ * result and may be held (may_hold).
+ */
 static uint64_t handle_one(struct hh_listener *l)
 {
 	struct seccomp_notif req;
@@ -411,6 +477,8 @@ static uint64_t handle_one(struct hh_listener *l)
 		return 0;       /* the caller died before we looked (ENOENT) */
 	struct seccomp_notif_resp resp = { .id = req.id };
 	uint64_t token = req.data.args[0], served = 0;
+	struct hh_call c;
+	c.results = NULL;
 	if (req.data.nr != (int)HH_TRAP_NR) {
 		resp.error = -ENOSYS;
 	} else if (token == HH_TOKEN_REGISTER) {
@@ -425,12 +493,16 @@ static uint64_t handle_one(struct hh_listener *l)
 		if (!t || !t->proc || t->tid != (pid_t)req.pid) {
 			resp.error = -EPERM;
 		} else {
-			resp.val = serve(t);
+			resp.val = serve(t, &c);
 			served = token;
 		}
 	}
 	/* Completions first: a caller that looks at its queue right away finds them. */
 	hh_loop_settle();
+	if (hh_call_awaits_result(&c) && may_hold(served)) {
+		hold(l->fd, &resp);
+		return served;
+	}
 	/* ENOENT: the caller was killed meanwhile; its program's exit cleans up. */
 	ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	return served;
@@ -480,18 +552,25 @@ static struct hh_callpage *watched_page(uint64_t token, struct hh_thread **threa
 	return t && t->proc ? t->page : NULL;
 }
 
+/* Whether a thread has only the CPU we run on for itself and us; asked once a burst. */
+static bool shares_our_cpu(uint64_t token, pid_t tid)
+{
+	if (listed(watch.refused, watch.refused_count, token))
+		return true;
+	if (core_free_for(tid))
+		return false;
+	if (watch.refused_count < WATCH_MAX)
+		watch.refused[watch.refused_count++] = token;
+	return true;
+}
+
 static void start_watching(uint64_t token)
 {
 	struct hh_thread *t;
 	struct hh_callpage *page = watched_page(token, &t);
 	if (!page || watch.count == WATCH_MAX || listed(watch.token, watch.count, token) ||
-			listed(watch.refused, watch.refused_count, token))
+			shares_our_cpu(token, t->tid))
 		return;
-	if (!core_free_for(t->tid)) {
-		if (watch.refused_count < WATCH_MAX)
-			watch.refused[watch.refused_count++] = token;
-		return;
-	}
 	watch.token[watch.count++] = token;
 	/* Relaxed: WATCHED publishes nothing; what the shim posts after it is ordered by its own release. */
 	__atomic_store_n(&page->slot_state, HH_SLOT_WATCHED, __ATOMIC_RELAXED);
@@ -516,8 +595,10 @@ static bool serve_slot(uint64_t token, uint32_t next)
 	/* Acquire: the call's words, written before the shim posted. */
 	if (!page || hh_load_acquire(&page->slot_state) != HH_SLOT_POSTED)
 		return false;
-	HelError e = serve(t);
+	struct hh_call c;
+	HelError e = serve(t, &c);
 	hh_loop_settle();
+	hh_call_awaits_result(&c);      /* a slot's answer is never held: its caller spins */
 	/* The call may have ended the thread (its program's exit): its page is gone. */
 	if (watched_page(token, &t) == page)
 		answer_slot(page, e, next);
@@ -548,6 +629,54 @@ static void stop_watching(void)
 }
 
 /*
+ * Held answers.  On one core every answer is a switch to its caller, which
+ * runs until it blocks again.  A caller whose submission's result is not
+ * there yet would only go to sleep on its queue and need a futex wake (two
+ * more switches) once the result comes; a call already pending on the
+ * listener, or the next call of a caller just answered, is often what
+ * produces it (the peer's send).  So the answer to such a caller waits
+ * while other calls are pending or about to come, and goes out, oldest
+ * first, as soon as none is: the caller then mostly finds its result at
+ * once.  Only for callers that share our one CPU (on two the answer is
+ * there before the caller could sleep), at most HOLD_MAX at a time, and
+ * for HOLD_NS at most: a program flooding us with calls delays another's
+ * answer by no more than that.
+ */
+#define HOLD_MAX 4
+#define HOLD_NS 500000
+
+static struct {
+	int fd[HOLD_MAX];
+	struct seccomp_notif_resp resp[HOLD_MAX];
+	uint64_t since[HOLD_MAX];
+	size_t count;
+} held;
+
+static bool may_hold(uint64_t token)
+{
+	struct hh_thread *t = token ? hh_thread_by_token(token) : NULL;
+	return t && held.count < HOLD_MAX && !listed(watch.token, watch.count, token) &&
+		shares_our_cpu(token, t->tid);
+}
+
+static void hold(int fd, const struct seccomp_notif_resp *resp)
+{
+	held.fd[held.count] = fd;
+	held.since[held.count] = hh_now();
+	held.resp[held.count++] = *resp;
+}
+
+static void release_oldest(void)
+{
+	/* ENOENT: the caller was killed meanwhile, as in handle_one. */
+	ioctl(held.fd[0], SECCOMP_IOCTL_NOTIF_SEND, &held.resp[0]);
+	held.count--;
+	memmove(&held.fd[0], &held.fd[1], held.count * sizeof(held.fd[0]));
+	memmove(&held.resp[0], &held.resp[1], held.count * sizeof(held.resp[0]));
+	memmove(&held.since[0], &held.since[1], held.count * sizeof(held.since[0]));
+}
+
+/*
  * After a call, keep serving on this core for a moment before going back
  * to io_uring: the next trap on the same listener is caught here (a
  * program woken through io_uring's poll wakes the emulator on whatever
@@ -568,14 +697,22 @@ static void stop_watching(void)
  */
 #define POLLS_PER_LOOK 8
 
+/* One call from the listener; true if its caller was answered (and may call again at once). */
+static bool take_call(struct hh_listener *l)
+{
+	size_t held_before = held.count;
+	uint64_t token = handle_one(l);
+	if (token)
+		start_watching(token);
+	return held.count == held_before;
+}
+
 static void serve_burst(struct hh_listener *l)
 {
 	uint64_t start = hh_now(), idle_until = start + HH_LOOP_SPIN_NS;
 	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 	sched_getaffinity(0, sizeof(watch.mine), &watch.mine);
-	uint64_t token = handle_one(l);
-	if (token)
-		start_watching(token);
+	bool expect_call = take_call(l);
 	for (unsigned i = 1, polls = 0;; i++) {
 		if (serve_watched())
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
@@ -584,13 +721,23 @@ static void serve_burst(struct hh_listener *l)
 			continue;
 		}
 		uint64_t now = hh_now();
+		/* A flood of calls keeps an answer held no longer than HOLD_NS. */
+		while (held.count && now - held.since[0] >= HOLD_NS)
+			release_oldest();
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
-			token = handle_one(l);
-			if (token)
-				start_watching(token);
+			expect_call = take_call(l);
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		} else if (pfd.revents & (POLLHUP | POLLERR)) {
 			break;
+		} else if (held.count && expect_call) {
+			/* The caller answered last may call again at once (the peer's next receive): let it. */
+			sched_yield();
+			expect_call = false;
+		} else if (held.count) {
+			/* Nothing came: the oldest held caller's turn. */
+			release_oldest();
+			expect_call = true;
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		} else if (now >= idle_until || now - start >= BURST_NS ||
 				((watch.count || ++polls % POLLS_PER_LOOK == 0) && hh_loop_other_ready())) {
 			break;
@@ -599,6 +746,8 @@ static void serve_burst(struct hh_listener *l)
 			sched_yield();
 		}
 	}
+	while (held.count)
+		release_oldest();
 	stop_watching();
 }
 

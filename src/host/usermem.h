@@ -40,6 +40,8 @@ struct hh_usermem_detour {
 	char *view;
 };
 
+struct hh_stage;
+
 struct hh_usermem {
 	/*
 	 * Or NULL: finds the first detour that overlaps [addr, addr+len), if
@@ -51,6 +53,12 @@ struct hh_usermem {
 	int pidfd;              /* owned by the program's record, not by this */
 	int memfd;              /* /proc/PID/mem of the current image, or -1 */
 	int mapsfd;             /* /proc/PID/maps of the same image, or -1 */
+	/*
+	 * Or NULL: while one of the program's threads is served in the polled
+	 * slot, where a message received into its private memory may be left
+	 * for that thread to write (stream.h, struct hh_stage).
+	 */
+	struct hh_stage *stage;
 };
 
 /* Open m's /proc/PID/mem for the image the program runs now; -errno on failure. */

@@ -70,6 +70,7 @@ enum { LINUX_ENTRY = 1, LINUX_EXIT };
 #define SUPERCALL_BASE 0x80000000ull
 
 static void stub_event(struct hh_native *n, int status);
+static void serve_stop(struct hh_native *n, int status, const siginfo_t *info);
 static void send_to_exit(struct hh_native *n);
 static void watch_debuggers(void);
 
@@ -386,12 +387,31 @@ static bool take_interrupt(struct hh_native *n)
 }
 
 /*
- * Hold a running stub in a stop so that it can run a batch.  A stop of its
- * own that came first is handed back in *pending (else 0).
+ * A stop the stub made on its own just before hold's interrupt.  Its signal
+ * is read at once: a batch run meanwhile ends at the stub's own int3, whose
+ * stop replaces it (the guest's registers are kept in n->regs).
  */
-static bool hold(struct hh_native *n, int *pending)
+struct held_stop {
+	int status;             /* 0: none */
+	siginfo_t info;
+};
+
+/* The signal of a signal-delivery stop (a syscall stop has none); si_code 0 if unreadable. */
+static void stop_info(pid_t pid, int status, siginfo_t *info)
 {
-	*pending = 0;
+	memset(info, 0, sizeof(*info));
+	if ((status >> 16) == 0 && WSTOPSIG(status) != (SIGTRAP | 0x80) &&
+			ptrace(PTRACE_GETSIGINFO, pid, 0, info) < 0)
+		info->si_code = 0;
+}
+
+/*
+ * Hold a running stub in a stop so that it can run a batch.  A stop of its
+ * own that came first is handed back in *pending (else its status is 0).
+ */
+static bool hold(struct hh_native *n, struct held_stop *pending)
+{
+	pending->status = 0;
 	if (!n->running)
 		return true;
 	if (ptrace(PTRACE_INTERRUPT, n->pid, 0, 0) < 0)
@@ -409,8 +429,10 @@ static bool hold(struct hh_native *n, int *pending)
 		futex_woken(n);
 		return true;
 	}
-	if ((status >> 16) != PTRACE_EVENT_STOP)
-		*pending = status;
+	if ((status >> 16) != PTRACE_EVENT_STOP) {
+		pending->status = status;
+		stop_info(n->pid, status, &pending->info);
+	}
 	return true;
 }
 
@@ -434,7 +456,7 @@ static void apply_one(struct hh_native *n, const struct hh_mm_plan *plan)
 {
 	pid_t pid = n->pid;
 	bool was_running = n->running;
-	int pending;
+	struct held_stop pending;
 	if (!hold(n, &pending))
 		return;         /* it died: its end is being or will be reported */
 	if (!add_plan(n, plan) || !run_batch(n)) {
@@ -444,8 +466,8 @@ static void apply_one(struct hh_native *n, const struct hh_mm_plan *plan)
 		return;
 	}
 	/* A stub stopped on its own (a call being served, an observation) stays so. */
-	if (pending)
-		stub_event(n, pending);
+	if (pending.status)
+		serve_stop(n, pending.status, &pending.info);
 	else if (was_running)
 		resume_guest(n);
 }
@@ -491,6 +513,7 @@ static HelError dispatch(struct hh_native *n, struct hh_call *c)
 	c->page = &no_inline_data;
 	c->plan.count = 0;
 	c->why[0] = 0;
+	c->results = NULL;
 	if (r->rdi >= kHelNumCalls)
 		return hh_call_refuse(c, kHelErrIllegalSyscall, "no call %#llx", r->rdi);
 	if (!hh_trace_enabled())
@@ -603,6 +626,7 @@ static void serve_call(struct hh_native *n)
 		if (outs >= 2)
 			r->rdx = c.out[1];
 		hh_loop_settle();
+		hh_call_awaits_result(&c);      /* only drops the reference: a stub's answer is not held */
 		if (number == kHelCallPanic) {
 			stop(n, kHelObservePanic);
 			return;
@@ -614,10 +638,9 @@ static void serve_call(struct hh_native *n)
 }
 
 /* Signals the CPU raises for the guest's faults (OBJECTS.md §5.4 [emu]). */
-static bool fault_observation(struct hh_native *n, int sig, uint32_t *observation)
+static bool fault_observation(int sig, const siginfo_t *info, uint32_t *observation)
 {
-	siginfo_t info;
-	if (ptrace(PTRACE_GETSIGINFO, n->pid, 0, &info) < 0 || info.si_code <= 0)
+	if (info->si_code <= 0)
 		return false;   /* sent by someone, not raised by the CPU */
 	switch (sig) {
 	case SIGTRAP: *observation = kHelObserveBreakpoint; return true;
@@ -626,7 +649,7 @@ static bool fault_observation(struct hh_native *n, int sig, uint32_t *observatio
 	case SIGBUS: *observation = kHelObservePageFault; return true;
 	case SIGSEGV:
 		/* #GP gives SI_KERNEL with no address; a page fault names its address. */
-		*observation = info.si_code == SI_KERNEL ? kHelObserveGeneralFault : kHelObservePageFault;
+		*observation = info->si_code == SI_KERNEL ? kHelObserveGeneralFault : kHelObservePageFault;
 		return true;
 	default: return false;
 	}
@@ -641,23 +664,31 @@ static void stub_event(struct hh_native *n, int status)
 	if (!WIFSTOPPED(status))
 		return;
 	n->running = false;
-	int sig = WSTOPSIG(status);
 	if (n->dying) {
 		send_to_exit(n);        /* a stop on its way out (a group stop): on it goes */
 		return;
 	}
 	if (n->in_linux) {
-		linux_stop(n, sig);
+		linux_stop(n, WSTOPSIG(status));
 		return;
 	}
 	if (ptrace(PTRACE_GETREGS, n->pid, 0, &n->regs) < 0)
 		return;
+	siginfo_t info;
+	stop_info(n->pid, status, &info);
+	serve_stop(n, status, &info);
+}
+
+/* A stop of the guest, its registers in n->regs and its signal in info. */
+static void serve_stop(struct hh_native *n, int status, const siginfo_t *info)
+{
+	int sig = WSTOPSIG(status);
 	if (sig == (SIGTRAP | 0x80)) {
 		serve_call(n);
 		return;
 	}
 	uint32_t observation;
-	if ((status >> 16) == 0 && fault_observation(n, sig, &observation)) {
+	if ((status >> 16) == 0 && fault_observation(sig, info, &observation)) {
 		stop(n, observation);
 		return;
 	}
@@ -765,7 +796,7 @@ void hh_native_interrupt(struct hh_thread *t)
 		return;
 	n->interrupt = true;
 	/* Only a futex wait is cut short; anything else takes it at its next syscall. */
-	int pending;
+	struct held_stop pending;
 	if (n->in_linux && n->running && hold(n, &pending))
 		take_interrupt(n);
 }
@@ -777,7 +808,7 @@ void hh_native_interrupt(struct hh_thread *t)
  */
 static void send_to_exit(struct hh_native *n)
 {
-	int pending;
+	struct held_stop pending;
 	n->dying = true;
 	if (!hold(n, &pending))
 		return;

@@ -268,8 +268,14 @@ static void head_woken(struct hh_watcher *w, int res)
 	pump(q);
 }
 
+uint64_t hh_queue_posts(const struct hh_queue *q)
+{
+	return q->posts;
+}
+
 void hh_queue_post(struct hh_queue *q, struct hh_completion *c)
 {
+	q->posts++;
 	if (q->broken) {
 		free(c);
 		return;

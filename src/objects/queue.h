@@ -82,7 +82,14 @@ struct hh_queue {
 	size_t async_mask;              /* buckets - 1 (a power of two) */
 	size_t async_count;
 	struct hh_account *account;     /* charged for the memfd and its bytes, or NULL */
+	uint64_t posts;                 /* results posted so far (hh_queue_posts) */
 };
+
+/*
+ * How many results have been posted to q: a caller whose submission's
+ * queue got none meanwhile will wait for its result (src/host/trap.c).
+ */
+uint64_t hh_queue_posts(const struct hh_queue *q);
 
 /* Checks and creates; kHelErrIllegalArgs / kHelErrNoMemory on failure. */
 HelError hh_queue_create(const struct HelQueueParameters *params, struct hh_queue **out);

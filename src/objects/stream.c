@@ -37,6 +37,7 @@ static const struct hh_object_ops stream_ops = {
 
 static void transmit(struct hh_item *u, struct hh_stream *s, int p);
 static void complete(struct hh_item *item, HelError error);
+static struct hh_item *unstage(struct hh_stage *st);
 
 struct hh_stream *hh_stream_create(bool with_credentials)
 {
@@ -286,6 +287,8 @@ static void discard(struct hh_pending *pd)
 		struct hh_item *item = &sub->items[i];
 		if (item->pprev)
 			unlink_item(item->stream, item->lane, item);
+		if (item->stage)
+			unstage(item->stage);
 		if (!item->done) {
 			item->done = true;
 			sub->pending--;
@@ -390,6 +393,70 @@ static void complete_pair(struct hh_item *a, HelError ea, struct hh_item *b, Hel
 	complete(b, eb);
 }
 
+static void finish_data(struct hh_item *send, struct hh_item *recv, size_t n,
+		enum hh_transfer_result r);
+
+/*
+ * A kernel-buffer message for a RecvToBuffer in the private memory of the
+ * program being served in the polled slot: the calling thread writes it
+ * (callpage.h, "staged write").  The send is done; the receive waits for
+ * the thread, holding the bytes in case it must write them itself.  Hel
+ * memory is left to transfer.c, which knows its pagers and copy-on-write.
+ */
+static bool stage(struct hh_item *send, struct hh_item *recv, size_t n)
+{
+	struct hh_stage *st = recv->sub->mem->stage;
+	if (!st || st->held || !n || n > st->cap || recv->ubuf + n < recv->ubuf ||
+			hh_space_first(recv->sub->space, recv->ubuf, n))
+		return false;
+	memcpy(st->buf, send->kbuf, n);
+	recv->kbuf = send->kbuf;
+	send->kbuf = NULL;
+	recv->length = n;
+	recv->stage = st;
+	st->held = recv;
+	st->addr = recv->ubuf;
+	st->len = n;
+	st->fresh = true;
+	complete(send, kHelErrNone);
+	return true;
+}
+
+static struct hh_item *unstage(struct hh_stage *st)
+{
+	struct hh_item *recv = st->held;
+	if (recv)
+		recv->stage = NULL;
+	st->held = NULL;
+	st->fresh = false;
+	return recv;
+}
+
+void hh_stage_done(struct hh_stage *st, HelError error)
+{
+	struct hh_item *recv = unstage(st);
+	if (!recv)
+		return;
+	/* The thread wrote them, or found the buffer unwritable: nothing else it can say. */
+	complete(recv, error ? kHelErrFault : kHelErrNone);
+}
+
+void hh_stage_flush(struct hh_stage *st)
+{
+	struct hh_item *recv = unstage(st);
+	if (!recv)
+		return;
+	struct hh_endpoint to = { recv->sub->mem, recv->sub->space, recv->ubuf };
+	complete(recv, hh_transfer_out(recv->kbuf, &to, recv->length) == HH_TRANSFER_OK ?
+			kHelErrNone : kHelErrFault);
+}
+
+static void flush_held(const struct hh_usermem *mem)
+{
+	if (mem->stage)
+		hh_stage_flush(mem->stage);
+}
+
 static void match_data(struct hh_item *send, struct hh_item *recv)
 {
 	size_t n = send->len;
@@ -408,6 +475,12 @@ static void match_data(struct hh_item *send, struct hh_item *recv)
 		complete_pair(send, kHelErrBufferTooSmall, recv, kHelErrBufferTooSmall);
 		return;
 	}
+	if (!send->flow && stage(send, recv, n))
+		return;
+	/* A message left to the thread goes in before any other moves: buffers may overlap. */
+	if (send->flow)
+		flush_held(send->sub->mem);
+	flush_held(recv->sub->mem);
 	struct hh_endpoint from = { send->sub->mem, send->sub->space, send->ubuf };
 	struct hh_endpoint to = { recv->sub->mem, recv->sub->space, recv->ubuf };
 	enum hh_transfer_result r;
@@ -415,6 +488,12 @@ static void match_data(struct hh_item *send, struct hh_item *recv)
 		r = hh_transfer(&from, &to, n);
 	else
 		r = n ? hh_transfer_out(send->kbuf, &to, n) : HH_TRANSFER_OK;
+	finish_data(send, recv, n, r);
+}
+
+static void finish_data(struct hh_item *send, struct hh_item *recv, size_t n,
+		enum hh_transfer_result r)
+{
 	switch (r) {
 	case HH_TRANSFER_OK:
 		recv->length = n;

@@ -24,6 +24,7 @@ struct hh_queue;
 struct hh_space;
 struct hh_submission;
 struct hh_stream;
+struct hh_stage;
 
 #define HH_INLINE_MAX 128       /* RecvInline capacity */
 #define HH_KERNEL_BUFFER_MAX 4096 /* larger SendFromBuffer is streamed after matching */
@@ -56,6 +57,7 @@ struct hh_item {
 	unsigned char inline_data[HH_INLINE_MAX];
 	struct hh_desc received;        /* Pull, Accept, Offer(WantLane): what to attach (a reference) */
 	struct hh_stream *child;        /* Offer/Accept: the new stream (a lane reference) */
+	struct hh_stage *stage;         /* RecvToBuffer: the stage holding it, or NULL */
 };
 
 struct hh_stream {
@@ -90,6 +92,27 @@ struct hh_submission *hh_submission_new(size_t count, struct hh_queue *q, uint64
 struct hh_item *hh_submission_item(struct hh_submission *sub, size_t i);
 void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lane);
 void hh_submission_abort(struct hh_submission *sub);
+
+/*
+ * A staged write (callpage.h): while the emulator serves a posted call, a
+ * message received into the calling program's private memory is handed to
+ * the calling thread to write, instead of written through usermem.h.  One
+ * per thread; the transport offers it through hh_usermem.stage for the
+ * length of the call, and reports the thread's answer.
+ */
+struct hh_stage {
+	unsigned char *buf;             /* where the thread finds the bytes: its call page */
+	size_t cap;
+	struct hh_item *held;           /* the receive that waits for the thread, or NULL */
+	uint64_t addr;                  /* where its bytes go */
+	size_t len;
+	bool fresh;                     /* held since this call: its reply must say so */
+};
+
+/* The thread wrote the held receive (error kHelErrNone) or found it unwritable. */
+void hh_stage_done(struct hh_stage *st, HelError error);
+/* The thread will not write it (it called again, or ended): the emulator does. */
+void hh_stage_flush(struct hh_stage *st);
 
 /* Bytes an action can add to the element (QUEUES.md §7.2). */
 size_t hh_action_result_size(int type);

@@ -247,6 +247,8 @@ void hh_thread_ended(struct hh_thread *t)
 {
 	if (!t->proc)
 		return;
+	/* Nobody will write what the thread was left to write: the emulator does. */
+	hh_stage_flush(&t->stage);
 	struct hh_thread **link = &t->proc->threads;
 	while (*link && *link != t)
 		link = &(*link)->next_in_proc;

@@ -17,6 +17,7 @@
 #include "callpage.h"
 #include "loop.h"
 #include "object.h"
+#include "stream.h"
 
 struct hh_process;
 struct hh_native;
@@ -35,6 +36,7 @@ struct hh_thread {
 	int sock;                       /* our end of the socketpair that carries memfds to it */
 	uint64_t token;
 	unsigned char credentials[16];
+	struct hh_stage stage;          /* a received message it writes itself (callpage.h) */
 
 	/* Threads from helCreateThread only. */
 	struct hh_native *native;       /* the stub process; NULL once it is gone */

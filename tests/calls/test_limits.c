@@ -260,16 +260,22 @@ START_TEST(test_limits_handles)
 	ck_assert_int_eq(setenv("HELHOST_MAX_HANDLES", "100", 1), 0);
 	struct probe p;
 	probe_begin(&p);
-	/* should succeed until the universe holds 100 handles */
-	HelHandle first, h, last = 0;
+	/* should succeed until the universe holds 100 handles: a space and 99 tokens */
+	HelHandle space, first, h, last = 0;
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
 	ck_assert_int_eq(helCreateToken(&first), kHelErrNone);
 	int made = 1;
 	for (; helCreateToken(&h) == kHelErrNone; made++)
 		last = h;
-	ck_assert_int_eq(made, 100);
+	ck_assert_int_eq(made, 99);
 	/* (should fail) every call that makes a handle */
 	HelHandle x, y;
 	ck_assert_int_eq(helCreateToken(&x), kHelErrNoMemory);
+	/* a thread whose handle finds no slot is ended at once: no handle, no thread */
+	x = 77;
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, space, 0, (void *)0x400000, NULL,
+			kHelThreadStopped, &x), kHelErrNoMemory);
+	ck_assert_int_eq(x, kHelNullHandle);
 	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &x), kHelErrNoMemory);
 	ck_assert_int_eq(helCreateStream(&x, &y, 0), kHelErrNoMemory);
 	ck_assert_int_eq(helTransferDescriptor(first, kHelThisUniverse, &x), kHelErrNoMemory);

@@ -677,6 +677,29 @@ START_TEST(test_managed_fork_after_partial_unmaps)
 }
 END_TEST
 
+START_TEST(test_managed_fork_after_split_of_full_table)
+{
+	/* libhel keeps 16 ranges before it grows its table: a 3-page mapping and
+	   15 of one page fill it, then the middle of the first is unmapped.  Its
+	   tail, a range of its own now, is still registered in a fork's child:
+	   the child's fault on it waits for the pager. */
+	struct sq s;
+	sq_open(&s);
+	struct managed m = managed(3 * PAGE, 0);
+	char *p = map(m.frontal, 0, 3 * PAGE, RW);
+	for (int i = 0; i < 15; i++)
+		map(m.frontal, 0, PAGE, RW);
+	ck_assert_int_eq(helUnmapMemory(kHelNullHandle, p + PAGE, PAGE), kHelErrNone);
+	pid_t pid = fork_tied();
+	if (pid == 0) {
+		CHILD_CHECK(p[2 * PAGE + 1] == 't');
+		child_done();
+	}
+	initialize(&s, m, 1, 2 * PAGE, PAGE, 't');
+	ck_assert_int_eq(wait_child(pid, WAIT_MS), 0);
+}
+END_TEST
+
 START_TEST(test_managed_stream_into_frontal_mapping)
 {
 	struct sq s;
@@ -936,6 +959,68 @@ START_TEST(test_managed_submission_past_pending_limit)
 }
 END_TEST
 
+/* ---- limits ---- */
+
+#define MiB (1024ul * 1024)
+
+START_TEST(test_managed_charge_over_memory_limit)
+{
+	ck_assert_int_eq(setenv("HELHOST_MAX_MEMORY", "64M", 1), 0);
+	struct managed m = managed(32 * MiB, 0);
+	HelHandle b = 77, f = 77;
+	/* should fail: the store is charged once, and this one does not fit beside the first */
+	ck_assert_int_eq(helCreateManagedMemory(32 * MiB + PAGE, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
+	ck_assert_int_eq(helResizeMemory(m.backing, 64 * MiB + PAGE), kHelErrNoMemory);
+	expect_size(m.frontal, 32 * MiB);
+	/* should succeed: closing both views gives the charge back */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.backing), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.frontal), kHelErrNone);
+	m = managed(32 * MiB + PAGE, 0);
+	expect_size(m.backing, 32 * MiB + PAGE);
+}
+END_TEST
+
+START_TEST(test_managed_handle_table_full)
+{
+	ck_assert_int_eq(setenv("HELHOST_MAX_HANDLES", "100", 1), 0);
+	HelHandle tokens[100], b = 77, f = 77;
+	int made = 0;
+	while (made < 100 && helCreateToken(&tokens[made]) == kHelErrNone)
+		made++;
+	ck_assert_int_ge(made, 2);
+	/* should fail: no room for either view */
+	ck_assert_int_eq(helCreateManagedMemory(PAGE, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
+	/* should fail: room for the backing view only, which is taken back */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, tokens[--made]), kHelErrNone);
+	b = f = 77;
+	ck_assert_int_eq(helCreateManagedMemory(PAGE, 0, &b, &f), kHelErrNoMemory);
+	ck_assert_int_eq(b, kHelNullHandle);
+	ck_assert_int_eq(f, kHelNullHandle);
+	ck_assert_int_eq(helCreateToken(&tokens[made]), kHelErrNone);
+	/* should succeed: room for both */
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, tokens[made]), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, tokens[--made]), kHelErrNone);
+	struct managed m = managed(PAGE, 0);
+	expect_size(m.frontal, PAGE);
+}
+END_TEST
+
+START_TEST(test_managed_resize_without_frontal)
+{
+	struct managed m = managed(PAGE, 0);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, m.frontal), kHelErrNone);
+	/* should succeed: the backing view resizes alone */
+	ck_assert_int_eq(helResizeMemory(m.backing, 3 * PAGE), kHelErrNone);
+	expect_size(m.backing, 3 * PAGE);
+	ck_assert_int_eq(helResizeMemory(m.backing, 2 * PAGE), kHelErrNone);
+	expect_size(m.backing, 2 * PAGE);
+}
+END_TEST
+
 static Suite *managed_suite(void)
 {
 	Suite *s = suite_create("managed");
@@ -961,6 +1046,7 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_fresh_mapping_shows_present_pages);
 	tcase_add_test(tc, test_managed_fork_child_keeps_faults);
 	tcase_add_test(tc, test_managed_fork_after_partial_unmaps);
+	tcase_add_test(tc, test_managed_fork_after_split_of_full_table);
 	tcase_add_test(tc, test_managed_stream_into_frontal_mapping);
 	tcase_add_test(tc, test_managed_shrink_fails_waits_past_end);
 	tcase_add_test(tc, test_managed_emulator_reads_mappings);
@@ -969,6 +1055,9 @@ static Suite *managed_suite(void)
 	tcase_add_test(tc, test_managed_overlapping_reads_ask_once);
 	tcase_add_test(tc, test_managed_two_writes_one_writeback);
 	tcase_add_test(tc, test_managed_submission_past_pending_limit);
+	tcase_add_test(tc, test_managed_charge_over_memory_limit);
+	tcase_add_test(tc, test_managed_handle_table_full);
+	tcase_add_test(tc, test_managed_resize_without_frontal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,8 +1,10 @@
 /*
  * The polled slot (src/callpage.h): calls served without a trap while the
- * emulator watches the calling thread's page.  Each test runs in its own
- * process, which starts its own emulator at its first call; the emulator
- * inherits the CPUs the test allows itself before that call.
+ * emulator watches the calling thread's page; and, on one CPU, answers held
+ * while other calls are pending (src/host/trap.c, "Held answers").  Each
+ * test runs in its own process, which starts its own emulator at its first
+ * call; the emulator inherits the CPUs the test allows itself before that
+ * call.
  *
  * Whether a call went through the slot shows in the page itself: the
  * emulator counts the slot's answers in slot_done.
@@ -23,49 +25,13 @@
 #include "callpage.h"
 #include "child.h"
 #include "hq.h"
+#include "slot.h"
 
 #define LONG_MS 30000
-
-/* The start of our mapping of the memfd called name (libhel's, see src/callpage.h). */
-static unsigned long mapping_of(const char *name)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	ck_assert_ptr_nonnull(f);
-	char line[512];
-	unsigned long lo = 0;
-	while (!lo && fgets(line, sizeof(line), f))
-		if (!strstr(line, name) || sscanf(line, "%lx-", &lo) != 1)
-			lo = 0;
-	fclose(f);
-	ck_assert_uint_ne(lo, 0);
-	return lo;
-}
-
-/* This thread's call page (there is one per registered thread). */
-static const struct hh_callpage *own_page(void)
-{
-	return (const struct hh_callpage *)mapping_of("helhost-call-page");
-}
 
 static uint32_t slot_answers(void)
 {
 	return __atomic_load_n(&own_page()->slot_done, __ATOMIC_ACQUIRE);
-}
-
-/* Allow this process (and an emulator it starts) only the first n CPUs it may use now. */
-static int allow_cpus(int n)
-{
-	cpu_set_t now, want;
-	CPU_ZERO(&want);
-	ck_assert_int_eq(sched_getaffinity(0, sizeof(now), &now), 0);
-	int got = 0;
-	for (int c = 0; c < CPU_SETSIZE && got < n; c++)
-		if (CPU_ISSET(c, &now)) {
-			CPU_SET(c, &want);
-			got++;
-		}
-	ck_assert_int_eq(sched_setaffinity(0, sizeof(want), &want), 0);
-	return got;
 }
 
 /* Make calls until the slot has answered at least `want` of them (a core is free: it will). */
@@ -169,10 +135,8 @@ static void send_numbered(HelHandle lane, struct sender *s)
  * with no gap and no torn message, no more than one beyond what libhel
  * answered, then the end of the lane; and the emulator serves us on.
  */
-START_TEST(test_slot_program_killed_mid_call)
+static void killed_mid_call(void)
 {
-	if (allow_cpus(2) < 2)
-		return;
 	struct sender *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(s, MAP_FAILED);
 	struct hq q;
@@ -213,6 +177,143 @@ START_TEST(test_slot_program_killed_mid_call)
 		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, mine), kHelErrNone);
 	}
 	ck_assert_int_eq(helNop(), kHelErrNone);
+}
+
+START_TEST(test_slot_program_killed_mid_call)
+{
+	if (allow_cpus(2) < 2)
+		return;
+	killed_mid_call();
+}
+END_TEST
+
+/*
+ * The same on one CPU, where the answers to the receives (and to the
+ * child's sends) may be held while the other's call is pending: a program
+ * killed with its answer held leaves the lane whole, and the emulator
+ * serves us on.
+ */
+START_TEST(test_held_program_killed_mid_call)
+{
+	allow_cpus(1);
+	killed_mid_call();
+}
+END_TEST
+
+/* ---- held answers (one CPU) ---- */
+
+/* The child's end of a ping-pong: echoes every message until the lane ends. */
+static void echo(HelHandle lane)
+{
+	struct hq q;
+	uint64_t buf[8];
+	CHILD_CHECK(hq_open(&q, 9, 16, 4096) == kHelErrNone);
+	for (;;) {
+		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = sizeof(buf) };
+		CHILD_CHECK(helSubmitAsync(lane, &recv, 1, q.handle, 0, 0) == kHelErrNone);
+		struct HelElement *e = hq_next(&q, -1);
+		CHILD_CHECK(e != NULL);
+		struct HelLengthResult *r = hq_payload(e);
+		if (r->error)
+			_exit(0);
+		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = buf, .length = r->length };
+		CHILD_CHECK(helSubmitAsync(lane, &send, 1, q.handle, 0, 0) == kHelErrNone);
+		CHILD_CHECK(hq_next(&q, -1) != NULL);
+	}
+}
+
+/* One CPU for us and the emulator, a queue, and a stream's two lanes. */
+static void one_cpu_stream(struct hq *q, HelHandle *a, HelHandle *b)
+{
+	allow_cpus(1);
+	ck_assert_int_eq(hq_open(q, 9, 16, 4096), kHelErrNone);
+	ck_assert_int_eq(helCreateStream(a, b, 0), kHelErrNone);
+}
+
+/*
+ * should succeed: a ping-pong between two programs on one CPU, each ping a
+ * send and a receive in one submission (whose answer waits for the echo's
+ * calls): every echo comes back whole and in order, the send's and the
+ * receive's results in one element.
+ */
+START_TEST(test_held_pingpong_in_order)
+{
+	struct hq q;
+	HelHandle mine, theirs;
+	one_cpu_stream(&q, &mine, &theirs);
+	pid_t child = fork_tied();
+	if (child == 0) {
+		helCloseDescriptor(kHelThisUniverse, mine);
+		echo(theirs);
+	}
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, theirs), kHelErrNone);
+	for (uint64_t i = 0; i < 2000; i++) {
+		uint64_t out[2] = { i, ~i }, in[2] = { 0, 0 };
+		struct HelAction a[2] = {
+			{ .type = kHelActionSendFromBuffer, .flags = kHelItemChain, .buffer = out, .length = sizeof(out) },
+			{ .type = kHelActionRecvToBuffer, .buffer = in, .length = sizeof(in) },
+		};
+		ck_assert_int_eq(helSubmitAsync(mine, a, 2, q.handle, i, 0), kHelErrNone);
+		struct HelElement *e = hq_next(&q, hq_deadline_ms(LONG_MS));
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq((uintptr_t)e->context, i);
+		struct HelSimpleResult *sent = hq_payload(e);
+		struct HelLengthResult *got = (struct HelLengthResult *)(sent + 1);
+		ck_assert_int_eq(sent->error, kHelErrNone);
+		ck_assert_int_eq(got->error, kHelErrNone);
+		ck_assert_uint_eq(got->length, sizeof(in));
+		ck_assert(in[0] == i && in[1] == ~i);
+	}
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, mine), kHelErrNone);
+	int status = wait_child(child, LONG_MS);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+/* Shared with the flooding child. */
+struct flood {
+	uint64_t calls;
+	uint32_t stop;
+};
+
+/*
+ * should succeed: on one CPU, another program that never stops calling
+ * (so that a call is always pending) does not keep the answer to our
+ * submission, whose result will not come until we send it ourselves: the
+ * submission returns while the flood goes on, and its result comes after.
+ */
+START_TEST(test_held_answer_not_kept_by_flood)
+{
+	struct flood *f = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(f, MAP_FAILED);
+	struct hq q;
+	HelHandle a, b;
+	one_cpu_stream(&q, &a, &b);
+	pid_t child = fork_tied();
+	if (child == 0) {
+		while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+			CHILD_CHECK(helNop() == kHelErrNone);
+			__atomic_fetch_add(&f->calls, 1, __ATOMIC_RELEASE);
+		}
+		_exit(0);
+	}
+	while (__atomic_load_n(&f->calls, __ATOMIC_ACQUIRE) < 1000)
+		sched_yield();
+	uint64_t word = 0, sent = 0x1234;
+	struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = &word, .length = sizeof(word) };
+	ck_assert_int_eq(helSubmitAsync(a, &recv, 1, q.handle, 1, 0), kHelErrNone);
+	/* The flood still goes on: it was not what ended the wait for our answer. */
+	uint64_t after = __atomic_load_n(&f->calls, __ATOMIC_ACQUIRE);
+	while (__atomic_load_n(&f->calls, __ATOMIC_ACQUIRE) == after)
+		sched_yield();
+	__atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+	int status = wait_child(child, LONG_MS);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = &sent, .length = sizeof(sent) };
+	ck_assert_int_eq(helSubmitAsync(b, &send, 1, q.handle, 2, 0), kHelErrNone);
+	for (int i = 0; i < 2; i++)
+		ck_assert_ptr_nonnull(hq_next(&q, hq_deadline_ms(LONG_MS)));
+	ck_assert_uint_eq(word, sent);
 }
 END_TEST
 
@@ -291,6 +392,12 @@ static Suite *slot_suite(void)
 	tcase_add_test(tc, test_slot_program_killed_mid_call);
 	tcase_add_test(tc, test_slot_idle_emulator_uses_no_cpu);
 	suite_add_tcase(s, tc);
+	TCase *held = tcase_create("held");
+	tcase_set_timeout(held, 90);
+	tcase_add_test(held, test_held_pingpong_in_order);
+	tcase_add_test(held, test_held_answer_not_kept_by_flood);
+	tcase_add_test(held, test_held_program_killed_mid_call);
+	suite_add_tcase(s, held);
 	return s;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +108,15 @@ static void supercall(struct code *c, uint32_t n)
 	syscall_insn(c);
 }
 
+/* Spin until the supervisor writes a word other than 0 at DATA: cmpl $0, DATA; je back */
+static void until_word(struct code *c)
+{
+	uint32_t word = (uint32_t)DATA;
+	emit(c, "\x83\x3c\x25", 3);
+	emit(c, &word, 4);
+	emit(c, "\x00\x74\xf6", 3);
+}
+
 /* Make the call set up so far, then show its results to the supervisor (supercall 0). */
 static void report_call(struct code *c)
 {
@@ -163,6 +173,19 @@ static void guest_load(struct guest *g, const struct code *c)
 {
 	guest_space(g, c);
 	ck_assert_int_eq(guest_create(g), kHelErrNone);
+}
+
+/* A page of memory holding word, mapped into g's space at addr. */
+static void map_word(struct guest *g, uint64_t addr, uint64_t word)
+{
+	HelHandle page;
+	void *mine, *at;
+	ck_assert_int_eq(helAllocateMemory(PAGE, 0, NULL, &page), kHelErrNone);
+	ck_assert_int_eq(helMapMemory(page, kHelNullHandle, NULL, 0, PAGE,
+			kHelMapProtRead | kHelMapProtWrite, &mine), kHelErrNone);
+	*(volatile uint64_t *)mine = word;
+	ck_assert_int_eq(helMapMemory(page, g->space, (void *)addr, 0, PAGE,
+			kHelMapProtRead | kHelMapFixed, &at), kHelErrNone);
 }
 
 /* Observe with seq and wait for the result (generous deadline). */
@@ -306,6 +329,34 @@ START_TEST(test_threads_hel_calls_in_managarm_convention)
 	run_until(&g, kHelObserveSuperCall);
 	ck_assert_uint_eq(reg(g.thread, kHelRegR15), kHelErrNone);
 	ck_assert_uint_gt(reg(g.thread, kHelRegR14), 0);
+}
+END_TEST
+
+START_TEST(test_threads_call_with_two_results)
+{
+	/*
+	 * should succeed: helCreateStream from a guest gives its error in rdi
+	 * and both lanes in rsi and rdx (ABI.md §5), handles of the creator's
+	 * universe, two different ones that each close once
+	 */
+	struct code c = { .len = 0 };
+	mov_edi(&c, kHelCallCreateStream);
+	mov64(&c, RSI, 0);
+	report_call(&c);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_uint_eq(gprs[kHelRegR15], kHelErrNone);
+	HelHandle lane1 = (HelHandle)gprs[kHelRegR14], lane2 = (HelHandle)gprs[kHelRegRdx];
+	ck_assert_int_gt(lane1, 0);
+	ck_assert_int_gt(lane2, 0);
+	ck_assert_int_ne(lane1, lane2);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, lane1), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, lane2), kHelErrNone);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, lane2), kHelErrNoDescriptor);
 }
 END_TEST
 
@@ -537,6 +588,8 @@ START_TEST(test_threads_several_observers_and_kill)
 	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 1), kHelErrNone);
 	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 2), kHelErrNone);
 	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+	/* An interrupt of a thread that has ended is no observation (§5.7: it is only a request). */
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
 	expect_terminated(1);
 	expect_terminated(2);
 	ck_assert_int_eq(observe(g.thread, 1).error, kHelErrThreadTerminated);
@@ -570,6 +623,9 @@ START_TEST(test_threads_bad_handles_and_arguments)
 	ck_assert_int_eq(helKillThread(kHelThisThread), kHelErrNoDescriptor);
 	ck_assert_int_eq(helResume(g.code), kHelErrBadDescriptor);
 	ck_assert_int_eq(helSubmitObserve(g.code, 1, q.handle, 0), kHelErrBadDescriptor);
+	/* should fail: an observation into a queue that does not exist, or is no queue */
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, 9999, 0), kHelErrNoDescriptor);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, g.code, 0), kHelErrBadDescriptor);
 	uintptr_t pc[2] = { CODE, 0 };
 	ck_assert_int_eq(helStoreRegisters(kHelThisThread, kHelRegsProgram, pc), kHelErrIllegalArgs);
 	/* should fail: register sets threads do not have; images that cannot be moved */
@@ -850,6 +906,72 @@ START_TEST(test_threads_affinity_and_stats_of_created_threads)
 	ck_assert_int_eq(e, kHelErrThreadTerminated);
 	ck_assert_int_eq(helQueryThreadStats(g.thread, &stats), kHelErrNone);
 	ck_assert_int_eq(helSetPriority(g.thread, 1), kHelErrNone);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrThreadTerminated);
+}
+END_TEST
+
+START_TEST(test_threads_affinity_of_cpus_that_do_not_exist)
+{
+	/*
+	 * should fail: a mask that names only CPUs the machine does not have
+	 * (the bits of the last byte past the last CPU) is refused with
+	 * kHelErrIllegalArgs, and the thread's affinity stays what it was
+	 */
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (cpus % 8 == 0)
+		return;         /* no such bit: every bit of the mask names a CPU */
+	struct guest g;
+	spinning(&g);
+	unsigned char mask[128] = { 0 }, before[128], after[128];
+	size_t size = ((size_t)cpus + 7) / 8;
+	ck_assert_int_eq(helGetAffinity(g.thread, before, sizeof(before), NULL), kHelErrNone);
+	mask[size - 1] = (unsigned char)(0x80u);
+	ck_assert_int_eq(helSetAffinity(g.thread, mask, size), kHelErrIllegalArgs);
+	ck_assert_int_eq(helGetAffinity(g.thread, after, sizeof(after), NULL), kHelErrNone);
+	ck_assert_mem_eq(after, before, size);
+}
+END_TEST
+
+START_TEST(test_threads_old_sequence_while_it_runs)
+{
+	/*
+	 * should succeed: an old sequence observed while the thread runs again
+	 * waits for its next stop ([emu]): it completes with the supercall that
+	 * comes after the supervisor writes the word the guest waits for, never
+	 * with the stop it had already seen
+	 */
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	until_word(&c);
+	supercall(&c, 2);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 1);
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helSubmitObserve(g.thread, 1, q.handle, 0x01d), kHelErrNone);
+	uint32_t one = 1;
+	ck_assert_int_eq(copy(g.thread, DATA, &one, sizeof(one), 1), kHelErrNone);
+	struct HelElement *el = hq_next(&q, hq_deadline_ms(20000));
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0x01d);
+	struct HelObserveResult *r = hq_payload(el);
+	ck_assert_int_eq(r->error, kHelErrNone);
+	ck_assert_uint_eq(r->observation, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(r->sequence, 3);
+}
+END_TEST
+
+START_TEST(test_threads_in_an_empty_space)
+{
+	/* should succeed: a thread in a space with nothing mapped faults at its first instruction */
+	HelHandle space;
+	struct guest g = { .seq = 1 };
+	ck_assert_int_eq(helCreateSpace(&space), kHelErrNone);
+	ck_assert_int_eq(helCreateThread(kHelNullHandle, space, 0, (void *)CODE, (void *)(DATA + PAGE),
+			kHelThreadStopped, &g.thread), kHelErrNone);
+	run_until(&g, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE);
 }
 END_TEST
 
@@ -883,6 +1005,24 @@ START_TEST(test_threads_space_of_many_mappings)
 	ck_assert_int_eq(guest_create(&g), kHelErrNone);
 	run_until(&g, kHelObserveSuperCall + 4);
 	ck_assert_uint_eq(reg(g.thread, kHelRegRax), 0xabc000 + MAPS - 1);
+}
+END_TEST
+
+START_TEST(test_threads_mapping_above_the_stub)
+{
+	/* should succeed: memory mapped above the stub's ranges (below the top of user space) is the guest's */
+	const uint64_t high = STUB_PAGE + 0x100000000ull;
+	struct code c = { .len = 0 };
+	emit(&c, "\x48\xa1", 2);        /* movabs high, %rax */
+	emit(&c, &high, 8);
+	supercall(&c, 4);
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	map_word(&g, high, 0x4149);
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 4);
+	ck_assert_uint_eq(reg(g.thread, kHelRegRax), 0x4149);
 }
 END_TEST
 
@@ -945,10 +1085,7 @@ START_TEST(test_threads_signals_from_outside_are_dropped)
 	 * supervisor writes afterwards and makes its supercall
 	 */
 	struct code c = { .len = 0 };
-	uint32_t word = (uint32_t)DATA;
-	emit(&c, "\x83\x3c\x25", 3);    /* cmpl $0, DATA */
-	emit(&c, &word, 4);
-	emit(&c, "\x00\x74\xf6", 3);    /* je back to the cmpl */
+	until_word(&c);
 	supercall(&c, 8);
 	spin(&c);
 	struct guest g;
@@ -976,6 +1113,22 @@ static int stubs_of(pid_t emu)
 	if (d)
 		closedir(d);
 	return count;
+}
+
+/*
+ * The stubs of the emulator that serves this program, once that number is 1
+ * (the stub of the one live thread) or after 20 s: ended stubs are reaped.
+ */
+static int stubs_left(void)
+{
+	pid_t stub = stub_serving(getpid());
+	ck_assert_int_gt(stub, 0);
+	pid_t emu = (pid_t)proc_field(stub, "status", "TracerPid");
+	ck_assert_int_gt(emu, 0);
+	int64_t deadline = hq_deadline_ms(20000);
+	while (stubs_of(emu) != 1 && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	return stubs_of(emu);
 }
 
 /* True when faults.sh made one step of starting a stub fail in the emulator (its only words here). */
@@ -1010,14 +1163,58 @@ START_TEST(test_threads_creation_failure_leaves_nothing)
 	guest_space(&g, &c);
 	ck_assert_int_eq(guest_create(&g), kHelErrNone);
 	run_until(&g, kHelObserveSuperCall + 5);
-	pid_t stub = stub_serving(getpid());
-	ck_assert_int_gt(stub, 0);
-	pid_t emu = (pid_t)proc_field(stub, "status", "TracerPid");
-	ck_assert_int_gt(emu, 0);
+	ck_assert_int_eq(stubs_left(), 1);
+}
+END_TEST
+
+/* The tasks of this program (zombies included: an unreaped one counts). */
+static int tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	ck_assert_ptr_nonnull(d);
+	int count = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		count += e->d_name[0] != '.';
+	closedir(d);
+	return count;
+}
+
+/* The tasks of this program, once there are `want` or after 20 s. */
+static int tasks_become(int want)
+{
 	int64_t deadline = hq_deadline_ms(20000);
-	while (stubs_of(emu) != 1 && hq_deadline_ms(0) < deadline)
+	while (tasks() != want && hq_deadline_ms(0) < deadline)
 		usleep(1000);
-	ck_assert_int_eq(stubs_of(emu), 1);
+	return tasks();
+}
+
+START_TEST(test_threads_own_creation_failure_leaves_nothing)
+{
+	/*
+	 * should fail under faults.sh: when the emulator cannot take the Linux
+	 * thread libhel made (seize it, stop it, read or set its registers),
+	 * helCreateThread answers kHelErrNoMemory with no handle, that thread
+	 * is gone from the program, and the next own-space thread runs.
+	 * Alone: both work.
+	 */
+	struct code c = { .len = 0 };
+	supercall(&c, 5);
+	spin(&c);
+	struct guest g;
+	guest_space(&g, &c);
+	int before = tasks();
+	HelError e = guest_create(&g);
+	if (creation_fails()) {
+		ck_assert_int_eq(e, kHelErrNoMemory);
+		ck_assert_uint_eq(g.thread, kHelNullHandle);
+	} else {
+		ck_assert_int_eq(e, kHelErrNone);
+		ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, g.thread), kHelErrNone);
+	}
+	ck_assert_int_eq(tasks_become(before), before);
+	ck_assert_int_eq(guest_create(&g), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 5);
+	ck_assert_int_eq(tasks_become(before + 1), before + 1);
 }
 END_TEST
 
@@ -1276,6 +1473,36 @@ START_TEST(test_threads_guest_scribbles_over_its_stub_stack)
 }
 END_TEST
 
+START_TEST(test_threads_stub_refuses_a_mapping)
+{
+	/*
+	 * should succeed: a stub whose address-space limit was lowered from
+	 * outside (RLIMIT_AS, to what it uses now) cannot carry out a mapping
+	 * made while its thread runs: the thread goes on without it, and its
+	 * read at that address is its page fault there
+	 */
+	struct code c = { .len = 0 };
+	until_word(&c);
+	size_t read_at = c.len;
+	emit(&c, "\x48\x8b\x04\x25\x00\x00\x60\x00", 8);   /* mov 0x600000, %rax */
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	pid_t stub = started(&g, &c);
+	long kib = proc_field(stub, "status", "VmSize");
+	ck_assert_int_gt(kib, 0);
+	struct rlimit now = { (rlim_t)kib * 1024, RLIM_INFINITY };
+	ck_assert_int_eq(prlimit(stub, RLIMIT_AS, &now, NULL), 0);
+	map_word(&g, 0x600000, 0x77);
+	uint32_t one = 1;
+	ck_assert_int_eq(copy(g.thread, DATA, &one, sizeof(one), 1), kHelErrNone);
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObservePageFault);
+	ck_assert_uint_eq(ip(g.thread), CODE + read_at);
+}
+END_TEST
+
 START_TEST(test_threads_stub_killed_from_outside)
 {
 	/* should succeed: a stub killed by someone else is a terminated thread to its observers */
@@ -1285,6 +1512,8 @@ START_TEST(test_threads_stub_killed_from_outside)
 	ck_assert_int_eq(kill(stub, SIGKILL), 0);
 	expect_terminated(0x99);
 	ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	ck_assert_int_eq(helInterruptThread(g.thread), kHelErrNone);
+	ck_assert_int_eq(observe(g.thread, 1).error, kHelErrThreadTerminated);
 }
 END_TEST
 
@@ -1391,6 +1620,78 @@ START_TEST(test_threads_own_kill_spares_the_program)
 	/* And a new own-space thread works as the first did. */
 	struct guest again;
 	stopped_at_supercall(&again, 4);
+}
+END_TEST
+
+/* The state letter of process pid (its main thread) in /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* A child that waits up to 20 s for pid to stop (state T), continues it, and exits 0 if it did. */
+static pid_t continuer(pid_t pid)
+{
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		for (int i = 0; i < 20000; i++) {
+			if (proc_state(pid) == 'T')
+				_exit(kill(pid, SIGCONT) == 0 ? 0 : 2);
+			usleep(1000);
+		}
+		_exit(1);
+	}
+	return child;
+}
+
+/*
+ * The "own" fixture, and under thread_faults.sh a child that continues this
+ * program once the SIGSTOP injected into its own-space thread has stopped it.
+ */
+static void setup_own_continued(void)
+{
+	setup_own();
+	if (getenv("HELHOST_FAULTS"))
+		continuer(getpid());
+}
+
+START_TEST(test_threads_own_signals_from_outside)
+{
+	/*
+	 * should succeed: SIGUSR1 sent to an own-space thread's task does not
+	 * end its program (the thread blocks every signal it can); SIGSTOP is
+	 * passed on, so that the whole
+	 * program stops as job control stops it, and runs again after SIGCONT;
+	 * the guest then still sees the word written afterwards and makes its
+	 * supercall
+	 */
+	struct code c = { .len = 0 };
+	until_word(&c);
+	supercall(&c, 8);
+	spin(&c);
+	struct guest g;
+	pid_t task = started(&g, &c);
+	ck_assert_int_eq(syscall(SYS_tgkill, getpid(), task, SIGUSR1), 0);
+	pid_t helper = continuer(getpid());
+	ck_assert_int_eq(syscall(SYS_tgkill, getpid(), task, SIGSTOP), 0);
+	int status;
+	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"the program never stopped for the SIGSTOP its thread passed on");
+	*(volatile uint32_t *)(uintptr_t)DATA = 1;
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 8);
 }
 END_TEST
 
@@ -1996,6 +2297,169 @@ START_TEST(test_threads_image_garbage)
 }
 END_TEST
 
+/*
+ * For tests/programs/thread_faults.sh: true when its injection kills the
+ * stub (kill:REQ:NTH or killafter:REQ:NTH, signal 9 or none given), not when
+ * it only signals it.
+ */
+static bool stub_is_killed(void)
+{
+	const char *faults = getenv("HELHOST_FAULTS");
+	const char *k = faults ? strstr(faults, "kill") : NULL;
+	unsigned long request, nth, sig = SIGKILL;
+	return k && sscanf(k, "%*[a-z]:%lu:%lu:%lu", &request, &nth, &sig) >= 2 && sig == SIGKILL;
+}
+
+/* A step of a thread that may be killed under it: false once it has ended. */
+static bool answers(HelError e, HelError want)
+{
+	if (e == kHelErrThreadTerminated)
+		return false;
+	ck_assert_int_eq(e, want);
+	return true;
+}
+
+/* An observation of g, the expected one or its end. */
+static bool observed(struct guest *g, struct HelObserveResult r, unsigned observation)
+{
+	if (r.error == kHelErrThreadTerminated)
+		return false;
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, observation);
+	ck_assert_uint_eq(r.sequence, g->seq + 1);
+	g->seq = r.sequence;
+	return true;
+}
+
+/* Wait up to 20 s until stub sleeps in futex(2) or an element arrives (false then). */
+static bool sleeps_or_ends(pid_t stub, struct HelElement **el)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)stub);
+	int64_t deadline = hq_deadline_ms(20000);
+	do {
+		if ((*el = hq_next(&q, 0)))
+			return false;
+		FILE *f = fopen(path, "re");
+		int found = f && fgets(line, sizeof(line), f) && !strncmp(line, "202 ", 4);
+		if (f)
+			fclose(f);
+		if (found)
+			return true;
+		usleep(1000);
+	} while (hq_deadline_ms(0) < deadline);
+	ck_abort_msg("the guest neither slept in its wait nor ended");
+	return false;
+}
+
+/*
+ * The guest's life that thread_faults.sh cuts at one ptrace request: a
+ * supercall, register images, a Hel call, a futex wait that a mapping
+ * interrupts, a breakpoint, a mapping while it runs, a last supercall.
+ * False once the thread is seen to end.
+ */
+static bool guest_life(struct guest *g, pid_t *stub)
+{
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	mov_edi(&c, kHelCallNop);
+	syscall_insn(&c);
+	mov_edi(&c, kHelCallFutexWait);
+	mov64(&c, RSI, DATA);
+	mov64(&c, RDX, 0);
+	mov64(&c, RAX, (uint64_t)kHelWaitInfinite);
+	syscall_insn(&c);
+	emit(&c, "\x4c\x8b\x3c\x25\x00\x00\x60\x00", 8);   /* mov 0x600000, %r15 */
+	int3(&c);
+	emit(&c, "\x83\x3c\x25\x08\x00\x50\x00\x00\x74\xf6", 10);  /* cmpl $0, DATA+8; je back */
+	supercall(&c, 2);
+	spin(&c);
+	guest_space(g, &c);
+	HelError e = guest_create(g);
+	if (e == kHelErrNoMemory && stub_is_killed())
+		return false;   /* killed while it was made: no thread (as in the creation case) */
+	ck_assert_int_eq(e, kHelErrNone);
+	*stub = stub_serving(getpid());
+	ck_assert_int_gt(*stub, 0);
+
+	if (!answers(helResume(g->thread), kHelErrNone) ||
+			!observed(g, observe(g->thread, g->seq), kHelObserveSuperCall + 1))
+		return false;
+	unsigned char simd[512];
+	if (!answers(helLoadRegisters(g->thread, kHelRegsSimd, simd), kHelErrNone) ||
+			!answers(helStoreRegisters(g->thread, kHelRegsSimd, simd), kHelErrNone) ||
+			!answers(helResume(g->thread), kHelErrNone))
+		return false;
+	/* It makes its Nop and sleeps; the mapping wakes it (a spurious wake-up, §7). */
+	ck_assert_int_eq(helSubmitObserve(g->thread, g->seq, q.handle, 0xd1), kHelErrNone);
+	struct HelElement *el;
+	bool sleeping = sleeps_or_ends(*stub, &el);
+	if (sleeping) {
+		map_word(g, 0x600000, 0x77);
+		el = hq_next(&q, hq_deadline_ms(20000));
+	}
+	ck_assert_ptr_nonnull(el);
+	ck_assert_uint_eq((uintptr_t)el->context, 0xd1);
+	if (!observed(g, *(struct HelObserveResult *)hq_payload(el), kHelObserveBreakpoint))
+		return false;
+	uintptr_t gprs[kHelNumGprs];
+	if (!answers(helLoadRegisters(g->thread, kHelRegsGeneral, gprs), kHelErrNone))
+		return false;
+	ck_assert_uint_eq(gprs[kHelRegR15], 0x77);
+	/* It spins until the word; a mapping comes meanwhile. */
+	if (!answers(helResume(g->thread), kHelErrNone))
+		return false;
+	map_word(g, 0x601000, 0x78);
+	uint32_t one = 1;
+	HelError w = copy(g->thread, DATA + 8, &one, sizeof(one), 1);
+	if (!answers(w, kHelErrNone))
+		return false;
+	return observed(g, observe(g->thread, g->seq), kHelObserveSuperCall + 2);
+}
+
+START_TEST(test_threads_stub_dies_between_requests)
+{
+	/*
+	 * should fail under thread_faults.sh: a stub killed between two ptrace
+	 * requests (while it is made, mid-batch, while it is held or resumed,
+	 * during a futex wait, a register access) is a thread that ended: every
+	 * later step answers kHelErrThreadTerminated or its observers do, the
+	 * stub is reaped, and the next thread runs.  A stub that is only
+	 * signalled lives on unchanged.  Alone: the whole life runs.
+	 */
+	struct guest g;
+	pid_t stub = 0;
+	bool lived = guest_life(&g, &stub);
+	ck_assert_int_eq(lived, !stub_is_killed());
+	if (lived) {
+		ck_assert_int_eq(helSubmitObserve(g.thread, g.seq, q.handle, 0xd2), kHelErrNone);
+		ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+		expect_terminated(0xd2);
+	} else if (stub) {
+		/* Its end may still be on its way (SIGCHLD): an observer waits for it. */
+		ck_assert_int_eq(helSubmitObserve(g.thread, g.seq, q.handle, 0xd3), kHelErrNone);
+		expect_terminated(0xd3);
+		ck_assert_int_eq(helResume(g.thread), kHelErrThreadTerminated);
+	}
+	struct guest next;
+	stopped_at_supercall(&next, 3);
+	ck_assert_int_eq(stubs_left(), 1);
+}
+END_TEST
+
+START_TEST(test_threads_priority_linux_refuses)
+{
+	/*
+	 * should fail under thread_faults.sh (fail:setprio): a priority that
+	 * Linux refuses for another reason than privilege or an ended thread is
+	 * kHelErrIllegalArgs; the next one is taken.  Alone: both are.
+	 */
+	HelError want = getenv("HELHOST_FAULTS") ? kHelErrIllegalArgs : kHelErrNone;
+	ck_assert_int_eq(helSetPriority(kHelThisThread, 1), want);
+	ck_assert_int_eq(helSetPriority(kHelThisThread, 1), kHelErrNone);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("threads");
@@ -2005,6 +2469,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_supercall_stops_with_registers);
 	tcase_add_test(tc, test_threads_supervisor_results_reach_the_guest);
 	tcase_add_test(tc, test_threads_hel_calls_in_managarm_convention);
+	tcase_add_test(tc, test_threads_call_with_two_results);
 	tcase_add_test(tc, test_threads_faults_are_observed);
 	tcase_add_test(tc, test_threads_guest_creates_a_thread);
 	tcase_add_test(tc, test_threads_guest_passes_garbage);
@@ -2018,6 +2483,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_last_handle_closed_kills);
 	tcase_add_test(tc, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(tc, test_threads_stub_killed_from_outside);
+	tcase_add_test(tc, test_threads_stub_refuses_a_mapping);
 	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub);
 	tcase_add_test(tc, test_threads_guest_scribbles_over_its_stub_stack);
 	tcase_add_test(tc, test_threads_futex_wait_sleeps_until_woken);
@@ -2028,7 +2494,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_scheduling_calls_and_credentials);
 	tcase_add_test(tc, test_threads_register_sets_stored_and_loaded);
 	tcase_add_test(tc, test_threads_affinity_and_stats_of_created_threads);
+	tcase_add_test(tc, test_threads_affinity_of_cpus_that_do_not_exist);
+	tcase_add_test(tc, test_threads_old_sequence_while_it_runs);
+	tcase_add_test(tc, test_threads_in_an_empty_space);
 	tcase_add_test(tc, test_threads_space_of_many_mappings);
+	tcase_add_test(tc, test_threads_mapping_above_the_stub);
 	tcase_add_test(tc, test_threads_guest_sets_its_own_bases);
 	tcase_add_test(tc, test_threads_guest_panics);
 	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);
@@ -2053,12 +2523,14 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_guest_maps_into_its_space);
 	tcase_add_test(own, test_threads_own_kill_spares_the_program);
 	tcase_add_test(own, test_threads_own_program_exits_with_its_threads);
+	tcase_add_test(own, test_threads_own_signals_from_outside);
 	tcase_add_test(own, test_threads_own_thread_makes_no_own_threads);
 	tcase_add_test(own, test_threads_own_handle_pointer_garbage);
 	tcase_add_test(own, test_threads_own_creation_in_a_traced_program);
 	tcase_add_test(own, test_threads_stub_dies_with_its_supervisor);
 	tcase_add_test(own, test_threads_supervisor_results_reach_the_guest);
 	tcase_add_test(own, test_threads_hel_calls_in_managarm_convention);
+	tcase_add_test(own, test_threads_call_with_two_results);
 	tcase_add_test(own, test_threads_faults_are_observed);
 	tcase_add_test(own, test_threads_guest_passes_garbage);
 	tcase_add_test(own, test_threads_guest_closes_its_last_handle);
@@ -2088,6 +2560,27 @@ static Suite *suite(void)
 	tcase_set_timeout(creation, 60);
 	tcase_add_test(creation, test_threads_creation_failure_leaves_nothing);
 	suite_add_tcase(s, creation);
+	TCase *own_creation = tcase_create("own-creation");
+	tcase_add_checked_fixture(own_creation, setup_own, NULL);
+	tcase_set_timeout(own_creation, 60);
+	tcase_add_test(own_creation, test_threads_own_creation_failure_leaves_nothing);
+	suite_add_tcase(s, own_creation);
+	/* thread_faults.sh runs it with SIGSTOP sent while the emulator maps through the thread. */
+	TCase *own_maps = tcase_create("own-maps");
+	tcase_add_checked_fixture(own_maps, setup_own_continued, NULL);
+	tcase_set_timeout(own_maps, 60);
+	tcase_add_test(own_maps, test_threads_guest_maps_into_its_space);
+	suite_add_tcase(s, own_maps);
+	TCase *priority = tcase_create("priority");
+	tcase_add_checked_fixture(priority, setup, NULL);
+	tcase_add_test(priority, test_threads_priority_linux_refuses);
+	suite_add_tcase(s, priority);
+	/* tests/programs/thread_faults.sh runs it alone with the stub killed at one request. */
+	TCase *dying = tcase_create("dying");
+	tcase_add_checked_fixture(dying, setup, NULL);
+	tcase_set_timeout(dying, 60);
+	tcase_add_test(dying, test_threads_stub_dies_between_requests);
+	suite_add_tcase(s, dying);
 	/* No fixture: the test process must not be a program of the emulator it kills. */
 	TCase *alone = tcase_create("emulator");
 	tcase_set_timeout(alone, 60);

@@ -5,9 +5,9 @@
  * first creates a queue and a stream, publishes one lane as "end-child-hold",
  * submits an hour's clock wait and prints "holding PID" (for the state dump);
  * "many" holds one object of each kind and waits on each way a program can
- * (helhost status), maps its memory executable, then prints "many PID" and waits
- * like "wait";
- * a number exits with it.
+ * (helhost status), maps its memory executable, makes a universe and 64
+ * tokens, then prints "many PID UNIVERSE" (the universe's handle) and waits
+ * like "wait"; a number exits with it.
  */
 #include <hel.h>
 #include <hel-syscalls.h>
@@ -82,10 +82,18 @@ int main(int argc, char **argv)
 		};
 		for (int i = 0; i < 6; i++)
 			HEL_CHECK(helSubmitAsync(busy, &waiting[i], 1, queue, (uintptr_t)i + 8, 0));
+		/* The queue has no chunk (it is never mapped): the nop's element waits for one. */
+		HEL_CHECK(helSubmitAsyncNop(queue, 0xe));
 		void *code;
 		HEL_CHECK(helMapMemory(memory, kHelNullHandle, NULL, 0, 4096,
 				kHelMapProtRead | kHelMapProtExecute, &code));
-		printf("many %d\n", (int)getpid());
+		/* A handle of a kind with nothing more to say (a universe). */
+		HelHandle universe, token;
+		HEL_CHECK(helCreateUniverse(&universe));
+		/* And 64 tokens: its state is longer than one read of helhost status (4096 bytes). */
+		for (int i = 0; i < 64; i++)
+			HEL_CHECK(helCreateToken(&token));
+		printf("many %d %lld\n", (int)getpid(), (long long)universe);
 		how = "wait";
 	}
 	if (!strcmp(how, "wait")) {

@@ -16,7 +16,8 @@
 #   `helhost run` of two programs: when it fails a program's registration
 #   (/proc status, pidfd_getfd, seals, getsockopt, the id check), that program
 #   is killed with the reason and the other one is served; when it fails the
-#   launch (pidfd_open, no_new_privs, seccomp, socketpair) or the watchdog
+#   launch (pidfd_open, no_new_privs, seccomp, socketpair, the exec-status
+#   pipe) or the watchdog
 #   (fork), the run ends with status 1 and the reason; when it only costs
 #   speed or a resource limit (sync wake-up, the alive page's fd, getrlimit),
 #   both programs are served; an emulator that cannot protect itself, drop
@@ -26,8 +27,9 @@
 #   (not one emulator after another);
 # - the emulator's access to program memory (test_usermem, linked directly)
 #   on a kernel without PROCMAP_QUERY, and with interrupted writes;
-# - starting a thread's stub when its socketpair, posix_spawn or its setup, or
-#   one ptrace request (ptrace:REQ:NTH) fails: helCreateThread answers
+# - starting a thread's stub when SIGCHLD cannot be watched, the emulator's path
+#   cannot be read, an fd cannot be copied, its socketpair, posix_spawn or its
+#   setup, or one ptrace request (ptrace:REQ:NTH) fails: helCreateThread answers
 #   kHelErrNoMemory with no handle, the attempt's stub ends and the next
 #   thread runs (test_threads, its case "creation", asserts all three).
 # Each case also checks that its faults were really injected.
@@ -91,6 +93,7 @@ pidfd 1 cannot~start~.*run_child:~No~such~process 0
 nnp 1 cannot~start~.*run_child:~No~child~processes 0
 seccomp 1 cannot~start~.*run_child:~No~child~processes 0
 socketpair 1 cannot~start~.*run_child:~Too~many~open~files 0
+pipe 1 cannot~start~.*run_child:~Too~many~open~files 0
 fork 1 watchdog:~Resource~temporarily~unavailable 0
 dumpable 1 cannot~make~the~emulator~non-dumpable 0
 capget 1 cannot~drop~capabilities:~Bad~address 0
@@ -115,11 +118,14 @@ for fault in noprocmap eintr; do
 	[ "$(injected "$count")" -gt 0 ]; check "$fault faults were injected into program memory access" 0 $?
 done
 
-# Each step of starting a stub, failed once: its socket pair, the spawn's setup
+# Each step of starting a stub, failed once: SIGCHLD blocked or read through a
+# signalfd, the emulator's own path, the copies of the page's and the socket's
+# fds, its socket pair, the spawn's setup
 # and the spawn, and by ptrace request number SEIZE and the first CONT (the
 # stub's start), GETREGS, SETFPREGS (thor's initial FPU state), then GETFPREGS,
 # SETREGS, the second CONT and SETFPREGS of the batch that maps the space.
-for fault in fail:socketpair fail:spawnfa fail:spawnattr fail:adddup fail:closefrom \
+for fault in fail:blockchld fail:chldfd fail:exe fail:dupfd fail:dupfd:2 \
+		fail:socketpair fail:spawnfa fail:spawnattr fail:adddup fail:closefrom \
 		fail:sigmask fail:spawnflags fail:spawn ptrace:16902:1 ptrace:7:1 ptrace:12:1 \
 		ptrace:15:1 ptrace:14:1 ptrace:13:1 ptrace:7:2 ptrace:15:2; do
 	count="$tmp/thread_$(echo "$fault" | tr ':' '_')"

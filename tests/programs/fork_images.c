@@ -3,7 +3,8 @@
  * that its fork child claims at its first registration.  A claim by a
  * process that is not the parent's child, or with a guessed id, gives a
  * fresh universe and leaves the image to its child; images whose children
- * never claim are freed when the parent dies, and one parent keeps at most
+ * never claim are freed when the parent dies (each parent's after its own
+ * grace period; a live parent's stay), and one parent keeps at most
  * 64 of them.  And a fork child that finds its emulator gone ends, instead
  * of starting an emulator of its own that would keep it alive.
  *
@@ -184,6 +185,40 @@ START_TEST(test_fork_images_expire_with_parent)
 }
 END_TEST
 
+/* A program of ours that prepares n images no child will claim, and exits. */
+static void parent_leaving_images(int n)
+{
+	pid_t parent = fork();
+	ck_assert_int_ge(parent, 0);
+	if (parent == 0) {
+		for (int i = 0; i < n; i++)
+			if (!prepare_image())
+				_exit(250);
+		_exit(0);
+	}
+	ck_assert_int_eq(exit_code(wait_child(parent, DEADLINE_MS)), 0);
+}
+
+START_TEST(test_fork_images_expire_per_parent)
+{
+	HelHandle h = some_handle();
+	uint64_t ours = prepare_image();
+	ck_assert_uint_ne(ours, 0);
+	/* Three parents die one after the other (the second with two images): each
+	 * image waits its parent's own grace period, so they expire at different times. */
+	parent_leaving_images(1);
+	parent_leaving_images(2);
+	parent_leaving_images(1);
+	/* should succeed: the dead parents' images go, ours (a live parent's) stays */
+	for (int64_t end = now_ms() + DEADLINE_MS; waiting_images() > 1 && now_ms() < end;)
+		usleep(1000);
+	ck_assert_int_eq(waiting_images(), 1);
+	/* should succeed: and our child still gets it, handle included */
+	ck_assert_int_eq(claim_in_child(ours, h), kHelErrNone);
+	ck_assert_int_eq(waiting_images(), 0);
+}
+END_TEST
+
 START_TEST(test_fork_image_parent_exits_before_claim)
 {
 	HelHandle h = some_handle();
@@ -284,6 +319,7 @@ int main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_fork_image_theft_fails);
 	tcase_add_test(tc, test_fork_images_expire_with_parent);
+	tcase_add_test(tc, test_fork_images_expire_per_parent);
 	tcase_add_test(tc, test_fork_image_parent_exits_before_claim);
 	tcase_add_test(tc, test_fork_child_after_emulator_death);
 	suite_add_tcase(s, tc);

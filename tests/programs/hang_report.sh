@@ -2,7 +2,9 @@
 # The hang report: a deadlock cycle, a dead peer and a lost wake-up are each
 # reported once, with who waits on what; --hang=fail ends the run with 124;
 # a program waiting on a clock is not reported (it is, once the clock has
-# fired and it sleeps with nothing pending); auto-start ends a hung test.
+# fired and it sleeps with nothing pending), nor one in a futex wait with a
+# timeout; an event nobody raises is a hang; a thread stopped for helResume
+# counts as asleep; auto-start ends a hung test.
 set -u
 emu=$1 child=$2
 . "$(dirname "$0")/lib.sh"
@@ -41,6 +43,34 @@ report=$(grep -n -m 1 '^helhost: hang:' "$out" | cut -d: -f1)
 [ -n "$fired" ] && [ -n "$report" ] && [ "$report" -gt "$fired" ]
 check "no report while the clock was pending, one after it fired" 0 $?
 has "a lost wake-up: nothing pending" 'hang_child\[[0-9]+\] has no operation pending: nothing will wake it \(a lost wake-up\?\)$'
+
+# Waits with a timeout end by themselves: a program in one is not hung, even
+# when its other thread sleeps for good; once the last has timed out, it is.
+"$emu" run --hang=fail "$child" timeouts >"$out" 2>&1
+check "waits with timeouts, then a lost wake-up: status 124" 124 $?
+for n in 1 2 4; do
+	has "FUTEX_LOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAIT: timeout $n passed" "^timed out $n: ETIMEDOUT\$"
+done
+has "helFutexWait: its deadline passed" '^timed out 3: the deadline passed$'
+last=$(grep -n -m 1 '^timed out 4:' "$out" | cut -d: -f1)
+report=$(grep -n -m 1 '^helhost: hang:' "$out" | cut -d: -f1)
+[ -n "$last" ] && [ -n "$report" ] && [ "$report" -gt "$last" ]
+check "no report until the last timeout passed" 0 $?
+[ "$(grep -c -E '^helhost:   hang_child\[[0-9]+\] thread [0-9]+: sleeps in a futex wait on 0x[0-9a-f]+ \(not in Hel memory\)$' "$out")" = 2 ]
+check "… then both threads reported, each on its word" 0 $?
+
+# An event nobody will raise.
+"$emu" run --hang=fail "$child" event >"$out" 2>&1
+check "an event awaited, nothing to raise it: status 124" 124 $?
+has "… the wait reported" '^helhost:   hang_child\[[0-9]+\] waits: context 0x44, helSubmitAwaitEvent on 2: until it is raised$'
+grep -q 'a deadlock cycle' "$out"; check "… no cycle: it waits on no program" 1 $?
+
+# A thread created stopped waits for a helResume nobody will send.
+"$emu" run --hang=fail "$child" stopped >"$out" 2>&1
+check "a thread stopped for helResume, the other asleep: status 124" 124 $?
+has "… created" '^stopped 0$'
+has "… reported as such" '^helhost:   hang_child\[[0-9]+\] thread [0-9]+: stopped, waiting for helResume$'
+has "… next to the sleeping one" '^helhost:   hang_child\[[0-9]+\] thread [0-9]+: sleeps in a futex wait on 0x[0-9a-f]+ \(not in Hel memory\)$'
 
 "$emu" run --hang=maybe "$child" clock >"$out" 2>&1; check "--hang=maybe: a usage error" 2 $?
 has "… which says what" '^helhost: HELHOST_HANG=maybe is not understood \(report, fail or off\)$'

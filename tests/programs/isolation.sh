@@ -4,7 +4,8 @@
 #     a program cannot ptrace, read or take fds from its emulator;
 #   isolation.sh isolate EMU PROBE PP_SERVER PP_CLIENT RUN_CHILD
 #     under --isolate, program A cannot reach program B through Linux while
-#     Hel IPC between them works, and gdb -p from outside still works.
+#     Hel IPC between them works, and gdb -p from outside still works; the
+#     namespace's init passes on a program's status and reaps orphans.
 # Every denial has a positive control: the same attack succeeding where
 # Linux should let it through, so a broken intruder cannot pass.
 set -u
@@ -132,6 +133,15 @@ check "ping-pong between two isolated programs" 0 $?
 $as_user "$emu" run --isolate "$child" 3 >/dev/null 2>&1; check "an isolated program's exit status" 3 $?
 "$emu" run --isolate "$pp_server" -- "$pp_client" -n 200 >"$dir/pp-root" 2>&1
 check "ping-pong between two isolated programs run by root" 0 $?
+# The namespace's init passes on a death by a signal as its shell status...
+"$emu" run --isolate /bin/sh -c 'kill -SEGV $$' >/dev/null 2>&1
+check "an isolated program killed by SIGSEGV: status 139" 139 $?
+# ... and reaps the orphans that end before the program: the program waits
+# until its orphan is gone (a zombie nobody reaps would stay there: 20 s, then 4).
+"$emu" run --isolate /bin/sh -c '(true & echo $! >"$1"); o=$(cat "$1") n=0;
+	while kill -0 "$o" 2>/dev/null && [ $n -lt 2000 ]; do sleep 0.01; n=$((n + 1)); done
+	kill -0 "$o" 2>/dev/null && exit 4; exit 3' sh "$dir/orphan" >/dev/null 2>&1
+check "an isolated program whose orphan ended first: its own status" 3 $?
 
 # Nothing outlives the run: an isolated program's orphan dies with it.
 tag=helhost-isolation-$$

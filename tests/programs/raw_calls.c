@@ -3,11 +3,14 @@
  * forge_trace does): helFutexWait and helFutexWake (libhel serves both on
  * the host futex), registry names no C string gives, and call numbers no
  * call has; helCreateThread in the program's own space naming Linux
- * threads, thread blocks and sockets that are none.  Each answer is checked
+ * threads, thread blocks and sockets that are none; userfaultfds that are
+ * none, and a second one; populate hints for what is no managed mapping.
+ * Each answer is checked
  * here; trace_calls.sh checks their trace.
  */
 #include <hel.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,6 +111,45 @@ static int own_thread_garbage(void)
 	return failed || !tid;
 }
 
+/*
+ * The userfaultfd libhel hands over for managed memory (HH_CALL_FAULTS_FD,
+ * an fd of ours): one that is not open, or is no userfaultfd, is refused;
+ * a real one is taken, once.  Then libhel's hint to fill a new mapping
+ * (HH_CALL_FAULTS_POPULATE) for what is no whole managed mapping (plain
+ * memory at word, a range longer than it or inside it, no mapping at all)
+ * is ignored: answered, and the memory there is as it was.
+ */
+static int faults_fd_garbage(uint64_t word)
+{
+	int pipe_ends[2];
+	if (pipe(pipe_ends))
+		return 1;
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int failed = expect("faults fd, not open", trap(HH_CALL_FAULTS_FD, 4000, 0, 0),
+			kHelErrBadDescriptor);
+	failed |= expect("faults fd, a pipe", trap(HH_CALL_FAULTS_FD, (uint64_t)pipe_ends[0], 0, 0),
+			kHelErrBadDescriptor);
+	failed |= expect("faults fd, a userfaultfd", trap(HH_CALL_FAULTS_FD, (uint64_t)uffd, 0, 0),
+			kHelErrNone);
+	failed |= expect("faults fd, a second one", trap(HH_CALL_FAULTS_FD, (uint64_t)uffd, 0, 0),
+			kHelErrAlreadyExists);
+	volatile char *plain = (volatile char *)(uintptr_t)word;
+	plain[0] = 'w';
+	failed |= expect("populate, plain memory", trap(HH_CALL_FAULTS_POPULATE, word, 4096, 0),
+			kHelErrNone);
+	failed |= expect("populate, longer than the mapping",
+			trap(HH_CALL_FAULTS_POPULATE, word, 8192, 0), kHelErrNone);
+	failed |= expect("populate, inside the mapping",
+			trap(HH_CALL_FAULTS_POPULATE, word + 16, 4096, 0), kHelErrNone);
+	failed |= expect("populate, no mapping", trap(HH_CALL_FAULTS_POPULATE, 0x1000, 4096, 0),
+			kHelErrNone);
+	failed |= plain[0] != 'w';
+	close(pipe_ends[0]);
+	close(pipe_ends[1]);
+	close(uffd);
+	return failed || uffd < 0;
+}
+
 int main(void)
 {
 	HelHandle mem;
@@ -137,5 +179,6 @@ int main(void)
 	failed |= expect("call 90", trap(90, 0, 0, 0), kHelErrIllegalSyscall);
 	failed |= expect("call 0x10fff", trap(0x10fff, 0, 0, 0), kHelErrIllegalSyscall);
 	failed |= own_thread_garbage();
+	failed |= faults_fd_garbage(at);
 	return failed;
 }

@@ -28,7 +28,9 @@ grep -q 'run_child\[[0-9]*\]: run_child says hello' "$out"; check "helLog prefix
 "$emu" run --trace "$hello" >"$out" 2>&1; check "hello under --trace" 0 $?
 grep -q 'helSubmitAsyncNop(queue=1<queue>, context=0x1) = kHelErrNone' "$out"; check "trace names calls, handle types and results" 0 $?
 grep -q 'helCancelAsync(queue=1<queue>, async_id=2) = kHelErrNone' "$out"; check "trace shows the cancel" 0 $?
-grep -q 'helFutexWait(.*) = kHelErrNone' "$out"; check "locally served calls are traced" 0 $?
+# helGetClock never traps (libhel reads the clock); hello always asks it, while
+# whether it must wait on a futex depends on how fast its clock fires.
+grep -q 'helGetClock() = kHelErrNone \[ns=[0-9]*\]' "$out"; check "locally served calls are traced" 0 $?
 
 HELHOST_TRACE=1 "$hello" >"$out" 2>&1; check "auto-started hello with HELHOST_TRACE" 0 $?
 grep -q 'helMapMemory(memory=1<queue>, space=null' "$out"; check "auto-start traces too" 0 $?

@@ -1,20 +1,21 @@
 #!/bin/sh
-# `helhost run` reports: each program's end on one line, the run's status and
+# `helhost run` reports: each program's end on one line (a signal by name, by
+# number if it has none, a core dump said), the run's status and
 # the program it comes from, --fail-fast, precise messages for what cannot
 # start, --help/--version, and HELHOST_TRACE meaning the same as at auto-start.
 set -u
 emu=$1 child=$2 hello=$3
 . "$(dirname "$0")/lib.sh"
-out=$(mktemp) err=$(mktemp) noexec=$(mktemp)
+out=$(mktemp) err=$(mktemp) noexec=$(mktemp) noloader=$(mktemp) dirloader=$(mktemp)
 emulator= waiter=
 cleanup() {
 	[ -z "$emulator" ] || gone "$emulator" || kill -9 "$emulator"
 	[ -z "$waiter" ] || gone "$waiter" || kill -9 "$waiter"
-	rm -f "$out" "$err" "$noexec"
+	rm -f "$out" "$err" "$noexec" "$noloader" "$dirloader"
 }
 trap cleanup EXIT
-# A fault must be reported, not dumped on disk.
-ulimit -c 0
+# A fault must be reported, not dumped on disk (the soft limit: one case below raises it).
+ulimit -S -c 0
 
 # Four programs, four ends, each on its line.
 "$emu" run "$child" segv -- "$child" abort -- "$child" 0 -- "$child" 3 >"$out" 2>&1
@@ -34,6 +35,20 @@ case "$named" in
 "139 1"|"134 2"|"3 4") check "the last line names the program the status comes from" "$status" "${named% *}" ;;
 *) check "the last line names the failed program" "exit status S: ... (program K) failed first" "$last" ;;
 esac
+
+# A signal with no abbreviation (a real-time one) is named by its number.
+"$emu" run /bin/sh -c 'kill -35 $$' >"$out" 2>&1; check "a real-time signal: status 163" 163 $?
+grep -q '^helhost: sh\[[0-9]*\] (program 1) +++ killed by signal 35 +++$' "$out"
+check "… named by its number" 0 $?
+# A core dump is said, where the kernel wrote one (core_pattern "core": into the cwd).
+cores=$(mktemp -d)
+(cd "$cores" && { ulimit -S -c unlimited 2>/dev/null; exec "$emu" run "$child" abort; }) >"$out" 2>&1
+check "an abort with core dumps allowed: 134" 134 $?
+if ls "$cores" | grep -q '^core'; then
+	grep -q '^helhost: end_child\[[0-9]*\] (program 1) +++ killed by SIGABRT (core dumped) +++ last Hel call: helNop (thread [0-9]*)$' "$out"
+	check "… and the core dump said" 0 $?
+fi
+rm -rf "$cores"
 
 # --fail-fast: the second program fails once the first waits forever; the
 # run ends with its status and the waiter goes with it.
@@ -71,16 +86,50 @@ grep -q '^helhost: cannot execute : No such file or directory$' "$out"; check "a
 check "found in PATH but not executable: 126" 126 $?
 grep -q "^helhost: cannot execute $(basename "$noexec"): Permission denied$" "$out"
 check "found in PATH but not executable: the reason" 0 $?
+# An entry longer than a path may be, and one that is a file, are passed over.
+long=$(printf '/%0250d' $(seq 17) | tr -d ' ')
+PATH="$long:$noexec:/usr/bin:/bin" "$emu" run sh -c 'exit 4' >"$out" 2>&1
+check "an entry too long and an entry that is a file: the next ones searched" 4 $?
+PATH="$long:$noexec" "$emu" run sh >"$out" 2>&1; check "… and nothing found after them: 126" 126 $?
+grep -q '^helhost: cannot execute sh: File name too long$' "$out"; check "… the too long entry is the reason" 0 $?
 env -u PATH "$emu" run "$(basename "$hello")" >"$out" 2>&1
 check "without PATH, a name is looked for in /bin and /usr/bin only" 127 $?
 (cd "$(dirname "$hello")" && env -u PATH "$emu" run true) >"$out" 2>&1
 check "without PATH, true is found in /bin or /usr/bin" 0 $?
+
+# Executable as far as the check can tell, but refused by execve: a script
+# whose interpreter is missing, or is a directory.  The launch learns it from
+# the child before it goes on, so the run ends at once with execve's reason,
+# said once, and the programs after it never start.
+printf '#!/nonexistent/interpreter\n' >"$noloader"
+printf '#!/tmp\n' >"$dirloader"
+chmod 755 "$noloader" "$dirloader"
+missing="helhost: cannot execute $noloader: No such file or directory (its interpreter or loader is missing)"
+"$emu" run "$noloader" -- "$child" 0 >"$out" 2>&1; check "an execve that fails with ENOENT: 127" 127 $?
+grep -qxF "$missing" "$out"; check "ENOENT from execve: the name, the reason and what is missing" 0 $?
+check "ENOENT from execve: said once" 1 "$(grep -c 'cannot execute' "$out")"
+grep -q '+++' "$out"; check "ENOENT from execve: no other program was started" 1 $?
+"$emu" run "$dirloader" >"$out" 2>&1; check "an execve that fails with EACCES: 126" 126 $?
+grep -qxF "helhost: cannot execute $dirloader: Permission denied" "$out"
+check "EACCES from execve: the name and the reason" 0 $?
+# A program that waits forever, then one that cannot be executed: the run
+# does not wait for the first.
+"$emu" run "$child" wait -- "$noloader" >"$out" 2>&1; check "a later program's execve fails: 127" 127 $?
+grep -qxF "$missing" "$out"; check "a later program's execve fails: said" 0 $?
+if "$emu" run --isolate true >/dev/null 2>&1; then
+	"$emu" run --isolate "$noloader" >"$out" 2>&1; check "--isolate: an execve that fails: 127" 127 $?
+	grep -qxF "$missing" "$out"; check "--isolate: the program's execve failure reaches the launch" 0 $?
+else
+	echo "--isolate does not work here: its execve case skipped"
+fi
 
 # Usage: precise messages, status 2; --help and --version on stdout, status 0.
 "$emu" run --bogus "$child" >"$out" 2>&1; check "an unknown option: 2" 2 $?
 grep -q '^helhost run: unknown option --bogus ' "$out"; check "an unknown option is named" 0 $?
 "$emu" run --max-handles lots "$child" >"$out" 2>&1; check "a bad limit: 2" 2 $?
 grep -q '^helhost run: --max-handles needs a number.*(got lots)$' "$out"; check "a bad limit is named" 0 $?
+"$emu" run --trace-file >"$out" 2>&1; check "an option without its value: 2" 2 $?
+grep -q -x 'helhost run: --trace-file needs a value' "$out"; check "… named" 0 $?
 "$emu" run >"$out" 2>&1; check "no program: 2" 2 $?
 grep -q '^helhost run: no program to run' "$out"; check "no program: said so" 0 $?
 "$emu" frobnicate >"$out" 2>&1; check "an unknown command: 2" 2 $?

@@ -8,13 +8,14 @@ set -u
 emu=$1 end_child=$2 hang_child=$3 own_thread=$4
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp) state=$(mktemp) fifo=$(mktemp -u)
-holder= reader= many= stopped=
+holder= reader= many= stopped= run=
 cleanup() {
 	[ -z "$many" ] || kill -9 "$many" 2>/dev/null
 	[ -z "$stopped" ] || kill -9 "$stopped" 2>/dev/null
+	[ -z "$run" ] || kill -9 "$run" 2>/dev/null
 	[ -z "$holder" ] || kill -9 "$holder" 2>/dev/null
 	[ -z "$reader" ] || kill -9 "$reader" 2>/dev/null
-	rm -f "$out" "$out.many" "$out.alone" "$out.alone.state" "$state" "$fifo"
+	rm -f "$out" "$out.two" "$out.many" "$out.alone" "$out.alone.state" "$state" "$fifo"
 }
 trap cleanup EXIT
 has() { grep -q -x -E -- "$2" "$state"; check "$1" 0 $?; }
@@ -120,6 +121,8 @@ ours=$!
 await grep -q "^waiting $ours\$" "$out"; check "a program of ours holds and waits" 0 $?
 "$emu" status </dev/null >"$out.state" 2>&1; check "status without a pid, one emulator of ours" 0 $?
 said "… its state" "helhost:   end_child\[$ours\]: 1 operations pending, 1 threads: $ours"
+"$emu" trace on </dev/null >"$out.state" 2>&1; check "trace on without a pid, one emulator of ours" 0 $?
+said "… answered" "helhost: trace on"
 [ $fail = 0 ] || cat "$out.state"
 exit $fail
 SH
@@ -159,6 +162,12 @@ lane13 SendFromBuffer 0xa
 lane13 SendFromBufferSg 0xb
 lane13 PushDescriptor 0xc
 has "an action without a name of its own waiting" "helhost:     pending: context 0xd, an item on lane 13: the other end is held by end_child\[$many\] as 14"
+has "a queue without chunks: the element waiting for one" \
+	"helhost:       1<queue>: 4 chunks of 4096 bytes, [0-9]+ cancellable operations, 1 elements waiting for a chunk"
+universe=$(sed -n 's/^many [0-9]* \([0-9]*\)$/\1/p' "$out")
+has "a universe: its type, nothing more" "helhost:       $universe<universe>: "
+check "64 tokens: a state longer than one read, all of it" 64 "$(grep -c -E '^helhost:       [0-9]+<token>: $' "$state")"
+[ "$(tail -n 1 "$state")" = "helhost: end of state" ]; check "… to its last line" 0 $?
 has "a mapping, executable" "helhost:       0x[0-9a-f]+-0x[0-9a-f]+ r-x of 2<memory> at offset 0"
 # Two emulators of ours (at least: other tests may run theirs): no guess.
 "$emu" status >"$state" 2>&1; check "status without a pid, several emulators: refused" 1 $?
@@ -178,6 +187,39 @@ has "a thread handle: stopped" "helhost:       1<thread>: stopped"
 kill -9 "$stopped"
 wait "$stopped"
 stopped=
+# Threads stopped and observed, killed, running (own_thread observed).
+"$own_thread" observed >"$out" 2>&1 &
+stopped=$!
+await grep -q "^observed $stopped 0 0 0 0 0\$" "$out"
+check "a program observing a stopped thread, another killed, a third running" 0 $?
+terminated() { "$emu" status "$stopped" >"$state" && grep -q -x 'helhost:       3<thread>: terminated' "$state"; }
+await terminated; check "a killed thread: terminated" 0 $?
+has "… the stopped one" "helhost:       2<thread>: stopped"
+has "… the running one" "helhost:       4<thread>: running"
+has "an observation waiting" "helhost:     pending: context 0x5, helSubmitObserve: until the thread stops"
+# The trace switched in a program whose threads have no call page (created ones).
+"$emu" trace on "$stopped" >"$state"; check "helhost trace on, with created threads" 0 $?
+has "… answered" "helhost: trace on"
+"$emu" trace off "$stopped" >"$state"; check "… and off" 0 $?
+has "… answered" "helhost: trace off"
+kill -9 "$stopped"
+wait "$stopped"
+stopped=
+
+# A run of two programs whose first has ended: listed with its status, and
+# its pid no longer served.
+"$emu" run "$end_child" 3 -- "$end_child" wait >"$out.two" 2>&1 &
+run=$!
+await grep -q '^waiting ' "$out.two"; check "a run whose second program waits" 0 $?
+await grep -q '(program 1) +++ exited with 3 +++$' "$out.two"; check "… its first program ended with 3" 0 $?
+first=$(sed -n 's/^helhost: end_child\[\([0-9]*\)\] (program 1) +++ exited with 3 +++$/\1/p' "$out.two")
+"$emu" status "$run" >"$state"; check "its status" 0 $?
+has "… the ended program and its status" "helhost:   end_child\[$first\] program 1: ended with status 3"
+"$emu" status "$first" >"$state" 2>&1; check "the ended program's pid: refused" 1 $?
+has "… as served by no emulator" "helhost: $first is neither an emulator of yours nor a program one serves"
+kill -9 "$(sed -n 's/^waiting \([0-9]*\)$/\1/p' "$out.two")" || kill -9 "$run"
+wait "$run"; check "the run ends with the first failure's status" 3 $?
+run=
 
 # Mappings: hang_child maps its queue, then reads its stdin.
 mkfifo "$fifo"

@@ -3,9 +3,9 @@
  * with quotes, backslashes and control bytes longer than the trace shows, an
  * unreadable string, a severity and a register set with no name, map flags
  * with unknown bits, bytes past ASCII; a submission of more actions than the
- * trace names, answered on a lane whose peer is gone; credentials extracted
- * from a stream.  Each call's result is checked here; trace_calls.sh checks
- * the lines the trace wrote for them.
+ * trace names, answered on a lane whose peer is gone; an action of no known
+ * type; credentials extracted from a stream.  Each call's result is checked
+ * here; trace_calls.sh checks the lines the trace wrote for them.
  */
 #include <hel.h>
 #include <helhost.h>
@@ -41,6 +41,18 @@ static int many_actions(void)
 	for (int i = 0; i < 17; i++)
 		failed |= expect("a send to a closed peer", helhost_take_simple(&r)->error, kHelErrEndOfLane);
 	return failed;
+}
+
+/* An action type Hel does not have: refused, and traced as "?". */
+static int unknown_action(void)
+{
+	struct helhost_queue q;
+	HEL_CHECK(helhost_queue_open(&q, 1, 4096));
+	HelHandle lane, peer;
+	HEL_CHECK(helCreateStream(&lane, &peer, 0));
+	struct HelAction odd = { .type = 99 };
+	return expect("action type 99", helSubmitAsync(lane, &odd, 1, q.handle, 0x99, 0),
+			kHelErrIllegalArgs);
 }
 
 /*
@@ -92,6 +104,7 @@ int main(void)
 			0x1000, kHelMapProtRead | 0x40000000, &p), kHelErrNoDescriptor);
 	failed |= expect("bytes past ASCII", helLog(kHelLogSeverityInfo, "\x7f\x80", 2), kHelErrNone);
 	failed |= many_actions();
+	failed |= unknown_action();
 	failed |= credentials();
 	char image[4096];
 	helLoadRegisters(kHelThisThread, 99, image);

@@ -26,6 +26,8 @@ has_re "an element of 17 results: 16 by name, the rest counted, ended" \
 	'^helhost: trace_calls\[[0-9]+\] element: queue=1<queue>, context=0x17, of helSubmitAsync: (SendFromBuffer: kHelErrEndOfLane, ){16}\.\.\. 1 more$'
 has_re "… and the next line starts on its own" '^helhost: trace_calls\[[0-9]+\] thread [0-9]+: helLoadRegisters\('
 has "a register set with no name as a number" 'helLoadRegisters(thread=this-thread, set=99'
+has "an action of no known type as \"?\", refused" \
+	'actions=[?], count=1, queue=4<queue>, context=0x99, flags=0) = kHelErrIllegalArgs (action 0 (type 99))'
 creds=$(sed -n 's/^credentials \([0-9a-f]*\)$/\1/p' "$out")
 [ ${#creds} = 32 ]; check "the program printed its credentials" 0 $?
 has_re "extracted credentials in hex, the thread's own" \
@@ -49,6 +51,14 @@ check "own-space thread 0, 2^32, 1: no such thread" 3 \
 check "… the main thread: a Hel thread already" 1 "$(own 'the thread is a Hel thread already')"
 check "… a block unreadable or of the wrong magic" 2 "$(own 'no libhel thread block at arg 7')"
 check "… a socket out of range or not open" 2 "$(own "no socket of the program's at arg 8")"
+# Filtered by a handle, an unknown call (which names none) is left out.
+"$emu" run --trace --trace-handle=1 "$raw" >"$out" 2>&1; check "raw_calls traced for handle 1" 0 $?
+has "… a call naming it is traced" 'helhost_publish(name=0x8, length=4, handle=1<memory>) = kHelErrFault (name unreadable)'
+grep -q 'call 90(' "$out"; check "… an unknown call is not" 1 $?
+# The futex group: the trapped futex calls, and nothing else.
+"$emu" run --trace=futex "$raw" >"$out" 2>&1; check "raw_calls traced for the futex group" 0 $?
+has_re "… a trapped futex wake" 'helFutexWake\(pointer=0x[0-9a-f]+\) = kHelErrNone'
+check "… and only futex calls" 0 "$(grep ' thread [0-9]*: ' "$out" | grep -v -c -E ': helFutex(Wait|Wake)\(')"
 # As JSON, an unknown call is its number, a number.
 "$emu" run --trace --trace-format=json "$raw" >"$out" 2>&1; check "raw_calls under a JSON trace" 0 $?
 has_re "JSON: an unknown call by its number" \

@@ -193,5 +193,29 @@ await grep -q '^nop 2$' "$out"
 exec 3>&-
 wait "$emulator"; check "the run ends with its program" 0 $?
 emulator=
+
+# An operation submitted while the trace was off completes once it is on: the
+# trace never saw the call that made its element, so it says only what it knows.
+for format in text json; do
+	HELHOST_TRACE_FORMAT=$format "$emu" run "$child" stdin <"$fifo" >"$out" 2>&1 &
+	emulator=$!
+	exec 3>"$fifo"
+	await grep -q '^reading$' "$out"
+	echo "lookup trace-origin-$$" >&3
+	await grep -q '^looking up$' "$out"; check "$format: a lookup submitted untraced" 0 $?
+	kill -USR2 "$emulator"
+	await grep -q '^helhost: trace on$' "$out"
+	echo "publish trace-origin-$$" >&3
+	await grep -q '^found$' "$out"; check "$format: … completed once the trace is on" 0 $?
+	if [ $format = text ]; then
+		grep -q -x 'helhost: element context=0x33 (16 bytes)' "$out"
+	else
+		grep -q -x '{"type":"element","context":"0x33","bytes":16}' "$out"
+	fi
+	check "$format: its element without the call that made it: context and size" 0 $?
+	exec 3>&-
+	wait "$emulator"; check "$format: the run ends with its program" 0 $?
+	emulator=
+done
 [ $fail = 0 ] || cat "$out"
 exit $fail

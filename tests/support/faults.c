@@ -21,7 +21,7 @@
  *                           (pidfd_getfd), pidfd (pidfd_open), seals (F_GET_SEALS),
  *                           sockopt (getsockopt), syncwake, idvalid, addfd (the
  *                           seccomp notification ioctls), nnp (PR_SET_NO_NEW_PRIVS),
- *                           seccomp (installing a filter), fork, socketpair, rlimit
+ *                           seccomp (installing a filter), fork, socketpair, pipe (pipe2), rlimit
  *                           (getrlimit), dumpable (PR_SET_DUMPABLE), capget, capset,
  *                           capbset (PR_CAPBSET_DROP), ambient (PR_CAP_AMBIENT),
  *                           memfd (memfd_create), unshare, uidmap (open of
@@ -34,15 +34,29 @@
  *                           a program as it starts: ftruncate, addseals
  *                           (F_ADD_SEALS), mapshared (mmap of a file, MAP_SHARED),
  *                           arena (mmap of an inaccessible reservation),
- *                           pthreadkey (pthread_key_create), getrandom (EINTR)
+ *                           pthreadkey (pthread_key_create), getrandom (EINTR);
+ *                           and as the emulator starts a thread's stub:
+ *                           blockchld (sigprocmask blocking SIGCHLD), chldfd
+ *                           (signalfd of SIGCHLD), exe (readlink of
+ *                           /proc/self/exe), dupfd (fcntl F_DUPFD_CLOEXEC);
+ *                           setprio (setpriority of a thread named by its id, EINVAL)
  *   ptrace:REQ:NTH          the NTH ptrace call with request number REQ fails
  *                           with ESRCH (as if the tracee had vanished), once
+ *   kill:REQ:NTH[:SIG]      right before the NTH ptrace call with request number
+ *                           REQ, its tracee gets signal SIG (default SIGKILL:
+ *                           killed from outside between two requests), and the
+ *                           call waits until the tracee has died or stopped for
+ *                           it (not reaping it), so that what comes next meets
+ *                           that state for certain; once
+ *   killafter:REQ:NTH[:SIG] the same right after that call has returned (a
+ *                           tracee that dies once it runs again)
  * The number of faults injected so far is kept in the file HELHOST_FAULTS_COUNT
  * names (shared across fork), for the test to see that they really happened.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -56,9 +70,11 @@
 #include <sys/random.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Older headers lack it (as in src/host/trap.c). */
@@ -77,6 +93,8 @@ static unsigned long *injected;
 static char fail_what[16];
 static unsigned long fail_nth = 1, fail_seen;
 static unsigned long ptrace_request, ptrace_nth, ptrace_seen;
+static unsigned long kill_request, kill_nth, kill_seen, kill_signal = SIGKILL;
+static bool kill_after;
 
 __attribute__((constructor)) static void configure(void)
 {
@@ -107,6 +125,11 @@ __attribute__((constructor)) static void configure(void)
 	const char *t = strstr(env, "ptrace:");
 	if (t && sscanf(t, "ptrace:%lu:%lu", &ptrace_request, &ptrace_nth) != 2)
 		ptrace_nth = 0;
+	const char *k = strstr(env, "kill:");
+	if (!k && (k = strstr(env, "killafter:")))
+		kill_after = true;
+	if (k && sscanf(k, "%*[a-z]:%lu:%lu:%lu", &kill_request, &kill_nth, &kill_signal) < 2)
+		kill_nth = 0;
 	const char *f = strstr(env, "fail:");
 	if (f && sscanf(f, "fail:%15[a-z]:%lu", fail_what, &fail_nth) < 1)
 		fail_what[0] = 0;
@@ -230,9 +253,38 @@ int fcntl(int fd, int cmd, ...)
 	long arg = va_arg(ap, long);
 	va_end(ap);
 	if ((cmd == F_GET_SEALS && fail_once("seals", EINVAL)) ||
-			(cmd == F_ADD_SEALS && fail_once("addseals", EPERM)))
+			(cmd == F_ADD_SEALS && fail_once("addseals", EPERM)) ||
+			(cmd == F_DUPFD_CLOEXEC && fail_once("dupfd", EMFILE)))
 		return -1;
 	return (int)real_syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (how == SIG_BLOCK && set && sigismember(set, SIGCHLD) == 1 && fail_once("blockchld", EINVAL))
+		return -1;
+	return (int)real_syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
+}
+
+int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	if (sigismember(mask, SIGCHLD) == 1 && fail_once("chldfd", ENOMEM))
+		return -1;
+	return (int)real_syscall(SYS_signalfd4, fd, mask, _NSIG / 8, flags);
+}
+
+ssize_t readlink(const char *path, char *buf, size_t len)
+{
+	if (!strcmp(path, "/proc/self/exe") && fail_once("exe", EACCES))
+		return -1;
+	return real_syscall(SYS_readlinkat, AT_FDCWD, path, buf, len);
+}
+
+int setpriority(__priority_which_t which, id_t who, int prio)
+{
+	if (who != 0 && fail_once("setprio", EINVAL))
+		return -1;
+	return (int)real_syscall(SYS_setpriority, which, who, prio);
 }
 
 int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
@@ -289,6 +341,13 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 	return (int)real_syscall(SYS_socketpair, domain, type, protocol, sv);
 }
 
+int pipe2(int fds[2], int flags)
+{
+	if (fail_once("pipe", EMFILE))
+		return -1;
+	return (int)real_syscall(SYS_pipe2, fds, flags);
+}
+
 int getrlimit(__rlimit_resource_t resource, struct rlimit *r)
 {
 	if (fail_once("rlimit", EPERM))
@@ -325,6 +384,42 @@ int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *
 	return real_spawn(pid, path, actions, attr, argv, envp);
 }
 
+/* True if tid sits in a ptrace stop already (state 't' in /proc/TID/stat). */
+static bool in_trace_stop(pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	int fd = (int)real_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 't';
+}
+
+/*
+ * kill:REQ:NTH[:SIG]: the tracee is signalled, and its death or its stop for
+ * the signal awaited without taking it from the tracer's own waitpid.  A
+ * tracee held in a stop already keeps any other signal queued for its next
+ * resume (waiting for it would wait for ourselves).
+ */
+static void signal_tracee(pid_t tid)
+{
+	int saved = errno;
+	bool stopped = kill_signal != SIGKILL && in_trace_stop(tid);
+	if (real_syscall(SYS_tkill, tid, (int)kill_signal) == 0 && !stopped) {
+		siginfo_t info;
+		int await = kill_signal == SIGKILL ? WEXITED : WEXITED | WSTOPPED;
+		while (waitid(P_PID, (id_t)tid, &info, await | WNOWAIT | __WALL) < 0 &&
+				errno == EINTR)
+			;
+	}
+	__atomic_fetch_add(injected, 1, __ATOMIC_RELAXED);
+	errno = saved;
+}
+
 /* Declared without <sys/ptrace.h>, whose enum would clash; the ABI is the same. */
 long ptrace(int request, ...)
 {
@@ -339,7 +434,14 @@ long ptrace(int request, ...)
 	if (injected && ptrace_nth && (unsigned long)request == ptrace_request &&
 			__atomic_add_fetch(&ptrace_seen, 1, __ATOMIC_RELAXED) == ptrace_nth && inject(ESRCH))
 		return -1;
-	return real_ptrace(request, pid, addr, data);
+	bool signal = injected && kill_nth && (unsigned long)request == kill_request &&
+			__atomic_add_fetch(&kill_seen, 1, __ATOMIC_RELAXED) == kill_nth;
+	if (signal && !kill_after)
+		signal_tracee((pid_t)pid);
+	long ret = real_ptrace(request, pid, addr, data);
+	if (signal && kill_after)
+		signal_tracee((pid_t)pid);
+	return ret;
 }
 
 /* The setup of a posix_spawn: each answers its error, as posix_spawn does. */

@@ -1,8 +1,8 @@
 /*
- * Address spaces (src/objects/space.c) and queues (src/objects/queue.c) when memory runs
- * out.  This binary replaces
- * calloc and realloc with versions that can be told to fail the k-th
- * allocation from now; every operation that allocates is run failing at its
+ * Address spaces (src/objects/space.c), queues (src/objects/queue.c) and
+ * thread records (src/objects/thread.c) when memory runs out.  This binary
+ * replaces calloc and realloc with versions that can be told to fail the k-th
+ * allocation from now, and getrandom with one that can be told to fail; every operation that allocates is run failing at its
  * first, second, ... allocation until it succeeds.  Each failure must answer
  * kHelErrNoMemory (NULL for create and clone) and leave the table exactly as
  * it was; the eventual success must do what the operation promises.  Built
@@ -14,13 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "memory.h"
 #include "object.h"
+#include "process.h"
 #include "queue.h"
 #include "quota.h"
 #include "space.h"
+#include "thread.h"
 
 void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t size);
@@ -43,6 +49,18 @@ void *calloc(size_t n, size_t size)
 void *realloc(void *p, size_t size)
 {
 	return failing() ? NULL : __libc_realloc(p, size);
+}
+
+/* Set: the kernel has no randomness to give (credentials cannot be made). */
+static bool no_randomness;
+
+ssize_t getrandom(void *buf, size_t len, unsigned flags)
+{
+	if (no_randomness) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return syscall(SYS_getrandom, buf, len, flags);
 }
 
 #define PAGE 0x1000ull
@@ -247,6 +265,49 @@ START_TEST(test_oom_queue_create)
 }
 END_TEST
 
+/* No task has this id (ids stop at 2^22): registration opens no pidfd. */
+#define NO_TID 0x7ffffff0
+
+static struct hh_process proc;
+
+START_TEST(test_oom_thread)
+{
+	/*
+	 * should fail: without memory for the record, the token table's slots
+	 * or its free list, registration answers NULL and leaves the program's
+	 * list as it was; so does a created thread's record, and an observer
+	 */
+	for (int k = 0; k < 3; k++) {
+		fail_after = k;
+		ck_assert_ptr_null(hh_thread_register(&proc, NO_TID, NULL, -1));
+		ck_assert_int_lt(fail_after, 0);
+		ck_assert_ptr_null(proc.threads);
+	}
+	fail_after = 0;
+	ck_assert_ptr_null(hh_thread_new_native());
+	fail_after = -1;
+	struct hh_thread *t = hh_thread_new_native();
+	ck_assert_ptr_nonnull(t);
+	struct hh_pending_list pending = { 0 };
+	fail_after = 0;
+	ck_assert(!hh_thread_observe(t, 1, NULL, 0, &pending));
+	ck_assert_ptr_null(t->observers);
+	fail_after = -1;
+	hh_object_unref(&t->base);
+}
+END_TEST
+
+START_TEST(test_oom_thread_no_randomness)
+{
+	/* should fail: a thread's credentials need randomness; without it no record is made */
+	no_randomness = true;
+	ck_assert_ptr_null(hh_thread_register(&proc, NO_TID, NULL, -1));
+	ck_assert_ptr_null(proc.threads);
+	ck_assert_ptr_null(hh_thread_new_native());
+	no_randomness = false;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("oom");
@@ -259,6 +320,8 @@ int main(void)
 	tcase_add_test(tc, test_oom_space_create_and_clone);
 	tcase_add_test(tc, test_oom_space_protect_too_many_pieces);
 	tcase_add_test(tc, test_oom_queue_create);
+	tcase_add_test(tc, test_oom_thread);
+	tcase_add_test(tc, test_oom_thread_no_randomness);
 	suite_add_tcase(s, tc);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -727,6 +727,191 @@ START_TEST(test_stream_object_transfer_hel_memory)
 }
 END_TEST
 
+/* ---- staged writes (src/callpage.h): the calling thread writes what it receives ---- */
+
+static unsigned char stage_buf[HH_KERNEL_BUFFER_MAX];
+static struct hh_stage stage;
+
+/* As the transport does for a posted call of this program: receives may be left to its thread. */
+static void offer_stage(size_t cap)
+{
+	stage = (struct hh_stage){ .buf = stage_buf, .cap = cap };
+	self_mem.stage = &stage;
+}
+
+START_TEST(test_stream_object_stage_waits_for_the_thread)
+{
+	/* should succeed: the send is done at once, the receive only once the thread has written */
+	struct lanes l = new_stream(ua, ub, false);
+	char dest[64];
+	memset(dest, '.', sizeof(dest));
+	offer_stage(sizeof(stage_buf));
+	SUBMIT(l.s, 1, ub, 1, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 2, sends("staged", 0));
+	hh_loop_settle();
+	struct cursor c = element(2);
+	simple(&c, kHelErrNone);
+	ck_assert(!has_element(1));
+	ck_assert_ptr_nonnull(stage.held);
+	ck_assert(stage.fresh);
+	ck_assert_uint_eq(stage.addr, (uintptr_t)dest);
+	ck_assert_uint_eq(stage.len, 6);
+	ck_assert_mem_eq(stage_buf, "staged", 6);
+	ck_assert_int_eq(dest[0], '.');         /* the emulator left the buffer to the thread */
+	memcpy(dest, stage_buf, stage.len);     /* the thread's write */
+	hh_stage_done(&stage, kHelErrNone);
+	hh_loop_settle();
+	c = element(1);
+	length(&c, kHelErrNone, 6);
+	ck_assert_ptr_null(stage.held);
+	/* the thread found the buffer unwritable (should fail for the receiver only) */
+	SUBMIT(l.s, 1, ub, 3, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 4, sends("lost", 0));
+	hh_loop_settle();
+	ck_assert(!has_element(3));
+	hh_stage_done(&stage, kHelErrFault);
+	hh_loop_settle();
+	c = element(3);
+	length(&c, kHelErrFault, 0);
+	c = element(4);
+	simple(&c, kHelErrNone);
+	/* an answer with nothing held changes nothing */
+	hh_stage_done(&stage, kHelErrNone);
+	hh_stage_flush(&stage);
+}
+END_TEST
+
+START_TEST(test_stream_object_stage_flush)
+{
+	/* should succeed: a write the thread will not make (it called again, or ended) is ours */
+	struct lanes l = new_stream(ua, ub, false);
+	char dest[16];
+	memset(dest, '.', sizeof(dest));
+	offer_stage(sizeof(stage_buf));
+	SUBMIT(l.s, 1, ub, 1, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 2, sends("flushed", 0));
+	hh_loop_settle();
+	ck_assert(!has_element(1));
+	hh_stage_flush(&stage);
+	hh_loop_settle();
+	struct cursor c = element(1);
+	length(&c, kHelErrNone, 7);
+	ck_assert_mem_eq(dest, "flushed.", 8);
+	ck_assert_ptr_null(stage.held);
+	/* into memory that is not writable (should fail: kHelErrFault), as without a stage */
+	SUBMIT(l.s, 1, ub, 3, recv_buffer(arena + PAGE, 64, 0));
+	SUBMIT(l.s, 0, ua, 4, sends("lost", 0));
+	hh_loop_settle();
+	ck_assert_ptr_nonnull(stage.held);
+	hh_stage_flush(&stage);
+	hh_loop_settle();
+	c = element(3);
+	length(&c, kHelErrFault, 0);
+}
+END_TEST
+
+START_TEST(test_stream_object_stage_limits)
+{
+	/* should succeed: what the stage does not take is written at once, as without one */
+	struct lanes l = new_stream(ua, ub, false);
+	unsigned char msg[17], dest[32];
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)(i + 1);
+	offer_stage(16);
+	/* one byte over its room */
+	memset(dest, 0, sizeof(dest));
+	SUBMIT(l.s, 1, ub, 1, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 2, send_(msg, 17, 0));
+	hh_loop_settle();
+	ck_assert_ptr_null(stage.held);
+	struct cursor c = element(1);
+	length(&c, kHelErrNone, 17);
+	ck_assert_mem_eq(dest, msg, 17);
+	/* exactly its room */
+	memset(dest, 0, sizeof(dest));
+	SUBMIT(l.s, 1, ub, 3, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 4, send_(msg, 16, 0));
+	hh_loop_settle();
+	ck_assert_ptr_nonnull(stage.held);
+	ck_assert_uint_eq(stage.len, 16);
+	hh_stage_flush(&stage);
+	hh_loop_settle();
+	c = element(3);
+	length(&c, kHelErrNone, 16);
+	ck_assert_mem_eq(dest, msg, 16);
+	ck_assert_int_eq(dest[16], 0);
+	/* an empty message touches nothing */
+	SUBMIT(l.s, 1, ub, 5, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 6, send_("", 0, 0));
+	hh_loop_settle();
+	ck_assert_ptr_null(stage.held);
+	c = element(5);
+	length(&c, kHelErrNone, 0);
+}
+END_TEST
+
+START_TEST(test_stream_object_stage_keeps_write_order)
+{
+	/* should succeed: while one receive is held, a later one is written after it (they overlap) */
+	struct lanes l = new_stream(ua, ub, false);
+	char dest[13] = "............";
+	offer_stage(sizeof(stage_buf));
+	SUBMIT(l.s, 1, ub, 1, recv_buffer(dest, 8, CHAIN), recv_buffer(dest + 4, 8, 0));
+	SUBMIT(l.s, 0, ua, 2, sends("AAAAAAAA", CHAIN), sends("BBBBBBBB", 0));
+	hh_loop_settle();
+	ck_assert_ptr_null(stage.held);
+	struct cursor c = element(1);
+	length(&c, kHelErrNone, 8);
+	length(&c, kHelErrNone, 8);
+	ck_assert_str_eq(dest, "AAAABBBBBBBB");
+}
+END_TEST
+
+START_TEST(test_stream_object_stage_not_hel_memory)
+{
+	/* should succeed: a receive into a Hel mapping is written through the emulator's view */
+	struct lanes l = new_stream(ua, ub, false);
+	struct hh_memory *mem;
+	ck_assert_int_eq(hh_memory_allocate(PAGE, 0, &mem), kHelErrNone);
+	struct hh_mm_plan plan = { .count = 0 };
+	uint64_t rw = 0;
+	ck_assert_int_eq(hh_space_map(sp, &mem->base, 0, PAGE, 0,
+			kHelMapProtRead | kHelMapProtWrite, &rw, &plan), kHelErrNone);
+	offer_stage(sizeof(stage_buf));
+	SUBMIT(l.s, 1, ub, 1, recv_buffer((void *)(uintptr_t)rw, 64, 0));
+	SUBMIT(l.s, 0, ua, 2, sends("hel memory", 0));
+	hh_loop_settle();
+	ck_assert_ptr_null(stage.held);
+	struct cursor c = element(1);
+	length(&c, kHelErrNone, 10);
+	ck_assert_mem_eq(hh_memory_view(&mem->base), "hel memory", 10);
+	hh_object_unref(&mem->base);
+}
+END_TEST
+
+START_TEST(test_stream_object_stage_submitter_died)
+{
+	/* should succeed: a program that dies holding a staged receive leaves nothing behind */
+	struct lanes l = new_stream(ua, ub, false);
+	char dest[16];
+	memset(dest, '.', sizeof(dest));
+	offer_stage(sizeof(stage_buf));
+	SUBMIT(l.s, 1, ub, 1, recv_buffer(dest, sizeof(dest), 0));
+	SUBMIT(l.s, 0, ua, 2, sends("orphan", 0));
+	hh_loop_settle();
+	ck_assert_ptr_nonnull(stage.held);
+	hh_pending_discard_all(&pending);
+	hh_loop_settle();
+	ck_assert_ptr_null(stage.held);
+	ck_assert(!has_element(1));
+	/* the thread's end comes after: there is nothing left to write */
+	hh_stage_flush(&stage);
+	hh_loop_settle();
+	ck_assert(!has_element(1));
+	ck_assert_int_eq(dest[0], '.');
+}
+END_TEST
+
 /* ---- mismatches and dismissal (STREAMS.md §4) ---- */
 
 START_TEST(test_stream_object_mismatch)
@@ -1362,6 +1547,12 @@ static Suite *stream_object_suite(void)
 	tcase_add_test(tc, test_stream_object_flow_send);
 	tcase_add_test(tc, test_stream_object_flow_send_errors);
 	tcase_add_test(tc, test_stream_object_transfer_hel_memory);
+	tcase_add_test(tc, test_stream_object_stage_waits_for_the_thread);
+	tcase_add_test(tc, test_stream_object_stage_flush);
+	tcase_add_test(tc, test_stream_object_stage_limits);
+	tcase_add_test(tc, test_stream_object_stage_keeps_write_order);
+	tcase_add_test(tc, test_stream_object_stage_not_hel_memory);
+	tcase_add_test(tc, test_stream_object_stage_submitter_died);
 	tcase_add_test(tc, test_stream_object_mismatch);
 	tcase_add_test(tc, test_stream_object_mismatch_ancillary);
 	tcase_add_test(tc, test_stream_object_dismiss);

@@ -1,0 +1,53 @@
+/*
+ * For tests of the polled slot and what rides on it (src/callpage.h):
+ * where libhel mapped one of its memfds, this thread's call page, and the
+ * CPUs a test allows itself (and the emulator it starts at its first call).
+ */
+#ifndef HH_TEST_SLOT_H
+#define HH_TEST_SLOT_H
+
+#include <check.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "callpage.h"
+
+/* The start of our mapping of the memfd called name. */
+static inline unsigned long mapping_of(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	ck_assert_ptr_nonnull(f);
+	char line[512];
+	unsigned long lo = 0;
+	while (!lo && fgets(line, sizeof(line), f))
+		if (!strstr(line, name) || sscanf(line, "%lx-", &lo) != 1)
+			lo = 0;
+	fclose(f);
+	ck_assert_uint_ne(lo, 0);
+	return lo;
+}
+
+/* This thread's call page (there is one per registered thread). */
+static inline const struct hh_callpage *own_page(void)
+{
+	return (const struct hh_callpage *)mapping_of("helhost-call-page");
+}
+
+/* Allow this process (and an emulator it starts) only the first n CPUs it may use now. */
+static inline int allow_cpus(int n)
+{
+	cpu_set_t now, want;
+	CPU_ZERO(&want);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(now), &now), 0);
+	int got = 0;
+	for (int c = 0; c < CPU_SETSIZE && got < n; c++)
+		if (CPU_ISSET(c, &now)) {
+			CPU_SET(c, &want);
+			got++;
+		}
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(want), &want), 0);
+	return got;
+}
+
+#endif
