@@ -41,14 +41,36 @@ HelError helResume(HelHandle handle)
 	return hh_shim_call(kHelCallResume, HH_NARGS((uint64_t)(int64_t)handle), HH_ARGS((uint64_t)(int64_t)handle), NULL);
 }
 
+/*
+ * A created thread's registers come from its image page when libhel can
+ * answer for certain (image.c, served true, answer e); such a call is
+ * reported to the trace like the futex calls.  Otherwise the emulator
+ * answers.
+ */
+static HelError registers(uint32_t call, bool served, HelError e, HelHandle handle, int set,
+		const void *image, uint64_t start)
+{
+	const uint64_t *args = HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image));
+	if (!served)
+		return hh_shim_call(call, 3, args, NULL);
+	hh_shim_trace_local(call, args, 3, 0, e, start);
+	return e;
+}
+
 HelError helLoadRegisters(HelHandle handle, int set, void *image)
 {
-	return hh_shim_call(kHelCallLoadRegisters, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), NULL);
+	uint64_t start = hh_shim_now();
+	HelError e = kHelErrNone;
+	bool served = hh_shim_image_load(handle, set, image, &e);
+	return registers(kHelCallLoadRegisters, served, e, handle, set, image, start);
 }
 
 HelError helStoreRegisters(HelHandle handle, int set, const void *image)
 {
-	return hh_shim_call(kHelCallStoreRegisters, HH_NARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), HH_ARGS((uint64_t)(int64_t)handle, (uint64_t)(int64_t)set, HH_U(image)), NULL);
+	uint64_t start = hh_shim_now();
+	HelError e = kHelErrNone;
+	bool served = hh_shim_image_store(handle, set, image, &e);
+	return registers(kHelCallStoreRegisters, served, e, handle, set, image, start);
 }
 
 HelError helQueryRegisterInfo(int set, struct HelRegisterInfo *info)

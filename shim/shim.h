@@ -31,6 +31,19 @@ void hh_shim_plan_fds(int held, int *keep);
 /* Forget the memfd kept for handle h of this universe, which is being closed (hel_memory.c). */
 void hh_shim_forget_memfd(HelHandle h);
 
+/* After a call whose answer sent one memfd on this thread's socketpair: that fd, or -1. */
+int hh_shim_recv_fd(void);
+
+/*
+ * helLoadRegisters and helStoreRegisters answered from the thread's image
+ * page (image.c): true, with the answer in *e, if libhel could answer;
+ * false if the call must go to the emulator.
+ */
+bool hh_shim_image_load(HelHandle handle, int set, void *image, HelError *e);
+bool hh_shim_image_store(HelHandle handle, int set, const void *image, HelError *e);
+/* Handle h of this universe is being closed: its image page answers no more. */
+void hh_shim_image_forget(HelHandle h);
+
 /* The calling thread's call page, registering the thread if needed. */
 struct hh_callpage *hh_shim_page(void);
 

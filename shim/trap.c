@@ -452,6 +452,12 @@ static HelError apply_plan(struct hh_callpage *page)
 	return e;
 }
 
+int hh_shim_recv_fd(void)
+{
+	int fd;
+	return hh_recv_fds(self.sock, &fd, 1, MSG_DONTWAIT) == 1 ? fd : -1;
+}
+
 /* Nonzero while libhel calls for itself (helhost_lookup's queue): the trace leaves those out. */
 static __thread unsigned internal_depth;
 

@@ -21,6 +21,9 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/user.h>
+
+#include "hel.h"
 
 /* A syscall number far outside Linux's table; only the filter knows it. */
 #define HH_TRAP_NR 0x4855u
@@ -63,6 +66,12 @@ enum hh_internal_call {
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
 	HH_CALL_SUBMIT_LOOKUP,
+	/*
+	 * The register image page of the thread handle arg0 (struct
+	 * hh_image_page): the emulator sends its memfd on the thread's
+	 * socketpair, as one message of hh_send_fds, before it answers.
+	 */
+	HH_CALL_THREAD_IMAGE,
 	HH_CALL_INTERNAL_LAST
 };
 
@@ -274,6 +283,111 @@ struct hh_own_block {
 	uint32_t reserved2;
 	uint64_t control[4];    /* room for CMSG_SPACE(sizeof(int)) */
 };
+
+/*
+ * The register image of a thread made by helCreateThread, shared by the
+ * emulator with every program that asks for it (HH_CALL_THREAD_IMAGE), so
+ * that libhel answers helLoadRegisters and helStoreRegisters of the sets
+ * below without a trap.  One page (a memfd) per thread; the emulator drops
+ * it, setting HH_IMAGE_DEAD, whenever any handle to the thread is closed,
+ * when the thread ends, and when a store was cut short: a handle that named
+ * the thread when libhel asked for the page still names it while the page
+ * lives, and anything libhel cannot be sure of goes to the emulator.
+ *
+ * state is a seqlock word, its version bumped by every change:
+ *  - the emulator writes regs while the thread does not stop (no STOPPED
+ *    bit), then publishes STOPPED with a release store;
+ *  - a load copies regs between two reads of state, which must be equal
+ *    and STOPPED without BUSY;
+ *  - a store takes BUSY with a compare-and-swap from STOPPED, changes regs,
+ *    and moves BUSY to its set's DIRTY bit with another compare-and-swap,
+ *    which fails if the emulator took the image meanwhile: then it traps;
+ *  - before the thread runs again, or the emulator needs its registers,
+ *    it exchanges state for one without STOPPED and copies the DIRTY sets
+ *    from regs (only their fields); a BUSY it finds is a store cut short,
+ *    and the page is dropped, since the late writer may still write there.
+ * Everything libhel writes is checked like a store's image: the emulator
+ * takes nothing else from the page.
+ */
+#define HH_IMAGE_STOPPED (1ull << 0)    /* emulator: stopped, and regs is its image */
+#define HH_IMAGE_BUSY (1ull << 1)       /* libhel: a store is writing regs */
+#define HH_IMAGE_DEAD (1ull << 2)       /* emulator: the page is not the thread's any more */
+#define HH_IMAGE_DIRTY(set) (1ull << (8 + (set)))       /* libhel: set stored, not applied yet */
+#define HH_IMAGE_VERSION (1ull << 16)   /* the version counts from here up */
+
+struct hh_image_page {
+	uint64_t state;                 /* see above */
+	uint64_t sequence;              /* emulator: the stop's sequence number (§5.2) */
+	struct user_regs_struct regs;   /* in Linux's layout; the Hel images are views of it */
+};
+
+/* Bytes of a set's image if an image page carries it, else 0. */
+static inline size_t hh_image_set_size(int set)
+{
+	switch (set) {
+	case kHelRegsProgram: return 2 * sizeof(uint64_t);
+	case kHelRegsGeneral: return 15 * sizeof(uint64_t);
+	case kHelRegsThread: return 2 * sizeof(uint64_t);
+	case kHelRegsSignal: return 19 * sizeof(uint64_t);
+	default: return 0;
+	}
+}
+
+/* Where each word of the General image lives, in HelRegisterIndex order. */
+static inline unsigned long long *hh_image_general_slot(struct user_regs_struct *r, int i)
+{
+	unsigned long long *slots[15] = { &r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rdi, &r->rsi,
+		&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15, &r->rbp };
+	return slots[i];
+}
+
+/* The Signal image: Linux's mcontext order up to cs. */
+static inline unsigned long long *hh_image_signal_slot(struct user_regs_struct *r, int i)
+{
+	unsigned long long *slots[19] = { &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13,
+		&r->r14, &r->r15, &r->rdi, &r->rsi, &r->rbp, &r->rbx, &r->rdx, &r->rax, &r->rcx,
+		&r->rsp, &r->rip, &r->eflags, &r->cs };
+	return slots[i];
+}
+
+/* Set's image (hh_image_set_size bytes) from r, in Hel's layout (ABI.md §3.5). */
+static inline void hh_image_load(struct user_regs_struct *r, int set, uint64_t *w)
+{
+	switch (set) {
+	case kHelRegsProgram: w[0] = r->rip; w[1] = r->rsp; break;
+	case kHelRegsThread: w[0] = r->fs_base; w[1] = r->gs_base; break;
+	case kHelRegsGeneral:
+		for (int i = 0; i < 15; i++)
+			w[i] = *hh_image_general_slot(r, i);
+		break;
+	case kHelRegsSignal:
+		for (int i = 0; i < 19; i++)
+			w[i] = *hh_image_signal_slot(r, i);
+		break;
+	}
+}
+
+/* rflags bits a Signal image may change (OBJECTS.md §5.10). */
+#define HH_SIGNAL_FLAGS_MASK 0x218DFFull
+
+/* Set's image w into r: only what a store of that set may change. */
+static inline void hh_image_store(struct user_regs_struct *r, int set, const uint64_t *w)
+{
+	switch (set) {
+	case kHelRegsProgram: r->rip = w[0]; r->rsp = w[1]; break;
+	case kHelRegsThread: r->fs_base = w[0]; r->gs_base = w[1]; break;
+	case kHelRegsGeneral:
+		for (int i = 0; i < 15; i++)
+			*hh_image_general_slot(r, i) = w[i];
+		break;
+	case kHelRegsSignal:
+		/* Up to rip as given; some rflags bits; cs stays the user selector it must be. */
+		for (int i = 0; i < 17; i++)
+			*hh_image_signal_slot(r, i) = w[i];
+		r->eflags = (r->eflags & ~HH_SIGNAL_FLAGS_MASK) | (w[17] & HH_SIGNAL_FLAGS_MASK);
+		break;
+	}
+}
 
 /*
  * The seccomp filter: the trap syscall becomes a user notification, every

@@ -301,3 +301,22 @@ HelError hh_call_StoreRegisters(struct hh_call *c)
 		return hh_call_refuse(c, e, "registers unavailable");
 	return kHelErrNone;
 }
+
+/*
+ * libhel asks for the register image page of a thread it holds a handle
+ * to (callpage.h): the memfd goes on the caller's socketpair before the
+ * answer, as a reply's memfds do.
+ */
+HelError hh_call_thread_image(struct hh_call *c)
+{
+	struct hh_thread *t;
+	HelError e = resolve_created(c, 0, &t);
+	if (e)
+		return e;
+	int fd;
+	if ((e = hh_native_image(t, &fd)))
+		return hh_call_refuse(c, e, "no image page");
+	if (c->thread->sock < 0 || hh_send_fds(c->thread->sock, &fd, 1) < 0)
+		return hh_call_refuse(c, kHelErrNoMemory, "cannot send the image page");
+	return kHelErrNone;
+}

@@ -286,6 +286,8 @@ static bool served_locally(uint32_t call)
 	case kHelCallGetCurrentCpu:
 	case kHelCallFutexWake:
 	case kHelCallFutexWait:
+	case kHelCallLoadRegisters:     /* from a created thread's image page (shim/image.c) */
+	case kHelCallStoreRegisters:
 		return true;
 	}
 	return false;

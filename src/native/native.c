@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "calls.h"
+#include "image.h"
 #include "loop.h"
 #include "memory.h"
 #include "ownthread.h"
@@ -50,6 +51,7 @@ struct hh_native {
 	bool gone;                      /* reaped; freed once owner_watch is done */
 	int owner_fd;                   /* pidfd of the program that created the thread */
 	struct hh_watcher owner_watch;  /* its death kills the thread */
+	struct hh_image *image;         /* regs shared with programs, once one asked; else NULL */
 };
 
 static struct {
@@ -359,13 +361,28 @@ static void futex_woken(struct hh_native *n)
 	n->regs.rdi = kHelErrNone;
 }
 
+/* The thread stops: programs that map its image see it first, then observers learn of it. */
+static void stop(struct hh_native *n, uint32_t observation)
+{
+	if (n->image)
+		hh_image_publish(n->image, &n->regs, n->thread->sequence + 1);
+	hh_thread_stop(n->thread, observation);
+}
+
+/* The sets programs stored in the image page go into n->regs; the page no longer shows a stop. */
+static void take_image(struct hh_native *n)
+{
+	if (n->image && !hh_image_take(n->image, &n->regs))
+		hh_image_drop(&n->image);
+}
+
 /* A requested interrupt is taken at the end of a call, its results in place (§5.7). */
 static bool take_interrupt(struct hh_native *n)
 {
 	if (!n->interrupt)
 		return false;
 	n->interrupt = false;
-	hh_thread_stop(n->thread, kHelObserveInterrupt);
+	stop(n, kHelObserveInterrupt);
 	return true;
 }
 
@@ -589,14 +606,15 @@ static void serve_call(struct hh_native *n)
 	/* The entry stop has rax = -ENOSYS; the guest's rax (arg2) is in orig_rax. */
 	r->rax = r->orig_rax;
 	if (r->rdi >= SUPERCALL_BASE) {
-		hh_thread_stop(t, (uint32_t)r->rdi);
+		stop(n, (uint32_t)r->rdi);
 		return;
 	}
 	if (!serve_base(n)) {
 		struct hh_call c;
 		uint64_t number = r->rdi;
 		HelError error = dispatch(n, &c);
-		if (number == kHelCallFutexWait && error == kHelErrNone) {
+		/* An interrupt asked for before the wait began ends it at once (§5.7). */
+		if (number == kHelCallFutexWait && error == kHelErrNone && !n->interrupt) {
 			wait_in_linux(n);
 			return;
 		}
@@ -610,7 +628,7 @@ static void serve_call(struct hh_native *n)
 		hh_loop_settle();
 		hh_call_awaits_result(&c);      /* only drops the reference: a stub's answer is not held */
 		if (number == kHelCallPanic) {
-			hh_thread_stop(t, kHelObservePanic);
+			stop(n, kHelObservePanic);
 			return;
 		}
 	}
@@ -671,7 +689,7 @@ static void serve_stop(struct hh_native *n, int status, const siginfo_t *info)
 	}
 	uint32_t observation;
 	if ((status >> 16) == 0 && fault_observation(sig, info, &observation)) {
-		hh_thread_stop(n->thread, observation);
+		stop(n, observation);
 		return;
 	}
 	/*
@@ -709,6 +727,7 @@ static void stub_gone(struct hh_native *n)
 	waitpid(n->pid, &status, WNOHANG | __WALL);
 	struct hh_thread *t = n->thread;
 	t->native = NULL;
+	hh_image_drop(&n->image);
 	hh_thread_terminate(t);
 	hh_object_unref(&n->universe->base);
 	if (n->own.tid) {
@@ -763,6 +782,7 @@ void hh_native_resume(struct hh_thread *t)
 	t->stopped = false;
 	if (!t->native)
 		return;
+	take_image(t->native);
 	resume_guest(t->native);
 	natives.catch_pid = t->native->pid;
 	natives.catch.cb = catch_stop;
@@ -803,6 +823,8 @@ void hh_native_kill(struct hh_thread *t)
 {
 	struct hh_native *n = t->native;
 	hh_object_ref(&t->base);        /* holding it may find it gone, and drop its references */
+	if (n)
+		hh_image_drop(&n->image);
 	/* Still our unreaped child (or tracee): the pid cannot name anyone else yet. */
 	if (n && n->own.tid && !n->dying)
 		send_to_exit(n);
@@ -885,6 +907,18 @@ static struct hh_native *new_native(void)
 }
 
 /*
+ * A handle to the thread was closed, perhaps one a program's libhel knows
+ * the image page by: that page must not answer for the handle any more.
+ */
+static void drop_image(struct hh_thread *t)
+{
+	if (!t->native)
+		return;
+	take_image(t->native);  /* a store made through the page stays made */
+	hh_image_drop(&t->native->image);
+}
+
+/*
  * n becomes t's: listed, and t one of the threads of n's process record (a
  * stub's own, or the program an own-space thread belongs to).
  */
@@ -896,6 +930,7 @@ static void adopt(struct hh_native *n, struct hh_thread *t, struct hh_universe *
 	hh_object_ref(&universe->base);
 	t->native = n;
 	t->last_handle_closed = hh_native_kill;
+	t->handle_dropped = drop_image;
 	n->next = natives.head;
 	natives.head = n;
 	t->proc = n->proc;
@@ -1004,89 +1039,56 @@ static void watch_debuggers(void)
 
 size_t hh_native_set_size(int set)
 {
-	switch (set) {
-	case kHelRegsProgram: return 2 * sizeof(uint64_t);
-	case kHelRegsGeneral: return 15 * sizeof(uint64_t);
-	case kHelRegsThread: return 2 * sizeof(uint64_t);
-	case kHelRegsSimd: return sizeof(struct user_fpregs_struct);
-	case kHelRegsSignal: return 19 * sizeof(uint64_t);
-	default: return 0;
-	}
+	return set == kHelRegsSimd ? sizeof(struct user_fpregs_struct) : hh_image_set_size(set);
 }
 
-/* Where each word of the General image lives, in HelRegisterIndex order. */
-static unsigned long long *general_slot(struct user_regs_struct *r, int i)
+HelError hh_native_image(struct hh_thread *t, int *fd)
 {
-	unsigned long long *slots[15] = { &r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rdi, &r->rsi,
-		&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15, &r->rbp };
-	return slots[i];
+	struct hh_native *n = t->native;
+	if (!n)
+		return kHelErrThreadTerminated;
+	if (!n->image && !(n->image = hh_image_new(&n->regs, t->stopped, t->sequence)))
+		return kHelErrNoMemory;
+	*fd = hh_image_fd(n->image);
+	return kHelErrNone;
 }
 
-/* The Signal image: Linux's mcontext order up to cs. */
-static unsigned long long *signal_slot(struct user_regs_struct *r, int i)
+/* After the emulator used the registers of a stopped thread: programs may again. */
+static void republish(struct hh_native *n)
 {
-	unsigned long long *slots[19] = { &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13,
-		&r->r14, &r->r15, &r->rdi, &r->rsi, &r->rbp, &r->rbx, &r->rdx, &r->rax, &r->rcx,
-		&r->rsp, &r->rip, &r->eflags, &r->cs };
-	return slots[i];
+	if (n->image && n->thread->stopped)
+		hh_image_publish(n->image, &n->regs, n->thread->sequence);
 }
 
 HelError hh_native_load(struct hh_thread *t, int set, void *image, size_t *size)
 {
 	struct hh_native *n = t->native;
-	uint64_t *w = image;
 	*size = hh_native_set_size(set);
 	if (!n || !*size)
 		return n ? kHelErrIllegalArgs : kHelErrThreadTerminated;
-	struct user_regs_struct *r = &n->regs;
-	switch (set) {
-	case kHelRegsProgram: w[0] = r->rip; w[1] = r->rsp; break;
-	case kHelRegsThread: w[0] = r->fs_base; w[1] = r->gs_base; break;
-	case kHelRegsSimd:
-		if (ptrace(PTRACE_GETFPREGS, n->pid, 0, image) < 0)
-			return kHelErrThreadTerminated;
-		break;
-	case kHelRegsGeneral:
-		for (int i = 0; i < 15; i++)
-			w[i] = *general_slot(r, i);
-		break;
-	case kHelRegsSignal:
-		for (int i = 0; i < 19; i++)
-			w[i] = *signal_slot(r, i);
-		break;
-	}
-	return kHelErrNone;
+	take_image(n);
+	HelError e = kHelErrNone;
+	if (set != kHelRegsSimd)
+		hh_image_load(&n->regs, set, image);
+	else if (ptrace(PTRACE_GETFPREGS, n->pid, 0, image) < 0)
+		e = kHelErrThreadTerminated;
+	republish(n);
+	return e;
 }
-
-/* rflags bits a Signal image may change (OBJECTS.md §5.10). */
-#define SIGNAL_FLAGS_MASK 0x218DFFull
 
 HelError hh_native_store(struct hh_thread *t, int set, const void *image)
 {
 	struct hh_native *n = t->native;
-	const uint64_t *w = image;
 	if (!n)
 		return kHelErrThreadTerminated;
 	if (!hh_native_set_size(set))
 		return kHelErrIllegalArgs;
-	struct user_regs_struct *r = &n->regs;
-	switch (set) {
-	case kHelRegsProgram: r->rip = w[0]; r->rsp = w[1]; break;
-	case kHelRegsThread: r->fs_base = w[0]; r->gs_base = w[1]; break;
-	case kHelRegsSimd:
-		if (ptrace(PTRACE_SETFPREGS, n->pid, 0, image) < 0)
-			return kHelErrThreadTerminated;
-		break;
-	case kHelRegsGeneral:
-		for (int i = 0; i < 15; i++)
-			*general_slot(r, i) = w[i];
-		break;
-	case kHelRegsSignal:
-		/* Up to rip as given; some rflags bits; cs stays the user selector it must be. */
-		for (int i = 0; i < 17; i++)
-			*signal_slot(r, i) = w[i];
-		r->eflags = (r->eflags & ~SIGNAL_FLAGS_MASK) | (w[17] & SIGNAL_FLAGS_MASK);
-		break;
-	}
-	return kHelErrNone;
+	take_image(n);
+	HelError e = kHelErrNone;
+	if (set != kHelRegsSimd)
+		hh_image_store(&n->regs, set, image);
+	else if (ptrace(PTRACE_SETFPREGS, n->pid, 0, image) < 0)
+		e = kHelErrThreadTerminated;
+	republish(n);
+	return e;
 }

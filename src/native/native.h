@@ -66,6 +66,11 @@ HelError hh_native_load(struct hh_thread *t, int set, void *image, size_t *size)
 HelError hh_native_store(struct hh_thread *t, int set, const void *image);
 /* Bytes of a register set's image, or 0 for a set threads do not have. */
 size_t hh_native_set_size(int set);
+/*
+ * The memfd of t's register image page (callpage.h), made now if t has
+ * none: kHelErrThreadTerminated once t is gone, kHelErrNoMemory.
+ */
+HelError hh_native_image(struct hh_thread *t, int *fd);
 
 /* space changed: carry plan out in every stub that runs in it. */
 void hh_native_apply(const struct hh_space *space, const struct hh_mm_plan *plan);

@@ -44,6 +44,8 @@ static void thread_detach(struct hh_object *obj, uint32_t aux)
 {
 	(void)aux;
 	struct hh_thread *t = hh_thread_of(obj);
+	if (t->handle_dropped)
+		t->handle_dropped(t);
 	if (--t->handles == 0 && t->last_handle_closed)
 		t->last_handle_closed(t);
 }

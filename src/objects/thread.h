@@ -46,6 +46,7 @@ struct hh_thread {
 	bool terminated;
 	uint32_t handles;               /* active references (§5.9) */
 	void (*last_handle_closed)(struct hh_thread *t);        /* kills it */
+	void (*handle_dropped)(struct hh_thread *t);    /* any handle closed: drops its image page */
 	struct hh_observer *observers;  /* waiting for the next stop or the end */
 };
 

@@ -17,12 +17,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "callpage.h"
 #include "hq.h"
 
 #ifndef PIDFD_THREAD
@@ -1845,6 +1847,456 @@ START_TEST(test_threads_own_creation_in_a_traced_program)
 }
 END_TEST
 
+/* ---- register images answered in libhel (callpage.h, struct hh_image_page) ---- */
+
+/* x86 register numbers of the General image's words, in HelRegisterIndex order. */
+static const int gpr_x86[kHelNumGprs] = { 0, 3, 1, 2, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15, 5 };
+#define X86_RCX 1
+#define X86_RSP 4
+#define X86_R11 11
+
+/* mov $imm, reg (x86 number 0-15) */
+static void mov_reg(struct code *c, int reg, uint64_t imm)
+{
+	unsigned char b[10] = { (unsigned char)(0x48 | (reg >= 8)), (unsigned char)(0xb8 + (reg & 7)) };
+	memcpy(b + 2, &imm, 8);
+	emit(c, b, 10);
+}
+
+/* mov reg, (addr), addr below 2 GiB */
+static void store_reg(struct code *c, int reg, uint32_t addr)
+{
+	unsigned char b[8] = { (unsigned char)(0x48 | (reg >= 8 ? 4 : 0)), 0x89,
+		(unsigned char)(((reg & 7) << 3) | 4), 0x25 };
+	memcpy(b + 4, &addr, 4);
+	emit(c, b, 8);
+}
+
+/* A value per General slot, different in every slot and for every salt. */
+static uint64_t pattern(int slot, uint64_t salt)
+{
+	return salt * 0x100000001ull + (uint64_t)slot * 0x1111;
+}
+
+START_TEST(test_threads_image_loads_what_the_guest_set)
+{
+	/*
+	 * should succeed: every set libhel answers from the image page holds the
+	 * guest's registers at its supercall, the same through a second handle
+	 * and around a Simd load, which the emulator answers
+	 */
+	struct code c = { .len = 0 };
+	for (int i = 0; i < kHelNumGprs; i++)
+		if (i != kHelRegNumber)
+			mov_reg(&c, gpr_x86[i], pattern(i, 7));
+	supercall(&c, 4);
+	size_t after = c.len;
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 4);
+	uintptr_t gprs[kHelNumGprs], sig[19], pc[2], again[kHelNumGprs];
+	unsigned char simd[512];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSimd, simd), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	/* syscall leaves the return address in rcx and rflags in r11, as on Managarm */
+	for (int i = 0; i < kHelNumGprs; i++)
+		if (i != kHelRegNumber && gpr_x86[i] != X86_RCX && gpr_x86[i] != X86_R11)
+			ck_assert_uint_eq(gprs[i], pattern(i, 7));
+	ck_assert_uint_eq(gprs[kHelRegNumber], 0x80000004u);
+	ck_assert_uint_eq(pc[kHelRegIp], CODE + after);
+	ck_assert_uint_eq(pc[kHelRegSp], DATA + PAGE);
+	ck_assert_uint_eq(gprs[kHelRegRcx], pc[kHelRegIp]);
+	/* Signal: r8-r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, then rsp, rip, rflags, cs */
+	static const int sig_slot[15] = { kHelRegR8, kHelRegR9, kHelRegR10, kHelRegR11, kHelRegR12,
+		kHelRegR13, kHelRegR14, kHelRegR15, kHelRegRdi, kHelRegRsi, kHelRegRbp, kHelRegRbx,
+		kHelRegRdx, kHelRegRax, kHelRegRcx };
+	for (int i = 0; i < 15; i++)
+		ck_assert_uint_eq(sig[i], gprs[sig_slot[i]]);
+	ck_assert_uint_eq(sig[15], pc[kHelRegSp]);
+	ck_assert_uint_eq(sig[16], pc[kHelRegIp]);
+	ck_assert_uint_eq(sig[17], gprs[kHelRegR11]);
+	ck_assert_uint_eq(sig[18], 0x33);       /* the user code selector */
+	HelHandle second;
+	ck_assert_int_eq(helTransferDescriptor(g.thread, kHelThisUniverse, &second), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(second, kHelRegsGeneral, again), kHelErrNone);
+	ck_assert_mem_eq(again, gprs, sizeof(gprs));
+}
+END_TEST
+
+/* Guest code that writes all 15 General registers and rsp to DATA, in HelRegisterIndex order. */
+static void dump_registers(struct code *c)
+{
+	for (int i = 0; i < kHelNumGprs; i++)
+		store_reg(c, gpr_x86[i], (uint32_t)(DATA + 8 * i));
+	store_reg(c, X86_RSP, (uint32_t)(DATA + 8 * kHelNumGprs));
+}
+
+/*
+ * g runs middle between supercalls 1 and 2 (then spins): made, and
+ * stopped at supercall 1.
+ */
+static void between_supercalls(struct guest *g, const struct code *middle)
+{
+	struct code c = { .len = 0 };
+	supercall(&c, 1);
+	emit(&c, middle->bytes, middle->len);
+	supercall(&c, 2);
+	spin(&c);
+	guest_load(g, &c);
+	run_until(g, kHelObserveSuperCall + 1);
+}
+
+START_TEST(test_threads_image_store_reaches_the_guest)
+{
+	/*
+	 * should succeed: General and Program images stored through the page at
+	 * one stop are the registers the guest runs with after helResume: it
+	 * writes them to memory, and the supervisor reads them there
+	 */
+	struct code c = { .len = 0 };
+	dump_registers(&c);
+	struct guest g;
+	between_supercalls(&g, &c);
+	uintptr_t gprs[kHelNumGprs], pc[2];
+	for (int i = 0; i < kHelNumGprs; i++)
+		gprs[i] = pattern(i, 9);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	pc[kHelRegSp] = DATA + PAGE - 64;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 2);
+	uint64_t seen[kHelNumGprs + 1];
+	ck_assert_int_eq(copy(g.thread, DATA, seen, sizeof(seen), 0), kHelErrNone);
+	for (int i = 0; i < kHelNumGprs; i++)
+		ck_assert_uint_eq(seen[i], pattern(i, 9));
+	ck_assert_uint_eq(seen[kHelNumGprs], DATA + PAGE - 64);
+}
+END_TEST
+
+static void *resume_thread(void *arg)
+{
+	return (void *)(intptr_t)helResume(*(HelHandle *)arg);
+}
+
+START_TEST(test_threads_image_is_never_stale)
+{
+	/*
+	 * should succeed: a store applies once, at the stop it was made at;
+	 * the next stop shows the guest's own registers.  should fail: the
+	 * image of a stop that is over, whether this thread, another thread of
+	 * the supervisor or a kill ended it
+	 */
+	struct code c = { .len = 0 };
+	mov_reg(&c, 12, 0x12121212);
+	struct guest g;
+	between_supercalls(&g, &c);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	gprs[kHelRegR12] = 0xaaaa;
+	gprs[kHelRegR13] = 0xbbbb;
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	run_until(&g, kHelObserveSuperCall + 2);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR12), 0x12121212);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR13), 0xbbbb);
+	/* another thread of the supervisor resumes it between the observation and the load */
+	pthread_t other;
+	void *resumed;
+	ck_assert_int_eq(pthread_create(&other, NULL, resume_thread, &g.thread), 0);
+	ck_assert_int_eq(pthread_join(other, &resumed), 0);
+	ck_assert_int_eq((int)(intptr_t)resumed, kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrIllegalState);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrIllegalState);
+	ck_assert_int_eq(helKillThread(g.thread), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrThreadTerminated);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrThreadTerminated);
+}
+END_TEST
+
+START_TEST(test_threads_image_of_a_reused_handle)
+{
+	/*
+	 * should succeed: a handle closed and given to another thread shows the
+	 * new thread's registers, never the page libhel had for the old one;
+	 * should fail: the closed handle itself
+	 */
+	struct guest a, b;
+	stopped_at_supercall(&a, 5);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(a.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_uint_eq(gprs[kHelRegNumber], 0x80000005u);
+	HelHandle old = a.thread;
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, old), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(old, kHelRegsGeneral, gprs), kHelErrNoDescriptor);
+	ck_assert_int_eq(helStoreRegisters(old, kHelRegsGeneral, gprs), kHelErrNoDescriptor);
+	stopped_at_supercall(&b, 6);
+	ck_assert_int_eq(helLoadRegisters(b.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_uint_eq(gprs[kHelRegNumber], 0x80000006u);
+}
+END_TEST
+
+START_TEST(test_threads_image_resume_by_a_dying_supervisor)
+{
+	/*
+	 * should succeed: a resume stands even if the supervisor that made it
+	 * (a fork holding a copy of the handle and of libhel's image pages)
+	 * dies right after it, and the pages still show the thread's state.
+	 * should fail: a second resume from another thread of the supervisor
+	 */
+	struct code c = { .len = 0 };
+	struct guest g;
+	between_supercalls(&g, &c);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	int pipefd[2];
+	pid_t child = fork_with_pipe(pipefd);
+	if (child == 0) {
+		if (helResume(g.thread) == kHelErrNone)
+			raise(SIGKILL);
+		_exit(2);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status));
+	struct HelObserveResult r = observe(g.thread, g.seq);
+	ck_assert_int_eq(r.error, kHelErrNone);
+	ck_assert_uint_eq(r.observation, kHelObserveSuperCall + 2);
+	g.seq = r.sequence;
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	pthread_t other;
+	void *second;
+	ck_assert_int_eq(pthread_create(&other, NULL, resume_thread, &g.thread), 0);
+	ck_assert_int_eq(pthread_join(other, &second), 0);
+	ck_assert_int_eq((int)(intptr_t)second, kHelErrIllegalState);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrIllegalState);
+}
+END_TEST
+
+/* libhel's mapping of an image page (there is one per thread it asked about), or NULL. */
+static struct hh_image_page *mapped_image_page(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	unsigned long start = 0;
+	while (f && !start && fgets(line, sizeof(line), f))
+		if (strstr(line, "helhost-image") && sscanf(line, "%lx-", &start) != 1)
+			start = 0;
+	if (f)
+		fclose(f);
+	return (struct hh_image_page *)start;
+}
+
+START_TEST(test_threads_image_page_scribbled_over)
+{
+	/*
+	 * should succeed: a supervisor that writes garbage into its image page
+	 * changes at most the sets a store may change: marking Thread stored
+	 * with garbage elsewhere in the page gives the thread those bases and
+	 * nothing else (cs, ss and rflags stay valid: the guest runs on)
+	 */
+	struct code c = { .len = 0 };
+	struct guest g;
+	between_supercalls(&g, &c);
+	uintptr_t pc[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsProgram, pc), kHelErrNone);
+	struct hh_image_page *page = mapped_image_page();
+	ck_assert_ptr_nonnull(page);
+	ck_assert(page->state & HH_IMAGE_STOPPED);
+	page->regs.cs = 0;
+	page->regs.ss = 0;
+	page->regs.eflags = ~0ull;
+	page->regs.orig_rax = 0x1234;
+	page->regs.fs_base = 0x7f0000003000ull;
+	page->state |= HH_IMAGE_DIRTY(kHelRegsThread);
+	run_until(&g, kHelObserveSuperCall + 2);
+	uintptr_t tls[2];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsThread, tls), kHelErrNone);
+	ck_assert_uint_eq(tls[0], 0x7f0000003000ull);
+	uintptr_t sig[19];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsSignal, sig), kHelErrNone);
+	ck_assert_uint_eq(sig[18], 0x33);
+	ck_assert_uint_eq(sig[17] & 0x200, 0x200);      /* interrupts still on */
+}
+END_TEST
+
+/* Two supervisor threads load, store and resume one guest at once. */
+struct racer {
+	HelHandle thread;
+	uint64_t salt;
+	volatile int *done;
+	int loads, torn, odd;
+};
+
+/* Every General word but rdi, rcx and r11 (the supercall's number and syscall's clobbers) is the same. */
+static bool coherent(const uintptr_t *gprs)
+{
+	for (int i = 0; i < kHelNumGprs; i++)
+		if (i != kHelRegRdi && i != kHelRegRcx && i != kHelRegR11 && gprs[i] != gprs[kHelRegRax])
+			return false;
+	return true;
+}
+
+static void race_once(struct racer *r, uint64_t value)
+{
+	uintptr_t gprs[kHelNumGprs];
+	HelError e = helLoadRegisters(r->thread, kHelRegsGeneral, gprs);
+	if (e == kHelErrNone) {
+		r->loads++;
+		r->torn += !coherent(gprs);
+	}
+	r->odd += e != kHelErrNone && e != kHelErrIllegalState;
+	for (int i = 0; i < kHelNumGprs; i++)
+		gprs[i] = value;
+	e = helStoreRegisters(r->thread, kHelRegsGeneral, gprs);
+	r->odd += e != kHelErrNone && e != kHelErrIllegalState;
+	e = helResume(r->thread);
+	r->odd += e != kHelErrNone && e != kHelErrIllegalState;
+}
+
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	for (uint64_t i = 0; !*r->done; i++)
+		race_once(r, r->salt + i);
+	return NULL;
+}
+
+START_TEST(test_threads_image_two_supervisor_threads_race)
+{
+	/*
+	 * should succeed: whichever thread wins each stop, every load shows one
+	 * whole image (all its words stored together), and every call answers
+	 * kHelErrNone or kHelErrIllegalState
+	 */
+	struct code c = { .len = 0 };
+	size_t start = c.len;
+	supercall(&c, 1);
+	emit(&c, (unsigned char[]){ 0xeb, (unsigned char)(start - c.len - 2) }, 2);
+	struct guest g;
+	guest_load(&g, &c);
+	volatile int done = 0;
+	struct racer main_r = { g.thread, 1ull << 40, &done, 0, 0, 0 };
+	struct racer other_r = { g.thread, 2ull << 40, &done, 0, 0, 0 };
+	pthread_t other;
+	ck_assert_int_eq(pthread_create(&other, NULL, racer_main, &other_r), 0);
+	for (int i = 0; i < 300; i++) {
+		race_once(&main_r, main_r.salt + (uint64_t)i);
+		/* Wait for a stop made after this resume (or the other thread's). */
+		struct HelObserveResult r = observe(g.thread, g.seq);
+		ck_assert_int_eq(r.error, kHelErrNone);
+		g.seq = r.sequence;
+	}
+	done = 1;
+	ck_assert_int_eq(pthread_join(other, NULL), 0);
+	ck_assert_int_eq(main_r.odd + other_r.odd, 0);
+	ck_assert_int_eq(main_r.torn + other_r.torn, 0);
+	ck_assert_int_gt(main_r.loads, 0);
+}
+END_TEST
+
+/* Memfds of the emulator that are image pages. */
+static int image_pages(pid_t emu)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)emu);
+	DIR *d = opendir(path);
+	int count = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char link[400], target[256];
+		snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = 0;
+			count += strstr(target, "helhost-image") != NULL;
+		}
+	}
+	if (d)
+		closedir(d);
+	return count;
+}
+
+START_TEST(test_threads_image_supervisor_killed_between_store_and_resume)
+{
+	/*
+	 * should succeed: a supervisor (a fork of the creator, holding a copy of
+	 * the handle) dies after its store and before its resume: the guest
+	 * stays stopped, the store stays made, the creator resumes it, and no
+	 * image page outlives the last handle
+	 */
+	struct code c = { .len = 0 };
+	store_reg(&c, 12, (uint32_t)DATA);
+	struct guest g;
+	between_supercalls(&g, &c);
+	pid_t emu = (pid_t)proc_field(stub_serving(getpid()), "status", "TracerPid");
+	ck_assert_int_gt(emu, 0);
+	uintptr_t gprs[kHelNumGprs];
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	int pipefd[2];
+	pid_t child = fork_with_pipe(pipefd);
+	if (child == 0) {
+		gprs[kHelRegR12] = 0x5eed;
+		char ok = helStoreRegisters(g.thread, kHelRegsGeneral, gprs) == kHelErrNone;
+		if (write(pipefd[1], &ok, 1) != 1)
+			_exit(2);
+		pause();        /* killed by the parent before it resumes anything */
+		_exit(3);
+	}
+	char ok = 0;
+	ck_assert_int_eq(read(pipefd[0], &ok, 1), 1);
+	ck_assert_int_eq(ok, 1);
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	ck_assert_uint_eq(reg(g.thread, kHelRegR12), 0x5eed);
+	ck_assert_int_le(image_pages(emu), 1);
+	run_until(&g, kHelObserveSuperCall + 2);
+	uint64_t seen = 0;
+	ck_assert_int_eq(copy(g.thread, DATA, &seen, sizeof(seen), 0), kHelErrNone);
+	ck_assert_uint_eq(seen, 0x5eed);
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, g.thread), kHelErrNone);
+	ck_assert_int_eq(image_pages(emu), 0);
+}
+END_TEST
+
+START_TEST(test_threads_image_garbage)
+{
+	/*
+	 * should fail, in the emulator's order: handles that name no thread,
+	 * sets threads do not have, images libhel cannot read or write (and
+	 * the caller's memory stays as it was); the thread stays stopped
+	 */
+	struct guest g;
+	stopped_at_supercall(&g, 3);
+	uintptr_t gprs[kHelNumGprs] = { 0 };
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, gprs), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(9999, kHelRegsGeneral, gprs), kHelErrNoDescriptor);
+	ck_assert_int_eq(helStoreRegisters(9999, kHelRegsGeneral, gprs), kHelErrNoDescriptor);
+	ck_assert_int_eq(helLoadRegisters(g.code, kHelRegsGeneral, gprs), kHelErrBadDescriptor);
+	ck_assert_int_eq(helStoreRegisters(g.code, kHelRegsGeneral, gprs), kHelErrBadDescriptor);
+	ck_assert_int_eq(helLoadRegisters(g.thread, -1, gprs), kHelErrIllegalArgs);
+	ck_assert_int_eq(helStoreRegisters(g.thread, 1 << 20, gprs), kHelErrIllegalArgs);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, (void *)16), kHelErrFault);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, (void *)16), kHelErrFault);
+	void *ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(ro, MAP_FAILED);
+	ck_assert_ptr_ne(none, MAP_FAILED);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, ro), kHelErrFault);
+	ck_assert_int_eq(*(volatile uint64_t *)ro, 0);
+	/* an image that ends in a page libhel cannot read */
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, (char *)none - 8), kHelErrFault);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, none), kHelErrFault);
+	ck_assert_uint_eq(reg(g.thread, kHelRegNumber), 0x80000003u);
+	/* a running thread: its state comes before the buffer for a load, after it for a store */
+	ck_assert_int_eq(helResume(g.thread), kHelErrNone);
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, (void *)16), kHelErrIllegalState);
+	ck_assert_int_eq(helStoreRegisters(g.thread, kHelRegsGeneral, (void *)16), kHelErrFault);
+	munmap(ro, PAGE);
+	munmap(none, PAGE);
+}
+END_TEST
+
 /*
  * For tests/programs/thread_faults.sh: true when its injection kills the
  * stub (kill:REQ:NTH or killafter:REQ:NTH, signal 9 or none given), not when
@@ -2052,6 +2504,15 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_signals_from_outside_are_dropped);
 	tcase_add_test(tc, test_threads_bad_ip_and_sp);
 	tcase_add_test(tc, test_threads_guest_maps_into_its_space);
+	tcase_add_test(tc, test_threads_image_loads_what_the_guest_set);
+	tcase_add_test(tc, test_threads_image_store_reaches_the_guest);
+	tcase_add_test(tc, test_threads_image_is_never_stale);
+	tcase_add_test(tc, test_threads_image_of_a_reused_handle);
+	tcase_add_test(tc, test_threads_image_two_supervisor_threads_race);
+	tcase_add_test(tc, test_threads_image_supervisor_killed_between_store_and_resume);
+	tcase_add_test(tc, test_threads_image_garbage);
+	tcase_add_test(tc, test_threads_image_resume_by_a_dying_supervisor);
+	tcase_add_test(tc, test_threads_image_page_scribbled_over);
 	suite_add_tcase(s, tc);
 	/* The same contract for threads in the test program's own space. */
 	TCase *own = tcase_create("own");
@@ -2088,6 +2549,10 @@ static Suite *suite(void)
 	tcase_add_test(own, test_threads_guest_sets_its_own_bases);
 	tcase_add_test(own, test_threads_guest_panics);
 	tcase_add_test(own, test_threads_memory_through_the_thread_handle);
+	tcase_add_test(own, test_threads_image_loads_what_the_guest_set);
+	tcase_add_test(own, test_threads_image_store_reaches_the_guest);
+	tcase_add_test(own, test_threads_image_two_supervisor_threads_race);
+	tcase_add_test(own, test_threads_image_resume_by_a_dying_supervisor);
 	suite_add_tcase(s, own);
 	/* Its own case: tests/programs/faults.sh runs it alone (CK_RUN_CASE) under faults. */
 	TCase *creation = tcase_create("creation");
