@@ -82,6 +82,7 @@ has "… a futex word outside Hel memory, said so" \
 	'^helhost:   hang_child\[[0-9]+\] thread [0-9]+: sleeps in a futex wait on 0x[0-9a-f]+ \(not in Hel memory\)$'
 
 # The default of helhost run: report, and serve on (a debugger may attach).
+fresh "$out"
 "$emu" run "$child" futex >"$out" 2>&1 &
 emulator=$!
 await grep -q '^helhost: hang: every program' "$out"; check "helhost run reports by default" 0 $?
@@ -99,6 +100,7 @@ HELHOST_HANG= HELHOST_HANG_MS= "$child" futex >"$out" 2>&1
 check "an auto-started program that hangs is ended" 137 $?
 has "… with the report" '^helhost: hang: every program of emulator [0-9]+ is blocked'
 # ... unless told to report only: then the test goes on, hung, until it is killed.
+fresh "$out"
 HELHOST_HANG=report "$child" futex >"$out" 2>&1 &
 prog=$!
 await grep -q '^helhost: hang: every program' "$out"; check "HELHOST_HANG=report under auto-start: reported" 0 $?
@@ -106,6 +108,7 @@ gone "$prog"; check "… and the program is left alone" 1 $?
 kill -9 "$prog"
 wait "$prog"
 grep -q 'hang: ending the run' "$out"; check "… which it did not end" 1 $?
+fresh "$out"
 HELHOST_HANG=off "$child" clock >"$out" 2>&1 &
 prog=$!
 await grep -q '^clock fired$' "$out"; check "HELHOST_HANG=off: the program runs" 0 $?

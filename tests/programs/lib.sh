@@ -26,6 +26,14 @@ await() {
 	done
 }
 
+# fresh FILE: empty FILE now, before starting a job with `>FILE &`.  Such a
+# job opens (and truncates) FILE only once it runs, which may be after this
+# shell has gone on to await a line in FILE: without this, the line awaited
+# may be the previous step's (and the job is killed before it starts).
+fresh() {
+	: >"$1"
+}
+
 # orphan_pid FILE: the pid run_child printed as "orphan PID" into FILE.
 orphan_pid() {
 	sed -n 's/^orphan \([0-9][0-9]*\)$/\1/p' "$1" | head -n 1

@@ -52,6 +52,7 @@ rm -rf "$cores"
 
 # --fail-fast: the second program fails once the first waits forever; the
 # run ends with its status and the waiter goes with it.
+fresh "$out"
 "$emu" run --fail-fast "$child" wait -- \
 	sh -c "until grep -q '^waiting' '$out'; do sleep 0.01; done; exit 5" >"$out" 2>&1 &
 emulator=$!

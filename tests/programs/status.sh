@@ -140,6 +140,7 @@ has "… an unknown command" "helhost: unknown command trace"
 has "… said" "helhost: 1 is neither an emulator of yours nor a program one serves"
 
 # Every kind of object and of wait status describes: end_child many.
+fresh "$out"
 "$end_child" many >"$out" 2>&1 &
 many=$!
 await grep -q '^many ' "$out"; check "a program that holds and waits on everything" 0 $?
@@ -179,6 +180,7 @@ wait "$many"
 many=
 
 # A thread handle: the state of the thread it names (own_thread's, made stopped).
+fresh "$out"
 "$own_thread" stopped >"$out" 2>&1 &
 stopped=$!
 await grep -q "^own $stopped 0\$" "$out"; check "a program with a stopped thread" 0 $?
@@ -188,6 +190,7 @@ kill -9 "$stopped"
 wait "$stopped"
 stopped=
 # Threads stopped and observed, killed, running (own_thread observed).
+fresh "$out"
 "$own_thread" observed >"$out" 2>&1 &
 stopped=$!
 await grep -q "^observed $stopped 0 0 0 0 0\$" "$out"
@@ -223,6 +226,7 @@ run=
 
 # Mappings: hang_child maps its queue, then reads its stdin.
 mkfifo "$fifo"
+fresh "$out"
 "$hang_child" stdin <"$fifo" >"$out" 2>&1 &
 reader=$!
 exec 3>"$fifo"

@@ -175,6 +175,7 @@ check "stream calls and elements traced as JSON" 0 $?
 # SIGUSR2 turns the trace on and off in a running emulator.  The program
 # makes a helNop for each line it reads, so each comes after the switch.
 mkfifo "$fifo"
+fresh "$out"
 "$emu" run "$child" stdin <"$fifo" >"$out" 2>&1 &
 emulator=$!
 exec 3>"$fifo"
@@ -197,6 +198,7 @@ emulator=
 # An operation submitted while the trace was off completes once it is on: the
 # trace never saw the call that made its element, so it says only what it knows.
 for format in text json; do
+	fresh "$out"
 	HELHOST_TRACE_FORMAT=$format "$emu" run "$child" stdin <"$fifo" >"$out" 2>&1 &
 	emulator=$!
 	exec 3>"$fifo"
