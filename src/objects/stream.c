@@ -582,12 +582,20 @@ static void transmit(struct hh_item *u, struct hh_stream *s, int p)
 		return;
 	}
 	struct hh_item *v;
-	/* A peer whose program has died matches nothing: its items go, with all it has pending. */
-	while ((v = pop_item(s, q)) && hh_pending_owner_died(v->sub->owner))
+	/*
+	 * A peer whose program has died matches nothing: its items go, with all
+	 * it has pending (discard takes them off this queue).  That program may
+	 * be u's own, killed just after its call was posted: u went too, and
+	 * must not be queued or matched, or it would outlive its submission.
+	 */
+	while ((v = s->lane[q].head) && hh_pending_owner_died(v->sub->owner))
 		;
+	if (u->sub->discarded)
+		return;
 	if (!v) {
 		push_item(s, p, u);
 		return;
 	}
+	unlink_item(s, q, v);
 	match(u, v);
 }

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -39,6 +41,7 @@ static struct hh_space *sp;
 static char *arena;                     /* reserved PROT_NONE in this process */
 static struct hh_usermem self_mem;      /* this process's memory, as a program's */
 static struct hh_pending_list pending = { .pidfd = -1 };
+static struct hh_pending_list *owner = &pending;        /* whose operations new submissions are */
 
 static void setup(void)
 {
@@ -66,7 +69,7 @@ static void setup(void)
 static struct hh_submission *new_submission(size_t n, uint64_t context, struct hh_universe *u,
 		size_t reserved)
 {
-	struct hh_submitter who = { .universe = u, .mem = &self_mem, .space = sp, .pending = &pending };
+	struct hh_submitter who = { .universe = u, .mem = &self_mem, .space = sp, .pending = owner };
 	return hh_submission_new(n, q, context, &who, reserved);
 }
 
@@ -912,6 +915,88 @@ START_TEST(test_stream_object_stage_submitter_died)
 }
 END_TEST
 
+/* A program to die on cue: its pidfd in l, as the emulator keeps one per program. */
+static pid_t start_owner(struct hh_pending_list *l)
+{
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		for (;;)
+			pause();
+	*l = (struct hh_pending_list){ .pidfd = (int)syscall(SYS_pidfd_open, child, 0) };
+	ck_assert_int_ge(l->pidfd, 0);
+	return child;
+}
+
+static void kill_owner(pid_t child)
+{
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+}
+
+START_TEST(test_stream_object_submitter_died_during_its_call)
+{
+	/*
+	 * should queue nothing: a program killed just after its send was posted,
+	 * its own receive waiting on the peer lane, loses the send with the
+	 * receive (it once stayed queued after its submission was freed)
+	 */
+	struct lanes l = new_stream(ua, ub, false);
+	struct hh_pending_list dying;
+	pid_t child = start_owner(&dying);
+	owner = &dying;
+	SUBMIT(l.s, 1, ub, 1, recv_inline(0));
+	kill_owner(child);
+	SUBMIT(l.s, 0, ua, 2, sends("from the dead", 0));
+	owner = &pending;
+	hh_loop_settle();
+	ck_assert_ptr_null(dying.head);
+	ck_assert_ptr_null(l.s->lane[0].head);
+	ck_assert_ptr_null(l.s->lane[1].head);
+	ck_assert_uint_eq(count_elements(), 0);
+	/* the lanes serve the living as before */
+	SUBMIT(l.s, 1, ub, 3, recv_inline(0));
+	SUBMIT(l.s, 0, ua, 4, sends("alive", 0));
+	hh_loop_settle();
+	struct cursor c = element(3);
+	inline_data(&c, kHelErrNone, "alive", 5);
+	ck_assert(has_element(4));
+	close(dying.pidfd);
+}
+END_TEST
+
+START_TEST(test_stream_object_submitter_died_peer_waits_on)
+{
+	/*
+	 * should leave the live receive queued: behind the dead program's own
+	 * receive, it must not take the send that program posted before dying
+	 */
+	struct lanes l = new_stream(ua, ub, false);
+	struct hh_pending_list dying;
+	pid_t child = start_owner(&dying);
+	owner = &dying;
+	SUBMIT(l.s, 1, ub, 1, recv_inline(0));
+	owner = &pending;
+	SUBMIT(l.s, 1, ub, 2, recv_inline(0));
+	kill_owner(child);
+	owner = &dying;
+	SUBMIT(l.s, 0, ua, 3, sends("from the dead", 0));
+	owner = &pending;
+	hh_loop_settle();
+	ck_assert_ptr_null(l.s->lane[0].head);
+	ck_assert_ptr_nonnull(l.s->lane[1].head);
+	ck_assert_uint_eq(count_elements(), 0);
+	SUBMIT(l.s, 0, ua, 4, sends("alive", 0));
+	hh_loop_settle();
+	ck_assert_ptr_null(l.s->lane[1].head);
+	struct cursor c = element(2);
+	inline_data(&c, kHelErrNone, "alive", 5);
+	ck_assert(has_element(4));
+	ck_assert_uint_eq(count_elements(), 2);
+	close(dying.pidfd);
+}
+END_TEST
+
 /* ---- mismatches and dismissal (STREAMS.md §4) ---- */
 
 START_TEST(test_stream_object_mismatch)
@@ -1553,6 +1638,8 @@ static Suite *stream_object_suite(void)
 	tcase_add_test(tc, test_stream_object_stage_keeps_write_order);
 	tcase_add_test(tc, test_stream_object_stage_not_hel_memory);
 	tcase_add_test(tc, test_stream_object_stage_submitter_died);
+	tcase_add_test(tc, test_stream_object_submitter_died_during_its_call);
+	tcase_add_test(tc, test_stream_object_submitter_died_peer_waits_on);
 	tcase_add_test(tc, test_stream_object_mismatch);
 	tcase_add_test(tc, test_stream_object_mismatch_ancillary);
 	tcase_add_test(tc, test_stream_object_dismiss);
