@@ -915,77 +915,41 @@ START_TEST(test_stream_object_stage_submitter_died)
 }
 END_TEST
 
-/* A program to die on cue: its pidfd in l, as the emulator keeps one per program. */
-static pid_t start_owner(struct hh_pending_list *l)
+/*
+ * A program's receive waits on lane 1 (context 1), a live program's behind
+ * it if asked (context 2); the program is killed, and only then is its send
+ * on lane 0 (context 3) served, as a call posted just before the kill is.
+ * All the dead program had pending goes.
+ */
+static void send_after_death(struct lanes l, bool live_receive_behind)
 {
 	pid_t child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0)
 		for (;;)
 			pause();
-	*l = (struct hh_pending_list){ .pidfd = (int)syscall(SYS_pidfd_open, child, 0) };
-	ck_assert_int_ge(l->pidfd, 0);
-	return child;
-}
-
-static void kill_owner(pid_t child)
-{
+	struct hh_pending_list dying = { .pidfd = (int)syscall(SYS_pidfd_open, child, 0) };
+	ck_assert_int_ge(dying.pidfd, 0);
+	owner = &dying;
+	SUBMIT(l.s, 1, ub, 1, recv_inline(0));
+	owner = &pending;
+	if (live_receive_behind)
+		SUBMIT(l.s, 1, ub, 2, recv_inline(0));
 	ck_assert_int_eq(kill(child, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(child, NULL, 0), child);
-}
-
-START_TEST(test_stream_object_submitter_died_during_its_call)
-{
-	/*
-	 * should queue nothing: a program killed just after its send was posted,
-	 * its own receive waiting on the peer lane, loses the send with the
-	 * receive (it once stayed queued after its submission was freed)
-	 */
-	struct lanes l = new_stream(ua, ub, false);
-	struct hh_pending_list dying;
-	pid_t child = start_owner(&dying);
-	owner = &dying;
-	SUBMIT(l.s, 1, ub, 1, recv_inline(0));
-	kill_owner(child);
-	SUBMIT(l.s, 0, ua, 2, sends("from the dead", 0));
-	owner = &pending;
-	hh_loop_settle();
-	ck_assert_ptr_null(dying.head);
-	ck_assert_ptr_null(l.s->lane[0].head);
-	ck_assert_ptr_null(l.s->lane[1].head);
-	ck_assert_uint_eq(count_elements(), 0);
-	/* the lanes serve the living as before */
-	SUBMIT(l.s, 1, ub, 3, recv_inline(0));
-	SUBMIT(l.s, 0, ua, 4, sends("alive", 0));
-	hh_loop_settle();
-	struct cursor c = element(3);
-	inline_data(&c, kHelErrNone, "alive", 5);
-	ck_assert(has_element(4));
-	close(dying.pidfd);
-}
-END_TEST
-
-START_TEST(test_stream_object_submitter_died_peer_waits_on)
-{
-	/*
-	 * should leave the live receive queued: behind the dead program's own
-	 * receive, it must not take the send that program posted before dying
-	 */
-	struct lanes l = new_stream(ua, ub, false);
-	struct hh_pending_list dying;
-	pid_t child = start_owner(&dying);
-	owner = &dying;
-	SUBMIT(l.s, 1, ub, 1, recv_inline(0));
-	owner = &pending;
-	SUBMIT(l.s, 1, ub, 2, recv_inline(0));
-	kill_owner(child);
 	owner = &dying;
 	SUBMIT(l.s, 0, ua, 3, sends("from the dead", 0));
 	owner = &pending;
 	hh_loop_settle();
+	ck_assert_ptr_null(dying.head);
 	ck_assert_ptr_null(l.s->lane[0].head);
-	ck_assert_ptr_nonnull(l.s->lane[1].head);
 	ck_assert_uint_eq(count_elements(), 0);
+	close(dying.pidfd);
+}
+
+/* A live send (context 4) meets the live receive of context 2. */
+static void live_send_meets_receive(struct lanes l)
+{
 	SUBMIT(l.s, 0, ua, 4, sends("alive", 0));
 	hh_loop_settle();
 	ck_assert_ptr_null(l.s->lane[1].head);
@@ -993,7 +957,30 @@ START_TEST(test_stream_object_submitter_died_peer_waits_on)
 	inline_data(&c, kHelErrNone, "alive", 5);
 	ck_assert(has_element(4));
 	ck_assert_uint_eq(count_elements(), 2);
-	close(dying.pidfd);
+}
+
+START_TEST(test_stream_object_submitter_died_during_its_call)
+{
+	/*
+	 * should queue nothing: the send goes with the program's receive (it
+	 * once stayed queued after its submission was freed); the lanes then
+	 * serve the living as before
+	 */
+	struct lanes l = new_stream(ua, ub, false);
+	send_after_death(l, false);
+	ck_assert_ptr_null(l.s->lane[1].head);
+	SUBMIT(l.s, 1, ub, 2, recv_inline(0));
+	live_send_meets_receive(l);
+}
+END_TEST
+
+START_TEST(test_stream_object_submitter_died_peer_waits_on)
+{
+	/* should leave the live receive queued: the dead program's send must not reach it */
+	struct lanes l = new_stream(ua, ub, false);
+	send_after_death(l, true);
+	ck_assert_ptr_nonnull(l.s->lane[1].head);
+	live_send_meets_receive(l);
 }
 END_TEST
 
