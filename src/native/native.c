@@ -52,6 +52,7 @@ struct hh_native {
 	int owner_fd;                   /* pidfd of the program that created the thread */
 	struct hh_watcher owner_watch;  /* its death kills the thread */
 	struct hh_image *image;         /* regs shared with programs, once one asked; else NULL */
+	uint64_t swept;                 /* the last reap_all sweep that looked at it */
 };
 
 static struct {
@@ -60,6 +61,7 @@ static struct {
 	struct hh_watcher watch;
 	struct hh_deferred catch;       /* a resumed stub's first stop, before the reply */
 	pid_t catch_pid;
+	uint64_t sweep;                 /* counts reap_all's walks */
 	char stub_path[PATH_MAX + 16];
 } natives = { .sigfd = -1 };
 
@@ -110,27 +112,27 @@ static void serve_burst(struct hh_native *n, int status)
 }
 
 /*
- * One look at every stub that lived when SIGCHLD came (several stops share
- * one signal).  Serving one may end others, so the pids are taken first.
+ * One look at every stub (several stops share one SIGCHLD).  Serving one may
+ * end or start others, so the walk starts again from the head after each
+ * stop served, skipping the stubs this sweep has looked at.  Nothing here
+ * allocates: the signal is already read, so a look that failed for want of
+ * memory would leave a stopped stub waiting for a SIGCHLD that never comes.
  */
 static void reap_all(void)
 {
-	size_t count = 0;
-	for (struct hh_native *n = natives.head; n; n = n->next)
-		count++;
-	pid_t *pids = malloc((count ? count : 1) * sizeof(*pids));
-	if (!pids)
-		return;         /* the next SIGCHLD looks again */
-	size_t i = 0;
-	for (struct hh_native *n = natives.head; n; n = n->next)
-		pids[i++] = n->pid;
-	for (i = 0; i < count; i++) {
-		struct hh_native *n = find(pids[i]);
+	uint64_t sweep = ++natives.sweep;
+	struct hh_native *n = natives.head;
+	while (n) {
 		int status;
-		if (n && waitpid(n->pid, &status, WNOHANG | __WALL) == n->pid)
-			serve_burst(n, status);
+		bool looked = n->swept == sweep;
+		n->swept = sweep;
+		if (looked || waitpid(n->pid, &status, WNOHANG | __WALL) != n->pid) {
+			n = n->next;
+			continue;
+		}
+		serve_burst(n, status);
+		n = natives.head;
 	}
-	free(pids);
 }
 
 static void sigchld_seen(struct hh_watcher *w, int res)

@@ -700,6 +700,15 @@ START_TEST(test_managed_fork_after_split_of_full_table)
 }
 END_TEST
 
+/* The pager of a two-page object whose first page is present: it provides the second. */
+static void *serve_second_page(void *arg)
+{
+	struct sq pager;
+	sq_open(&pager);
+	initialize(&pager, *(struct managed *)arg, 1, PAGE, PAGE, 'o');
+	return NULL;
+}
+
 START_TEST(test_managed_stream_into_frontal_mapping)
 {
 	struct sq s;
@@ -732,6 +741,19 @@ START_TEST(test_managed_stream_into_frontal_mapping)
 	SUBMIT(l1, &s, 24, RECV_BUF(p + PAGE, 64, 0));
 	ck_assert_int_eq(one_length(&s, 24, &len), kHelErrFault);
 	(void)one_simple(&s, 23);
+	/*
+	 * should succeed: a send out of such a page waits for the pager (another
+	 * thread here: this one is inside the call) and carries what it provides
+	 */
+	pthread_t pager;
+	ck_assert_int_eq(pthread_create(&pager, NULL, serve_second_page, &m), 0);
+	SUBMIT(l0, &s, 25, SEND(p + PAGE, 8, 0));
+	SUBMIT(l1, &s, 26, RECV_BUF(buf, sizeof(buf), 0));
+	ck_assert_int_eq(pthread_join(pager, NULL), 0);
+	ck_assert_int_eq(one_simple(&s, 25), kHelErrNone);
+	ck_assert_int_eq(one_length(&s, 26, &len), kHelErrNone);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_int_eq(memcmp(buf, "oooooooo", 8), 0);
 	ck_assert_int_eq(helNop(), kHelErrNone);
 }
 END_TEST

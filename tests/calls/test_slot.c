@@ -64,6 +64,22 @@ START_TEST(test_slot_one_cpu_never_watched)
 }
 END_TEST
 
+/*
+ * should succeed: HELHOST_SPIN_NS=0 turns posting off with the spin: with
+ * two CPUs (where test_slot_serves_calls_without_trap sees the slot answer)
+ * every call traps.  Read by libhel at its first wait, before any call here.
+ */
+START_TEST(test_slot_spin_off_never_posts)
+{
+	if (allow_cpus(2) < 2)
+		return;
+	ck_assert_int_eq(setenv("HELHOST_SPIN_NS", "0", 1), 0);
+	for (int i = 0; i < 5000; i++)
+		ck_assert_int_eq(helNop(), kHelErrNone);
+	ck_assert_uint_eq(slot_answers(), 0);
+}
+END_TEST
+
 /* The elements with contexts *next, *next + 1, ... up to end (excluded), in that order. */
 static void expect_in_order(struct hq *q, uint64_t *next, uint64_t end)
 {
@@ -388,6 +404,7 @@ static Suite *slot_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_slot_serves_calls_without_trap);
 	tcase_add_test(tc, test_slot_one_cpu_never_watched);
+	tcase_add_test(tc, test_slot_spin_off_never_posts);
 	tcase_add_test(tc, test_slot_keeps_immediate_errors_and_order);
 	tcase_add_test(tc, test_slot_program_killed_mid_call);
 	tcase_add_test(tc, test_slot_idle_emulator_uses_no_cpu);
