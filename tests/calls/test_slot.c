@@ -335,13 +335,6 @@ END_TEST
 
 /* ---- an idle emulator uses no CPU, slot or not ---- */
 
-/* The emulator serving us: the owner of its life-sign word (src/alive.h), mapped by libhel. */
-static pid_t emulator_pid(void)
-{
-	unsigned long alive = mapping_of("helhost-alive");
-	return (pid_t)(*(volatile uint32_t *)(alive + HH_ALIVE_WORD_OFFSET) & FUTEX_TID_MASK);
-}
-
 /* CPU time (ns) of all the emulator's threads, from schedstat. */
 static uint64_t cpu_ns(pid_t pid)
 {
@@ -353,21 +346,6 @@ static uint64_t cpu_ns(pid_t pid)
 	ck_assert_int_eq(fscanf(f, "%llu", &ns), 1);
 	fclose(f);
 	return ns;
-}
-
-/* The emulator's state letter in /proc/PID/stat (after the command's parenthesis). */
-static char state_of(pid_t pid)
-{
-	char path[64], text[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	ck_assert_ptr_nonnull(f);
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = 0;
-	const char *close = strrchr(text, ')');
-	ck_assert_ptr_nonnull(close);
-	return close[2];
 }
 
 /*

@@ -26,6 +26,7 @@
 
 #include "callpage.h"
 #include "hq.h"
+#include "slot.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL     /* Linux 6.9; not in these headers yet */
@@ -1926,6 +1927,81 @@ START_TEST(test_threads_image_loads_what_the_guest_set)
 }
 END_TEST
 
+/* Loads and a store of General made by another thread of ours while the emulator is stopped. */
+struct image_calls {
+	HelHandle thread;
+	uintptr_t before[kHelNumGprs], after[kHelNumGprs];
+	HelError load, store, reload;
+	int ready, go, done;
+};
+
+static void *image_calls_run(void *arg)
+{
+	struct image_calls *ic = arg;
+	/* A thread's first Hel call registers it with the emulator: made before the stop. */
+	ck_assert_int_eq(helNop(), kHelErrNone);
+	__atomic_store_n(&ic->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&ic->go, __ATOMIC_ACQUIRE))
+		usleep(100);
+	ic->load = helLoadRegisters(ic->thread, kHelRegsGeneral, ic->before);
+	memcpy(ic->after, ic->before, sizeof(ic->after));
+	ic->after[kHelRegRbx] ^= 0x5a5a;
+	ic->store = helStoreRegisters(ic->thread, kHelRegsGeneral, ic->after);
+	ic->reload = helLoadRegisters(ic->thread, kHelRegsGeneral, ic->after);
+	__atomic_store_n(&ic->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+START_TEST(test_threads_image_answered_while_the_emulator_is_stopped)
+{
+	/*
+	 * should succeed: once libhel holds a stopped thread's image page, its
+	 * General loads and stores need no emulator: they complete while the
+	 * emulator is stopped (SIGSTOP), which a trapped call could not
+	 */
+	struct code c = { .len = 0 };
+	mov_reg(&c, gpr_x86[kHelRegRbx], 0x1234);
+	supercall(&c, 5);
+	spin(&c);
+	struct guest g;
+	guest_load(&g, &c);
+	run_until(&g, kHelObserveSuperCall + 5);
+	uintptr_t first[kHelNumGprs];
+	/* The first load fetches the page from the emulator. */
+	ck_assert_int_eq(helLoadRegisters(g.thread, kHelRegsGeneral, first), kHelErrNone);
+	struct image_calls ic = { .thread = g.thread };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, image_calls_run, &ic), 0);
+	int64_t deadline = hq_deadline_ms(20000);
+	while (!__atomic_load_n(&ic.ready, __ATOMIC_ACQUIRE) && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	ck_assert_int_eq(ic.ready, 1);
+	pid_t emu = emulator_pid();
+	ck_assert_int_gt(emu, 0);
+	ck_assert_int_eq(kill(emu, SIGSTOP), 0);
+	deadline = hq_deadline_ms(20000);
+	while (state_of(emu) != 'T' && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	char state = state_of(emu);
+	__atomic_store_n(&ic.go, 1, __ATOMIC_RELEASE);
+	deadline = hq_deadline_ms(20000);
+	while (!__atomic_load_n(&ic.done, __ATOMIC_ACQUIRE) && hq_deadline_ms(0) < deadline)
+		usleep(1000);
+	int done = __atomic_load_n(&ic.done, __ATOMIC_ACQUIRE);
+	/* Continued before any assertion, so a failure cannot leave it stopped. */
+	ck_assert_int_eq(kill(emu, SIGCONT), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(state, 'T');
+	ck_assert_int_eq(done, 1);
+	ck_assert_int_eq(ic.load, kHelErrNone);
+	ck_assert_int_eq(ic.store, kHelErrNone);
+	ck_assert_int_eq(ic.reload, kHelErrNone);
+	ck_assert_mem_eq(ic.before, first, sizeof(first));
+	ck_assert_uint_eq(ic.before[kHelRegRbx], 0x1234);
+	ck_assert_uint_eq(ic.after[kHelRegRbx], 0x1234 ^ 0x5a5a);
+}
+END_TEST
+
 /* Guest code that writes all 15 General registers and rsp to DATA, in HelRegisterIndex order. */
 static void dump_registers(struct code *c)
 {
@@ -2513,6 +2589,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_threads_image_garbage);
 	tcase_add_test(tc, test_threads_image_resume_by_a_dying_supervisor);
 	tcase_add_test(tc, test_threads_image_page_scribbled_over);
+	tcase_add_test(tc, test_threads_image_answered_while_the_emulator_is_stopped);
 	suite_add_tcase(s, tc);
 	/* The same contract for threads in the test program's own space. */
 	TCase *own = tcase_create("own");

@@ -1,12 +1,16 @@
 /*
  * For tests of the polled slot and what rides on it (src/callpage.h):
  * where libhel mapped one of its memfds, this thread's call page, and the
- * CPUs a test allows itself (and the emulator it starts at its first call).
+ * CPUs a test allows itself (and the emulator it starts at its first call),
+ * and the emulator's pid and state.
  */
 #ifndef HH_TEST_SLOT_H
 #define HH_TEST_SLOT_H
 
 #include <check.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +52,28 @@ static inline int allow_cpus(int n)
 		}
 	ck_assert_int_eq(sched_setaffinity(0, sizeof(want), &want), 0);
 	return got;
+}
+
+/* The emulator serving us: the owner of its life-sign word (src/alive.h), mapped by libhel. */
+static inline pid_t emulator_pid(void)
+{
+	unsigned long alive = mapping_of("helhost-alive");
+	return (pid_t)(*(volatile uint32_t *)(alive + HH_ALIVE_WORD_OFFSET) & FUTEX_TID_MASK);
+}
+
+/* The emulator's state letter in /proc/PID/stat (after the command's parenthesis). */
+static inline char state_of(pid_t pid)
+{
+	char path[64], text[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	const char *close = strrchr(text, ')');
+	ck_assert_ptr_nonnull(close);
+	return close[2];
 }
 
 #endif
