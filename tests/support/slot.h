@@ -76,4 +76,17 @@ static inline char state_of(pid_t pid)
 	return close[2];
 }
 
+/* CPU time (ns) of pid's main thread (the emulator has one), from schedstat. */
+static inline uint64_t cpu_ns(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	FILE *f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	unsigned long long ns = 0;
+	ck_assert_int_eq(fscanf(f, "%llu", &ns), 1);
+	fclose(f);
+	return ns;
+}
+
 #endif
