@@ -23,7 +23,9 @@ static struct {
 	struct hh_procpage *page;       /* NULL until the emulator gave us one */
 	int wake_fd;
 	int enabled;                    /* -1 until read */
-} ring_proc = { NULL, -1, -1 };
+	/* Calls in flight, which may add a pending operation before their answer says so. */
+	uint32_t trap_claims, trap_retired;
+} ring_proc = { NULL, -1, -1, 0, 0 };
 
 #define CACHE_SLOTS 32
 /* An epoch no ring page shows: an empty cache. */
@@ -73,6 +75,7 @@ void hh_shim_ring_fork_child(void)
 	}
 	ring_proc.page = NULL;
 	ring_proc.wake_fd = -1;
+	ring_proc.trap_claims = ring_proc.trap_retired = 0;
 	cache.epoch = NO_EPOCH;
 }
 
@@ -129,6 +132,43 @@ bool hh_shim_ring_known(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uin
 	return true;
 }
 
+bool hh_shim_ring_trap_begin(void)
+{
+	if (!__atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE))
+		return false;
+	/* Seq-cst: against a poster's claim, then its read of this count (claim_room). */
+	__atomic_fetch_add(&ring_proc.trap_claims, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+void hh_shim_ring_trap_end(bool claimed)
+{
+	/* Release: after the answer, whose pending count the emulator published before it. */
+	if (claimed)
+		__atomic_fetch_add(&ring_proc.trap_retired, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Room in the pending limit for one more submission (callpage.h, struct
+ * hh_procpage): the counts that only grow are read before the claim, so
+ * that nothing retired is missing from what was claimed; the pending count
+ * last, so that whatever was retired or drained is in it.
+ */
+static bool claim_room(struct hh_procpage *pp)
+{
+	uint32_t drained = __atomic_load_n(&pp->drained, __ATOMIC_ACQUIRE);
+	uint32_t unclaimed = __atomic_load_n(&pp->unclaimed, __ATOMIC_ACQUIRE);
+	uint32_t retired = __atomic_load_n(&ring_proc.trap_retired, __ATOMIC_ACQUIRE);
+	uint32_t claims = __atomic_add_fetch(&pp->claims, 1, __ATOMIC_SEQ_CST);
+	uint32_t traps = __atomic_load_n(&ring_proc.trap_claims, __ATOMIC_SEQ_CST);
+	uint32_t pending = __atomic_load_n(&pp->pending, __ATOMIC_ACQUIRE);
+	uint64_t used = (uint64_t)pending + (uint32_t)(claims - drained - unclaimed) + (uint32_t)(traps - retired);
+	if (used <= __atomic_load_n(&pp->pending_max, __ATOMIC_RELAXED))
+		return true;
+	__atomic_fetch_add(&pp->unclaimed, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
 /* Wake an emulator that said it sleeps; one wake per sleep, whoever takes the flag. */
 static void wake(struct hh_procpage *pp)
 {
@@ -165,11 +205,18 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 	struct hh_procpage *pp = __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE);
 	struct hh_ring *r = &page->ring;
 	uint32_t size = (uint32_t)((sizeof(struct hh_ring_entry) + extra_len + 7) & ~(size_t)7);
-	if (!pp || !enabled() || __atomic_load_n(&r->dead, __ATOMIC_ACQUIRE) || size > HH_RING_BYTES / 2)
+	/*
+	 * Only instead of a trap: a page the emulator watches takes the call as
+	 * today (its answer is as quick, and a receive into private memory is
+	 * then staged for this thread to write).
+	 */
+	if (!pp || !enabled() || __atomic_load_n(&r->dead, __ATOMIC_ACQUIRE) || size > HH_RING_BYTES / 2 ||
+			__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) == HH_SLOT_WATCHED)
 		return false;
 	uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);      /* ours alone */
 	long off = reserve(r, &tail, size);
-	if (off < 0)
+	bool claimed = call == kHelCallSubmitAsync;
+	if (off < 0 || (claimed && !claim_room(pp)))
 		return false;
 	struct hh_ring_entry *e = (struct hh_ring_entry *)(r->data + off);
 	e->size = size;
@@ -195,8 +242,12 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 	/* A handle went meanwhile: the entry's own verdict is the answer. */
 	hh_shim_call(HH_CALL_RING_SYNC, 0, NULL, NULL);
 	int32_t verdict = __atomic_load_n(&e->verdict, __ATOMIC_ACQUIRE);
-	if (verdict == HH_RING_NO_VERDICT)
-		return false;   /* an abandoned ring never ran it: the trap makes the call */
+	if (verdict == HH_RING_NO_VERDICT) {
+		/* An abandoned ring never ran it: the trap makes the call. */
+		if (claimed)
+			__atomic_fetch_add(&pp->unclaimed, 1, __ATOMIC_RELEASE);
+		return false;
+	}
 	*result = (HelError)verdict;
 	return true;
 }

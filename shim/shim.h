@@ -116,6 +116,9 @@ enum hh_shim_kind { HH_KNOWN_QUEUE = 1, HH_KNOWN_LANE };
 bool hh_shim_ring_wanted(void);
 void hh_shim_ring_take(int ring_fd, int wake_fd);
 void hh_shim_ring_fork_child(void);
+/* Around a trapped call: it may add a pending operation (struct hh_procpage). */
+bool hh_shim_ring_trap_begin(void);
+void hh_shim_ring_trap_end(bool claimed);
 /* The removal epoch now (read before a call whose answer teaches something). */
 uint64_t hh_shim_ring_epoch(void);
 /* The answer of a call made since epoch was read says h is of kind. */

@@ -494,7 +494,9 @@ HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *o
 	page->internal = internal_depth;
 	for (size_t i = 0; i < n; i++)
 		page->arg[i] = args[i];
+	bool claimed = hh_shim_ring_trap_begin();
 	HelError e = (HelError)trap(call);
+	hh_shim_ring_trap_end(claimed);
 	page = self.page;
 	/* Before the plan: fetching a memfd the slow way traps and reuses out[]. */
 	if (out) {

@@ -126,6 +126,31 @@ struct hh_mm_op {
 /* Bytes of a thread's ring of submissions (struct hh_ring). */
 #define HH_RING_BYTES 16384
 
+/* RecvInline capacity. */
+#define HH_INLINE_MAX 128
+/*
+ * Bytes an action's result takes in its submission's element (QUEUES.md
+ * §7.2): the decoder and libhel's ring (which answers kHelErrQueueTooSmall
+ * only through the decoder) reckon a queue's chunk size with it.
+ */
+static inline size_t hh_action_result_size(int type)
+{
+	switch (type) {
+	case kHelActionOffer:
+	case kHelActionAccept:
+	case kHelActionPullDescriptor:
+		return sizeof(struct HelHandleResult);
+	case kHelActionExtractCredentials:
+		return sizeof(struct HelCredentialsResult);
+	case kHelActionRecvInline:
+		return sizeof(struct HelInlineResultNoFlex) + HH_INLINE_MAX;
+	case kHelActionRecvToBuffer:
+		return sizeof(struct HelLengthResult);
+	default:
+		return sizeof(struct HelSimpleResult);
+	}
+}
+
 /* Bits of hh_callpage.in_flags. */
 #define HH_IN_ACTIONS (1u << 0)  /* helSubmitAsync: in_data holds the actions, see below */
 
@@ -314,12 +339,26 @@ struct hh_procpage {
 	uint64_t epoch;
 	/* emulator: 1 when it is about to sleep; libhel takes it back to 0 and writes the wake eventfd. */
 	uint32_t sleeping;
-	/* emulator: the process's pending operations, and the most it may have (HELHOST_MAX_PENDING). */
+	/*
+	 * The pending limit (HELHOST_MAX_PENDING) as a count of tokens: a
+	 * pending operation holds one, and so does an entry from the moment
+	 * libhel claims room for it until the emulator drains it.  emulator:
+	 * the process's pending operations (stored before it answers a call
+	 * and before drained moves), the limit, and the entries it has
+	 * drained (release).  libhel: entries claimed (seq-cst) and claims
+	 * given back unused.  libhel posts only when the pending count, its
+	 * calls in flight and the entries claimed and not drained leave room;
+	 * the decoder of a trapped call counts the entries claimed and not
+	 * drained as taken.  So a drained entry always finds its room, and a
+	 * full list is still the decoder's synchronous kHelErrNoMemory.
+	 */
 	uint32_t pending;
 	uint32_t pending_max;
-	uint32_t reserved;
+	uint32_t drained;
 	/* libhel: bumped after each entry it publishes, so the emulator looks at this process's rings. */
 	_Alignas(64) uint32_t doorbell;
+	uint32_t claims;
+	uint32_t unclaimed;
 };
 
 /* HELHOST_QUEUED=0: every submission traps (for comparison and debugging). */

@@ -57,6 +57,7 @@ static HelError process_entry(struct hh_thread *t, const unsigned char *entry, c
 	c.plan.count = 0;
 	c.why[0] = 0;
 	c.queued = true;
+	c.reserved = 0;         /* libhel made room for it when it posted */
 	scratch.in_flags = 0;
 	c.page = &scratch;
 	if (!queueable(hdr) || (hdr->call == kHelCallSubmitAsync && !copy_inline(entry, hdr)))
@@ -116,6 +117,13 @@ static void consume(struct hh_thread *t, const struct hh_ring_entry *hdr)
 	t->ring_head += hdr->size;
 	/* Release: the verdict before libhel sees the entry consumed. */
 	hh_store_release(&r->head, t->ring_head);
+	struct hh_ring_proc *rp = t->proc ? t->proc->ring : NULL;
+	/* Only submissions hold a token of the pending limit (callpage.h, struct hh_procpage). */
+	if (rp && hdr->call == kHelCallSubmitAsync) {
+		hh_ring_publish(t->proc);
+		/* Release: the pending count before it, for libhel's reckoning of room. */
+		hh_store_release(&rp->page->drained, ++rp->drained);
+	}
 }
 
 #define MERGE_MAX 64
@@ -229,6 +237,24 @@ static bool is_process(struct hh_process *p, const void *arg)
 static bool submits_to(struct hh_process *p, const void *universe)
 {
 	return p->universe == universe;
+}
+
+size_t hh_ring_reserved(const struct hh_process *p)
+{
+	if (!p->ring)
+		return 0;
+	/* The program's own counters: wrong ones only refuse its own submissions. */
+	/* Given back before claimed: never more than the claims we then read. */
+	uint32_t unclaimed = hh_load_acquire(&p->ring->page->unclaimed);
+	uint32_t claims = __atomic_load_n(&p->ring->page->claims, __ATOMIC_SEQ_CST);
+	uint32_t taken = claims - unclaimed - p->ring->drained;
+	return taken <= HH_RING_BYTES ? taken : HH_RING_BYTES;
+}
+
+void hh_ring_publish(struct hh_process *p)
+{
+	if (p->ring)
+		__atomic_store_n(&p->ring->page->pending, (uint32_t)p->pending.count, __ATOMIC_RELAXED);
 }
 
 uint32_t hh_ring_undrained(const struct hh_thread *t)

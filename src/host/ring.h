@@ -27,6 +27,7 @@ struct hh_ring_proc {
 	uint64_t wake_count;            /* read buffer of the armed eventfd read */
 	uint64_t epoch;                 /* ours; the page's copy is only what the program reads */
 	uint32_t seen_doorbell;
+	uint32_t drained;               /* entries drained, ours; published in the page */
 };
 
 /* Hooks into the loop, the universes, the threads and the processes. */
@@ -45,6 +46,10 @@ void hh_ring_drain_all(void);
 void hh_ring_drain_thread(struct hh_thread *t);
 /* p's image goes (exit, exec): drain its rings, then drop its ring page. */
 void hh_ring_proc_gone(struct hh_process *p);
+/* Entries of p's rings that libhel has made room for and we have not drained (callpage.h). */
+size_t hh_ring_reserved(const struct hh_process *p);
+/* Tell p's libhel how many operations p has pending (after each call, before the answer). */
+void hh_ring_publish(struct hh_process *p);
 /* Bytes published in t's ring and not yet drained (state dump, status). */
 uint32_t hh_ring_undrained(const struct hh_thread *t);
 

@@ -431,6 +431,7 @@ static HelError serve(struct hh_thread *t, struct hh_call *c)
 	c->out[0] = c->out[1] = 0;
 	c->page = page;
 	c->queued = false;
+	c->reserved = hh_ring_reserved(t->proc);
 	c->plan.count = 0;
 	c->why[0] = 0;
 
@@ -480,6 +481,8 @@ static HelError serve(struct hh_thread *t, struct hh_call *c)
 		error = hh_call_dispatch(c);
 	}
 	announce_stage(c);
+	if (c->proc->ring)
+		hh_ring_publish(c->proc);
 	send_memfds(c);
 	page->emu_cpu = sched_getcpu();
 	page->out[0] = c->out[0];
