@@ -13,6 +13,7 @@
 #include "barrier.h"
 #include "calls.h"
 #include "process.h"
+#include "queue.h"
 #include "quota.h"
 #include "thread.h"
 #include "trace.h"
@@ -151,10 +152,27 @@ static bool due(struct hh_thread *t, const struct hh_ring_entry *hdr, uint64_t s
  * posted after its poster learnt (by any means) of another entry comes
  * after it.  The threads are referenced by the caller.
  */
+static void release_wakes(struct hh_deferred *d)
+{
+	(void)d;
+	hh_queue_hold_wakes(false);
+}
+
+/*
+ * The elements of what a drain submits are written now and by the
+ * deferred work it queues (a transfer's completion): their wakes wait for
+ * that work, queued after it, so that a program sharing our CPU is woken
+ * once for all of them.
+ */
+static struct hh_deferred wakes_after_drain = { .cb = release_wakes };
+
 static void merge(struct hh_thread **ts, size_t n)
 {
+	if (!n)
+		return;
 	uint64_t since = hh_now();
 	draining = true;
+	hh_queue_hold_wakes(true);
 	for (;;) {
 		struct hh_ring_entry hdr, best_hdr;
 		size_t best = n;
@@ -172,6 +190,8 @@ static void merge(struct hh_thread **ts, size_t n)
 			break;
 		consume(ts[best], &best_hdr);
 	}
+	/* After the deferred work the entries queued (a transfer's completion). */
+	hh_defer(&wakes_after_drain);
 	draining = false;
 }
 
