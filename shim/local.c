@@ -96,6 +96,12 @@ static int only_cpu(void)
 	return spinning.only_cpu;
 }
 
+bool hh_shim_shares_emulator_cpu(void)
+{
+	int cpu = only_cpu();
+	return cpu >= 0 && hh_shim_page()->emu_cpu == cpu;
+}
+
 static int64_t spin_budget(void)
 {
 	if (!hh_shim_may_spin())

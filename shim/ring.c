@@ -206,12 +206,17 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 	struct hh_ring *r = &page->ring;
 	uint32_t size = (uint32_t)((sizeof(struct hh_ring_entry) + extra_len + 7) & ~(size_t)7);
 	/*
-	 * Only instead of a trap: a page the emulator watches takes the call as
-	 * today (its answer is as quick, and a receive into private memory is
-	 * then staged for this thread to write).
+	 * Only where a trap costs the most and nothing else helps: on the one
+	 * CPU this thread shares with the emulator, where every call is two
+	 * switches and the polled slot never serves.  With a core between them
+	 * the slot serves the calls of a burst, and a trap wakes a sleeping
+	 * emulator on the caller's core where an eventfd would wake it on
+	 * another (~50 µs here): measured, posting there was slower
+	 * (docs/PERFORMANCE.md, "Queued submissions").
 	 */
 	if (!pp || !enabled() || __atomic_load_n(&r->dead, __ATOMIC_ACQUIRE) || size > HH_RING_BYTES / 2 ||
-			__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) == HH_SLOT_WATCHED)
+			__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) == HH_SLOT_WATCHED ||
+			!hh_shim_shares_emulator_cpu())
 		return false;
 	uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);      /* ours alone */
 	long off = reserve(r, &tail, size);

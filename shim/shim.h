@@ -109,6 +109,8 @@ __attribute__((noreturn)) void hh_shim_emulator_died(void);
 
 /* False if HELHOST_SPIN_NS turned spinning off: then no call is posted in the slot either. */
 bool hh_shim_may_spin(void);
+/* This thread may use one CPU only, and the emulator answered its last call from it. */
+bool hh_shim_shares_emulator_cpu(void);
 
 /* The ring of submissions (ring.c; callpage.h, struct hh_ring). */
 enum hh_shim_kind { HH_KNOWN_QUEUE = 1, HH_KNOWN_LANE };

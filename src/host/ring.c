@@ -166,10 +166,11 @@ static void release_wakes(struct hh_deferred *d)
  */
 static struct hh_deferred wakes_after_drain = { .cb = release_wakes };
 
-static void merge(struct hh_thread **ts, size_t n)
+static size_t merge(struct hh_thread **ts, size_t n)
 {
+	size_t done = 0;
 	if (!n)
-		return;
+		return 0;
 	uint64_t since = hh_now();
 	draining = true;
 	hh_queue_hold_wakes(true);
@@ -189,17 +190,20 @@ static void merge(struct hh_thread **ts, size_t n)
 		if (best == n)
 			break;
 		consume(ts[best], &best_hdr);
+		done++;
 	}
 	/* After the deferred work the entries queued (a transfer's completion). */
 	hh_defer(&wakes_after_drain);
 	draining = false;
+	return done;
 }
 
 /* Gather the threads of the processes pick() accepts whose rings hold entries, and merge them. */
-static void drain_some(bool (*pick)(struct hh_process *p, const void *arg), const void *arg)
+static bool drain_some(bool (*pick)(struct hh_process *p, const void *arg), const void *arg)
 {
+	size_t done = 0;
 	if (draining)
-		return;
+		return false;
 	struct hh_thread *ts[MERGE_MAX], *held[MERGE_MAX];
 	size_t n = 0;
 	for (struct hh_process *p = hh_process_list(); p; p = p->next) {
@@ -210,7 +214,7 @@ static void drain_some(bool (*pick)(struct hh_process *p, const void *arg), cons
 				continue;
 			if (n == MERGE_MAX) {
 				/* More rings than we merge at once: the rest drain after, each in its order. */
-				merge(ts, n);
+				done += merge(ts, n);
 				for (size_t i = 0; i < n; i++)
 					hh_object_unref(&held[i]->base);
 				n = 0;
@@ -220,9 +224,10 @@ static void drain_some(bool (*pick)(struct hh_process *p, const void *arg), cons
 			n++;
 		}
 	}
-	merge(ts, n);
+	done += merge(ts, n);
 	for (size_t i = 0; i < n; i++)
 		hh_object_unref(&held[i]->base);
+	return done > 0;
 }
 
 void hh_ring_drain_thread(struct hh_thread *t)
@@ -244,9 +249,9 @@ static bool doorbell_moved(struct hh_process *p, const void *arg)
 	return true;
 }
 
-void hh_ring_drain_all(void)
+bool hh_ring_drain_all(void)
 {
-	drain_some(doorbell_moved, NULL);
+	return drain_some(doorbell_moved, NULL);
 }
 
 static bool is_process(struct hh_process *p, const void *arg)

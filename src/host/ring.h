@@ -40,8 +40,8 @@ void hh_ring_init(void);
  */
 int hh_ring_proc_fds(struct hh_process *p, int *memfd, int *wake_fd);
 
-/* Drain every ring of every process whose doorbell moved (before any call). */
-void hh_ring_drain_all(void);
+/* Drain every ring of every process whose doorbell moved (before any call); true if any entry was. */
+bool hh_ring_drain_all(void);
 /* Drain t's ring whatever the doorbell says (HH_CALL_RING_SYNC). */
 void hh_ring_drain_thread(struct hh_thread *t);
 /* p's image goes (exit, exec): drain its rings, then drop its ring page. */

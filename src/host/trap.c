@@ -745,7 +745,9 @@ static void serve_burst(struct hh_listener *l)
 	sched_getaffinity(0, sizeof(watch.mine), &watch.mine);
 	bool expect_call = take_call(l);
 	for (unsigned i = 1, polls = 0;; i++) {
-		hh_ring_drain_all();
+		/* Posted submissions keep the burst going like calls. */
+		if (hh_ring_drain_all())
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		if (serve_watched())
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		if (i % CHECKS_PER_POLL && watch.count) {
