@@ -69,21 +69,6 @@ static uint32_t consumed_after_drain(void)
 /* The CPUs the test had before open_known took one for itself and its emulator. */
 static cpu_set_t initial_cpus;
 
-/* Give this process back up to n of its initial CPUs (its emulator keeps the one it has); how many. */
-static int widen_to(int n)
-{
-	cpu_set_t want;
-	CPU_ZERO(&want);
-	int got = 0;
-	for (int c = 0; c < CPU_SETSIZE && got < n; c++)
-		if (CPU_ISSET(c, &initial_cpus)) {
-			CPU_SET(c, &want);
-			got++;
-		}
-	ck_assert_int_eq(sched_setaffinity(0, sizeof(want), &want), 0);
-	return got;
-}
-
 /*
  * A mapped queue whose handle libhel knows (a first, trapped, nop taught
  * it), with one CPU for us and the emulator we start.
@@ -292,7 +277,7 @@ static void close_race(int cpus)
 	struct hq q;
 	open_known(&q, 99999);
 	/* The emulator keeps one CPU; the poster and the closer may have two. */
-	if (widen_to(cpus) < cpus)
+	if (allow_cpus_of(&initial_cpus, cpus) < cpus)
 		return;
 	int none_seen = 0, refused_seen = 0;
 	for (int round = 0; round < 40; round++) {
