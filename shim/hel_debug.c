@@ -17,7 +17,7 @@ HelError helSubmitAsyncNop(HelHandle queueHandle, uintptr_t context)
 	uint64_t epoch = hh_shim_ring_epoch();
 	HelError e;
 	/* A queue we know needs no check but its handle's (QUEUES.md §5): post it. */
-	if (hh_shim_ring_known(epoch, queueHandle, HH_KNOWN_QUEUE, NULL) &&
+	if (hh_shim_ring_ready() && hh_shim_ring_known(epoch, queueHandle, HH_KNOWN_QUEUE, NULL) &&
 			hh_shim_ring_post(epoch, kHelCallSubmitAsyncNop, args, 2, 0, NULL, 0, &e))
 		return e;
 	e = hh_shim_call(kHelCallSubmitAsyncNop, 2, args, NULL);

@@ -198,13 +198,9 @@ static long reserve(struct hh_ring *r, uint32_t *tail, uint32_t size)
 	return (long)off;
 }
 
-bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
-		const void *extra, size_t extra_len, HelError *result)
+bool hh_shim_ring_ready(void)
 {
 	struct hh_callpage *page = hh_shim_page();
-	struct hh_procpage *pp = __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE);
-	struct hh_ring *r = &page->ring;
-	uint32_t size = (uint32_t)((sizeof(struct hh_ring_entry) + extra_len + 7) & ~(size_t)7);
 	/*
 	 * Only where a trap costs the most and nothing else helps: on the one
 	 * CPU this thread shares with the emulator, where every call is two
@@ -214,9 +210,20 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 	 * another (~50 µs here): measured, posting there was slower
 	 * (docs/PERFORMANCE.md, "Queued submissions").
 	 */
-	if (!pp || !enabled() || __atomic_load_n(&r->dead, __ATOMIC_ACQUIRE) || size > HH_RING_BYTES / 2 ||
-			__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) == HH_SLOT_WATCHED ||
-			!hh_shim_shares_emulator_cpu())
+	return __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE) && enabled() &&
+		!__atomic_load_n(&page->ring.dead, __ATOMIC_ACQUIRE) &&
+		__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) != HH_SLOT_WATCHED &&
+		hh_shim_shares_emulator_cpu();
+}
+
+bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
+		const void *extra, size_t extra_len, HelError *result)
+{
+	struct hh_callpage *page = hh_shim_page();
+	struct hh_procpage *pp = __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE);
+	struct hh_ring *r = &page->ring;
+	uint32_t size = (uint32_t)((sizeof(struct hh_ring_entry) + extra_len + 7) & ~(size_t)7);
+	if (!hh_shim_ring_ready() || size > HH_RING_BYTES / 2)
 		return false;
 	uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);      /* ours alone */
 	long off = reserve(r, &tail, size);

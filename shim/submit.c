@@ -99,7 +99,7 @@ static bool post(uint64_t epoch, const uint64_t *args, const struct HelAction *a
 	HelHandle lane = (HelHandle)args[0], queue = (HelHandle)args[3];
 	uint64_t chunk_size;
 	unsigned char data[HH_INLINE_DATA];
-	if (args[5] || !count || count > POST_MAX_ACTIONS ||
+	if (!hh_shim_ring_ready() || args[5] || !count || count > POST_MAX_ACTIONS ||
 			!hh_shim_ring_known(epoch, lane, HH_KNOWN_LANE, NULL) ||
 			!hh_shim_ring_known(epoch, queue, HH_KNOWN_QUEUE, &chunk_size) || !chunk_size)
 		return false;
