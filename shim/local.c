@@ -219,7 +219,8 @@ HelError helFutexWait(int *pointer, int expected, int64_t deadline)
 	} else if (deadline < 0 && deadline != kHelWaitInfinite) {
 		e = kHelErrIllegalArgs;
 	} else if (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected ||
-			spin(pointer, expected, deadline)) {
+			spin(pointer, expected, deadline) ||
+			(hh_shim_ring_flush() && __atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected)) {
 		/* A changed value needs no syscall: the futex would say EAGAIN. */
 	} else {
 		struct timespec ts = { .tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000 };

@@ -169,6 +169,22 @@ static bool claim_room(struct hh_procpage *pp)
 	return false;
 }
 
+bool hh_shim_ring_flush(void)
+{
+	struct hh_callpage *page = hh_shim_page();
+	if (__atomic_load_n(&page->ring.tail, __ATOMIC_RELAXED) ==
+			__atomic_load_n(&page->ring.head, __ATOMIC_ACQUIRE))
+		return false;
+	/*
+	 * About to sleep with entries not drained yet (on the emulator's CPU it
+	 * has not run since we woke it): a trap hands it the CPU at once, with
+	 * the seccomp wake-up that keeps it here, and the elements may be
+	 * there when it answers, where a sleep would need its futex wake too.
+	 */
+	hh_shim_call(HH_CALL_RING_SYNC, 0, NULL, NULL);
+	return true;
+}
+
 /* Wake an emulator that said it sleeps; one wake per sleep, whoever takes the flag. */
 static void wake(struct hh_procpage *pp)
 {

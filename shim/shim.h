@@ -127,6 +127,8 @@ uint64_t hh_shim_ring_epoch(void);
 void hh_shim_ring_learn(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t chunk_size);
 /* Whether the cache, valid at epoch, knows h as kind (and its chunk size, 0 if unknown). */
 bool hh_shim_ring_known(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t *chunk_size);
+/* Before a sleep: trap if this thread's ring holds entries not drained; true if it trapped. */
+bool hh_shim_ring_flush(void);
 /* Whether this thread posts now at all (before any work to prepare an entry). */
 bool hh_shim_ring_ready(void);
 /*

@@ -73,7 +73,18 @@ static HelError process_entry(struct hh_thread *t, const unsigned char *entry, c
 	} else {
 		error = hh_call_dispatch(&c);
 	}
-	hh_call_awaits_result(&c);      /* drops the submission's reference to its queue */
+	/*
+	 * The submission's queue, for the thread's flush (HH_CALL_RING_SYNC),
+	 * whose answer may then wait like a trapped submission's (trap.c, held
+	 * answers): the last one is kept, the reference of any before dropped.
+	 */
+	if (c.results) {
+		struct hh_queue *old = t->ring_results;
+		t->ring_results = c.results;
+		t->ring_results_posts = c.results_posts;
+		c.results = old;
+	}
+	hh_call_awaits_result(&c);
 	return error;
 }
 
@@ -335,12 +346,19 @@ static void after_wake(void)
 
 static void arm_wake(struct hh_ring_proc *r);
 
+/* Ring pages whose image went while their eventfd read was armed: freed when it ends. */
+static struct hh_ring_proc *gone;
+
 static void wake_event(struct hh_watcher *w, int res)
 {
 	struct hh_ring_proc *r = (struct hh_ring_proc *)((char *)w - offsetof(struct hh_ring_proc, wake));
 	(void)res;
 	if (r->wake_fd < 0) {
-		free(r);        /* cancelled when its process image went */
+		struct hh_ring_proc **link = &gone;
+		while (*link != r)
+			link = &(*link)->next_gone;
+		*link = r->next_gone;
+		free(r);
 		return;
 	}
 	hh_ring_drain_all();
@@ -353,11 +371,21 @@ static void arm_wake(struct hh_ring_proc *r)
 	hh_loop_read(&r->wake, r->wake_fd, &r->wake_count, sizeof(r->wake_count));
 }
 
+void hh_ring_take_results(struct hh_thread *t, struct hh_call *c)
+{
+	c->results = t->ring_results;
+	c->results_posts = t->ring_results_posts;
+	t->ring_results = NULL;
+}
+
 static void before_end(struct hh_thread *t)
 {
 	/* Published entries are submissions: the thread's end does not lose them. */
 	if (t->proc && t->proc->ring)
 		drain_some(is_process, t->proc);
+	if (t->ring_results)
+		hh_object_unref(&t->ring_results->base);
+	t->ring_results = NULL;
 }
 
 int hh_ring_proc_fds(struct hh_process *p, int *memfd, int *wake_fd)
@@ -404,10 +432,13 @@ void hh_ring_proc_gone(struct hh_process *p)
 	close(r->wake_fd);
 	r->wake_fd = -1;
 	/* An armed read holds r: it is freed when its cancellation completes. */
-	if (r->wake.armed)
-		hh_loop_cancel(&r->wake);
-	else
+	if (!r->wake.armed) {
 		free(r);
+		return;
+	}
+	r->next_gone = gone;
+	gone = r;
+	hh_loop_cancel(&r->wake);
 }
 
 void hh_ring_init(void)

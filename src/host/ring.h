@@ -28,6 +28,7 @@ struct hh_ring_proc {
 	uint64_t epoch;                 /* ours; the page's copy is only what the program reads */
 	uint32_t seen_doorbell;
 	uint32_t drained;               /* entries drained, ours; published in the page */
+	struct hh_ring_proc *next_gone; /* its image gone, waiting for its read's cancellation */
 };
 
 /* Hooks into the loop, the universes, the threads and the processes. */
@@ -48,6 +49,13 @@ void hh_ring_drain_thread(struct hh_thread *t);
 void hh_ring_proc_gone(struct hh_process *p);
 /* Entries of p's rings that libhel has made room for and we have not drained (callpage.h). */
 size_t hh_ring_reserved(const struct hh_process *p);
+/*
+ * The queue of t's last drained submission and its posts before it, into
+ * c (HH_CALL_RING_SYNC), so that hh_call_awaits_result() tells whether the
+ * caller will only wait for its result.
+ */
+struct hh_call;
+void hh_ring_take_results(struct hh_thread *t, struct hh_call *c);
 /* Tell p's libhel how many operations p has pending (after each call, before the answer). */
 void hh_ring_publish(struct hh_process *p);
 /* Bytes published in t's ring and not yet drained (state dump, status). */

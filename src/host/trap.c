@@ -439,8 +439,12 @@ static HelError serve(struct hh_thread *t, struct hh_call *c)
 	hh_ring_drain_all();
 	if (c->number == HH_CALL_RING_SYNC) {
 		hh_ring_drain_thread(t);
+		hh_ring_take_results(t, c);
 		return kHelErrNone;
 	}
+	/* Any other call ends the wait a drained submission's queue was kept for. */
+	hh_ring_take_results(t, c);
+	hh_call_awaits_result(c);
 	if (c->number == HH_CALL_MAP_UNDO) {
 		undo_map(c);
 		return kHelErrNone;

@@ -25,6 +25,8 @@ struct hh_observer;
 struct hh_queue;
 struct hh_pending_list;
 
+struct hh_queue;
+
 struct hh_thread {
 	struct hh_object base;
 	struct hh_process *proc;        /* NULL once the thread has ended */
@@ -39,6 +41,9 @@ struct hh_thread {
 	struct hh_stage stage;          /* a received message it writes itself (callpage.h) */
 	uint32_t ring_head;             /* its ring (callpage.h): bytes consumed, our own count */
 	bool ring_dead;                 /* abandoned: garbage was found in it */
+	/* Its last drained submission's queue (referenced) and posts before it: see src/host/ring.c. */
+	struct hh_queue *ring_results;
+	uint64_t ring_results_posts;
 
 	/* Threads from helCreateThread only. */
 	struct hh_native *native;       /* the stub process; NULL once it is gone */
