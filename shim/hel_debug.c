@@ -13,5 +13,15 @@ HelError helNop(void)
 
 HelError helSubmitAsyncNop(HelHandle queueHandle, uintptr_t context)
 {
-	return hh_shim_call(kHelCallSubmitAsyncNop, HH_NARGS((uint64_t)(int64_t)queueHandle, (uint64_t)context), HH_ARGS((uint64_t)(int64_t)queueHandle, (uint64_t)context), NULL);
+	const uint64_t args[2] = { (uint64_t)(int64_t)queueHandle, (uint64_t)context };
+	uint64_t epoch = hh_shim_ring_epoch();
+	HelError e;
+	/* A queue we know needs no check but its handle's (QUEUES.md §5): post it. */
+	if (hh_shim_ring_ready() && hh_shim_ring_known(epoch, queueHandle, HH_KNOWN_QUEUE, NULL) &&
+			hh_shim_ring_post(epoch, kHelCallSubmitAsyncNop, args, 2, 0, NULL, 0, &e))
+		return e;
+	e = hh_shim_call(kHelCallSubmitAsyncNop, 2, args, NULL);
+	if (e == kHelErrNone)
+		hh_shim_ring_learn(epoch, queueHandle, HH_KNOWN_QUEUE, 0);
+	return e;
 }

@@ -96,6 +96,12 @@ static int only_cpu(void)
 	return spinning.only_cpu;
 }
 
+bool hh_shim_shares_emulator_cpu(void)
+{
+	int cpu = only_cpu();
+	return cpu >= 0 && hh_shim_page()->emu_cpu == cpu;
+}
+
 static int64_t spin_budget(void)
 {
 	if (!hh_shim_may_spin())
@@ -213,7 +219,8 @@ HelError helFutexWait(int *pointer, int expected, int64_t deadline)
 	} else if (deadline < 0 && deadline != kHelWaitInfinite) {
 		e = kHelErrIllegalArgs;
 	} else if (__atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected ||
-			spin(pointer, expected, deadline)) {
+			spin(pointer, expected, deadline) ||
+			(hh_shim_ring_flush() && __atomic_load_n(pointer, __ATOMIC_ACQUIRE) != expected)) {
 		/* A changed value needs no syscall: the futex would say EAGAIN. */
 	} else {
 		struct timespec ts = { .tv_sec = deadline / 1000000000, .tv_nsec = deadline % 1000000000 };

@@ -150,6 +150,7 @@ static void fork_child(void)
 	/* Claim the image now, before the parent can change or lose it. */
 	uint64_t image = pending_fork_image;
 	pending_fork_image = 0;
+	hh_shim_ring_fork_child();
 	if (image) {
 		register_self(image);
 		hh_shim_faults_fork_child();
@@ -258,6 +259,7 @@ static struct hh_callpage *register_self(uint64_t fork_image)
 	page->arena_base = proc.arena_base;
 	page->arena_len = ARENA_LEN;
 	page->want_alive = __atomic_load_n(&proc.alive_word, __ATOMIC_ACQUIRE) == NULL;
+	page->want_ring = hh_shim_ring_wanted();
 	page->fork_image = fork_image;
 	page->sock = sv[1];
 	long token = register_trap(fd);
@@ -267,6 +269,8 @@ static struct hh_callpage *register_self(uint64_t fork_image)
 		hh_shim_fatal("the emulator refused to register this thread");
 	if (page->want_alive && page->alive_fd >= 0)
 		map_alive_page(page->alive_fd);
+	if (page->want_ring)
+		hh_shim_ring_take(page->ring_fd, page->wake_fd);
 	self.page = page;
 	self.token = (uint64_t)token;
 	self.sock = sv[0];
@@ -490,7 +494,9 @@ HelError hh_shim_call(uint32_t call, size_t n, const uint64_t *args, uint64_t *o
 	page->internal = internal_depth;
 	for (size_t i = 0; i < n; i++)
 		page->arg[i] = args[i];
+	bool claimed = hh_shim_ring_trap_begin();
 	HelError e = (HelError)trap(call);
+	hh_shim_ring_trap_end(claimed);
 	page = self.page;
 	/* Before the plan: fetching a memfd the slow way traps and reuses out[]. */
 	if (out) {

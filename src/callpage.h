@@ -62,6 +62,12 @@ enum hh_internal_call {
 	 * arg0 is 0, or nonzero if the receive buffer was not writable.
 	 */
 	HH_CALL_STAGE_DONE,
+	/*
+	 * The thread's ring holds a submission posted while the removal epoch
+	 * moved: the emulator drains the ring (as before any call) and the
+	 * shim reads the entry's verdict (struct hh_ring_entry).
+	 */
+	HH_CALL_RING_SYNC,
 	/* helhost.h's registry; these run through the call table like Hel calls. */
 	HH_CALL_PUBLISH = 0x10100,
 	HH_CALL_UNPUBLISH,
@@ -117,6 +123,33 @@ struct hh_mm_op {
 #define HH_MM_FD_HELD (-2)
 #define HH_MAP_HELD_ARG 6
 #define HH_INLINE_DATA 4096
+/* Bytes of a thread's ring of submissions (struct hh_ring). */
+#define HH_RING_BYTES 16384
+
+/* RecvInline capacity. */
+#define HH_INLINE_MAX 128
+/*
+ * Bytes an action's result takes in its submission's element (QUEUES.md
+ * §7.2): the decoder and libhel's ring (which answers kHelErrQueueTooSmall
+ * only through the decoder) reckon a queue's chunk size with it.
+ */
+static inline size_t hh_action_result_size(int type)
+{
+	switch (type) {
+	case kHelActionOffer:
+	case kHelActionAccept:
+	case kHelActionPullDescriptor:
+		return sizeof(struct HelHandleResult);
+	case kHelActionExtractCredentials:
+		return sizeof(struct HelCredentialsResult);
+	case kHelActionRecvInline:
+		return sizeof(struct HelInlineResultNoFlex) + HH_INLINE_MAX;
+	case kHelActionRecvToBuffer:
+		return sizeof(struct HelLengthResult);
+	default:
+		return sizeof(struct HelSimpleResult);
+	}
+}
 
 /* Bits of hh_callpage.in_flags. */
 #define HH_IN_ACTIONS (1u << 0)  /* helSubmitAsync: in_data holds the actions, see below */
@@ -159,7 +192,7 @@ struct hh_callpage {
 	uint64_t arena_base;                /* the program's reserved range for Hel mappings */
 	uint64_t arena_len;
 	uint32_t want_alive;                /* the process has no alive page mapped yet */
-	uint32_t reserved2;
+	uint32_t want_ring;                 /* the process has no ring page mapped yet (struct hh_procpage) */
 	uint64_t fork_image;                /* a fork child's first registration: the id of its image */
 	/*
 	 * The thread's end of a socketpair (AF_UNIX, SOCK_SEQPACKET) that the
@@ -170,6 +203,9 @@ struct hh_callpage {
 	int32_t sock;
 	/* Registration reply: the alive page's memfd installed in the program, or -1. */
 	int32_t alive_fd;
+	/* Registration reply to want_ring: the ring page's memfd and the wake eventfd, or -1. */
+	int32_t ring_fd;
+	int32_t wake_fd;
 	uint32_t reserved3;
 
 	/* HH_CALL_TRACE_LOCAL: written by the shim, read by the emulator. */
@@ -234,6 +270,17 @@ struct hh_callpage {
 	 * sleeps only if that is not the emulator's (shim/local.c).
 	 */
 	int32_t emu_cpu;
+
+	/* Submissions that need no trap: see struct hh_ring below. */
+	_Alignas(4096) struct hh_ring {
+		/* libhel: bytes of data[] published so far (free-running), with a release store. */
+		_Alignas(64) uint32_t tail;
+		/* emulator: nonzero once it has abandoned the ring (garbage): calls trap. */
+		uint32_t dead;
+		/* emulator: bytes of data[] consumed so far (free-running); every entry before has its verdict. */
+		_Alignas(64) uint32_t head;
+		_Alignas(64) unsigned char data[HH_RING_BYTES];
+	} ring;
 };
 
 enum hh_stage_state {
@@ -250,7 +297,72 @@ enum hh_slot_state {
 	HH_SLOT_STATE_LAST
 };
 
-_Static_assert(sizeof(struct hh_callpage) <= 8192, "the call page is two pages");
+_Static_assert(sizeof(struct hh_callpage) <= 8192 + 4096 + HH_RING_BYTES, "the call page and its ring");
+
+/*
+ * The ring: submissions that need no trap (issue 12).  libhel posts
+ * helSubmitAsyncNop, and helSubmitAsync of the actions whose synchronous
+ * checks it can make exactly, when it knows the handles are good: a handle
+ * it learnt from an answer of the emulator is good until the handle is
+ * removed from the universe, and every removal moves the process page's
+ * epoch first.  An entry is a header, then for helSubmitAsync the
+ * struct HelAction[count], uint32_t offset[count] and the inline bytes,
+ * laid out as in_data (HH_IN_ACTIONS).  Entries do not wrap: call 0 pads
+ * to the end of data[].  libhel writes the entry, publishes tail (release),
+ * bumps the process page's doorbell (seq-cst) and reads the epoch again:
+ * unchanged, the emulator will drain the entry before any removal and the
+ * answer is kHelErrNone; changed, libhel traps (HH_CALL_RING_SYNC) and
+ * returns the entry's verdict.  The emulator drains every ring before it
+ * serves any call, before it removes a handle, before it sleeps, and
+ * before a program's universe goes; it checks entries like any call's
+ * arguments and abandons a ring whose indices or sizes are garbage.
+ */
+struct hh_ring_entry {
+	uint32_t size;          /* libhel: the whole entry, a multiple of 8 */
+	uint32_t call;          /* libhel: kHelCallSubmitAsyncNop or kHelCallSubmitAsync; 0 pads */
+	int32_t verdict;        /* emulator: the decoder's HelError, before head passes the entry */
+	uint32_t count;         /* libhel: helSubmitAsync's action count */
+	uint64_t epoch;         /* libhel: the epoch it checked the handles under */
+	uint64_t stamp;         /* libhel: CLOCK_MONOTONIC ns before it published: rings drain in this order */
+	uint64_t arg[6];        /* libhel: the call's arguments, as in hh_callpage.arg */
+};
+
+/* The verdict of an entry the emulator has not processed. */
+#define HH_RING_NO_VERDICT INT32_MIN
+
+/*
+ * The ring page: one per process image, a memfd page both sides map and
+ * write (a program that scribbles on it harms only its own submissions).
+ */
+struct hh_procpage {
+	/* emulator: moved before any handle leaves the process's universe. */
+	uint64_t epoch;
+	/* emulator: 1 when it is about to sleep; libhel takes it back to 0 and writes the wake eventfd. */
+	uint32_t sleeping;
+	/*
+	 * The pending limit (HELHOST_MAX_PENDING) as a count of tokens: a
+	 * pending operation holds one, and so does an entry from the moment
+	 * libhel claims room for it until the emulator drains it.  emulator:
+	 * the process's pending operations (stored before it answers a call
+	 * and before drained moves), the limit, and the entries it has
+	 * drained (release).  libhel: entries claimed (seq-cst) and claims
+	 * given back unused.  libhel posts only when the pending count, its
+	 * calls in flight and the entries claimed and not drained leave room;
+	 * the decoder of a trapped call counts the entries claimed and not
+	 * drained as taken.  So a drained entry always finds its room, and a
+	 * full list is still the decoder's synchronous kHelErrNoMemory.
+	 */
+	uint32_t pending;
+	uint32_t pending_max;
+	uint32_t drained;
+	/* libhel: bumped after each entry it publishes, so the emulator looks at this process's rings. */
+	_Alignas(64) uint32_t doorbell;
+	uint32_t claims;
+	uint32_t unclaimed;
+};
+
+/* HELHOST_QUEUED=0: every submission traps (for comparison and debugging). */
+#define HH_ENV_QUEUED "HELHOST_QUEUED"
 
 /*
  * A thread that libhel makes for helCreateThread in the program's own space

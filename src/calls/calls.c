@@ -64,10 +64,10 @@ HelError hh_call_resolve(struct hh_call *c, unsigned arg, unsigned type_mask, st
 
 HelError hh_call_check_pending(struct hh_call *c)
 {
-	if (hh_pending_room(&c->proc->pending, 1))
+	if (hh_pending_room(&c->proc->pending, 1 + c->reserved))
 		return kHelErrNone;
-	return hh_call_refuse(c, kHelErrNoMemory, "%zu operations pending, the limit (HELHOST_MAX_PENDING)",
-			c->proc->pending.count);
+	return hh_call_refuse(c, kHelErrNoMemory, "%zu operations pending and %zu posted, the limit "
+			"(HELHOST_MAX_PENDING)", c->proc->pending.count, c->reserved);
 }
 
 HelError hh_call_resolve_queue(struct hh_call *c, unsigned arg, struct hh_queue **out)

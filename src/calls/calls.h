@@ -8,6 +8,7 @@
 #define HH_CALLS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "callpage.h"
@@ -33,6 +34,8 @@ struct hh_call {
 	uint64_t out[2];
 	const struct hh_callpage *page; /* for inline data; the program may scribble on it */
 	struct hh_mm_plan plan;         /* address-space changes for the shim */
+	bool queued;                    /* posted in the thread's ring, not trapped (src/host/ring.c) */
+	size_t reserved;                /* pending operations promised to the caller's ring entries (check_pending) */
 	char why[160];                  /* why the call was refused, for the trace */
 	/* A submission's queue (referenced) and its posts before it: see src/host/trap.c. */
 	struct hh_queue *results;

@@ -297,6 +297,8 @@ HelError hh_call_SubmitAsync(struct hh_call *c)
 		hh_submission_abort(sub);
 		return e;
 	}
+	/* libhel learns the queue's chunk size from this (shim/ring.c). */
+	c->out[0] = q->chunk_size;
 	c->results = q;
 	c->results_posts = hh_queue_posts(q);
 	hh_object_ref(&q->base);

@@ -15,6 +15,7 @@
 #include "process.h"
 #include "queue.h"
 #include "registry.h"
+#include "ring.h"
 #include "space.h"
 #include "thread.h"
 #include "trace.h"
@@ -223,8 +224,14 @@ static void print_program(FILE *f, const struct hh_process *p)
 	for (const struct hh_thread *t = p->threads; t; t = t->next_in_proc)
 		threads++;
 	fprintf(f, ": %zu operations pending, %zu threads:", p->pending.count, threads);
-	for (const struct hh_thread *t = p->threads; t; t = t->next_in_proc)
+	for (const struct hh_thread *t = p->threads; t; t = t->next_in_proc) {
 		fprintf(f, " %d", (int)t->tid);
+		/* Submissions it posted that we have not drained yet (src/host/ring.c). */
+		if (hh_ring_undrained(t))
+			fprintf(f, " (ring: %u bytes undrained)", hh_ring_undrained(t));
+		if (t->ring_dead)
+			fprintf(f, " (ring abandoned)");
+	}
 	fputc('\n', f);
 	if (p->universe)
 		print_handles(f, p->universe);

@@ -22,6 +22,8 @@
 
 static struct {
 	struct io_uring ring;
+	bool (*before_sleep)(void);
+	void (*after_wake)(void);
 	struct hh_timer **heap;
 	size_t heap_len, heap_cap;
 	struct hh_deferred *deferred_head, **deferred_tail;
@@ -70,6 +72,20 @@ void hh_loop_poll(struct hh_watcher *w, int fd, unsigned events)
 	io_uring_prep_poll_add(sqe, fd, events);
 	io_uring_sqe_set_data(sqe, w);
 	w->armed = true;
+}
+
+void hh_loop_read(struct hh_watcher *w, int fd, void *buf, unsigned len)
+{
+	struct io_uring_sqe *sqe = get_sqe();
+	io_uring_prep_read(sqe, fd, buf, len, 0);
+	io_uring_sqe_set_data(sqe, w);
+	w->armed = true;
+}
+
+void hh_loop_on_sleep(bool (*prepare)(void), void (*woken)(void))
+{
+	loop.before_sleep = prepare;
+	loop.after_wake = woken;
 }
 
 void hh_loop_futex_wait(struct hh_watcher *w, uint32_t *addr, uint32_t val)
@@ -286,7 +302,11 @@ int hh_loop_run(bool (*done)(void))
 		} while (busy);
 		if (done())
 			return 0;
+		if (loop.before_sleep && loop.before_sleep())
+			continue;
 		int r = wait_for_events();
+		if (loop.after_wake)
+			loop.after_wake();
 		if (r < 0) {
 			fprintf(stderr, "helhost: event loop: %s\n", strerror(-r));
 			return r;

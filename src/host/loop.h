@@ -69,6 +69,15 @@ void hh_loop_settle(void);
  */
 bool hh_loop_other_ready(void);
 
+/* Read len bytes of fd into buf; the callback gets the count or -errno. */
+void hh_loop_read(struct hh_watcher *w, int fd, void *buf, unsigned len);
+
+/*
+ * Before the loop sleeps it calls prepare, and does not sleep if that did
+ * work; after it wakes, woken (src/host/ring.c: the rings' sleeping flag).
+ */
+void hh_loop_on_sleep(bool (*prepare)(void), void (*woken)(void));
+
 /* Run until done() says so after an iteration.  Returns 0 or -errno. */
 int hh_loop_run(bool (*done)(void));
 

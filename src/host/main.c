@@ -18,6 +18,7 @@
 #include "privilege.h"
 #include "process.h"
 #include "quota.h"
+#include "ring.h"
 #include "status.h"
 #include "trace.h"
 #include "trap.h"
@@ -140,6 +141,7 @@ static int start_loop(bool strict, enum hh_hang_mode hang)
 		fprintf(stderr, "helhost: alive page: %s\n", strerror(-r));
 		return r;
 	}
+	hh_ring_init();
 	r = hh_dump_init();
 	if (r < 0) {
 		fprintf(stderr, "helhost: SIGUSR1 for the state dump: %s\n", strerror(-r));

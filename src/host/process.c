@@ -38,6 +38,7 @@ static struct {
 	int first_failure;
 	const struct hh_process *failed;        /* the launched program that failed first */
 	void (*on_launched_exit)(const struct hh_process *p, const siginfo_t *info);
+	void (*image_gone)(struct hh_process *p);       /* before its universe goes (ring.c) */
 	struct hh_fork_image *fork_images;     /* newest first */
 	size_t fork_image_count;
 	struct hh_timer fork_expiry;           /* the next image of a dead parent to free */
@@ -122,6 +123,9 @@ static void orphan_fork_images(struct hh_process *p)
  */
 static void drop_image(struct hh_process *p)
 {
+	/* What it posted is submitted: processed while its universe is still there. */
+	if (programs.image_gone)
+		programs.image_gone(p);
 	hh_registry_forget(p);
 	hh_pending_discard_all(&p->pending);
 	hh_faults_close(p);
@@ -404,6 +408,11 @@ const struct hh_process *hh_process_first_failure(void)
 void hh_process_on_launched_exit(void (*fn)(const struct hh_process *p, const siginfo_t *info))
 {
 	programs.on_launched_exit = fn;
+}
+
+void hh_process_on_image_gone(void (*fn)(struct hh_process *p))
+{
+	programs.image_gone = fn;
 }
 
 void hh_process_kill_all(void)

@@ -22,6 +22,7 @@ struct hh_space;
 struct hh_thread;
 struct hh_process;
 struct hh_faults;
+struct hh_ring_proc;
 
 /* A program's universe and space as they were when it forked. */
 struct hh_fork_image {
@@ -47,6 +48,7 @@ struct hh_process {
 	struct hh_usermem mem;          /* its memory, for the emulator's copies */
 	struct hh_faults *faults;       /* its userfaultfd for managed memory (faults.c), or NULL */
 	struct hh_pending_list pending; /* operations it submitted that have not completed */
+	struct hh_ring_proc *ring;      /* its image's ring page (src/host/ring.c), or NULL */
 	bool launched;                  /* a child of `helhost run`: its status counts */
 	int index;                      /* launched: its place on the command line, from 1 */
 	bool service;                   /* launched to serve the others (--mbus): the run ends without it */
@@ -113,6 +115,8 @@ const struct hh_process *hh_process_first_failure(void);
  * (`helhost run` reports it; unit tests and auto-start need no hook).
  */
 void hh_process_on_launched_exit(void (*fn)(const struct hh_process *p, const siginfo_t *info));
+/* fn runs as a program's image goes (exit, exec), first thing, while its universe is there. */
+void hh_process_on_image_gone(void (*fn)(struct hh_process *p));
 /* End every program still known and drop the fork images (the emulator is going away). */
 void hh_process_kill_all(void);
 

@@ -596,6 +596,8 @@ void hh_trace_begin(struct hh_trace_line *line, const struct hh_call *c)
 	put(line, line->json ? "\"call\":\"%s\",\"args\":{" : "%s(", info->name);
 	put_args(line, c, info->args, c->arg, HH_CALL_MAX_ARGS, false);
 	put(line, line->json ? "}" : ")");
+	if (c->queued)
+		put(line, line->json ? ",\"queued\":true" : " queued");
 }
 
 void hh_trace_end(struct hh_trace_line *line, const struct hh_call *c, HelError error, uint64_t ns)

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "memory.h"
 #include "process.h"
+#include "ring.h"
 #include "space.h"
 #include "thread.h"
 #include "trace.h"
@@ -191,6 +192,25 @@ static void give_alive_page(struct hh_listener *l, const struct seccomp_notif *r
 	page->alive_fd = fd < 0 ? -1 : fd;
 }
 
+/* Hand the ring page and the wake eventfd to a program that has none yet. */
+static void give_ring_page(struct hh_listener *l, const struct seccomp_notif *req,
+		struct hh_process *proc, struct hh_callpage *page)
+{
+	int fds[2];
+	page->ring_fd = page->wake_fd = -1;
+	if (!page->want_ring || hh_ring_proc_fds(proc, &fds[0], &fds[1]) < 0)
+		return;
+	int got[2];
+	for (int i = 0; i < 2; i++) {
+		struct seccomp_notif_addfd addfd = { .id = req->id, .srcfd = (uint32_t)fds[i],
+			.newfd_flags = O_CLOEXEC };
+		got[i] = ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	}
+	/* Both or none: libhel posts only with both. */
+	page->ring_fd = got[0];
+	page->wake_fd = got[1];
+}
+
 /* The process of a registering thread, known or new; its pidfd or -errno. */
 static int caller_pidfd(struct hh_listener *l, const struct seccomp_notif *req,
 		const struct caller_ids *ids, struct hh_process **known)
@@ -263,6 +283,7 @@ static int64_t register_thread(struct hh_listener *l, const struct seccomp_notif
 	}
 	page->emu_flags = hh_trace_enabled() ? HH_EMU_TRACE : 0;
 	give_alive_page(l, req, page);
+	give_ring_page(l, req, proc, page);
 	return (int64_t)t->token;
 }
 
@@ -409,9 +430,21 @@ static HelError serve(struct hh_thread *t, struct hh_call *c)
 	memcpy(c->arg, page->arg, sizeof(c->arg));
 	c->out[0] = c->out[1] = 0;
 	c->page = page;
+	c->queued = false;
+	c->reserved = hh_ring_reserved(t->proc);
 	c->plan.count = 0;
 	c->why[0] = 0;
 
+	/* What any thread posted comes first: its poster (or whoever it told) may rely on it. */
+	hh_ring_drain_all();
+	if (c->number == HH_CALL_RING_SYNC) {
+		hh_ring_drain_thread(t);
+		hh_ring_take_results(t, c);
+		return kHelErrNone;
+	}
+	/* Any other call ends the wait a drained submission's queue was kept for. */
+	hh_ring_take_results(t, c);
+	hh_call_awaits_result(c);
 	if (c->number == HH_CALL_MAP_UNDO) {
 		undo_map(c);
 		return kHelErrNone;
@@ -452,6 +485,8 @@ static HelError serve(struct hh_thread *t, struct hh_call *c)
 		error = hh_call_dispatch(c);
 	}
 	announce_stage(c);
+	if (c->proc->ring)
+		hh_ring_publish(c->proc);
 	send_memfds(c);
 	page->emu_cpu = sched_getcpu();
 	page->out[0] = c->out[0];
@@ -714,6 +749,9 @@ static void serve_burst(struct hh_listener *l)
 	sched_getaffinity(0, sizeof(watch.mine), &watch.mine);
 	bool expect_call = take_call(l);
 	for (unsigned i = 1, polls = 0;; i++) {
+		/* Posted submissions keep the burst going like calls. */
+		if (hh_ring_drain_all())
+			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		if (serve_watched())
 			idle_until = hh_now() + HH_LOOP_SPIN_NS;
 		if (i % CHECKS_PER_POLL && watch.count) {

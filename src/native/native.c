@@ -26,6 +26,7 @@
 #include "memory.h"
 #include "ownthread.h"
 #include "process.h"
+#include "ring.h"
 #include "stubpage.h"
 #include "thread.h"
 #include "trace.h"
@@ -513,18 +514,27 @@ static HelError dispatch(struct hh_native *n, struct hh_call *c)
 	memcpy(c->arg, args, sizeof(args));
 	c->out[0] = c->out[1] = 0;
 	c->page = &no_inline_data;
+	c->queued = false;
+	c->reserved = 0;
 	c->plan.count = 0;
 	c->why[0] = 0;
 	c->results = NULL;
 	if (r->rdi >= kHelNumCalls)
 		return hh_call_refuse(c, kHelErrIllegalSyscall, "no call %#llx", r->rdi);
-	if (!hh_trace_enabled())
-		return hh_call_dispatch(c);
-	struct hh_trace_line line;
-	hh_trace_begin(&line, c);
-	uint64_t start = hh_now();
-	HelError error = hh_call_dispatch(c);
-	hh_trace_end(&line, c, error, hh_now() - start);
+	/* As before a trapped call: what programs posted comes first (src/host/ring.c). */
+	hh_ring_drain_all();
+	HelError error;
+	if (!hh_trace_enabled()) {
+		error = hh_call_dispatch(c);
+	} else {
+		struct hh_trace_line line;
+		hh_trace_begin(&line, c);
+		uint64_t start = hh_now();
+		error = hh_call_dispatch(c);
+		hh_trace_end(&line, c, error, hh_now() - start);
+	}
+	/* An own-space thread's submissions count against its program's pending limit too. */
+	hh_ring_publish(c->proc);
 	return error;
 }
 

@@ -136,9 +136,35 @@ static struct HelChunk *chunk_at(struct hh_queue *q, uint32_t cn)
 	return (struct HelChunk *)(q->map + q->chunks_offset + (uint64_t)cn * q->chunk_stride);
 }
 
+/* Wakes kept back while the ring transport drains (hh_queue_hold_wakes). */
+#define HELD_WAKES 16
+
+static struct {
+	bool hold;
+	size_t count;
+	int *word[HELD_WAKES];
+} wakes;
+
 static void futex_wake_all(int *word)
 {
+	for (size_t i = 0; wakes.hold && i < wakes.count; i++)
+		if (wakes.word[i] == word)
+			return;
+	if (wakes.hold && wakes.count < HELD_WAKES) {
+		wakes.word[wakes.count++] = word;
+		return;
+	}
 	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void hh_queue_hold_wakes(bool hold)
+{
+	wakes.hold = hold;
+	if (hold)
+		return;
+	for (size_t i = 0; i < wakes.count; i++)
+		syscall(SYS_futex, wakes.word[i], FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	wakes.count = 0;
 }
 
 static void drop_pending(struct hh_queue *q)

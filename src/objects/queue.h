@@ -56,6 +56,14 @@ struct hh_async {
 	void (*cancel)(struct hh_async *a);
 };
 
+/*
+ * While hold is set, the futex wakes of written elements wait (each word
+ * once) until it is cleared: a program sharing the emulator's CPU that
+ * waits for several elements written in one go is then woken once, not
+ * switched to at the first and back for the next (src/host/ring.c).
+ */
+void hh_queue_hold_wakes(bool hold);
+
 struct hh_queue {
 	struct hh_object base;
 	int memfd;

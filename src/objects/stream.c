@@ -355,24 +355,6 @@ void hh_submission_start(struct hh_submission *sub, struct hh_stream *s, int lan
 		hh_defer(&sub->finish);
 }
 
-size_t hh_action_result_size(int type)
-{
-	switch (type) {
-	case kHelActionOffer:
-	case kHelActionAccept:
-	case kHelActionPullDescriptor:
-		return sizeof(struct HelHandleResult);
-	case kHelActionExtractCredentials:
-		return sizeof(struct HelCredentialsResult);
-	case kHelActionRecvInline:
-		return sizeof(struct HelInlineResultNoFlex) + HH_INLINE_MAX;
-	case kHelActionRecvToBuffer:
-		return sizeof(struct HelLengthResult);
-	default:
-		return sizeof(struct HelSimpleResult);
-	}
-}
-
 /* ---- matching (STREAMS.md §4) ---- */
 
 static bool giving(int type)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "callpage.h"
 #include "credentials.h"
 #include "hel.h"
 #include "object.h"
@@ -26,7 +27,6 @@ struct hh_submission;
 struct hh_stream;
 struct hh_stage;
 
-#define HH_INLINE_MAX 128       /* RecvInline capacity */
 #define HH_KERNEL_BUFFER_MAX 4096 /* larger SendFromBuffer is streamed after matching */
 #define HH_ROOT (-1)
 
@@ -115,7 +115,6 @@ void hh_stage_done(struct hh_stage *st, HelError error);
 void hh_stage_flush(struct hh_stage *st);
 
 /* Bytes an action can add to the element (QUEUES.md §7.2). */
-size_t hh_action_result_size(int type);
 
 static inline struct hh_stream *hh_stream_of(struct hh_object *obj)
 {

@@ -243,10 +243,19 @@ struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct 
 	return t;
 }
 
+static void (*before_end)(struct hh_thread *t);
+
+void hh_thread_on_end(void (*fn)(struct hh_thread *t))
+{
+	before_end = fn;
+}
+
 void hh_thread_ended(struct hh_thread *t)
 {
 	if (!t->proc)
 		return;
+	if (before_end && t->page)
+		before_end(t);
 	/* Nobody will write what the thread was left to write: the emulator does. */
 	hh_stage_flush(&t->stage);
 	struct hh_thread **link = &t->proc->threads;

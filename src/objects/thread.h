@@ -25,6 +25,8 @@ struct hh_observer;
 struct hh_queue;
 struct hh_pending_list;
 
+struct hh_queue;
+
 struct hh_thread {
 	struct hh_object base;
 	struct hh_process *proc;        /* NULL once the thread has ended */
@@ -37,6 +39,11 @@ struct hh_thread {
 	uint64_t token;
 	unsigned char credentials[16];
 	struct hh_stage stage;          /* a received message it writes itself (callpage.h) */
+	uint32_t ring_head;             /* its ring (callpage.h): bytes consumed, our own count */
+	bool ring_dead;                 /* abandoned: garbage was found in it */
+	/* Its last drained submission's queue (referenced) and posts before it: see src/host/ring.c. */
+	struct hh_queue *ring_results;
+	uint64_t ring_results_posts;
 
 	/* Threads from helCreateThread only. */
 	struct hh_native *native;       /* the stub process; NULL once it is gone */
@@ -60,6 +67,8 @@ struct hh_thread *hh_thread_register(struct hh_process *proc, pid_t tid, struct 
 struct hh_thread *hh_thread_by_token(uint64_t token);
 /* The thread has ended (or its program has): forget it. */
 void hh_thread_ended(struct hh_thread *t);
+/* fn runs as a registered thread ends, while its call page is still mapped (src/host/ring.c). */
+void hh_thread_on_end(void (*fn)(struct hh_thread *t));
 
 /*
  * A thread for helCreateThread, stopped with sequence 1 and fresh

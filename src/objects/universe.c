@@ -172,8 +172,20 @@ HelError hh_universe_resolve(struct hh_universe *u, HelHandle handle, enum hh_ty
 	return hh_universe_resolve_any(u, handle, type ? 1u << type : 0, out);
 }
 
+static void (*before_removal)(struct hh_universe *u);
+
+void hh_universe_on_removal(void (*fn)(struct hh_universe *u))
+{
+	before_removal = fn;
+}
+
 HelError hh_universe_detach(struct hh_universe *u, HelHandle handle)
 {
+	if (!find(u, handle))
+		return kHelErrNoDescriptor;
+	/* Submissions posted against the handle go first (it may change the table). */
+	if (before_removal)
+		before_removal(u);
 	struct hh_universe_slot *s = find(u, handle);
 	if (!s)
 		return kHelErrNoDescriptor;

@@ -62,6 +62,12 @@ void hh_desc_release(struct hh_desc desc);
 
 /* Remove a handle; returns kHelErrNoDescriptor if absent. */
 HelError hh_universe_detach(struct hh_universe *u, HelHandle handle);
+/*
+ * fn runs before any handle leaves a universe by hh_universe_detach (the
+ * ring transport drains what was posted against it; src/host/ring.c).  A
+ * universe that is destroyed has no program left to post against it.
+ */
+void hh_universe_on_removal(void (*fn)(struct hh_universe *u));
 
 /* Up to max of u's live handles, in no order (for the state dump); returns how many. */
 size_t hh_universe_list(const struct hh_universe *u, HelHandle *out, size_t max);

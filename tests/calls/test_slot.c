@@ -335,19 +335,6 @@ END_TEST
 
 /* ---- an idle emulator uses no CPU, slot or not ---- */
 
-/* CPU time (ns) of all the emulator's threads, from schedstat. */
-static uint64_t cpu_ns(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	FILE *f = fopen(path, "re");
-	ck_assert_ptr_nonnull(f);
-	unsigned long long ns = 0;
-	ck_assert_int_eq(fscanf(f, "%llu", &ns), 1);
-	fclose(f);
-	return ns;
-}
-
 /*
  * should succeed: after a burst of slot calls, once the emulator has gone
  * to sleep (it stops watching by itself: nothing wakes it), it stays asleep

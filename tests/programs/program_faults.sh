@@ -48,6 +48,7 @@ spawn 137 cannot~start~the~emulator~(set~HELHOST_EMULATOR~to~the~helhost~binary)
 nnp 137 cannot~start~the~emulator~(set~HELHOST_EMULATOR~to~the~helhost~binary)
 seccomp 137 cannot~start~the~emulator~(set~HELHOST_EMULATOR~to~the~helhost~binary)
 mapshared:2 0 -
+mapshared:3 0 -
 getrandom 0 -
 CASES
 
@@ -60,14 +61,14 @@ for bad in false true; do
 	check "with HELHOST_EMULATOR=$bad: libhel says it cannot start the emulator" 0 $?
 done
 
-# The program cannot map its first queue (the third shared mapping after its
-# call page and alive page): the emulator forgets the mapping, the call
-# answers kHelErrNoMemory, HEL_CHECK panics.
+# The program cannot map its first queue (the fourth shared mapping after its
+# call page, alive page and ring page): the emulator forgets the mapping, the
+# call answers kHelErrNoMemory, HEL_CHECK panics.
 count="$tmp/map"
-LD_PRELOAD="$faults" HELHOST_FAULTS=fail:mapshared:3 HELHOST_FAULTS_COUNT="$count" \
+LD_PRELOAD="$faults" HELHOST_FAULTS=fail:mapshared:4 HELHOST_FAULTS_COUNT="$count" \
 	HELHOST_EMULATOR="$tmp/emulator" "$child" 0 >"$tmp/out" 2>&1
 check "a program whose queue cannot be mapped aborts" 134 $?
-check "fail:mapshared:3: one fault injected" 1 "$(injected "$count")"
+check "fail:mapshared:4: one fault injected" 1 "$(injected "$count")"
 grep -q "HEL_CHECK failed: hq_open(&q, 2, 2, 256)" "$tmp/out"; check "the failed call is named" 0 $?
 grep -q "Out of memory" "$tmp/out"; check "and its error is kHelErrNoMemory" 0 $?
 [ $fail = 0 ] || cat "$tmp/out"

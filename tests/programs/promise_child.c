@@ -8,6 +8,7 @@
 #include <hel.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +80,16 @@ static int *hel_word(void)
  * not trap (a trap would wait for the stopped emulator until the watchdog).
  * Nor may a futex wait on a word that no longer holds the expected value.
  */
-static int mode_drain(int n)
+static int mode_drain(int n, bool flush)
 {
 	struct hq q;
 	HEL_CHECK(hq_open(&q, 1, 1, 4096));
 	int *word = hel_word();
 	for (int i = 0; i < n; i++)
 		HEL_CHECK(helSubmitAsyncNop(q.handle, (uintptr_t)(1000 + i)));
+	/* Posted nops (src/host/ring.c) complete when drained: a trap drains every ring first. */
+	if (flush)
+		HEL_CHECK(helNop());
 	stop_emulator();
 	int got = 0;
 	for (; got < n; got++) {
@@ -283,7 +287,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "idle"))
 		return mode_idle();
 	if (!strcmp(mode, "drain"))
-		return mode_drain(32);
+		return mode_drain(32, false);
+	if (!strcmp(mode, "drain-posted"))
+		return mode_drain(32, true);
 	if (!strcmp(mode, "faults"))
 		return mode_faults(4096);
 	if (!strcmp(mode, "nnp"))

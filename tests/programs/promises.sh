@@ -60,10 +60,14 @@ wait "$run"; check "helhost run of a program killed by SIGTERM exits 143" 143 $?
 check "a program that aborts next to one that succeeds: 134" 134 $?
 
 # --- Elements are in the queue when the call returns; draining needs no trap
-timeout -s KILL 60 "$emu" run "$child" drain >"$tmp/out" 2>&1
+# (trapped calls: HELHOST_QUEUED=0; posted ones are drained by the next trap)
+HELHOST_QUEUED=0 timeout -s KILL 60 "$emu" run "$child" drain >"$tmp/out" 2>&1
 check "32 nops drained while the emulator is stopped" 0 $?
 grep -q "drained 32 of 32" "$tmp/out"; check "every element was there at once" 0 $?
 grep -q "futex wait 0" "$tmp/out"; check "a futex wait on a changed word needs no trap either" 0 $?
+timeout -s KILL 60 "$emu" run "$child" drain-posted >"$tmp/out" 2>&1
+check "32 posted nops, then one trap: drained while the emulator is stopped" 0 $?
+grep -q "drained 32 of 32" "$tmp/out"; check "every posted element was there after the trap" 0 $?
 
 # --- Page faults never reach the emulator ----------------------------------
 timeout -s KILL 60 "$emu" run "$child" faults >"$tmp/out" 2>&1

@@ -38,20 +38,27 @@ static inline const struct hh_callpage *own_page(void)
 	return (const struct hh_callpage *)mapping_of("helhost-call-page");
 }
 
-/* Allow this process (and an emulator it starts) only the first n CPUs it may use now. */
-static inline int allow_cpus(int n)
+/* Allow this process (and an emulator it starts later) only the first n CPUs of from; how many. */
+static inline int allow_cpus_of(const cpu_set_t *from, int n)
 {
-	cpu_set_t now, want;
+	cpu_set_t want;
 	CPU_ZERO(&want);
-	ck_assert_int_eq(sched_getaffinity(0, sizeof(now), &now), 0);
 	int got = 0;
 	for (int c = 0; c < CPU_SETSIZE && got < n; c++)
-		if (CPU_ISSET(c, &now)) {
+		if (CPU_ISSET(c, from)) {
 			CPU_SET(c, &want);
 			got++;
 		}
 	ck_assert_int_eq(sched_setaffinity(0, sizeof(want), &want), 0);
 	return got;
+}
+
+/* Allow this process (and an emulator it starts) only the first n CPUs it may use now. */
+static inline int allow_cpus(int n)
+{
+	cpu_set_t now;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(now), &now), 0);
+	return allow_cpus_of(&now, n);
 }
 
 /* The emulator serving us: the owner of its life-sign word (src/alive.h), mapped by libhel. */
@@ -74,6 +81,19 @@ static inline char state_of(pid_t pid)
 	const char *close = strrchr(text, ')');
 	ck_assert_ptr_nonnull(close);
 	return close[2];
+}
+
+/* CPU time (ns) of pid's main thread (the emulator has one), from schedstat. */
+static inline uint64_t cpu_ns(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	FILE *f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	unsigned long long ns = 0;
+	ck_assert_int_eq(fscanf(f, "%llu", &ns), 1);
+	fclose(f);
+	return ns;
 }
 
 #endif

@@ -1,0 +1,281 @@
+/*
+ * Submissions without a trap (callpage.h, struct hh_ring): libhel answers a
+ * submission's synchronous checks itself when it knows its handles are
+ * good, posts the submission into the thread's ring and returns; the
+ * emulator drains the ring before it serves any call, before it removes
+ * any handle and before it sleeps.
+ *
+ * What libhel knows is a small cache per thread: handles the emulator's
+ * answers showed to be queues or lanes.  Handles are never reused in a
+ * universe, so such a fact holds until the handle is removed, and every
+ * removal first moves the removal epoch in the process's ring page: the
+ * cache is valid for one epoch.  A fact is learnt only from an answer
+ * during which the epoch did not move.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "shim.h"
+
+static struct {
+	struct hh_procpage *page;       /* NULL until the emulator gave us one */
+	int wake_fd;
+	int enabled;                    /* -1 until read */
+	/* Calls in flight, which may add a pending operation before their answer says so. */
+	uint32_t trap_claims, trap_retired;
+} ring_proc = { NULL, -1, -1, 0, 0 };
+
+#define CACHE_SLOTS 32
+/* An epoch no ring page shows: an empty cache. */
+#define NO_EPOCH UINT64_MAX
+
+struct known {
+	HelHandle handle;               /* 0: empty */
+	uint32_t kind;                  /* enum hh_shim_kind */
+	uint64_t chunk_size;            /* queues: 0 when not known */
+};
+
+static __thread struct {
+	uint64_t epoch;
+	struct known slot[CACHE_SLOTS];
+} cache = { .epoch = NO_EPOCH };
+
+void hh_shim_ring_take(int ring_fd, int wake_fd)
+{
+	void *page = ring_fd >= 0 && wake_fd >= 0 ?
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0) : MAP_FAILED;
+	if (ring_fd >= 0)
+		close(ring_fd);
+	struct hh_procpage *expected = NULL;
+	/* Another thread may have registered first: keep one page and one eventfd. */
+	if (page != MAP_FAILED && __atomic_compare_exchange_n(&ring_proc.page, &expected, page,
+			false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+		ring_proc.wake_fd = wake_fd;
+		return;
+	}
+	if (page != MAP_FAILED)
+		munmap(page, 4096);
+	if (wake_fd >= 0)
+		close(wake_fd);
+}
+
+bool hh_shim_ring_wanted(void)
+{
+	return __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE) == NULL;
+}
+
+void hh_shim_ring_fork_child(void)
+{
+	/* The parent's page and eventfd: the child gets its own at its registration. */
+	if (ring_proc.page) {
+		munmap(ring_proc.page, 4096);
+		close(ring_proc.wake_fd);
+	}
+	ring_proc.page = NULL;
+	ring_proc.wake_fd = -1;
+	ring_proc.trap_claims = ring_proc.trap_retired = 0;
+	cache.epoch = NO_EPOCH;
+}
+
+static bool enabled(void)
+{
+	if (ring_proc.enabled < 0) {
+		const char *env = getenv(HH_ENV_QUEUED);
+		ring_proc.enabled = !(env && *env == '0');
+	}
+	return ring_proc.enabled && hh_shim_may_spin();
+}
+
+uint64_t hh_shim_ring_epoch(void)
+{
+	struct hh_procpage *pp = __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE);
+	return pp ? __atomic_load_n(&pp->epoch, __ATOMIC_ACQUIRE) : NO_EPOCH;
+}
+
+/* The cache as of epoch: emptied when the epoch moved since it was filled. */
+static void validate(uint64_t epoch)
+{
+	if (cache.epoch == epoch)
+		return;
+	memset(cache.slot, 0, sizeof(cache.slot));
+	cache.epoch = epoch;
+}
+
+static struct known *slot_of(HelHandle h)
+{
+	return &cache.slot[(uint64_t)h % CACHE_SLOTS];
+}
+
+void hh_shim_ring_learn(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t chunk_size)
+{
+	if (epoch == NO_EPOCH || h <= 0 || hh_shim_ring_epoch() != epoch)
+		return;         /* a handle may have gone meanwhile: learn nothing */
+	validate(epoch);
+	struct known *k = slot_of(h);
+	if (k->handle == h && k->kind == kind && !chunk_size)
+		return;         /* a nop's answer says nothing of the chunk size we know */
+	*k = (struct known){ .handle = h, .kind = kind, .chunk_size = chunk_size };
+}
+
+bool hh_shim_ring_known(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t *chunk_size)
+{
+	if (epoch == NO_EPOCH)
+		return false;
+	validate(epoch);
+	struct known *k = slot_of(h);
+	if (h <= 0 || k->handle != h || k->kind != kind)
+		return false;
+	if (chunk_size)
+		*chunk_size = k->chunk_size;
+	return true;
+}
+
+bool hh_shim_ring_trap_begin(void)
+{
+	if (!__atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE))
+		return false;
+	/* Seq-cst: against a poster's claim, then its read of this count (claim_room). */
+	__atomic_fetch_add(&ring_proc.trap_claims, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+void hh_shim_ring_trap_end(bool claimed)
+{
+	/* Release: after the answer, whose pending count the emulator published before it. */
+	if (claimed)
+		__atomic_fetch_add(&ring_proc.trap_retired, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Room in the pending limit for one more submission (callpage.h, struct
+ * hh_procpage): the counts that only grow are read before the claim, so
+ * that nothing retired is missing from what was claimed; the pending count
+ * last, so that whatever was retired or drained is in it.
+ */
+static bool claim_room(struct hh_procpage *pp)
+{
+	uint32_t drained = __atomic_load_n(&pp->drained, __ATOMIC_ACQUIRE);
+	uint32_t unclaimed = __atomic_load_n(&pp->unclaimed, __ATOMIC_ACQUIRE);
+	uint32_t retired = __atomic_load_n(&ring_proc.trap_retired, __ATOMIC_ACQUIRE);
+	uint32_t claims = __atomic_add_fetch(&pp->claims, 1, __ATOMIC_SEQ_CST);
+	uint32_t traps = __atomic_load_n(&ring_proc.trap_claims, __ATOMIC_SEQ_CST);
+	uint32_t pending = __atomic_load_n(&pp->pending, __ATOMIC_ACQUIRE);
+	uint64_t used = (uint64_t)pending + (uint32_t)(claims - drained - unclaimed) + (uint32_t)(traps - retired);
+	if (used <= __atomic_load_n(&pp->pending_max, __ATOMIC_RELAXED))
+		return true;
+	__atomic_fetch_add(&pp->unclaimed, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+bool hh_shim_ring_flush(void)
+{
+	struct hh_callpage *page = hh_shim_page();
+	if (__atomic_load_n(&page->ring.tail, __ATOMIC_RELAXED) ==
+			__atomic_load_n(&page->ring.head, __ATOMIC_ACQUIRE))
+		return false;
+	/*
+	 * About to sleep with entries not drained yet (on the emulator's CPU it
+	 * has not run since we woke it): a trap hands it the CPU at once, with
+	 * the seccomp wake-up that keeps it here, and the elements may be
+	 * there when it answers, where a sleep would need its futex wake too.
+	 */
+	hh_shim_call(HH_CALL_RING_SYNC, 0, NULL, NULL);
+	return true;
+}
+
+/* Wake an emulator that said it sleeps; one wake per sleep, whoever takes the flag. */
+static void wake(struct hh_procpage *pp)
+{
+	static const uint64_t one = 1;
+	/* Seq-cst: after our doorbell, against the emulator's flag, fence and look (src/host/ring.c). */
+	if (__atomic_load_n(&pp->sleeping, __ATOMIC_SEQ_CST) &&
+			__atomic_exchange_n(&pp->sleeping, 0, __ATOMIC_SEQ_CST))
+		(void)!write(ring_proc.wake_fd, &one, sizeof(one));     /* full: it is awake anyway */
+}
+
+/* Room for size bytes at tail, padding to the ring's end if the entry would wrap; its offset or -1. */
+static long reserve(struct hh_ring *r, uint32_t *tail, uint32_t size)
+{
+	/* Acquire: the emulator's verdicts and its use of the bytes, before we reuse them. */
+	uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	uint32_t off = *tail % HH_RING_BYTES, room = HH_RING_BYTES - off;
+	uint32_t need = size > room ? size + room : size;
+	if (*tail - head > HH_RING_BYTES || HH_RING_BYTES - (*tail - head) < need)
+		return -1;      /* full: the trap drains it */
+	if (size > room) {
+		struct hh_ring_entry *pad = (struct hh_ring_entry *)(r->data + off);
+		pad->size = room;
+		pad->call = 0;
+		*tail += room;
+		off = 0;
+	}
+	return (long)off;
+}
+
+bool hh_shim_ring_ready(void)
+{
+	struct hh_callpage *page = hh_shim_page();
+	/*
+	 * Only where a trap costs the most and nothing else helps: on the one
+	 * CPU this thread shares with the emulator, where every call is two
+	 * switches and the polled slot never serves.  With a core between them
+	 * the slot serves the calls of a burst, and a trap wakes a sleeping
+	 * emulator on the caller's core where an eventfd would wake it on
+	 * another (~50 µs here): measured, posting there was slower
+	 * (docs/PERFORMANCE.md, "Queued submissions").
+	 */
+	return __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE) && enabled() &&
+		!__atomic_load_n(&page->ring.dead, __ATOMIC_ACQUIRE) &&
+		__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) != HH_SLOT_WATCHED &&
+		hh_shim_shares_emulator_cpu();
+}
+
+bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
+		const void *extra, size_t extra_len, HelError *result)
+{
+	struct hh_callpage *page = hh_shim_page();
+	struct hh_procpage *pp = __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE);
+	struct hh_ring *r = &page->ring;
+	uint32_t size = (uint32_t)((sizeof(struct hh_ring_entry) + extra_len + 7) & ~(size_t)7);
+	if (!hh_shim_ring_ready() || size > HH_RING_BYTES / 2)
+		return false;
+	uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);      /* ours alone */
+	long off = reserve(r, &tail, size);
+	bool claimed = call == kHelCallSubmitAsync;
+	if (off < 0 || (claimed && !claim_room(pp)))
+		return false;
+	struct hh_ring_entry *e = (struct hh_ring_entry *)(r->data + off);
+	e->size = size;
+	e->call = call;
+	e->verdict = HH_RING_NO_VERDICT;
+	e->count = count;
+	e->epoch = epoch;
+	/* After whatever told us to submit: rings drain oldest stamp first, across threads and programs. */
+	e->stamp = hh_shim_now();
+	memset(e->arg, 0, sizeof(e->arg));
+	memcpy(e->arg, args, nargs * sizeof(uint64_t));
+	if (extra_len)
+		memcpy(e + 1, extra, extra_len);
+	/* Release: the entry before the emulator can see it. */
+	__atomic_store_n(&r->tail, tail + size, __ATOMIC_RELEASE);
+	/* Seq-cst: published before we read the epoch again (Dekker with the emulator's removals). */
+	__atomic_fetch_add(&pp->doorbell, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pp->epoch, __ATOMIC_SEQ_CST) == epoch) {
+		wake(pp);
+		*result = kHelErrNone;
+		return true;
+	}
+	/* A handle went meanwhile: the entry's own verdict is the answer. */
+	hh_shim_call(HH_CALL_RING_SYNC, 0, NULL, NULL);
+	int32_t verdict = __atomic_load_n(&e->verdict, __ATOMIC_ACQUIRE);
+	if (verdict == HH_RING_NO_VERDICT) {
+		/* An abandoned ring never ran it: the trap makes the call. */
+		if (claimed)
+			__atomic_fetch_add(&pp->unclaimed, 1, __ATOMIC_RELEASE);
+		return false;
+	}
+	*result = (HelError)verdict;
+	return true;
+}
