@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <hel.h>
 #include <helhost.h>
+#include <helhost-queue.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/userfaultfd.h>
@@ -542,24 +543,36 @@ static long op_pipe_burst(long iters)
 static pid_t echo_child;
 static int ping_fds[2], pong_fds[2];
 
+/*
+ * The echo posts its reply and its next receive as one chained submission,
+ * as the pinger does: a reply waited for before the next receive is posted
+ * costs the echo a second hand-off through the emulator per message (on one
+ * core 6 switches a round trip instead of 4; docs/PERFORMANCE.md,
+ * "Ping-pong with queued submissions").
+ */
 static void hel_echo(HelHandle lane)
 {
 	struct hq q;
 	char *buf = malloc(1 << 16);
 	if (hq_open(&q, 9, 16, 4096) || !buf)
 		_exit(1);
+	struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
+	if (helSubmitAsync(lane, &recv, 1, q.handle, 0, 0))
+		_exit(2);
+	struct helhost_results res = helhost_results_of(hq_next(&q, -1));
 	for (;;) {
-		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
-		if (helSubmitAsync(lane, &recv, 1, q.handle, 0, 0))
-			_exit(2);
-		struct HelElement *e = hq_next(&q, -1);
-		struct HelLengthResult *r = hq_payload(e);
+		struct HelLengthResult *r = helhost_take_length(&res);
 		if (r->error)
 			_exit(0);       /* the parent closed its lane */
-		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = buf, .length = r->length };
-		if (helSubmitAsync(lane, &send, 1, q.handle, 0, 0))
+		struct HelAction a[2] = {
+			{ .type = kHelActionSendFromBuffer, .flags = kHelItemChain, .buffer = buf, .length = r->length },
+			{ .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 },
+		};
+		if (helSubmitAsync(lane, a, 2, q.handle, 0, 0))
 			_exit(3);
-		hq_next(&q, -1);
+		res = helhost_results_of(hq_next(&q, -1));
+		if (helhost_take_simple(&res)->error)
+			_exit(0);
 	}
 }
 
