@@ -373,19 +373,30 @@ static long op_async_nop_batched(long iters)
 /* The same with libhel's installed reader, which checks its queue on every call. */
 static struct helhost_queue helper_q;
 
-static long op_async_nop_helper(long iters)
+/* Rounds of `batch` nops, then their elements, read with libhel's reader. */
+static long helper_rounds(long iters, int batch)
 {
 	long done = 0;
 	struct HelElement *e;
-	for (long i = 0; i < iters; i += BATCH) {
-		for (int j = 0; j < BATCH; j++)
+	for (long i = 0; i < iters; i += batch) {
+		for (int j = 0; j < batch; j++)
 			helSubmitAsyncNop(helper_q.handle, (uintptr_t)j);
-		for (int j = 0; j < BATCH; j++)
+		for (int j = 0; j < batch; j++)
 			if (helhost_queue_next(&helper_q, kHelWaitInfinite, &e))
 				abort();
-		done += BATCH;
+		done += batch;
 	}
 	return done;
+}
+
+static long op_async_nop_helper(long iters)
+{
+	return helper_rounds(iters, BATCH);
+}
+
+static long op_async_nop_helper_one(long iters)
+{
+	return helper_rounds(iters, 1);
 }
 
 static long op_hel_allocate(long iters)
@@ -1739,10 +1750,12 @@ static void ipc_set(const struct placement *p, struct placed_rows *r)
 	placed_add(r, "helNop", "raw seccomp notification", measure(op_hel_nop, 20000), b.raw);
 	placed_add(r, "async nop round trip (one at a time)", "raw seccomp notification",
 			measure(op_async_nop, 20000), b.raw);
-	struct stats batched = measure(op_async_nop_batched, 20000);
-	placed_add(r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
 	if (helhost_queue_open(&helper_q, 4, 4096))
 		abort();
+	placed_add(r, "the same, helhost_queue_next", "raw seccomp notification",
+			measure(op_async_nop_helper_one, 20000), b.raw);
+	struct stats batched = measure(op_async_nop_batched, 20000);
+	placed_add(r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
 	placed_add(r, "async nop, batched by 32, helhost_queue_next", "the same, tests' bare reader (hq.c)",
 			measure(op_async_nop_helper, 20000), batched);
 	ipc_messages(&b, r);
