@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <hel.h>
 #include <helhost.h>
+#include <helhost-queue.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/userfaultfd.h>
@@ -372,19 +373,30 @@ static long op_async_nop_batched(long iters)
 /* The same with libhel's installed reader, which checks its queue on every call. */
 static struct helhost_queue helper_q;
 
-static long op_async_nop_helper(long iters)
+/* Rounds of `batch` nops, then their elements, read with libhel's reader. */
+static long helper_rounds(long iters, int batch)
 {
 	long done = 0;
 	struct HelElement *e;
-	for (long i = 0; i < iters; i += BATCH) {
-		for (int j = 0; j < BATCH; j++)
+	for (long i = 0; i < iters; i += batch) {
+		for (int j = 0; j < batch; j++)
 			helSubmitAsyncNop(helper_q.handle, (uintptr_t)j);
-		for (int j = 0; j < BATCH; j++)
+		for (int j = 0; j < batch; j++)
 			if (helhost_queue_next(&helper_q, kHelWaitInfinite, &e))
 				abort();
-		done += BATCH;
+		done += batch;
 	}
 	return done;
+}
+
+static long op_async_nop_helper(long iters)
+{
+	return helper_rounds(iters, BATCH);
+}
+
+static long op_async_nop_helper_one(long iters)
+{
+	return helper_rounds(iters, 1);
 }
 
 static long op_hel_allocate(long iters)
@@ -542,24 +554,36 @@ static long op_pipe_burst(long iters)
 static pid_t echo_child;
 static int ping_fds[2], pong_fds[2];
 
+/*
+ * The echo posts its reply and its next receive as one chained submission,
+ * as the pinger does: a reply waited for before the next receive is posted
+ * costs the echo a second hand-off through the emulator per message (on one
+ * core 6 switches a round trip instead of 4; docs/PERFORMANCE.md,
+ * "Ping-pong with queued submissions").
+ */
 static void hel_echo(HelHandle lane)
 {
 	struct hq q;
 	char *buf = malloc(1 << 16);
 	if (hq_open(&q, 9, 16, 4096) || !buf)
 		_exit(1);
+	struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
+	if (helSubmitAsync(lane, &recv, 1, q.handle, 0, 0))
+		_exit(2);
+	struct helhost_results res = helhost_results_of(hq_next(&q, -1));
 	for (;;) {
-		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
-		if (helSubmitAsync(lane, &recv, 1, q.handle, 0, 0))
-			_exit(2);
-		struct HelElement *e = hq_next(&q, -1);
-		struct HelLengthResult *r = hq_payload(e);
+		struct HelLengthResult *r = helhost_take_length(&res);
 		if (r->error)
 			_exit(0);       /* the parent closed its lane */
-		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = buf, .length = r->length };
-		if (helSubmitAsync(lane, &send, 1, q.handle, 0, 0))
+		struct HelAction a[2] = {
+			{ .type = kHelActionSendFromBuffer, .flags = kHelItemChain, .buffer = buf, .length = r->length },
+			{ .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 },
+		};
+		if (helSubmitAsync(lane, a, 2, q.handle, 0, 0))
 			_exit(3);
-		hq_next(&q, -1);
+		res = helhost_results_of(hq_next(&q, -1));
+		if (helhost_take_simple(&res)->error)
+			_exit(0);
 	}
 }
 
@@ -1726,10 +1750,12 @@ static void ipc_set(const struct placement *p, struct placed_rows *r)
 	placed_add(r, "helNop", "raw seccomp notification", measure(op_hel_nop, 20000), b.raw);
 	placed_add(r, "async nop round trip (one at a time)", "raw seccomp notification",
 			measure(op_async_nop, 20000), b.raw);
-	struct stats batched = measure(op_async_nop_batched, 20000);
-	placed_add(r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
 	if (helhost_queue_open(&helper_q, 4, 4096))
 		abort();
+	placed_add(r, "the same, helhost_queue_next", "raw seccomp notification",
+			measure(op_async_nop_helper_one, 20000), b.raw);
+	struct stats batched = measure(op_async_nop_batched, 20000);
+	placed_add(r, "async nop, batched by 32", "raw seccomp notification", batched, b.raw);
 	placed_add(r, "async nop, batched by 32, helhost_queue_next", "the same, tests' bare reader (hq.c)",
 			measure(op_async_nop_helper, 20000), batched);
 	ipc_messages(&b, r);

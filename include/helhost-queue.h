@@ -66,8 +66,10 @@ HEL_API HelError helhost_queue_open(struct helhost_queue *q, unsigned int num_ch
  * Wait for the next element, until deadline (helGetClock nanoseconds;
  * kHelWaitInfinite waits for ever, 0 only looks).  *element gets the
  * element, or NULL when the deadline passed first: then the result is
- * kHelErrCancelled.  Chunks the reader has moved past go back to the kernel
- * here.  kHelErrFault if q or element is NULL; kHelErrIllegalArgs if q is
+ * kHelErrCancelled.  Before it waits or gives up it hands the emulator the
+ * submissions this thread queued without a trap, so that even a look (0)
+ * finds what they completed at once, as it would after trapped ones.
+ * Chunks the reader has moved past go back to the kernel here.  kHelErrFault if q or element is NULL; kHelErrIllegalArgs if q is
  * not open or its memory was unmapped; kHelErrIllegalState if the queue's
  * memory no longer makes sense (someone else wrote into it).
  */

@@ -107,6 +107,7 @@ HelError helhost_queue_next(struct helhost_queue *q, int64_t deadline, struct He
 	*element = NULL;
 	if (!still_mapped(q))
 		return kHelErrIllegalArgs;
+	bool flushed = false;
 	for (;;) {
 		int n = q->head->indexQueue[q->retrieve & (int)q->ring_mask];
 		if (n < 0 || (unsigned int)n >= q->num_chunks)
@@ -133,6 +134,17 @@ HelError helhost_queue_next(struct helhost_queue *q, int64_t deadline, struct He
 			if (e)
 				return e;
 			continue;
+		}
+		/*
+		 * Our posted submissions drained before we say we wait: an element
+		 * they complete then finds no waiter to wake (a futex wake, ~0.4 µs
+		 * of the emulator's, saved; docs/PERFORMANCE.md).  Once: an
+		 * abandoned ring stays undrained.
+		 */
+		if (!flushed) {
+			flushed = true;
+			if (hh_shim_ring_flush())
+				continue;
 		}
 		if (deadline_passed(deadline))
 			return kHelErrCancelled;

@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <hel.h>
+#include <helhost-queue.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -650,6 +651,37 @@ START_TEST(test_queued_pingpong_one_cpu)
 }
 END_TEST
 
+/*
+ * should succeed: libhel's reader drains its thread's posted submissions
+ * before it gives up or waits, so a look with a deadline already passed
+ * finds the element of a nop posted just before, as it would a trapped
+ * nop's (and the element finds no waiter to wake)
+ */
+START_TEST(test_queued_reader_drains_before_waiting)
+{
+	allow_cpus(1);
+	struct helhost_queue q;
+	struct HelElement *e;
+	ck_assert_int_eq(helhost_queue_open(&q, 4, 4096), kHelErrNone);
+	/* The first nop traps and teaches libhel the queue. */
+	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 1), kHelErrNone);
+	ck_assert_int_eq(helhost_queue_next(&q, kHelWaitInfinite, &e), kHelErrNone);
+	ck_assert_uint_eq((uintptr_t)e->context, 1);
+	for (uintptr_t i = 2; i < 100; i++) {
+		uint32_t before = consumed_after_drain();
+		ck_assert_int_eq(helSubmitAsyncNop(q.handle, i), kHelErrNone);
+		ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrNone);
+		ck_assert_uint_eq((uintptr_t)e->context, i);
+		ck_assert_int_eq(((struct HelSimpleResult *)(e + 1))->error, kHelErrNone);
+		/* It was posted, not trapped. */
+		ck_assert_uint_eq(consumed_after_drain() - before, ENTRY_BYTES);
+	}
+	/* Nothing posted, nothing there: the passed deadline still ends the look. */
+	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrCancelled);
+	ck_assert_int_eq(helhost_queue_close(&q), kHelErrNone);
+}
+END_TEST
+
 /* should succeed: after queued work the emulator goes to sleep and uses no CPU */
 START_TEST(test_queued_idle_emulator_uses_no_cpu)
 {
@@ -689,5 +721,6 @@ int main(void)
 	tcase_add_test(tc, test_queued_submit_errors_stay_exact);
 	tcase_add_test(tc, test_queued_submit_pending_limit);
 	tcase_add_test(tc, test_queued_pingpong_one_cpu);
+	tcase_add_test(tc, test_queued_reader_drains_before_waiting);
 	return hh_test_main(s);
 }
