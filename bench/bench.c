@@ -555,18 +555,42 @@ static pid_t echo_child;
 static int ping_fds[2], pong_fds[2];
 
 /*
- * The echo posts its reply and its next receive as one chained submission,
- * as the pinger does: a reply waited for before the next receive is posted
- * costs the echo a second hand-off through the emulator per message (on one
- * core 6 switches a round trip instead of 4; docs/PERFORMANCE.md,
- * "Ping-pong with queued submissions").
+ * The echo of the first shape: it sends its reply, waits for the send's
+ * element, and only then posts its next receive, as a server that answers
+ * and then listens again does.  On one core that costs a second hand-off
+ * through the emulator per message (6 switches a round trip).
  */
+static void hel_echo_waiting(struct hq *q, HelHandle lane, char *buf)
+{
+	for (;;) {
+		struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
+		if (helSubmitAsync(lane, &recv, 1, q->handle, 0, 0))
+			_exit(2);
+		struct HelLengthResult *r = hq_payload(hq_next(q, -1));
+		if (r->error)
+			_exit(0);       /* the parent closed its lane */
+		struct HelAction send = { .type = kHelActionSendFromBuffer, .buffer = buf, .length = r->length };
+		if (helSubmitAsync(lane, &send, 1, q->handle, 0, 0))
+			_exit(3);
+		hq_next(q, -1);
+	}
+}
+
+/*
+ * Unless echo_waits, the echo posts its reply and its next receive as one
+ * chained submission, as the pinger does: 4 switches a round trip on one
+ * core (docs/PERFORMANCE.md, "Ping-pong with queued submissions").
+ */
+static bool echo_waits;
+
 static void hel_echo(HelHandle lane)
 {
 	struct hq q;
 	char *buf = malloc(1 << 16);
 	if (hq_open(&q, 9, 16, 4096) || !buf)
 		_exit(1);
+	if (echo_waits)
+		hel_echo_waiting(&q, lane, buf);
 	struct HelAction recv = { .type = kHelActionRecvToBuffer, .buffer = buf, .length = 1 << 16 };
 	if (helSubmitAsync(lane, &recv, 1, q.handle, 0, 0))
 		_exit(2);
@@ -1488,7 +1512,7 @@ struct latency {
 struct placed_rows {
 	int n;
 	struct placed_row rows[MAX_PLACED_ROWS];
-	struct latency lat[2];
+	struct latency lat[3];          /* one per pingpongs[] */
 };
 
 static struct placed_rows ipc[NUM_PLACEMENTS], memory[NUM_PLACEMENTS];
@@ -1496,6 +1520,8 @@ static struct placed_rows ipc[NUM_PLACEMENTS], memory[NUM_PLACEMENTS];
 static void placed_add(struct placed_rows *r, const char *name, const char *baseline,
 		struct stats hel, struct stats lin)
 {
+	if (r->n >= MAX_PLACED_ROWS)
+		abort();        /* a row added without room: raise MAX_PLACED_ROWS */
 	struct placed_row *row = &r->rows[r->n++];
 	snprintf(row->name, sizeof(row->name), "%s", name);
 	snprintf(row->baseline, sizeof(row->baseline), "%s", baseline);
@@ -1659,11 +1685,15 @@ static double switches_per_op(long (*op)(long), long iters, const pid_t *pids, i
 
 static const size_t lane_sizes[] = { 1, 32, 128, 4096, 16384, 65536, 1 << 20 };
 #define NUM_LANE_SIZES (sizeof(lane_sizes) / sizeof(lane_sizes[0]))
-static const size_t pp_sizes[] = { 8, 65536 };
+/* The ping-pongs: the message's size and the echo's shape (hel_echo). */
+static const struct pingpong { size_t size; bool echo_waits; } pingpongs[] = {
+	{ 8, false }, { 65536, false }, { 8, true },
+};
+#define NUM_PINGPONGS (sizeof(pingpongs) / sizeof(pingpongs[0]))
 
 /* The Linux side, measured before this placement's first Hel call (see measure_raw_trap). */
 struct ipc_baselines {
-	struct stats raw, transfer[NUM_LANE_SIZES], copy, burst, pingpong[2];
+	struct stats raw, transfer[NUM_LANE_SIZES], copy, burst, pingpong[NUM_PINGPONGS];
 };
 
 static void ipc_baselines(struct ipc_baselines *b, struct placed_rows *r)
@@ -1676,10 +1706,11 @@ static void ipc_baselines(struct ipc_baselines *b, struct placed_rows *r)
 	msg_size = 1 << 20;
 	b->copy = measure(op_memcpy, 200);
 	b->burst = measure(op_pipe_burst, 20000);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < NUM_PINGPONGS; i++) {
 		struct latency *lat = &r->lat[i];
-		msg_size = pp_sizes[i];
-		snprintf(lat->name, sizeof(lat->name), "%s", sized("ping-pong, 2 programs,", msg_size));
+		msg_size = pingpongs[i].size;
+		snprintf(lat->name, sizeof(lat->name), "%s", sized(pingpongs[i].echo_waits ?
+				"ping-pong, echo waits for its send," : "ping-pong, 2 programs,", msg_size));
 		start_pipe_echo();
 		b->pingpong[i] = measure(op_pipe_pingpong, msg_size > 4096 ? 1000 : 5000);
 		percentiles(op_pipe_pingpong, quick ? 300 : 3000, &lat->pipe_p50, &lat->pipe_p99);
@@ -1721,9 +1752,10 @@ static void ipc_messages(const struct ipc_baselines *b, struct placed_rows *r)
 static void ipc_pingpong(const struct ipc_baselines *b, struct placed_rows *r)
 {
 	pid_t emulator = emulator_pid();
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < NUM_PINGPONGS; i++) {
 		struct latency *lat = &r->lat[i];
-		msg_size = pp_sizes[i];
+		msg_size = pingpongs[i].size;
+		echo_waits = pingpongs[i].echo_waits;
 		start_hel_echo();
 		struct stats hel = measure(op_hel_pingpong, msg_size > 4096 ? 1000 : 5000);
 		percentiles(op_hel_pingpong, quick ? 300 : 3000, &lat->hel_p50, &lat->hel_p99);
@@ -1779,9 +1811,9 @@ static void print_ipc(void)
 	}
 	printf("\n%-44s %38s\n", "single round trips, per placement", "helhost p50 / p99  pipe p50 / p99  switches hel / pipe");
 	for (size_t p = 0; p < NUM_PLACEMENTS; p++)
-		for (int i = 0; i < 2; i++) {
+		for (size_t i = 0; i < NUM_PINGPONGS; i++) {
 			const struct latency *l = &ipc[p].lat[i];
-			printf("%-32s %-11s %7.1f / %7.1f us %6.1f / %7.1f us %5.2f / %4.2f\n", l->name,
+			printf("%-40s %-11s %7.1f / %7.1f us %6.1f / %7.1f us %5.2f / %4.2f\n", l->name,
 					placements[p].name, l->hel_p50 / 1e3, l->hel_p99 / 1e3, l->pipe_p50 / 1e3,
 					l->pipe_p99 / 1e3, l->hel_switches, l->pipe_switches);
 		}
@@ -1792,13 +1824,13 @@ static void report_ipc(FILE *json)
 	fprintf(json, "  \"placements\": [\n");
 	for (size_t p = 0; p < NUM_PLACEMENTS; p++) {
 		fprintf(json, "    {\"placement\": \"%s\", \"latency_us\": [\n", placements[p].name);
-		for (int i = 0; i < 2; i++) {
+		for (size_t i = 0; i < NUM_PINGPONGS; i++) {
 			const struct latency *l = &ipc[p].lat[i];
 			fprintf(json, "      {\"name\": \"%s\", \"helhost_p50\": %.1f, \"helhost_p99\": %.1f, "
 					"\"pipe_p50\": %.1f, \"pipe_p99\": %.1f, \"helhost_switches\": %.2f, "
 					"\"pipe_switches\": %.2f}%s\n", l->name, l->hel_p50 / 1e3, l->hel_p99 / 1e3,
 					l->pipe_p50 / 1e3, l->pipe_p99 / 1e3, l->hel_switches, l->pipe_switches,
-					i ? "" : ",");
+					i + 1 < NUM_PINGPONGS ? "," : "");
 		}
 		fprintf(json, "    ], \"rows\": [\n");
 		for (int i = 0; i < ipc[p].n; i++) {
