@@ -169,8 +169,71 @@ static bool claim_room(struct hh_procpage *pp)
 	return false;
 }
 
+/*
+ * A thread that makes one submission and then waits for it (a ping-pong, a
+ * server that answers one request at a time) gains nothing from the ring:
+ * its wait drains the entry with a trap anyway, and the post and the drain
+ * cost more than the trapped submission did (~1 µs a round trip,
+ * docs/PERFORMANCE.md, "The rhythm").  After two such turns in a row, a
+ * submission made right after a wait traps, so that its element is there
+ * when it returns (or its answer waits for it: held answers), and the trap
+ * stands for the wait.  About one such submission in PROBE_EVERY, drawn at
+ * random, is posted all the same: a thread that has gone on to batches (a
+ * second submission before it waits) finds its way back to the ring.  At
+ * random, because a probe that always fell on the last submission of a
+ * batch (every 16th of batches of 4) would see it as a lone one forever.
+ */
+static __thread struct {
+	uint32_t since_wait;            /* submissions since the thread last went to wait */
+	uint32_t lone_turns;            /* waits in a row that followed exactly one submission */
+	uint32_t draw;                  /* xorshift state for the probes; 0 until seeded */
+	bool trap_now;                  /* the rhythm's choice for the submission being made */
+} rhythm;
+
+#define LONE_TURNS_TO_TRAP 2
+#define PROBE_EVERY 16
+
+/* One chance in PROBE_EVERY. */
+static bool probe(void)
+{
+	uint32_t x = rhythm.draw ? rhythm.draw : (uint32_t)(uintptr_t)&rhythm | 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	rhythm.draw = x;
+	return x % PROBE_EVERY == 0;
+}
+
+void hh_shim_ring_submission_begins(void)
+{
+	rhythm.trap_now = rhythm.lone_turns >= LONE_TURNS_TO_TRAP && rhythm.since_wait == 0 &&
+		!probe();
+}
+
+void hh_shim_ring_submitted(void)
+{
+	if (rhythm.trap_now)
+		rhythm.since_wait = 0;  /* the trap was its wait */
+	else if (rhythm.since_wait < UINT32_MAX)
+		rhythm.since_wait++;
+	rhythm.trap_now = false;
+}
+
+/* The thread is about to wait: a wait with no submission before it says nothing of the rhythm. */
+static void note_wait(void)
+{
+	if (!rhythm.since_wait)
+		return;
+	if (rhythm.since_wait > 1)
+		rhythm.lone_turns = 0;
+	else if (rhythm.lone_turns < LONE_TURNS_TO_TRAP)
+		rhythm.lone_turns++;
+	rhythm.since_wait = 0;
+}
+
 bool hh_shim_ring_flush(void)
 {
+	note_wait();
 	struct hh_callpage *page = hh_shim_page();
 	if (__atomic_load_n(&page->ring.tail, __ATOMIC_RELAXED) ==
 			__atomic_load_n(&page->ring.head, __ATOMIC_ACQUIRE))
@@ -229,7 +292,7 @@ bool hh_shim_ring_ready(void)
 	return __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE) && enabled() &&
 		!__atomic_load_n(&page->ring.dead, __ATOMIC_ACQUIRE) &&
 		__atomic_load_n(&page->slot_state, __ATOMIC_RELAXED) != HH_SLOT_WATCHED &&
-		hh_shim_shares_emulator_cpu();
+		hh_shim_shares_emulator_cpu() && !rhythm.trap_now;
 }
 
 bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,

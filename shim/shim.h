@@ -131,6 +131,9 @@ bool hh_shim_ring_known(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uin
 bool hh_shim_ring_flush(void);
 /* Whether this thread posts now at all (before any work to prepare an entry). */
 bool hh_shim_ring_ready(void);
+/* Around each submission, posted or trapped: the thread's rhythm (ring.c). */
+void hh_shim_ring_submission_begins(void);
+void hh_shim_ring_submitted(void);
 /*
  * Post a call whose synchronous checks passed at epoch: true with its
  * answer in *result, false if it must take the trap instead.

@@ -115,14 +115,16 @@ HelError helSubmitAsync(HelHandle handle, const struct HelAction *actions, size_
 		(uint64_t)context, (uint64_t)flags };
 	uint64_t epoch = hh_shim_ring_epoch(), out[2];
 	HelError e;
-	if (post(epoch, args, actions, count, &e))
-		return e;
-	pack_inline(hh_shim_page(), actions, count);
-	e = hh_shim_call(kHelCallSubmitAsync, 6, args, out);
-	/* Accepted: the lane is a lane, the queue a queue with chunks of out[0] bytes. */
-	if (e == kHelErrNone) {
-		hh_shim_ring_learn(epoch, handle, HH_KNOWN_LANE, 0);
-		hh_shim_ring_learn(epoch, queue, HH_KNOWN_QUEUE, out[0]);
+	hh_shim_ring_submission_begins();
+	if (!post(epoch, args, actions, count, &e)) {
+		pack_inline(hh_shim_page(), actions, count);
+		e = hh_shim_call(kHelCallSubmitAsync, 6, args, out);
+		/* Accepted: the lane is a lane, the queue a queue with chunks of out[0] bytes. */
+		if (e == kHelErrNone) {
+			hh_shim_ring_learn(epoch, handle, HH_KNOWN_LANE, 0);
+			hh_shim_ring_learn(epoch, queue, HH_KNOWN_QUEUE, out[0]);
+		}
 	}
+	hh_shim_ring_submitted();
 	return e;
 }

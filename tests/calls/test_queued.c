@@ -615,7 +615,8 @@ static void echo(HelHandle lane)
 
 /*
  * should succeed: 2000 round trips of 8 bytes between two programs on one
- * CPU, every submission of ours posted: each echo whole and in order
+ * CPU: each echo whole and in order, with our submissions posted at first
+ * and then, one submission a turn, trapped by the rhythm but for its probes
  */
 START_TEST(test_queued_pingpong_one_cpu)
 {
@@ -643,8 +644,14 @@ START_TEST(test_queued_pingpong_one_cpu)
 		ck_assert_uint_eq(got->length, sizeof(out));
 		ck_assert_uint_eq(*(uint64_t *)got->data, i * 7 + 3);
 	}
-	/* 2000 entries of two actions and 8 bytes each (and the padding where the ring wraps). */
-	ck_assert_uint_ge(consumed_after_drain() - before, 2000 * (ENTRY_BYTES + 2 * 36 + 8));
+	/*
+	 * Entries of two actions and 8 bytes each: the first two turns and
+	 * the probes, about one turn in 16 after (and the padding where the
+	 * ring wraps, under an entry a wrap); all 2000 without the rhythm.
+	 */
+	uint32_t posted = consumed_after_drain() - before, entry = ENTRY_BYTES + 2 * 36 + 8;
+	ck_assert_uint_ge(posted, 2 * entry);
+	ck_assert_uint_le(posted, 2000 / 4 * entry);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, mine), kHelErrNone);
 	int status = wait_child(child, 30000);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -667,17 +674,62 @@ START_TEST(test_queued_reader_drains_before_waiting)
 	ck_assert_int_eq(helSubmitAsyncNop(q.handle, 1), kHelErrNone);
 	ck_assert_int_eq(helhost_queue_next(&q, kHelWaitInfinite, &e), kHelErrNone);
 	ck_assert_uint_eq((uintptr_t)e->context, 1);
-	for (uintptr_t i = 2; i < 100; i++) {
+	/* Two nops a look, so that the rhythm (one submission a wait) keeps posting. */
+	for (uintptr_t i = 2; i < 100; i += 2) {
 		uint32_t before = consumed_after_drain();
 		ck_assert_int_eq(helSubmitAsyncNop(q.handle, i), kHelErrNone);
-		ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrNone);
-		ck_assert_uint_eq((uintptr_t)e->context, i);
-		ck_assert_int_eq(((struct HelSimpleResult *)(e + 1))->error, kHelErrNone);
-		/* It was posted, not trapped. */
-		ck_assert_uint_eq(consumed_after_drain() - before, ENTRY_BYTES);
+		ck_assert_int_eq(helSubmitAsyncNop(q.handle, i + 1), kHelErrNone);
+		for (uintptr_t j = i; j < i + 2; j++) {
+			ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrNone);
+			ck_assert_uint_eq((uintptr_t)e->context, j);
+			ck_assert_int_eq(((struct HelSimpleResult *)(e + 1))->error, kHelErrNone);
+		}
+		/* Both were posted, not trapped. */
+		ck_assert_uint_eq(consumed_after_drain() - before, 2 * ENTRY_BYTES);
 	}
 	/* Nothing posted, nothing there: the passed deadline still ends the look. */
 	ck_assert_int_eq(helhost_queue_next(&q, 0, &e), kHelErrCancelled);
+	ck_assert_int_eq(helhost_queue_close(&q), kHelErrNone);
+}
+END_TEST
+
+/* How many of one turn's nops were posted: n nops, then a wait for their elements. */
+static uint32_t turn_posted(struct helhost_queue *q, uintptr_t n)
+{
+	uint32_t before = consumed_after_drain();
+	for (uintptr_t i = 0; i < n; i++)
+		ck_assert_int_eq(helSubmitAsyncNop(q->handle, i), kHelErrNone);
+	for (uintptr_t i = 0; i < n; i++) {
+		struct HelElement *e;
+		ck_assert_int_eq(helhost_queue_next(q, kHelWaitInfinite, &e), kHelErrNone);
+		ck_assert_uint_eq((uintptr_t)e->context, i);
+	}
+	/* Where the ring wraps, the padding before the entry is under an entry's size. */
+	return (consumed_after_drain() - before) / ENTRY_BYTES;
+}
+
+/*
+ * should succeed: the rhythm: a thread that makes one submission and then
+ * waits, turn after turn, has them trapped after two turns (but for a
+ * probe now and then); once it makes several a turn they are posted again
+ */
+START_TEST(test_queued_rhythm)
+{
+	allow_cpus(1);
+	struct helhost_queue q;
+	ck_assert_int_eq(helhost_queue_open(&q, 6, 4096), kHelErrNone);
+	ck_assert_uint_eq(turn_posted(&q, 1), 0);       /* the first nop traps and teaches libhel the queue */
+	ck_assert_uint_eq(turn_posted(&q, 1), 1);
+	ck_assert_uint_eq(turn_posted(&q, 1), 1);
+	uint32_t lone_posted = 0;
+	for (int turn = 0; turn < 48; turn++)
+		lone_posted += turn_posted(&q, 1);
+	ck_assert_uint_le(lone_posted, 48 / 4);    /* the probes, about one in 16 */
+	/* Batches: back to the ring within a probe's distance, and there they stay. */
+	for (int turn = 0; turn < 60; turn++)
+		turn_posted(&q, 4);
+	for (int turn = 0; turn < 10; turn++)
+		ck_assert_uint_eq(turn_posted(&q, 4), 4);
 	ck_assert_int_eq(helhost_queue_close(&q), kHelErrNone);
 }
 END_TEST
@@ -722,5 +774,6 @@ int main(void)
 	tcase_add_test(tc, test_queued_submit_pending_limit);
 	tcase_add_test(tc, test_queued_pingpong_one_cpu);
 	tcase_add_test(tc, test_queued_reader_drains_before_waiting);
+	tcase_add_test(tc, test_queued_rhythm);
 	return hh_test_main(s);
 }
