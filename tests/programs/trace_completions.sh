@@ -22,6 +22,23 @@ check "a cancelled clock wait: its error by name" 0 $?
 grep -q -E 'context=0x64, of helSubmitAwaitClock: kHelErrNone$' "$out"; check "the clock wait that fired" 0 $?
 [ "$(grep -c ' element: ' "$out")" = 5 ]; check "one line per element, five elements" 0 $?
 
+# On one CPU the nops hello makes after its first are queued (posted into its
+# ring, README "Submissions without a trap"): the trace marks them, and each
+# element still follows its call; HELHOST_QUEUED=0 makes every call trap.
+cpu=$(taskset -pc $$ | sed 's/.*: //; s/[,-].*//')
+taskset -c "$cpu" "$emu" run --trace "$hello" >"$out" 2>&1; check "hello on one CPU under --trace" 0 $?
+call=$(line_of 'helSubmitAsyncNop\(queue=1<queue>, context=0x2\) queued = kHelErrNone')
+elem=$(line_of '^helhost: hello\[[0-9]+\] element: queue=1<queue>, context=0x2, of helSubmitAsyncNop: kHelErrNone$')
+[ -n "$call" ]; check "a queued nop: marked queued in the trace" 0 $?
+[ -n "$call" ] && [ -n "$elem" ] && [ "$elem" -gt "$call" ]; check "its element follows it" 0 $?
+HELHOST_QUEUED=0 taskset -c "$cpu" "$emu" run --trace "$hello" >"$out" 2>&1
+check "hello on one CPU with HELHOST_QUEUED=0" 0 $?
+grep -q ' queued = ' "$out"; check "… no call queued" 1 $?
+[ "$(grep -c ' element: ' "$out")" = 5 ]; check "… the same five elements" 0 $?
+HELHOST_SPIN_NS=0 taskset -c "$cpu" "$emu" run --trace "$hello" >"$out" 2>&1
+check "hello on one CPU with HELHOST_SPIN_NS=0" 0 $?
+grep -q ' queued = ' "$out"; check "… no call queued either" 1 $?
+
 # Streams: handles received with their type, lengths received, inline and to a buffer.
 "$emu" run --trace "$server" -- "$client" -n 2 -s 64 >"$out" 2>&1; check "ping-pong under --trace" 0 $?
 grep -q -E '^helhost: pp-client\[[0-9]+\] element: queue=[0-9]+<queue>, context=0, of helhost_submit_lookup: kHelErrNone handle=[0-9]+<lane>$' "$out"
