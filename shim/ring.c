@@ -375,8 +375,10 @@ bool hh_shim_ring_post(struct hh_shim_view view, uint32_t call, const uint64_t *
  */
 bool hh_shim_ring_close(HelHandle h, HelError *result)
 {
+	if (!hh_shim_ring_ready())
+		return false;   /* before anything else: the common case where a core is free */
 	struct hh_shim_view view = hh_shim_ring_view();
-	if (!hh_shim_ring_ready() || !hh_shim_ring_known(view, h, HH_KNOWN_HANDLE, NULL))
+	if (!hh_shim_ring_known(view, h, HH_KNOWN_HANDLE, NULL))
 		return false;
 	uint64_t gen = view.gen;
 	/* Seq-cst: against a poster's publish, fence and read of the generation (hh_shim_ring_post). */
