@@ -14,15 +14,15 @@ HelError helNop(void)
 HelError helSubmitAsyncNop(HelHandle queueHandle, uintptr_t context)
 {
 	const uint64_t args[2] = { (uint64_t)(int64_t)queueHandle, (uint64_t)context };
-	uint64_t epoch = hh_shim_ring_epoch();
+	struct hh_shim_view view = hh_shim_ring_view();
 	HelError e;
 	hh_shim_ring_submission_begins();
 	/* A queue we know needs no check but its handle's (QUEUES.md §5): post it. */
-	if (!hh_shim_ring_ready() || !hh_shim_ring_known(epoch, queueHandle, HH_KNOWN_QUEUE, NULL) ||
-			!hh_shim_ring_post(epoch, kHelCallSubmitAsyncNop, args, 2, 0, NULL, 0, &e)) {
+	if (!hh_shim_ring_ready() || !hh_shim_ring_known(view, queueHandle, HH_KNOWN_QUEUE, NULL) ||
+			!hh_shim_ring_post(view, kHelCallSubmitAsyncNop, args, 2, 0, NULL, 0, &e)) {
 		e = hh_shim_call(kHelCallSubmitAsyncNop, 2, args, NULL);
 		if (e == kHelErrNone)
-			hh_shim_ring_learn(epoch, queueHandle, HH_KNOWN_QUEUE, 0);
+			hh_shim_ring_learn(view, queueHandle, HH_KNOWN_QUEUE, 0);
 	}
 	hh_shim_ring_submitted();
 	return e;

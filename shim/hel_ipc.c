@@ -4,11 +4,11 @@
 HelError helCreateStream(HelHandle *lane1, HelHandle *lane2, uint32_t attach_credentials)
 {
 	uint64_t out[2];
-	uint64_t epoch = hh_shim_ring_epoch();
+	struct hh_shim_view view = hh_shim_ring_view();
 	HelError e = hh_shim_call(kHelCallCreateStream, HH_NARGS((uint64_t)attach_credentials), HH_ARGS((uint64_t)attach_credentials), out);
 	if (e == kHelErrNone) {
-		hh_shim_ring_learn(epoch, (HelHandle)out[0], HH_KNOWN_LANE, 0);
-		hh_shim_ring_learn(epoch, (HelHandle)out[1], HH_KNOWN_LANE, 0);
+		hh_shim_ring_learn(view, (HelHandle)out[0], HH_KNOWN_LANE, 0);
+		hh_shim_ring_learn(view, (HelHandle)out[1], HH_KNOWN_LANE, 0);
 	}
 	e = HH_STORE(e, lane1, out[0]);
 	return HH_STORE(e, lane2, out[1]);

@@ -104,7 +104,11 @@ void hh_shim_forget_memfd(HelHandle h)
 HelError helAllocateMemory(size_t size, uint32_t flags, const struct HelAllocRestrictions *restrictions, HelHandle *handle)
 {
 	uint64_t out[2];
+	struct hh_shim_view view = hh_shim_ring_view();
 	HelError e = hh_shim_call(kHelCallAllocateMemory, HH_NARGS((uint64_t)size, (uint64_t)flags, HH_U(restrictions)), HH_ARGS((uint64_t)size, (uint64_t)flags, HH_U(restrictions)), out);
+	/* Its close may then be queued (helCloseDescriptor), where this thread posts at all. */
+	if (e == kHelErrNone && hh_shim_ring_ready())
+		hh_shim_ring_learn(view, (HelHandle)out[0], HH_KNOWN_HANDLE, 0);
 	return HH_STORE(e, handle, out[0]);
 }
 

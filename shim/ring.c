@@ -6,11 +6,13 @@
  * any handle and before it sleeps.
  *
  * What libhel knows is a small cache per thread: handles the emulator's
- * answers showed to be queues or lanes.  Handles are never reused in a
- * universe, so such a fact holds until the handle is removed, and every
- * removal first moves the removal epoch in the process's ring page: the
- * cache is valid for one epoch.  A fact is learnt only from an answer
- * during which the epoch did not move.
+ * answers showed to be queues, lanes or merely to exist.  Handles are never
+ * reused in a universe, so such a fact holds until the handle is removed,
+ * and every removal first moves the removal epoch in the process's ring
+ * page.  A close libhel queues itself removes the handle only at the next
+ * drain, so it moves libhel's own close generation at once instead: the
+ * cache is valid for one view (epoch, generation).  A fact is learnt only
+ * from an answer during which the view did not change.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,9 @@ static struct {
 	int enabled;                    /* -1 until read */
 	/* Calls in flight, which may add a pending operation before their answer says so. */
 	uint32_t trap_claims, trap_retired;
-} ring_proc = { NULL, -1, -1, 0, 0 };
+	/* Closes queued by this process's threads: each empties every thread's cache. */
+	uint64_t close_gen;
+} ring_proc = { NULL, -1, -1, 0, 0, 0 };
 
 #define CACHE_SLOTS 32
 /* An epoch no ring page shows: an empty cache. */
@@ -33,14 +37,14 @@ static struct {
 
 struct known {
 	HelHandle handle;               /* 0: empty */
-	uint32_t kind;                  /* enum hh_shim_kind */
+	uint32_t kind;                  /* enum hh_shim_kind, never HH_KNOWN_HANDLE's "any" */
 	uint64_t chunk_size;            /* queues: 0 when not known */
 };
 
 static __thread struct {
-	uint64_t epoch;
+	struct hh_shim_view view;
 	struct known slot[CACHE_SLOTS];
-} cache = { .epoch = NO_EPOCH };
+} cache = { .view.epoch = NO_EPOCH };
 
 void hh_shim_ring_take(int ring_fd, int wake_fd)
 {
@@ -76,7 +80,7 @@ void hh_shim_ring_fork_child(void)
 	ring_proc.page = NULL;
 	ring_proc.wake_fd = -1;
 	ring_proc.trap_claims = ring_proc.trap_retired = 0;
-	cache.epoch = NO_EPOCH;
+	cache.view.epoch = NO_EPOCH;
 }
 
 static bool enabled(void)
@@ -88,19 +92,27 @@ static bool enabled(void)
 	return ring_proc.enabled && hh_shim_may_spin();
 }
 
-uint64_t hh_shim_ring_epoch(void)
+struct hh_shim_view hh_shim_ring_view(void)
 {
 	struct hh_procpage *pp = __atomic_load_n(&ring_proc.page, __ATOMIC_ACQUIRE);
-	return pp ? __atomic_load_n(&pp->epoch, __ATOMIC_ACQUIRE) : NO_EPOCH;
+	struct hh_shim_view v;
+	v.epoch = pp ? __atomic_load_n(&pp->epoch, __ATOMIC_ACQUIRE) : NO_EPOCH;
+	v.gen = __atomic_load_n(&ring_proc.close_gen, __ATOMIC_ACQUIRE);
+	return v;
 }
 
-/* The cache as of epoch: emptied when the epoch moved since it was filled. */
-static void validate(uint64_t epoch)
+static bool same_view(struct hh_shim_view a, struct hh_shim_view b)
 {
-	if (cache.epoch == epoch)
+	return a.epoch == b.epoch && a.gen == b.gen;
+}
+
+/* The cache as of view: emptied when a removal or a queued close came since it was filled. */
+static void validate(struct hh_shim_view view)
+{
+	if (same_view(cache.view, view))
 		return;
 	memset(cache.slot, 0, sizeof(cache.slot));
-	cache.epoch = epoch;
+	cache.view = view;
 }
 
 static struct known *slot_of(HelHandle h)
@@ -108,24 +120,24 @@ static struct known *slot_of(HelHandle h)
 	return &cache.slot[(uint64_t)h % CACHE_SLOTS];
 }
 
-void hh_shim_ring_learn(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t chunk_size)
+void hh_shim_ring_learn(struct hh_shim_view view, HelHandle h, enum hh_shim_kind kind, uint64_t chunk_size)
 {
-	if (epoch == NO_EPOCH || h <= 0 || hh_shim_ring_epoch() != epoch)
+	if (view.epoch == NO_EPOCH || h <= 0 || !same_view(hh_shim_ring_view(), view))
 		return;         /* a handle may have gone meanwhile: learn nothing */
-	validate(epoch);
+	validate(view);
 	struct known *k = slot_of(h);
-	if (k->handle == h && k->kind == kind && !chunk_size)
-		return;         /* a nop's answer says nothing of the chunk size we know */
+	if (k->handle == h && (kind == HH_KNOWN_HANDLE || (k->kind == kind && !chunk_size)))
+		return;         /* says nothing we do not know (a nop's answer: not the chunk size) */
 	*k = (struct known){ .handle = h, .kind = kind, .chunk_size = chunk_size };
 }
 
-bool hh_shim_ring_known(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t *chunk_size)
+bool hh_shim_ring_known(struct hh_shim_view view, HelHandle h, enum hh_shim_kind kind, uint64_t *chunk_size)
 {
-	if (epoch == NO_EPOCH)
+	if (view.epoch == NO_EPOCH)
 		return false;
-	validate(epoch);
+	validate(view);
 	struct known *k = slot_of(h);
-	if (h <= 0 || k->handle != h || k->kind != kind)
+	if (h <= 0 || k->handle != h || (kind != HH_KNOWN_HANDLE && k->kind != kind))
 		return false;
 	if (chunk_size)
 		*chunk_size = k->chunk_size;
@@ -295,7 +307,7 @@ bool hh_shim_ring_ready(void)
 		hh_shim_shares_emulator_cpu() && !rhythm.trap_now;
 }
 
-bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
+bool hh_shim_ring_post(struct hh_shim_view view, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
 		const void *extra, size_t extra_len, HelError *result)
 {
 	struct hh_callpage *page = hh_shim_page();
@@ -314,8 +326,12 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 	e->call = call;
 	e->verdict = HH_RING_NO_VERDICT;
 	e->count = count;
-	e->epoch = epoch;
-	/* After whatever told us to submit: rings drain oldest stamp first, across threads and programs. */
+	e->epoch = view.epoch;
+	/*
+	 * After whatever told us to submit (and after a close's bump of the
+	 * generation, hh_shim_ring_close): rings drain oldest stamp first,
+	 * across threads and programs.
+	 */
 	e->stamp = hh_shim_now();
 	memset(e->arg, 0, sizeof(e->arg));
 	memcpy(e->arg, args, nargs * sizeof(uint64_t));
@@ -323,14 +339,18 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 		memcpy(e + 1, extra, extra_len);
 	/* Release: the entry before the emulator can see it. */
 	__atomic_store_n(&r->tail, tail + size, __ATOMIC_RELEASE);
-	/* Seq-cst: published before we read the epoch again (Dekker with the emulator's removals). */
+	/*
+	 * Seq-cst: published before we read the epoch and the generation again
+	 * (Dekker with the emulator's removals, and with a close's bump).
+	 */
 	__atomic_fetch_add(&pp->doorbell, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&pp->epoch, __ATOMIC_SEQ_CST) == epoch) {
+	if (__atomic_load_n(&pp->epoch, __ATOMIC_SEQ_CST) == view.epoch &&
+			__atomic_load_n(&ring_proc.close_gen, __ATOMIC_SEQ_CST) == view.gen) {
 		wake(pp);
 		*result = kHelErrNone;
 		return true;
 	}
-	/* A handle went meanwhile: the entry's own verdict is the answer. */
+	/* A handle went (or may go before the entry runs) meanwhile: the entry's own verdict is the answer. */
 	hh_shim_call(HH_CALL_RING_SYNC, 0, NULL, NULL);
 	int32_t verdict = __atomic_load_n(&e->verdict, __ATOMIC_ACQUIRE);
 	if (verdict == HH_RING_NO_VERDICT) {
@@ -341,4 +361,31 @@ bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size
 	}
 	*result = (HelError)verdict;
 	return true;
+}
+
+/*
+ * helCloseDescriptor(kHelThisUniverse, h) on a handle the cache knows:
+ * posted, removed at the next drain.  The generation moves before the entry
+ * is stamped, so that every thread's cache forgets h before anyone can
+ * learn that the close returned, and a submission on h that its poster saw
+ * answered kHelErrNone was published before the bump (it reads the
+ * generation after publishing): its stamp is older and it drains first,
+ * while h still exists.  Of two threads closing h at once, the second's
+ * bump fails or its re-read differs, and it takes the entry's verdict.
+ */
+bool hh_shim_ring_close(HelHandle h, HelError *result)
+{
+	if (!hh_shim_ring_ready())
+		return false;   /* before anything else: the common case where a core is free */
+	struct hh_shim_view view = hh_shim_ring_view();
+	if (!hh_shim_ring_known(view, h, HH_KNOWN_HANDLE, NULL))
+		return false;
+	uint64_t gen = view.gen;
+	/* Seq-cst: against a poster's publish, fence and read of the generation (hh_shim_ring_post). */
+	if (!__atomic_compare_exchange_n(&ring_proc.close_gen, &gen, gen + 1, false,
+			__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return false;
+	view.gen = gen + 1;
+	const uint64_t args[2] = { (uint64_t)(int64_t)kHelThisUniverse, (uint64_t)(int64_t)h };
+	return hh_shim_ring_post(view, kHelCallCloseDescriptor, args, 2, 0, NULL, 0, result);
 }

@@ -113,7 +113,12 @@ bool hh_shim_may_spin(void);
 bool hh_shim_shares_emulator_cpu(void);
 
 /* The ring of submissions (ring.c; callpage.h, struct hh_ring). */
-enum hh_shim_kind { HH_KNOWN_QUEUE = 1, HH_KNOWN_LANE };
+/* HH_KNOWN_HANDLE: a handle that exists, of any kind (a lane or queue known is one too). */
+enum hh_shim_kind { HH_KNOWN_QUEUE = 1, HH_KNOWN_LANE, HH_KNOWN_HANDLE };
+/* What the cache is valid for: the removal epoch and libhel's close generation. */
+struct hh_shim_view {
+	uint64_t epoch, gen;
+};
 /* Registration: does the process still need its ring page, and here are its fds. */
 bool hh_shim_ring_wanted(void);
 void hh_shim_ring_take(int ring_fd, int wake_fd);
@@ -121,12 +126,12 @@ void hh_shim_ring_fork_child(void);
 /* Around a trapped call: it may add a pending operation (struct hh_procpage). */
 bool hh_shim_ring_trap_begin(void);
 void hh_shim_ring_trap_end(bool claimed);
-/* The removal epoch now (read before a call whose answer teaches something). */
-uint64_t hh_shim_ring_epoch(void);
-/* The answer of a call made since epoch was read says h is of kind. */
-void hh_shim_ring_learn(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t chunk_size);
-/* Whether the cache, valid at epoch, knows h as kind (and its chunk size, 0 if unknown). */
-bool hh_shim_ring_known(uint64_t epoch, HelHandle h, enum hh_shim_kind kind, uint64_t *chunk_size);
+/* The view now (read before a call whose answer teaches something). */
+struct hh_shim_view hh_shim_ring_view(void);
+/* The answer of a call made since view was read says h is of kind. */
+void hh_shim_ring_learn(struct hh_shim_view view, HelHandle h, enum hh_shim_kind kind, uint64_t chunk_size);
+/* Whether the cache, valid at view, knows h as kind (and its chunk size, 0 if unknown). */
+bool hh_shim_ring_known(struct hh_shim_view view, HelHandle h, enum hh_shim_kind kind, uint64_t *chunk_size);
 /* Before a sleep: trap if this thread's ring holds entries not drained; true if it trapped. */
 bool hh_shim_ring_flush(void);
 /* Whether this thread posts now at all (before any work to prepare an entry). */
@@ -135,11 +140,13 @@ bool hh_shim_ring_ready(void);
 void hh_shim_ring_submission_begins(void);
 void hh_shim_ring_submitted(void);
 /*
- * Post a call whose synchronous checks passed at epoch: true with its
+ * Post a call whose synchronous checks passed at view: true with its
  * answer in *result, false if it must take the trap instead.
  */
-bool hh_shim_ring_post(uint64_t epoch, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
+bool hh_shim_ring_post(struct hh_shim_view view, uint32_t call, const uint64_t *args, size_t nargs, uint32_t count,
 		const void *extra, size_t extra_len, HelError *result);
+/* Queue helCloseDescriptor(kHelThisUniverse, h): true with its answer in *result, false: trap. */
+bool hh_shim_ring_close(HelHandle h, HelError *result);
 /* Wait until *done is no longer seen: the emulator answered a call in the polled slot (local.c). */
 void hh_shim_await_answer(uint32_t *done, uint32_t seen, uint32_t *sleeping);
 

@@ -93,19 +93,19 @@ static bool acceptable(const struct HelAction *a, size_t count, uint64_t chunk_s
 		reserved <= chunk_size - sizeof(struct HelElement);
 }
 
-static bool post(uint64_t epoch, const uint64_t *args, const struct HelAction *actions, size_t count,
+static bool post(struct hh_shim_view view, const uint64_t *args, const struct HelAction *actions, size_t count,
 		HelError *result)
 {
 	HelHandle lane = (HelHandle)args[0], queue = (HelHandle)args[3];
 	uint64_t chunk_size;
 	unsigned char data[HH_INLINE_DATA];
 	if (!hh_shim_ring_ready() || args[5] || !count || count > POST_MAX_ACTIONS ||
-			!hh_shim_ring_known(epoch, lane, HH_KNOWN_LANE, NULL) ||
-			!hh_shim_ring_known(epoch, queue, HH_KNOWN_QUEUE, &chunk_size) || !chunk_size)
+			!hh_shim_ring_known(view, lane, HH_KNOWN_LANE, NULL) ||
+			!hh_shim_ring_known(view, queue, HH_KNOWN_QUEUE, &chunk_size) || !chunk_size)
 		return false;
 	size_t len = pack(data, actions, count, true);
 	return len && acceptable((const struct HelAction *)data, count, chunk_size) &&
-		hh_shim_ring_post(epoch, kHelCallSubmitAsync, args, 6, (uint32_t)count, data, len, result);
+		hh_shim_ring_post(view, kHelCallSubmitAsync, args, 6, (uint32_t)count, data, len, result);
 }
 
 HelError helSubmitAsync(HelHandle handle, const struct HelAction *actions, size_t count,
@@ -113,16 +113,17 @@ HelError helSubmitAsync(HelHandle handle, const struct HelAction *actions, size_
 {
 	const uint64_t args[6] = { (uint64_t)handle, HH_U(actions), (uint64_t)count, (uint64_t)queue,
 		(uint64_t)context, (uint64_t)flags };
-	uint64_t epoch = hh_shim_ring_epoch(), out[2];
+	struct hh_shim_view view = hh_shim_ring_view();
+	uint64_t out[2];
 	HelError e;
 	hh_shim_ring_submission_begins();
-	if (!post(epoch, args, actions, count, &e)) {
+	if (!post(view, args, actions, count, &e)) {
 		pack_inline(hh_shim_page(), actions, count);
 		e = hh_shim_call(kHelCallSubmitAsync, 6, args, out);
 		/* Accepted: the lane is a lane, the queue a queue with chunks of out[0] bytes. */
 		if (e == kHelErrNone) {
-			hh_shim_ring_learn(epoch, handle, HH_KNOWN_LANE, 0);
-			hh_shim_ring_learn(epoch, queue, HH_KNOWN_QUEUE, out[0]);
+			hh_shim_ring_learn(view, handle, HH_KNOWN_LANE, 0);
+			hh_shim_ring_learn(view, queue, HH_KNOWN_QUEUE, out[0]);
 		}
 	}
 	hh_shim_ring_submitted();

@@ -305,7 +305,10 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192 + 4096 + HH_RING_BYTES, "the c
  * checks it can make exactly, when it knows the handles are good: a handle
  * it learnt from an answer of the emulator is good until the handle is
  * removed from the universe, and every removal moves the process page's
- * epoch first.  An entry is a header, then for helSubmitAsync the
+ * epoch first.  It also posts helCloseDescriptor(kHelThisUniverse, h) of a
+ * handle it knows exists (shim/ring.c: its own close generation keeps its
+ * threads' caches true until the drain removes h).  An entry is a header,
+ * then for helSubmitAsync the
  * struct HelAction[count], uint32_t offset[count] and the inline bytes,
  * laid out as in_data (HH_IN_ACTIONS).  Entries do not wrap: call 0 pads
  * to the end of data[].  libhel writes the entry, publishes tail (release),
@@ -319,7 +322,7 @@ _Static_assert(sizeof(struct hh_callpage) <= 8192 + 4096 + HH_RING_BYTES, "the c
  */
 struct hh_ring_entry {
 	uint32_t size;          /* libhel: the whole entry, a multiple of 8 */
-	uint32_t call;          /* libhel: kHelCallSubmitAsyncNop or kHelCallSubmitAsync; 0 pads */
+	uint32_t call;          /* libhel: kHelCallSubmitAsyncNop, kHelCallSubmitAsync or kHelCallCloseDescriptor; 0 pads */
 	int32_t verdict;        /* emulator: the decoder's HelError, before head passes the entry */
 	uint32_t count;         /* libhel: helSubmitAsync's action count */
 	uint64_t epoch;         /* libhel: the epoch it checked the handles under */

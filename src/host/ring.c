@@ -40,7 +40,8 @@ static bool copy_inline(const unsigned char *entry, const struct hh_ring_entry *
 /* Only what libhel posts; anything else in an entry is the program's garbage. */
 static bool queueable(const struct hh_ring_entry *hdr)
 {
-	return hdr->call == kHelCallSubmitAsyncNop || hdr->call == kHelCallSubmitAsync;
+	return hdr->call == kHelCallSubmitAsyncNop || hdr->call == kHelCallSubmitAsync ||
+		hdr->call == kHelCallCloseDescriptor;
 }
 
 /* One entry, decoded exactly as the same call through a trap would be. */
@@ -96,7 +97,11 @@ static void abandon(struct hh_thread *t)
 			"its calls go on by trap\n", t->proc->name, (int)t->proc->pid, (int)t->tid);
 }
 
-/* Set while rings are drained: processing an entry never removes a handle, so never drains. */
+/*
+ * Set while rings are drained.  A queued close removes a handle inside the
+ * drain: its before_removal moves the epochs and drains nothing (the merge
+ * goes on in stamp order), so a drain never recurses.
+ */
 static bool draining;
 
 /* The next entry of t's ring, padding skipped: its size (header in *hdr), 0 when empty, -1 abandoned. */

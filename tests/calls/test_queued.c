@@ -151,7 +151,7 @@ START_TEST(test_queued_errors_stay_exact)
 	ck_assert_int_eq(helSubmitAsyncNop(copy, 3), kHelErrNone);      /* known now: posted */
 	hh_test_next(&q, 3);
 	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, copy), kHelErrNone);
-	uint32_t before = consumed();
+	uint32_t before = consumed_after_drain();        /* the close, if it was queued */
 	ck_assert_int_eq(helSubmitAsyncNop(copy, 4), kHelErrNoDescriptor);
 	hh_test_stream(&lane0, &lane1);
 	ck_assert_int_eq(helSubmitAsyncNop(lane0, 5), kHelErrBadDescriptor);
@@ -249,6 +249,7 @@ END_TEST
 struct race {
 	HelHandle h;
 	int yields;             /* the closer lets the poster run this often before it closes */
+	bool queued;            /* the closer knows h, so its close is posted rather than trapped */
 	volatile int start;
 	HelError result[400];
 };
@@ -273,7 +274,7 @@ static void *race_poster(void *arg)
  * answered otherwise (kHelErrNoDescriptor) has none, over many rounds with
  * the close at varying points
  */
-static void close_race(int cpus)
+static void close_race(int cpus, bool queued)
 {
 	struct hq q;
 	open_known(&q, 99999);
@@ -282,7 +283,12 @@ static void close_race(int cpus)
 		return;
 	int none_seen = 0, refused_seen = 0;
 	for (int round = 0; round < 40; round++) {
-		struct race r = { .h = fresh_copy(&q), .yields = round };
+		struct race r = { .h = fresh_copy(&q), .yields = round, .queued = queued };
+		if (queued) {
+			/* A trapped nop teaches the closer h. */
+			ck_assert_int_eq(helSubmitAsyncNop(r.h, 88888), kHelErrNone);
+			hh_test_next(&q, 88888);
+		}
 		pthread_t poster;
 		ck_assert_int_eq(pthread_create(&poster, NULL, race_poster, &r), 0);
 		while (!__atomic_load_n(&r.start, __ATOMIC_ACQUIRE))
@@ -313,13 +319,26 @@ static void close_race(int cpus)
 
 START_TEST(test_queued_close_race_one_cpu)
 {
-	close_race(1);
+	close_race(1, false);
 }
 END_TEST
 
 START_TEST(test_queued_close_race_two_cpus)
 {
-	close_race(2);
+	close_race(2, false);
+}
+END_TEST
+
+/* The same race with a close libhel queues (it knows h): a submission it answered kHelErrNone drains first. */
+START_TEST(test_queued_close_race_queued_one_cpu)
+{
+	close_race(1, true);
+}
+END_TEST
+
+START_TEST(test_queued_close_race_queued_two_cpus)
+{
+	close_race(2, true);
 }
 END_TEST
 
@@ -752,6 +771,238 @@ START_TEST(test_queued_idle_emulator_uses_no_cpu)
 }
 END_TEST
 
+/* ---- helCloseDescriptor ---- */
+
+/*
+ * Close h, which libhel knows: answered kHelErrNone, and posted as an entry
+ * into r (the calling thread's ring) rather than trapped.
+ */
+static void close_posted(struct hh_ring *r, HelHandle h)
+{
+	uint32_t at = r->tail;
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h), kHelErrNone);
+	ck_assert_uint_eq(r->tail - at, ENTRY_BYTES);
+	struct hh_ring_entry *e = (struct hh_ring_entry *)(r->data + at % HH_RING_BYTES);
+	ck_assert_uint_eq(e->call, kHelCallCloseDescriptor);
+	ck_assert_int_eq((int)e->arg[1], (int)h);
+}
+
+/* A memory object this thread allocated (libhel knows it exists), on one CPU. */
+static HelHandle known_memory(void)
+{
+	HelHandle h;
+	allow_cpus(1);
+	/* Registered first: libhel learns only from answers under a ring page's epoch. */
+	ck_assert_int_eq(helNop(), kHelErrNone);
+	ck_assert_int_eq(helAllocateMemory(1 << 20, 0, NULL, &h), kHelErrNone);
+	return h;
+}
+
+/* should succeed: a queued close removes the handle: a trapped call on it then finds none */
+START_TEST(test_queued_close_really_closes)
+{
+	HelHandle h = known_memory();
+	close_posted(own_ring(), h);
+	ck_assert_int_eq(helResizeMemory(h, 8192), kHelErrNoDescriptor);
+	/* Its verdict, written by the drain that trap made. */
+	struct hh_ring *r = own_ring();
+	ck_assert_int_eq(((struct hh_ring_entry *)(r->data + (r->tail - ENTRY_BYTES) % HH_RING_BYTES))->verdict,
+			kHelErrNone);
+}
+END_TEST
+
+/* should fail: closing a handle twice: the second close (trapped: libhel forgot h) is kHelErrNoDescriptor */
+START_TEST(test_queued_close_twice)
+{
+	HelHandle h = known_memory();
+	close_posted(own_ring(), h);
+	uint32_t tail = own_ring()->tail;
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h), kHelErrNoDescriptor);
+	ck_assert_uint_eq(own_ring()->tail, tail);
+}
+END_TEST
+
+/*
+ * should succeed: a lane closed by a queued close, the closer making no
+ * call after it: the peer's pending receive ends with kHelErrEndOfLane
+ * (libhel woke the emulator, which drained the close)
+ */
+START_TEST(test_queued_close_peer_sees_end_of_lane)
+{
+	struct hq q;
+	HelHandle a, b;
+	known_stream(&q, &a, &b);
+	struct HelAction recv = { .type = kHelActionRecvInline };
+	ck_assert_int_eq(helSubmitAsync(b, &recv, 1, q.handle, 1, 0), kHelErrNone);
+	/* The receive is pending in the emulator before we close (its drain or trap came first). */
+	ck_assert_int_eq(helNop(), kHelErrNone);
+	until_emulator_sleeps();
+	int *progress = progress_of(&q);
+	int seen = __atomic_load_n(progress, __ATOMIC_ACQUIRE);
+	close_posted(own_ring(), a);
+	ck_assert(element_arrives_while_spinning(progress, seen));
+	ck_assert_int_eq(((struct HelInlineResult *)hq_payload(hh_test_next(&q, 1)))->error, kHelErrEndOfLane);
+}
+END_TEST
+
+struct told {
+	struct hq *q;
+	HelHandle h;
+	int pipe[2];
+	volatile int ready;
+	HelError result;
+};
+
+static void *told_submitter(void *arg)
+{
+	struct told *t = arg;
+	/* Learns h, so that only the close's generation can make it forget. */
+	ck_assert_int_eq(helSubmitAsyncNop(t->h, 6), kHelErrNone);
+	__atomic_store_n(&t->ready, 1, __ATOMIC_RELEASE);
+	char c;
+	ck_assert_int_eq(read(t->pipe[0], &c, 1), 1);
+	t->result = helSubmitAsyncNop(t->h, 7);
+	return NULL;
+}
+
+/*
+ * should fail: a thread told through a pipe that another closed h (a
+ * queued close, not drained yet) and then submitting on h: exactly
+ * kHelErrNoDescriptor, and no element (its cache forgot h)
+ */
+START_TEST(test_queued_close_told_through_pipe)
+{
+	struct hq q;
+	open_known(&q, 1);
+	/* Ours, found while we are the only thread (the pages are told apart by nothing but order). */
+	struct hh_ring *mine = own_ring();
+	for (int round = 0; round < 20; round++) {
+		struct told t = { .q = &q, .h = fresh_copy(&q) };
+		ck_assert_int_eq(pipe(t.pipe), 0);
+		ck_assert_int_eq(helSubmitAsyncNop(t.h, 5), kHelErrNone);      /* learns h */
+		hh_test_next(&q, 5);
+		pthread_t other;
+		ck_assert_int_eq(pthread_create(&other, NULL, told_submitter, &t), 0);
+		while (!__atomic_load_n(&t.ready, __ATOMIC_ACQUIRE))
+			sched_yield();
+		close_posted(mine, t.h);
+		ck_assert_int_eq(write(t.pipe[1], "x", 1), 1);
+		ck_assert_int_eq(pthread_join(other, NULL), 0);
+		ck_assert_int_eq(t.result, kHelErrNoDescriptor);
+		close(t.pipe[0]);
+		close(t.pipe[1]);
+		/* 6, then the sentinel: 7 never arrived. */
+		ck_assert_int_eq(helSubmitAsyncNop(q.handle, 8), kHelErrNone);
+		hh_test_next(&q, 6);
+		hh_test_next(&q, 8);
+	}
+}
+END_TEST
+
+struct closer {
+	HelHandle h;
+	int yields;
+	volatile int *go;
+	HelError result;
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *c = arg;
+	while (!__atomic_load_n(c->go, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (int i = 0; i < c->yields; i++)
+		sched_yield();
+	c->result = helCloseDescriptor(kHelThisUniverse, c->h);
+	return NULL;
+}
+
+static void *learner(void *arg)
+{
+	struct closer *c = arg;
+	ck_assert_int_eq(helSubmitAsyncNop(c->h, 9), kHelErrNone);
+	return closer_thread(arg);
+}
+
+/*
+ * should fail: two threads closing the same handle, both knowing it, many
+ * rounds: exactly one kHelErrNone each round, the other kHelErrNoDescriptor
+ */
+START_TEST(test_queued_close_two_closers)
+{
+	struct hq q;
+	open_known(&q, 1);
+	allow_cpus_of(&initial_cpus, 2);
+	int posted = 0;
+	for (int round = 0; round < 60; round++) {
+		volatile int go = 0;
+		HelHandle h = fresh_copy(&q);
+		struct closer c[2] = { { h, round % 3, &go, -1 }, { h, (round / 3) % 3, &go, -1 } };
+		pthread_t t[2];
+		for (int i = 0; i < 2; i++)
+			ck_assert_int_eq(pthread_create(&t[i], NULL, learner, &c[i]), 0);
+		/* Both learnt h (their nops arrived) before either closes. */
+		hh_test_next(&q, 9);
+		hh_test_next(&q, 9);
+		uint32_t bell = __atomic_load_n(&ring_page()->doorbell, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+		for (int i = 0; i < 2; i++)
+			ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		/* Only the closes may ring between the go and the joins. */
+		posted += __atomic_load_n(&ring_page()->doorbell, __ATOMIC_ACQUIRE) != bell;
+		ck_assert_msg((c[0].result == kHelErrNone) != (c[1].result == kHelErrNone) &&
+				c[0].result + c[1].result == kHelErrNoDescriptor,
+				"round %d: %d and %d", round, c[0].result, c[1].result);
+	}
+	/* The race between queued closes was run, not only trapped ones. */
+	ck_assert_int_gt(posted, 0);
+}
+END_TEST
+
+/*
+ * should succeed: a program killed right after it posted a close: the
+ * lane's object is released all the same, and its peer (ours) sees
+ * kHelErrEndOfLane
+ */
+START_TEST(test_queued_close_killed_after_posting)
+{
+	struct hq q;
+	HelHandle a, b;
+	known_stream(&q, &a, &b);
+	pid_t child = fork_tied();
+	if (child == 0) {
+		/* Its own queue, and a trapped receive on a that teaches it a. */
+		struct HelQueueParameters params = { .numChunks = 4, .chunkSize = 4096, .ringShift = 4 };
+		HelHandle cq;
+		CHILD_CHECK(helCreateQueue(&params, &cq) == kHelErrNone);
+		struct HelAction recv = { .type = kHelActionRecvInline };
+		CHILD_CHECK(helSubmitAsync(a, &recv, 1, cq, 1, 0) == kHelErrNone);
+		struct hh_ring *r = own_ring();
+		uint32_t at = r->tail;
+		CHILD_CHECK(helCloseDescriptor(kHelThisUniverse, a) == kHelErrNone);
+		CHILD_CHECK(r->tail - at == ENTRY_BYTES);
+		raise(SIGKILL);
+	}
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, a), kHelErrNone);
+	int status = wait_child(child, 30000);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	struct HelAction recv = { .type = kHelActionRecvInline };
+	ck_assert_int_eq(helSubmitAsync(b, &recv, 1, q.handle, 2, 0), kHelErrNone);
+	ck_assert_int_eq(((struct HelInlineResult *)hq_payload(hh_test_next(&q, 2)))->error, kHelErrEndOfLane);
+}
+END_TEST
+
+/* should succeed: HELHOST_QUEUED=0: a close of a handle libhel knows traps, and still closes */
+START_TEST(test_queued_close_off_traps)
+{
+	ck_assert_int_eq(setenv("HELHOST_QUEUED", "0", 1), 0);
+	HelHandle h = known_memory();
+	ck_assert_int_eq(helCloseDescriptor(kHelThisUniverse, h), kHelErrNone);
+	ck_assert_uint_eq(own_ring()->tail, 0);
+	ck_assert_int_eq(helResizeMemory(h, 8192), kHelErrNoDescriptor);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("queued");
@@ -763,6 +1014,15 @@ int main(void)
 	tcase_add_test(tc, test_queued_order_across_threads);
 	tcase_add_test(tc, test_queued_close_race_one_cpu);
 	tcase_add_test(tc, test_queued_close_race_two_cpus);
+	tcase_add_test(tc, test_queued_close_race_queued_one_cpu);
+	tcase_add_test(tc, test_queued_close_race_queued_two_cpus);
+	tcase_add_test(tc, test_queued_close_really_closes);
+	tcase_add_test(tc, test_queued_close_twice);
+	tcase_add_test(tc, test_queued_close_peer_sees_end_of_lane);
+	tcase_add_test(tc, test_queued_close_told_through_pipe);
+	tcase_add_test(tc, test_queued_close_two_closers);
+	tcase_add_test(tc, test_queued_close_killed_after_posting);
+	tcase_add_test(tc, test_queued_close_off_traps);
 	tcase_add_test(tc, test_queued_spinner_gets_its_element);
 	tcase_add_test(tc, test_queued_death_mid_entry);
 	tcase_add_test(tc, test_queued_garbage_ring);
